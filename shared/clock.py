@@ -1,0 +1,150 @@
+"""The one clock every service reads (ARCHITECTURE, Time; SPEC §9).
+
+Production reads the system clock. Simulation mode keeps an offset in the
+database (`clock.settings`) that an admin sets or advances; every process adds
+it to the system time, so all services agree on "now" and timers fire as if
+that time had passed. Domain code never calls this: it is handed `now`.
+"""
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from nameko.extensions import DependencyProvider
+
+from shared.config import as_bool
+from shared.errors import Forbidden, InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+def system_now():
+    return datetime.now(timezone.utc)
+
+
+class Clock:
+    """Interface: `now()` is an aware UTC datetime; `zone` the group's zone."""
+
+    simulated = False
+
+    def __init__(self, zone="Asia/Shanghai"):
+        self.zone = ZoneInfo(zone)
+
+    def now(self):
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def local_now(self):
+        return self.now().astimezone(self.zone)
+
+    def set(self, now, by=None):
+        raise Forbidden("生产模式下不能调整时钟 (the clock can only be set in simulation mode)")
+
+    def advance(self, delta, by=None):
+        raise Forbidden("生产模式下不能调整时钟 (the clock can only be set in simulation mode)")
+
+
+class SystemClock(Clock):
+    def now(self):
+        return system_now()
+
+
+class FixedClock(Clock):
+    """For unit tests: time moves only when the test moves it."""
+
+    simulated = True
+
+    def __init__(self, now, zone="Asia/Shanghai"):
+        super().__init__(zone)
+        self._now = now
+
+    def now(self):
+        return self._now
+
+    def set(self, now, by=None):
+        self._now = now
+
+    def advance(self, delta, by=None):
+        self._now += delta
+
+
+class SimulationClock(Clock):
+    """System time plus an offset stored in `clock.settings`, shared by all."""
+
+    simulated = True
+
+    def __init__(self, database, zone="Asia/Shanghai", cache_seconds=0.2):
+        super().__init__(zone)
+        self.database = database
+        self.cache_seconds = cache_seconds
+        self._offset = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def offset(self):
+        with self._lock:
+            fresh = time.monotonic() - self._read_at < self.cache_seconds
+            if self._offset is None or not fresh:
+                with self.database.connection() as conn:
+                    row = conn.execute(
+                        "SELECT offset_us FROM clock.settings WHERE id = 1").fetchone()
+                self._offset = timedelta(microseconds=row["offset_us"] if row else 0)
+                self._read_at = time.monotonic()
+            return self._offset
+
+    def now(self):
+        return system_now() + self.offset()
+
+    def set(self, now, by=None):
+        if now.tzinfo is None:
+            raise InvalidInput({"now": ["时间须带时区 (time needs an offset, e.g. +08:00)"]})
+        return self._store(now - system_now(), by)
+
+    def advance(self, delta, by=None):
+        if delta < timedelta(0):
+            log.warning("simulation clock moved backwards by %s (by %s)", -delta, by)
+        with self.database.transaction() as conn:
+            row = conn.execute("SELECT offset_us FROM clock.settings WHERE id = 1 FOR UPDATE").fetchone()
+            current = timedelta(microseconds=row["offset_us"] if row else 0)
+        return self._store(current + delta, by)
+
+    def _store(self, offset, by):
+        offset_us = offset // timedelta(microseconds=1)
+        with self.database.transaction() as conn:
+            previous = conn.execute("SELECT offset_us FROM clock.settings WHERE id = 1").fetchone()
+            if previous and offset_us < previous["offset_us"] - 1_000_000:
+                log.warning("simulation clock set backwards (by %s)", by)
+            conn.execute(
+                """INSERT INTO clock.settings (id, offset_us, changed_at, changed_by)
+                   VALUES (1, %(offset)s, now(), %(by)s)
+                   ON CONFLICT (id) DO UPDATE SET offset_us = EXCLUDED.offset_us,
+                       changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by""",
+                {"offset": offset_us, "by": by})
+        with self._lock:
+            self._offset = timedelta(microseconds=offset_us)
+            self._read_at = time.monotonic()
+        return self.now()
+
+
+def clock_from_config(config, database):
+    zone = config.get("TIME_ZONE", "Asia/Shanghai")
+    if as_bool(config.get("SIMULATION", False)):
+        return SimulationClock(database, zone, float(config.get("CLOCK_CACHE_SECONDS", 0.2)))
+    return SystemClock(zone)
+
+
+class ClockProvider(DependencyProvider):
+    """Gives a worker the shared clock (needs the service's DatabaseProvider
+    config; it opens its own small pool for the offset reads)."""
+
+    def setup(self):
+        from shared.db import Database, database_url
+        config = self.container.config
+        self.database = Database(database_url(config, "clock"), size=2)
+        self.clock = clock_from_config(config, self.database)
+
+    def stop(self):
+        self.database.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.clock

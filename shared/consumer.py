@@ -1,0 +1,72 @@
+"""Event consumption that never silently drops a message (ARCHITECTURE, traps).
+
+nameko acknowledges a message even when its handler raised. `event_handler`
+here retries a failed message a few times (republished with an attempt
+count) and then moves it to the dead-letter queue `ccrm.dead-letter` with its
+error, for an operator to see; only then is the original acknowledged. A
+republished copy may duplicate an effect only if the handler's transaction
+committed, which the inbox already guards against.
+"""
+import json
+import logging
+import traceback
+
+import kombu
+from nameko.events import EventHandler
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-ccrm-attempts"
+DEAD_LETTER_QUEUE = "ccrm.dead-letter"
+MAX_ATTEMPTS = 5
+
+
+class ReliableEventHandler(EventHandler):
+    max_attempts = MAX_ATTEMPTS
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None:
+            try:
+                self._retry_or_dead_letter(message, exc_info)
+            except Exception:  # noqa: BLE001 - broker trouble: let the broker redeliver
+                log.exception("could not republish failed message; requeueing it")
+                self.queue_consumer.requeue_message(message)
+                return
+        self.queue_consumer.ack_message(message)
+
+    def _retry_or_dead_letter(self, message, exc_info):
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        headers = dict(message.headers or {}, **{ATTEMPTS_HEADER: attempts})
+        config = self.container.config
+        with kombu.Connection(config["AMQP_URI"], connect_timeout=5,
+                              transport_options={"confirm_publish": True}) as conn:
+            producer = conn.Producer()
+            if attempts < self.max_attempts:
+                log.warning("handler %s failed (attempt %s): %s", self.method_name, attempts,
+                            exc_info[1])
+                producer.publish(message.body, exchange="", routing_key=self.queue.name,
+                                 headers=headers, delivery_mode=2,
+                                 content_type=message.content_type,
+                                 content_encoding=message.content_encoding, timeout=5)
+                return
+            dead = kombu.Queue(DEAD_LETTER_QUEUE, durable=True)
+            dead.declare(channel=producer.channel)
+            log.error("handler %s failed %s times; dead-lettered", self.method_name, attempts)
+            producer.publish(json.dumps({
+                "queue": self.queue.name, "service": self.container.service_name,
+                "handler": self.method_name, "attempts": attempts,
+                "error": "".join(traceback.format_exception_only(*exc_info[:2])).strip(),
+                "traceback": "".join(traceback.format_exception(*exc_info)),
+                "body": _decoded(message)}, ensure_ascii=False),
+                exchange="", routing_key=DEAD_LETTER_QUEUE, headers=headers,
+                delivery_mode=2, content_type="application/json", timeout=5)
+
+
+def _decoded(message):
+    body = message.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return body
+
+
+event_handler = ReliableEventHandler.decorator

@@ -1,0 +1,110 @@
+"""Errors every service raises, and their HTTP form (SPEC §10).
+
+Domain code raises these; the gateway turns them into
+`{"error": {"code", "message", "fields"}}` with the matching status. Over
+nameko RPC they travel as `RemoteError(exc_type, message)`, so each class has a
+stable name and `from_remote()` rebuilds it on the gateway side.
+"""
+import json
+
+
+class CCRMError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+    def to_body(self):
+        error = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["fields"] = self.fields
+        return {"error": error}
+
+    def __str__(self):
+        # The RPC layer carries str(exc): keep fields with the message.
+        return json.dumps({"message": self.message, "fields": self.fields},
+                          ensure_ascii=False)
+
+
+class InvalidInput(CCRMError):
+    status = 400
+    code = "invalid_input"
+
+    def __init__(self, fields, message="输入有误，请按字段提示修改 (invalid input)"):
+        super().__init__(message, fields)
+
+
+class Unauthenticated(CCRMError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(CCRMError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(CCRMError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(CCRMError):
+    """The step is not allowed in the record's current state."""
+    status = 409
+    code = "wrong_state"
+
+
+class TooLarge(CCRMError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(CCRMError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unavailable(CCRMError):
+    status = 503
+    code = "unavailable"
+
+
+_BY_NAME = {cls.__name__: cls for cls in (
+    CCRMError, InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict,
+    TooLarge, UnsupportedMediaType, Unavailable)}
+
+
+def from_remote(exc_type, value):
+    """Rebuild a CCRMError from nameko's RemoteError parts, or None."""
+    cls = _BY_NAME.get(exc_type)
+    if cls is None:
+        return None
+    try:
+        payload = json.loads(value)
+        message, fields = payload["message"], payload.get("fields") or {}
+    except (TypeError, ValueError, KeyError):
+        message, fields = str(value), {}
+    error = cls.__new__(cls)
+    CCRMError.__init__(error, message, fields)
+    return error
+
+
+def validation_fields(marshmallow_messages):
+    """Flatten marshmallow's nested messages into {"a.b": ["..."]}."""
+    flat = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            flat.setdefault(prefix or "_schema", []).extend(value)
+        else:
+            flat.setdefault(prefix or "_schema", []).append(str(value))
+
+    walk("", marshmallow_messages)
+    return flat

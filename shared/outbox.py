@@ -1,0 +1,192 @@
+"""Transactional outbox (ARCHITECTURE, Events and exactly-once effects).
+
+`Outbox.add(conn, ...)` writes an event in the caller's transaction: it exists
+only if the change that caused it committed. `OutboxRelay`, a nameko
+dependency started with the service, publishes unpublished rows in order with
+publisher confirms (bounded wait) and marks them published. A crash between
+publishing and marking republishes the row: delivery is at least once, and
+consumers drop duplicates by `event_id` (shared.inbox).
+"""
+import logging
+import threading
+import time
+
+import kombu
+from nameko.extensions import DependencyProvider
+
+from shared.db import Database, database_url
+from shared.events.envelope import build_envelope
+
+log = logging.getLogger(__name__)
+
+# One wake-up per process: a commit that wrote to the outbox nudges the relay
+# instead of waiting for its next poll.
+_wakeup = threading.Event()
+
+
+class Outbox:
+    def __init__(self, schema, producer, region, zone=None):
+        self.schema = schema
+        self.producer = producer
+        self.region = region
+        self.zone = zone
+
+    def add(self, conn, event_type, data, *, occurred_at, complaint_id=None,
+            correlation_id=None, version=1):
+        envelope = build_envelope(
+            event_type, data, producer=self.producer, region=self.region,
+            occurred_at=occurred_at, complaint_id=complaint_id,
+            correlation_id=correlation_id, version=version, zone=self.zone)
+        conn.execute(
+            f"""INSERT INTO {self.schema}.outbox (event_id, exchange, routing_key, body)
+                VALUES (%(event_id)s, %(exchange)s, %(routing_key)s, %(body)s)""",
+            {"event_id": envelope.event_id, "exchange": envelope.exchange,
+             "routing_key": envelope.type, "body": envelope.body})
+        _wakeup.set()
+        return envelope
+
+
+class EventPublisher:
+    """kombu publishing with confirms; each publish waits at most `confirm_timeout`."""
+
+    def __init__(self, amqp_uri, confirm_timeout=5.0, heartbeat=0):
+        self.amqp_uri = amqp_uri
+        self.confirm_timeout = confirm_timeout
+        self.heartbeat = heartbeat
+        self._connection = None
+        self._producer = None
+        self._declared = set()
+
+    def _ensure(self):
+        if self._connection is None:
+            self._connection = kombu.Connection(
+                self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5,
+                transport_options={"confirm_publish": True})
+            self._connection.ensure_connection(max_retries=1)
+            self._producer = kombu.Producer(self._connection.channel())
+            self._declared = set()
+        return self._producer
+
+    def publish(self, exchange_name, routing_key, body, message_id, headers=None):
+        producer = self._ensure()
+        exchange = kombu.Exchange(exchange_name, type="topic", durable=True)
+        if exchange_name not in self._declared:
+            exchange.declare(channel=producer.channel)
+            self._declared.add(exchange_name)
+        producer.publish(
+            body, exchange=exchange, routing_key=routing_key, delivery_mode=2,
+            content_type="application/json", content_encoding="utf-8",
+            message_id=message_id, headers=headers or {},
+            timeout=self.confirm_timeout, confirm_timeout=self.confirm_timeout)
+
+    def heartbeat_check(self):
+        if self._connection is not None and self.heartbeat:
+            self._connection.heartbeat_check()
+
+    def close(self):
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # noqa: BLE001 - closing a dead connection
+                pass
+        self._connection = None
+        self._producer = None
+
+
+def relay_once(database, schema, publisher, batch_size=500):
+    """Publish one batch in id order; return how many rows were published.
+
+    An advisory lock makes one relay per schema active at a time, so events
+    leave in the order they were committed even with several instances."""
+    published = []
+    with database.transaction() as conn:
+        locked = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
+                              (f"outbox:{schema}",)).fetchone()["ok"]
+        if not locked:
+            return 0
+        rows = conn.execute(
+            f"""SELECT id, event_id, exchange, routing_key, body FROM {schema}.outbox
+                WHERE published_at IS NULL ORDER BY id LIMIT %s""", (batch_size,)).fetchall()
+        try:
+            for row in rows:
+                payload = row["body"]
+                correlation = _correlation_id(payload)
+                headers = {"nameko.correlation_id": correlation} if correlation else {}
+                publisher.publish(row["exchange"], row["routing_key"], payload,
+                                  str(row["event_id"]), headers)
+                published.append(row["id"])
+        finally:
+            # Mark what was confirmed even when a later publish failed.
+            if published:
+                conn.execute(f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY(%s)",
+                             (published,))
+    return len(published)
+
+
+def _correlation_id(body):
+    marker = '"correlation_id":"'
+    start = body.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    return body[start:body.find('"', start)]
+
+
+def outbox_backlog(database, schema):
+    with database.connection() as conn:
+        row = conn.execute(f"SELECT count(*) AS n FROM {schema}.outbox WHERE published_at IS NULL").fetchone()
+    return row["n"]
+
+
+class OutboxRelay(DependencyProvider):
+    """Runs the relay loop beside the service; gives workers an `Outbox`."""
+
+    def __init__(self, schema, producer=None, poll_interval=1.0, batch_size=500):
+        self.schema = schema
+        self.producer = producer or schema
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self._running = False
+
+    def setup(self):
+        from zoneinfo import ZoneInfo
+        config = self.container.config
+        self.database = Database(database_url(config, self.schema), size=2)
+        self.publisher = EventPublisher(
+            config["AMQP_URI"], float(config.get("PUBLISH_CONFIRM_TIMEOUT", 5)),
+            heartbeat=int(config.get("HEARTBEAT", 15)))
+        self.outbox = Outbox(self.schema, self.producer, config.get("REGION_CODE", "GZ"),
+                             ZoneInfo(config.get("TIME_ZONE", "Asia/Shanghai")))
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._run, identifier=f"outbox-relay-{self.schema}")
+
+    def stop(self):
+        self._running = False
+        _wakeup.set()
+
+    def kill(self):
+        self.stop()
+
+    def _run(self):
+        failures = 0
+        while self._running:
+            try:
+                count = relay_once(self.database, self.schema, self.publisher, self.batch_size)
+                self.publisher.heartbeat_check()
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive broker/db faults
+                failures += 1
+                log.warning("outbox relay %s failed (%s); retrying", self.schema, exc)
+                self.publisher.close()
+                time.sleep(min(0.2 * 2 ** failures, 5.0))
+                continue
+            if count < self.batch_size:
+                _wakeup.wait(self.poll_interval)
+                _wakeup.clear()
+        self.publisher.close()
+        self.database.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.outbox
