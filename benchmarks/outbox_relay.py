@@ -1,0 +1,88 @@
+"""Outbox relay throughput next to raw kombu publishing with confirms.
+
+    .venv/bin/python -m benchmarks.outbox_relay --events 5000
+
+Both sides publish the same envelopes to the same broker with publisher
+confirms, one message at a time; the relay also reads and marks the rows in
+PostgreSQL. Runs in a scratch database and a throwaway vhost-free exchange.
+"""
+import argparse
+import json
+import time
+from datetime import datetime, timezone
+
+import shared  # noqa: F401
+import kombu
+import psycopg
+
+from shared.db import Database, admin_dsn
+from shared.migrate import migrate
+from shared.outbox import EventPublisher, Outbox, relay_once
+
+DATA = {"media_id": "m-bench", "kind": "photo", "stage": "before", "content_type": "image/jpeg",
+        "size": 204800, "sha256": "ab" * 32, "uploaded_by": "bench", "complaint_id": "C-GZ-2026-000001"}
+
+
+def fresh_database(dsn):
+    name = dsn.rsplit("/", 1)[1]
+    with psycopg.connect(admin_dsn(dsn), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    migrate(dsn, ["media"])
+
+
+def fill_outbox(db, count):
+    outbox = Outbox("media", "bench_media", "GZ")
+    now = datetime.now(timezone.utc)
+    with db.transaction() as conn:
+        for _ in range(count):
+            outbox.add(conn, "media.stored", DATA, occurred_at=now)
+
+
+def drain(amqp_uri, queue):
+    with kombu.Connection(amqp_uri) as conn:
+        conn.default_channel.queue_purge(queue)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/ccrm_bench")
+    parser.add_argument("--amqp", default="pyamqp://guest:guest@127.0.0.1:5672/")
+    args = parser.parse_args()
+
+    fresh_database(args.dsn)
+    db = Database(args.dsn, size=2)
+    with kombu.Connection(args.amqp) as conn:   # a queue so messages are routed, then purged
+        queue = kombu.Queue("bench-outbox", kombu.Exchange("bench_media.events", "topic", durable=True),
+                            routing_key="#", durable=False)
+        queue(conn.channel()).declare()
+
+    publisher = EventPublisher(args.amqp, confirm_timeout=5)
+    body = json.dumps({"data": DATA, "type": "media.stored", "padding": "x" * 200})
+    publisher.publish("bench_media.events", "media.stored", body, "warmup")
+    started = time.perf_counter()
+    for n in range(args.events):
+        publisher.publish("bench_media.events", "media.stored", body, str(n))
+    raw = args.events / (time.perf_counter() - started)
+    drain(args.amqp, "bench-outbox")
+
+    fill_outbox(db, args.events)
+    started = time.perf_counter()
+    published = 0
+    while published < args.events:
+        published += relay_once(db, "media", publisher, batch_size=500)
+    relay = args.events / (time.perf_counter() - started)
+    drain(args.amqp, "bench-outbox")
+    publisher.close()
+
+    print(f"| events | raw kombu publish + confirm (events/s) | outbox relay (events/s) | relay / raw |")
+    print(f"|---|---|---|---|")
+    print(f"| {args.events} | {raw:,.0f} | {relay:,.0f} | {relay / raw:.0%} |")
+    with kombu.Connection(args.amqp) as conn:
+        conn.default_channel.queue_delete("bench-outbox")
+        conn.default_channel.exchange_delete("bench_media.events")
+
+
+if __name__ == "__main__":
+    main()

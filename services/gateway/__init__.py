@@ -1,0 +1,1 @@
+"""CCRM gateway service."""

@@ -1,0 +1,53 @@
+"""Idempotency keys: a POST repeated with the same `Idempotency-Key` header and
+the same body returns the first answer instead of doing the step twice."""
+import hashlib
+
+from shared.errors import Conflict, InvalidInput
+
+MAX_KEY_LENGTH = 100
+
+
+def request_fingerprint(method, path, body):
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def check_key(key):
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput({"Idempotency-Key": [
+            f"幂等键须为 1–{MAX_KEY_LENGTH} 个可见字符 (1 to {MAX_KEY_LENGTH} printable characters)"]})
+    return key
+
+
+class IdempotencyRepository:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def begin(self, person_id, key, method, path, fingerprint):
+        """None when this call should run; (status, body) to replay a finished one."""
+        inserted = self.conn.execute(
+            """INSERT INTO gateway.idempotency (person_id, key, method, path, request_sha256)
+               VALUES (%(p)s, %(k)s, %(m)s, %(path)s, %(f)s)
+               ON CONFLICT DO NOTHING RETURNING 1""",
+            {"p": person_id, "k": key, "m": method, "path": path, "f": fingerprint}).fetchone()
+        if inserted:
+            return None
+        row = self.conn.execute(
+            """SELECT request_sha256, status, response FROM gateway.idempotency
+               WHERE person_id = %(p)s AND key = %(k)s""", {"p": person_id, "k": key}).fetchone()
+        if row is None:  # the first call failed and released the key meanwhile
+            return self.begin(person_id, key, method, path, fingerprint)
+        if row["request_sha256"] != fingerprint:
+            raise Conflict("此幂等键已用于另一个请求 (this Idempotency-Key was used for another request)")
+        if row["status"] is None:
+            raise Conflict("相同请求正在处理，请稍后重试 (the same request is still being processed)")
+        return row["status"], row["response"]
+
+    def finish(self, person_id, key, status, response):
+        self.conn.execute(
+            """UPDATE gateway.idempotency SET status = %(s)s, response = %(r)s
+               WHERE person_id = %(p)s AND key = %(k)s""",
+            {"s": status, "r": response, "p": person_id, "k": key})
+
+    def release(self, person_id, key):
+        self.conn.execute("DELETE FROM gateway.idempotency WHERE person_id = %(p)s AND key = %(k)s",
+                          {"p": person_id, "k": key})

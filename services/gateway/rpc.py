@@ -1,0 +1,21 @@
+"""Calls from the gateway to the services, each with a bounded wait.
+
+nameko 2.14's RpcProxy waits forever by default (ARCHITECTURE, traps): a stuck
+service would hold a request, and its green thread, for ever.
+"""
+import eventlet
+
+from shared.errors import Unavailable
+
+SERVICE_NAMES_ZH = {"intake": "受理", "dispatch": "派单", "sla": "时限", "penalty": "考核",
+                    "media": "文件", "gateway": "网关"}
+
+
+def call(proxy, method, *args, timeout=15, **kwargs):
+    service = getattr(proxy, "service_name", "?")
+    try:
+        with eventlet.Timeout(timeout):
+            return getattr(proxy, method)(*args, **kwargs)
+    except eventlet.Timeout:
+        label = SERVICE_NAMES_ZH.get(service, service)
+        raise Unavailable(f"{label}服务暂无响应，请稍后再试 ({service} did not answer in {timeout}s)")

@@ -1,0 +1,103 @@
+"""Request and response schemas of the gateway's own calls (SPEC §10).
+
+The OpenAPI document is generated from these and from the services' schemas.
+"""
+import re
+from datetime import timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+MEDIA_KINDS = ("signature", "photo", "material", "minutes", "report")
+PHOTO_STAGES = ("before", "during", "after")
+
+_DURATION = re.compile(
+    r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$")
+
+
+class Duration(fields.Field):
+    """ISO 8601 duration such as `PT90M` or `P1DT2H` (optionally negative: `-PT1H`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("须为 ISO 8601 时长，例如 PT90M (ISO 8601 duration, e.g. PT90M)")
+        sign = -1 if value.startswith("-") else 1
+        match = _DURATION.match(value.lstrip("-"))
+        if not match or value.lstrip("-") in ("P", "PT") or value.endswith("T"):
+            raise ValidationError("须为 ISO 8601 时长，例如 PT90M (ISO 8601 duration, e.g. PT90M)")
+        parts = {k: int(v) for k, v in match.groupdict().items() if v}
+        return sign * timedelta(**parts)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"PT{int(value.total_seconds())}S"
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ErrorBody(Schema):
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+class ClockChange(Schema):
+    now = fields.AwareDateTime(metadata={"description": "set the clock to this time"})
+    advance = Duration(metadata={"description": "move the clock by this ISO 8601 duration"})
+
+    @validates_schema
+    def one_of(self, data, **kwargs):
+        if ("now" in data) == ("advance" in data):
+            raise ValidationError("须给出 now 或 advance 之一 (give exactly one of now, advance)",
+                                  "_schema")
+
+
+class ClockState(Schema):
+    now = fields.AwareDateTime(required=True)
+    local_now = fields.String(required=True)
+    zone = fields.String(required=True)
+    simulated = fields.Boolean(required=True)
+
+
+class Me(Schema):
+    person_id = fields.String(allow_none=True)
+    name = fields.String()
+    roles = fields.List(fields.String())
+    role_labels = fields.List(fields.String())
+    project_ids = fields.List(fields.String())
+    unit_id = fields.String(allow_none=True)
+    kind = fields.String()
+
+
+class ServiceHealth(Schema):
+    status = fields.String(required=True)
+    detail = fields.Dict()
+
+
+class Health(Schema):
+    status = fields.String(required=True, metadata={"description": "ok or degraded"})
+    services = fields.Dict(keys=fields.String(), values=fields.Nested(ServiceHealth))
+
+
+class MediaUploadForm(Schema):
+    """The form fields beside `file` in `POST /api/media` (multipart)."""
+    kind = fields.String(required=True, validate=validate.OneOf(MEDIA_KINDS))
+    stage = fields.String(validate=validate.OneOf(PHOTO_STAGES), load_default=None)
+    complaint_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,40}$"),
+                                 load_default=None)
+    step = fields.String(validate=validate.Regexp(r"^[a-z_]{1,40}$"), load_default=None)
+
+
+class MediaObject(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    stage = fields.String(allow_none=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    complaint_id = fields.String(allow_none=True)
+    step = fields.String(allow_none=True)
+    uploaded_by = fields.String(allow_none=True)
+    created_at = fields.String()
+    url = fields.String(metadata={"description": "short-lived signed URL (GET only)"})
+    url_expires_at = fields.String()

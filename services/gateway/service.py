@@ -1,0 +1,175 @@
+"""The gateway: the one HTTP entry for people (SPEC §8, §10).
+
+Entrypoints only: each checks who calls (api.route), then asks the service
+that owns the data by RPC with a bounded wait.
+"""
+import base64
+import logging
+import time
+
+import eventlet
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+
+from shared import roles
+from shared.clock import ClockProvider
+from shared.db import DatabaseProvider
+from shared.errors import InvalidInput, NotFound, TooLarge, Unauthenticated
+from services.gateway import rpc
+from services.gateway.api import json_response, route
+from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
+from services.gateway.auth import Principal, TokenRepository, bearer_token
+from services.gateway.openapi import build_spec
+from services.gateway.schemas import (ClockChange, ClockState, Health, Me, MediaObject,
+                                      MediaUploadForm)
+
+log = logging.getLogger(__name__)
+
+# The services deployed today; each answers `health()` over RPC.
+DEPLOYED_SERVICES = ("dispatch", "media")
+PERSON_CACHE_SECONDS = 30
+_people = {}  # person_id -> (read_at, person): directory answers, cached briefly
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    db = DatabaseProvider("gateway")
+    clock = ClockProvider()
+    dispatch = RpcProxy("dispatch")
+    media = RpcProxy("media")
+
+    # -- plumbing used by api.route ------------------------------------------------
+
+    def rpc_timeout(self):
+        return float(self.config.get("RPC_TIMEOUT", 15))
+
+    def max_upload_bytes(self):
+        media = self.config.get("MEDIA") or {}
+        return int(media.get("max_bytes", 10 * 1024 * 1024)) + 64 * 1024
+
+    def authenticate(self, request):
+        token = bearer_token(request.headers.get("Authorization"))
+        with self.db.connection() as conn:
+            row = TokenRepository(conn).find(token)
+        if row is None or row["revoked_at"] is not None:
+            raise Unauthenticated("登录凭证无效或已注销 (unknown or revoked token)")
+        if row["expires_at"] is not None and row["expires_at"] <= self.clock.now():
+            raise Unauthenticated("登录凭证已过期 (token expired)")
+        person = self.person(row["person_id"])
+        if not person.get("active", True):
+            raise Unauthenticated("该人员已不在组织架构中 (person no longer in the directory)")
+        return Principal(person["id"], person["name"], frozenset(person.get("roles") or ()),
+                         frozenset(person.get("project_ids") or ()), person.get("unit_id"))
+
+    def idempotency_begin(self, person_id, key, request):
+        fingerprint = request_fingerprint(request.method, request.path,
+                                          request.get_data(cache=True))
+        with self.db.transaction() as conn:
+            return IdempotencyRepository(conn).begin(person_id, key, request.method,
+                                                     request.path, fingerprint)
+
+    def idempotency_finish(self, person_id, key, response):
+        with self.db.transaction() as conn:
+            IdempotencyRepository(conn).finish(person_id, key, response.status_code,
+                                               response.get_data(as_text=True))
+
+    def idempotency_release(self, person_id, key):
+        with self.db.transaction() as conn:
+            IdempotencyRepository(conn).release(person_id, key)
+
+    def person(self, person_id):
+        cached = _people.get(person_id)
+        if cached and time.monotonic() - cached[0] < PERSON_CACHE_SECONDS:
+            return cached[1]
+        try:
+            person = rpc.call(self.dispatch, "get_person", person_id, timeout=self.rpc_timeout())
+        except NotFound:
+            raise Unauthenticated("该人员已不在组织架构中 (person no longer in the directory)")
+        _people[person_id] = (time.monotonic(), person)
+        return person
+
+    # -- health, identity, contract -----------------------------------------------
+
+    @route("GET", "/api/health", summary="各服务健康状态 (each service's health)", public=True,
+           response=Health, tags=["system"])
+    def health(self, request, principal, payload):
+        timeout = min(self.rpc_timeout(), 3)
+
+        def ask(name):
+            try:
+                with eventlet.Timeout(timeout):
+                    detail = getattr(self, name).health()
+                return name, {"status": detail.get("status", "ok"), "detail": detail}
+            except BaseException as exc:  # noqa: BLE001 - a timeout or error means down
+                return name, {"status": "down", "detail": {"error": type(exc).__name__}}
+
+        pool = eventlet.GreenPool()
+        services = dict(pool.imap(ask, DEPLOYED_SERVICES))
+        try:
+            with self.db.connection() as conn:
+                conn.execute("SELECT 1")
+            services["gateway"] = {"status": "ok", "detail": {"database": "ok"}}
+        except Exception as exc:  # noqa: BLE001
+            services["gateway"] = {"status": "down", "detail": {"database": type(exc).__name__}}
+        healthy = all(s["status"] == "ok" for s in services.values())
+        return (200 if healthy else 503), {"status": "ok" if healthy else "degraded",
+                                           "services": services}
+
+    @route("GET", "/api/me", summary="当前登录人 (who am I)", response=Me, tags=["system"])
+    def me(self, request, principal, payload):
+        return dict(principal.as_dict(),
+                    role_labels=[roles.LABELS_ZH.get(r, r) for r in sorted(principal.roles)])
+
+    @route("GET", "/api/openapi.json", summary="OpenAPI 3 文档 (this contract)", public=True,
+           tags=["system"])
+    def openapi(self, request, principal, payload):
+        return build_spec()
+
+    # -- simulation clock (SPEC §9) -------------------------------------------------
+
+    def _clock_state(self):
+        now = self.clock.now()
+        return {"now": now.isoformat(), "local_now": now.astimezone(self.clock.zone).isoformat(),
+                "zone": str(self.clock.zone), "simulated": self.clock.simulated}
+
+    @route("GET", "/api/admin/clock", summary="读取时钟 (read the clock)", roles={roles.ADMIN},
+           response=ClockState, tags=["system"])
+    def get_clock(self, request, principal, payload):
+        return self._clock_state()
+
+    @route("POST", "/api/admin/clock", summary="设置或快进模拟时钟 (set or advance the simulation clock)",
+           roles={roles.ADMIN}, body=ClockChange, response=ClockState, tags=["system"])
+    def change_clock(self, request, principal, payload):
+        if "now" in payload:
+            self.clock.set(payload["now"], by=principal.person_id)
+        else:
+            self.clock.advance(payload["advance"], by=principal.person_id)
+        log.info("clock changed by %s: %s", principal.person_id, payload)
+        return self._clock_state()
+
+    # -- media (SPEC §6) ----------------------------------------------------------
+
+    @route("POST", "/api/media", summary="上传签名、照片或文件 (upload a file)",
+           body=MediaUploadForm, content="multipart/form-data", response=MediaObject, status=201,
+           tags=["media"], description="Multipart form: `file` plus the fields below. The content "
+           "is checked from its bytes (JPEG, PNG, WebP, HEIC, PDF).")
+    def upload_media(self, request, principal, payload):
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput({"file": ["缺少文件 (missing file)"]})
+        limit = self.max_upload_bytes() - 64 * 1024
+        content = upload.stream.read(limit + 1)
+        if len(content) > limit:
+            raise TooLarge(f"文件超过 {limit // (1024 * 1024)} MB 上限 (file over the size limit)")
+        return 201, rpc.call(
+            self.media, "upload", base64.b64encode(content).decode("ascii"),
+            (upload.filename or "")[:200], payload["kind"], stage=payload["stage"],
+            complaint_id=payload["complaint_id"], uploaded_by=principal.person_id,
+            step=payload["step"], timeout=self.rpc_timeout())
+
+    @route("GET", "/api/media/<media_id>", summary="文件信息与临时下载链接 (metadata and a signed URL)",
+           response=MediaObject, tags=["media"])
+    def get_media(self, request, principal, payload, media_id):
+        return rpc.call(self.media, "get", media_id, timeout=self.rpc_timeout())

@@ -1,0 +1,70 @@
+"""Gateway pieces that need no server: tokens, durations, the error body,
+the OpenAPI document."""
+from datetime import timedelta
+
+import pytest
+from marshmallow import ValidationError
+from nameko.exceptions import RemoteError
+from openapi_spec_validator import validate
+
+import services.gateway.service  # noqa: F401  (fills the route table)
+from services.gateway.api import ROUTES, translate
+from services.gateway.auth import bearer_token, token_hash
+from services.gateway.openapi import build_spec
+from services.gateway.schemas import ClockChange
+from shared.errors import Conflict, InvalidInput, Unauthenticated
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("PT90M", timedelta(minutes=90)), ("P1DT2H", timedelta(days=1, hours=2)),
+    ("PT30S", timedelta(seconds=30)), ("-PT1H", -timedelta(hours=1)), ("P3D", timedelta(days=3)),
+])
+def test_clock_advance_takes_iso_durations(text, expected):
+    assert ClockChange().load({"advance": text})["advance"] == expected
+
+
+@pytest.mark.parametrize("text", ["90", "PT", "P", "1H", "PT1.5H", "P1DT"])
+def test_bad_durations_are_refused_with_a_message(text):
+    with pytest.raises(ValidationError) as caught:
+        ClockChange().load({"advance": text})
+    assert "ISO 8601" in caught.value.messages["advance"][0]
+
+
+def test_clock_change_needs_exactly_one_of_now_and_advance():
+    with pytest.raises(ValidationError):
+        ClockChange().load({})
+    with pytest.raises(ValidationError):
+        ClockChange().load({"advance": "PT1H", "now": "2026-11-27T09:30:00+08:00"})
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer " + "x" * 300])
+def test_malformed_authorization_is_401(header):
+    with pytest.raises(Unauthenticated):
+        bearer_token(header)
+
+
+def test_token_is_stored_only_as_its_hash():
+    assert bearer_token("Bearer abc") == "abc"
+    assert token_hash("abc") != "abc" and len(token_hash("abc")) == 64
+
+
+def test_remote_domain_errors_keep_their_status_and_fields():
+    remote = RemoteError("InvalidInput", str(InvalidInput({"room": ["必填"]})))
+    error = translate(remote)
+    assert error.status == 400 and error.fields == {"room": ["必填"]}
+    assert translate(RemoteError("Conflict", str(Conflict("wrong state")))).status == 409
+
+
+def test_unexpected_errors_never_show_a_stack_trace():
+    error = translate(KeyError("secret internals"))
+    assert error.status == 500
+    assert "secret internals" not in error.message and "internal error" in error.message
+
+
+def test_openapi_document_is_valid_and_covers_every_route():
+    document = build_spec()
+    validate(document)
+    for route in ROUTES:
+        path = route.path.replace("<", "{").replace(">", "}")
+        assert route.method.lower() in document["paths"][path]
+    assert "ClockChange" in document["components"]["schemas"]

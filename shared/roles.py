@@ -1,0 +1,25 @@
+"""Role codes of SPEC §1, as the directory and the gateway spell them."""
+
+CENTRE_GM = "centre_gm"
+CENTRE_DEPUTY_GM = "centre_deputy_gm"
+CENTRE_STAFF = "centre_staff"
+VP = "vp"
+SPECIALIST = "specialist"
+HEAD = "head"
+SUPERVISING_LEADER = "supervising_leader"
+CHAIRMAN = "chairman"
+PROJECT_GM = "project_gm"
+HR = "hr"
+FINANCE = "finance"
+ADMIN = "admin"
+
+ALL = frozenset({CENTRE_GM, CENTRE_DEPUTY_GM, CENTRE_STAFF, VP, SPECIALIST, HEAD,
+                 SUPERVISING_LEADER, CHAIRMAN, PROJECT_GM, HR, FINANCE, ADMIN})
+CENTRE = frozenset({CENTRE_GM, CENTRE_DEPUTY_GM, CENTRE_STAFF, VP})
+
+LABELS_ZH = {
+    CENTRE_GM: "售后服务中心总经理", CENTRE_DEPUTY_GM: "售后服务中心副总经理",
+    CENTRE_STAFF: "售后服务中心客服人员", VP: "直管副总裁", SPECIALIST: "客服专员",
+    HEAD: "部门一把手", SUPERVISING_LEADER: "分管领导", CHAIRMAN: "董事长",
+    PROJECT_GM: "项目总经理", HR: "人力资源中心", FINANCE: "财务中心", ADMIN: "系统管理员",
+}
