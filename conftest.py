@@ -13,4 +13,4 @@ eventlet.monkey_patch()
 
 import shared  # noqa: E402,F401  (psycopg wait function, warning filters)
 
-pytest_plugins = ["shared.testing.fixtures"]
+pytest_plugins = ["shared.testing.fixtures", "shared.testing.s3server"]

@@ -12,8 +12,10 @@ class MediaStored(Schema):
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True)
-    uploaded_by = fields.String(required=True)
+    # None for an upload through a customer's signing link without a person id.
+    uploaded_by = fields.String(required=True, allow_none=True)
     complaint_id = fields.String(allow_none=True)
+    step = fields.String(allow_none=True)
 
 
 @event("media.signature_bound", "media",
@@ -23,3 +25,4 @@ class SignatureBound(Schema):
     record_type = fields.String(required=True)
     record_id = fields.String(required=True)
     record_sha256 = fields.String(required=True)
+    bound_by = fields.String(allow_none=True)

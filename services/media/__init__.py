@@ -1,0 +1,1 @@
+"""CCRM media service."""

@@ -1,0 +1,229 @@
+"""Media rules (SPEC §6): what may be stored, how it is named, how a signature
+is bound to the record it confirms. Pure: no I/O, `now` is passed in."""
+import base64
+import binascii
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+
+from services.media import sniff
+from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
+
+KINDS = ("signature", "photo", "material", "minutes", "report")
+STAGES = ("before", "during", "after")
+
+ALLOWED_TYPES = (sniff.JPEG, sniff.PNG, sniff.WEBP, sniff.HEIC, sniff.HEIF, sniff.PDF)
+# Only the penalty service's monthly report files may be spreadsheets.
+REPORT_ONLY_TYPES = (sniff.CSV, sniff.XLSX)
+
+ALLOWED_NAMES = "JPEG、PNG、WebP、HEIC/HEIF、PDF"
+REPORT_NAMES = "CSV、XLSX"
+
+MAX_FILENAME = 255
+_MEDIA_ID = re.compile(r"M-[A-Z0-9]{1,12}-[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the bytes themselves say about an upload."""
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Media:
+    id: str
+    key: str
+    region: str
+    kind: str
+    stage: str | None
+    content_type: str
+    size: int
+    sha256: str
+    original_filename: str | None
+    complaint_id: str | None
+    step: str | None
+    uploaded_by: str | None
+    created_at: datetime
+    bound_record_type: str | None = None
+    bound_record_id: str | None = None
+    bound_record_sha256: str | None = None
+    bound_at: datetime | None = None
+    bound_by: str | None = None
+
+    @classmethod
+    def from_row(cls, row):
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+    @property
+    def bound(self):
+        return self.bound_record_sha256 is not None
+
+
+# -- naming: ids and keys are ours, never built from user input --------------
+
+def media_id(region, unique_hex):
+    """`M-<region>-<32 hex>`: the region makes ids unique across deployments
+    (SPEC §7); the random part makes them unguessable."""
+    return f"M-{region}-{unique_hex}"
+
+
+def object_key(region, now, media_id_):
+    """`<region>/<yyyy>/<mm>/<media_id>` in UTC: lists by month, no user text."""
+    now = now.astimezone(timezone.utc)
+    return f"{region}/{now:%Y}/{now:%m}/{media_id_}"
+
+
+def checked_media_id(value):
+    """A malformed id cannot name anything: NotFound, like an unknown one."""
+    if not isinstance(value, str) or not _MEDIA_ID.fullmatch(value):
+        raise NotFound(f"媒体文件不存在 (no media {value!r})")
+    return value
+
+
+def clean_filename(name):
+    """The client's file name, kept as plain text for people only: control
+    characters dropped, path parts removed, length bounded."""
+    if not name:
+        return None
+    name = "".join(ch for ch in str(name) if unicodedata.category(ch)[0] != "C")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:MAX_FILENAME] or None
+
+
+# -- what may be uploaded ----------------------------------------------------
+
+def kind_stage_errors(kind, stage):
+    """Field errors of the kind/stage pair: photos need a stage, nothing else has one."""
+    if kind not in KINDS:
+        return {"kind": [f"类型须为 {' / '.join(KINDS)} 之一 (kind must be one of {', '.join(KINDS)})"]}
+    if kind == "photo" and stage is None:
+        return {"stage": ["照片须注明阶段 before / during / after (a photo needs its stage)"]}
+    if kind == "photo" and stage not in STAGES:
+        return {"stage": [f"阶段须为 {' / '.join(STAGES)} 之一 (stage must be one of {', '.join(STAGES)})"]}
+    if kind != "photo" and stage is not None:
+        return {"stage": ["只有照片有阶段 (only photos have a stage)"]}
+    return {}
+
+
+def human_size(n):
+    if n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    if n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n} bytes"
+
+
+def too_large(max_bytes):
+    return TooLarge(f"文件过大，上限 {human_size(max_bytes)} (file too large: at most {human_size(max_bytes)})",
+                    {"file": [f"超过 {human_size(max_bytes)} (larger than {human_size(max_bytes)})"]})
+
+
+def decode_content(content_b64, max_bytes):
+    """The upload's bytes from base64 (how they travel over RPC).
+
+    A payload whose encoding is already longer than the limit allows is
+    refused before it is decoded: 4 base64 characters carry 3 bytes."""
+    if content_b64 is None or content_b64 == "":
+        raise InvalidInput({"file": ["文件为空 (empty file)"]})
+    if not isinstance(content_b64, (str, bytes)):
+        raise InvalidInput({"file": ["文件内容须为 base64 文本 (file content must be base64 text)"]})
+    if len(content_b64) > 4 * -(-max_bytes // 3):
+        raise too_large(max_bytes)
+    try:
+        return base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput({"file": ["文件内容不是有效的 base64 (file content is not valid base64)"]}) from None
+
+
+def allowed_types(kind):
+    return ALLOWED_TYPES + (REPORT_ONLY_TYPES if kind == "report" else ())
+
+
+def detect_type(kind, content):
+    """The content type the bytes prove, if this kind may store it."""
+    found = sniff.sniff(content[:sniff.HEAD_BYTES])
+    if found is None and kind == "report":
+        found = sniff.sniff_spreadsheet(content)
+    return found if found in allowed_types(kind) else None
+
+
+def inspect_content(kind, content, max_bytes):
+    """Check an upload's bytes: not empty, within the limit, an allowed type
+    by content. Returns its FileFacts (type, size, SHA-256)."""
+    size = len(content)
+    if size == 0:
+        raise InvalidInput({"file": ["文件为空 (empty file)"]})
+    if size > max_bytes:
+        raise too_large(max_bytes)
+    content_type = detect_type(kind, content)
+    if content_type is None:
+        names = ALLOWED_NAMES + (f"、{REPORT_NAMES}" if kind == "report" else "")
+        raise UnsupportedMediaType(
+            f"不支持的文件类型，只接受 {names} (unsupported file type; allowed: "
+            f"{names.replace('、', ', ')}; the file's content decides, not its name)",
+            {"file": [f"只接受 {names} (only {names.replace('、', ', ')})"]})
+    return FileFacts(content_type, size, hashlib.sha256(content).hexdigest())
+
+
+# -- signatures bound to records (SPEC §6) -----------------------------------
+
+def bind_signature(media, record_type, record_id, record_sha256, by, now, complaint_id=None):
+    """Bind a signature to the record it confirms. Returns (media, changed):
+    binding again to the same record and content changes nothing.
+
+    A signature taken at the desk is uploaded before its complaint exists;
+    the complaint is named when the record is stored, here."""
+    if media.kind != "signature":
+        raise InvalidInput({"media_id": [
+            f"只有签名可以绑定到记录，该文件类型为 {media.kind} "
+            f"(only a signature can be bound; this is a {media.kind})"]})
+    if media.bound:
+        same = (media.bound_record_type, media.bound_record_id, media.bound_record_sha256) == (
+            record_type, record_id, record_sha256)
+        if same:
+            return media, False
+        raise Conflict(
+            f"签名已绑定到 {media.bound_record_type} {media.bound_record_id}，不能再绑定到其他记录 "
+            f"(signature already bound to {media.bound_record_type} {media.bound_record_id})")
+    if complaint_id and media.complaint_id and complaint_id != media.complaint_id:
+        raise Conflict(
+            f"签名属于投诉 {media.complaint_id}，不能用于 {complaint_id} "
+            f"(signature belongs to complaint {media.complaint_id}, not {complaint_id})")
+    return replace(media, bound_record_type=record_type, bound_record_id=record_id,
+                   bound_record_sha256=record_sha256, bound_at=now, bound_by=by,
+                   complaint_id=media.complaint_id or complaint_id), True
+
+
+def verify_signature(media, current_record_sha256):
+    """Whether the signed record is unchanged since it was signed."""
+    if not media.bound:
+        raise Conflict("签名尚未绑定到任何记录 (signature not bound to a record)")
+    return {
+        "media_id": media.id,
+        "record_type": media.bound_record_type,
+        "record_id": media.bound_record_id,
+        "intact": media.bound_record_sha256 == current_record_sha256,
+        "bound_record_sha256": media.bound_record_sha256,
+        "current_record_sha256": current_record_sha256,
+    }
+
+
+# -- orphans: objects stored by an upload that never committed ---------------
+
+def orphan_keys(listing, known_keys, now, older_than):
+    """Keys of listed (key, last_modified) objects that no row names and that
+    are older than `older_than` (younger ones may belong to an upload that is
+    still committing)."""
+    cutoff = now - older_than
+    return [key for key, modified in listing
+            if key not in known_keys and modified <= cutoff]
+
+
+def sweep_age(seconds):
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise InvalidInput({"older_than_seconds": ["须为非负整数 (must be >= 0)"]})
+    return timedelta(seconds=seconds)

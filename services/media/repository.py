@@ -1,0 +1,46 @@
+"""SQL of the media schema. Every function runs in the caller's connection,
+so a row and its outbox event commit together."""
+from services.media.domain import Media
+
+_COLUMNS = ", ".join(Media.__dataclass_fields__)
+
+
+def insert(conn, media):
+    conn.execute(
+        f"""INSERT INTO media.objects ({_COLUMNS})
+            VALUES ({", ".join(f"%({name})s" for name in Media.__dataclass_fields__)})""",
+        {name: getattr(media, name) for name in Media.__dataclass_fields__})
+
+
+def get(conn, media_id, for_update=False):
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM media.objects WHERE id = %(id)s"
+        + (" FOR UPDATE" if for_update else ""),
+        {"id": media_id}).fetchone()
+    return Media.from_row(row) if row else None
+
+
+def save_binding(conn, media):
+    conn.execute(
+        """UPDATE media.objects
+              SET bound_record_type = %(record_type)s, bound_record_id = %(record_id)s,
+                  bound_record_sha256 = %(record_sha256)s, bound_at = %(bound_at)s,
+                  bound_by = %(bound_by)s, complaint_id = %(complaint_id)s
+            WHERE id = %(id)s""",
+        {"id": media.id, "record_type": media.bound_record_type,
+         "record_id": media.bound_record_id, "record_sha256": media.bound_record_sha256,
+         "bound_at": media.bound_at, "bound_by": media.bound_by,
+         "complaint_id": media.complaint_id})
+
+
+def known_keys(conn, keys):
+    """The subset of `keys` that a row names."""
+    if not keys:
+        return set()
+    rows = conn.execute("SELECT key FROM media.objects WHERE key = ANY(%(keys)s)",
+                        {"keys": list(keys)}).fetchall()
+    return {row["key"] for row in rows}
+
+
+def ping(conn):
+    return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

@@ -1,0 +1,193 @@
+"""The object store (MinIO or any S3-compatible server) and its nameko dependency.
+
+Keys are made by `domain.object_key` only, never from user input. Every call
+is bounded (connect 5 s, read 30 s by default) so a stuck store fails an upload
+instead of stalling the worker; failures surface as `Unavailable` (503).
+"""
+import io
+import logging
+import threading
+from datetime import datetime, timezone
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.error import MinioException, S3Error
+from nameko.extensions import DependencyProvider
+
+from shared.config import as_bool
+from shared.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
+_FAILURES = (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError)
+
+
+def _unavailable(action, exc):
+    return Unavailable(f"文件存储暂不可用 (object store unavailable while {action}): {exc}")
+
+
+class ObjectStore:
+    """One bucket of an S3-compatible server, through `minio.Minio`."""
+
+    def __init__(self, client, bucket, region=None, presign_client=None):
+        self.client = client
+        self.bucket = bucket
+        self.region = region
+        # Signed URLs may have to name the host browsers reach (a public
+        # endpoint) rather than the one the service talks to.
+        self.presign_client = presign_client or client
+        self._bucket_ready = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, minio):
+        """Build from the `MINIO` config section: endpoint, access_key,
+        secret_key, bucket, secure, region; optional public_endpoint,
+        public_secure, connect_timeout, read_timeout."""
+        secure = as_bool(minio.get("secure", False))
+        region = minio.get("region") or "us-east-1"
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=float(minio.get("connect_timeout", 5)),
+                                    read=float(minio.get("read_timeout", 30))),
+            maxsize=int(minio.get("pool_size", 10)),
+            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+            retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                  status_forcelist=[500, 502, 503, 504]))
+        credentials = dict(access_key=str(minio["access_key"]), secret_key=str(minio["secret_key"]))
+        client = Minio(str(minio["endpoint"]), secure=secure, region=region, http_client=http,
+                       **credentials)
+        presign_client = None
+        if minio.get("public_endpoint"):
+            # With the region given, presigning is pure computation: no request.
+            presign_client = Minio(str(minio["public_endpoint"]), region=region,
+                                   secure=as_bool(minio.get("public_secure", secure)),
+                                   **credentials)
+        return cls(client, str(minio["bucket"]), region, presign_client)
+
+    def ensure_bucket(self):
+        """Create the bucket if it is missing (idempotent)."""
+        with self._lock:
+            if self._bucket_ready:
+                return
+            try:
+                if not self.client.bucket_exists(self.bucket):
+                    try:
+                        self.client.make_bucket(self.bucket, location=self.region)
+                    except S3Error as exc:
+                        # Another instance created it first.
+                        if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                            raise
+            except _FAILURES as exc:
+                raise _unavailable("creating the bucket", exc) from exc
+            self._bucket_ready = True
+
+    def put(self, key, data, content_type):
+        self.ensure_bucket()
+        try:
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                   content_type=content_type)
+        except _FAILURES as exc:
+            raise _unavailable("storing the file", exc) from exc
+
+    def presigned_get(self, key, expires, signed_at=None):
+        """A URL that reads the object for `expires` (a timedelta) from
+        `signed_at` (default: now). Give the real time: the store checks the
+        URL against its own clock, never against the simulation clock."""
+        try:
+            return self.presign_client.presigned_get_object(
+                self.bucket, key, expires=expires, request_date=signed_at)
+        except _FAILURES as exc:
+            raise _unavailable("signing a URL", exc) from exc
+
+    def remove(self, key):
+        try:
+            self.client.remove_object(self.bucket, key)
+        except _FAILURES as exc:
+            raise _unavailable("removing a file", exc) from exc
+
+    def exists(self, key):
+        try:
+            self.client.stat_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                return False
+            raise _unavailable("reading a file's status", exc) from exc
+        except _FAILURES as exc:
+            raise _unavailable("reading a file's status", exc) from exc
+        return True
+
+    def list(self, prefix):
+        """Yield (key, last_modified) of every object under `prefix`."""
+        try:
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                yield obj.object_name, obj.last_modified
+        except _FAILURES as exc:
+            raise _unavailable("listing files", exc) from exc
+
+    def ping(self):
+        """True when the bucket can be reached (health)."""
+        try:
+            return self.client.bucket_exists(self.bucket)
+        except _FAILURES as exc:
+            log.warning("object store unreachable: %s", exc)
+            return False
+
+
+class InMemoryObjectStore(ObjectStore):
+    """A fake for unit tests: same interface, objects kept in a dict.
+
+    `now` gives the objects' last-modified times; set `put_error` to an
+    exception to make the next puts fail like an unreachable store."""
+
+    def __init__(self, bucket="ccrm-media", now=None):
+        self.bucket = bucket
+        self.region = "us-east-1"
+        self.objects = {}
+        self.put_error = None
+        self._now = now or (lambda: datetime.now(timezone.utc))
+
+    def ensure_bucket(self):
+        return None
+
+    def put(self, key, data, content_type):
+        if self.put_error is not None:
+            raise self.put_error
+        self.objects[key] = (bytes(data), content_type, self._now())
+
+    def presigned_get(self, key, expires, signed_at=None):
+        return f"memory://{self.bucket}/{key}?expires={int(expires.total_seconds())}"
+
+    def remove(self, key):
+        self.objects.pop(key, None)
+
+    def exists(self, key):
+        return key in self.objects
+
+    def list(self, prefix):
+        for key, (_, _, modified) in sorted(self.objects.items()):
+            if key.startswith(prefix):
+                yield key, modified
+
+    def ping(self):
+        return True
+
+
+class ObjectStoreProvider(DependencyProvider):
+    """Gives a worker the service's ObjectStore (config `MINIO`).
+
+    The bucket is ensured on start; if the store is not up yet the service
+    still starts (health says so) and the first upload tries again."""
+
+    def setup(self):
+        self.store = ObjectStore.from_config(self.container.config["MINIO"])
+
+    def start(self):
+        try:
+            self.store.ensure_bucket()
+        except Unavailable as exc:
+            log.error("media bucket not ready at start, will retry on upload: %s", exc.message)
+
+    def get_dependency(self, worker_ctx):
+        return self.store

@@ -1,0 +1,98 @@
+"""The service's own logic with fakes that subclass the real interfaces:
+an in-memory object store and an outbox that fails. The database is the real
+test database (worker_factory, no broker)."""
+import base64
+from datetime import datetime, timezone
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.media.service import MediaService
+from services.media.storage import InMemoryObjectStore
+from services.media.tests import samples
+from shared.clock import FixedClock
+from shared.errors import Unavailable
+from shared.outbox import Outbox
+
+NOW = datetime(2026, 11, 27, 2, 42, tzinfo=timezone.utc)
+CONFIG = {"REGION_CODE": "SZ", "MEDIA": {"max_bytes": 1024 * 1024, "signed_url_seconds": 120}}
+
+
+class BrokenOutbox(Outbox):
+    """The commit fails after the row was written (here: at the event)."""
+
+    def add(self, conn, event_type, data, **kwargs):
+        super().add(conn, event_type, data, **kwargs)
+        raise RuntimeError("database connection lost before commit")
+
+
+def make_service(database, store=None, outbox=None):
+    return worker_factory(
+        MediaService, database=database, clock=FixedClock(NOW), config=CONFIG,
+        store=store or InMemoryObjectStore(now=lambda: NOW),
+        outbox=outbox or Outbox("media", "media", "SZ", timezone.utc))
+
+
+def rows(database):
+    with database.connection() as conn:
+        return conn.execute("SELECT id, key FROM media.objects").fetchall()
+
+
+def outbox_rows(database):
+    with database.connection() as conn:
+        return conn.execute("SELECT routing_key, body FROM media.outbox").fetchall()
+
+
+def png_b64():
+    return base64.b64encode(samples.PNG).decode()
+
+
+def test_upload_stores_object_row_and_event(clean_database):
+    store = InMemoryObjectStore(now=lambda: NOW)
+    service = make_service(clean_database, store)
+    result = service.upload(png_b64(), "现场.png", "photo", stage="before",
+                            complaint_id="C-SZ-2026-000001", uploaded_by="P-7", step="visit")
+    assert result["id"].startswith("M-SZ-")
+    assert [r["key"] for r in rows(clean_database)] == [f"SZ/2026/11/{result['id']}"]
+    assert store.objects[f"SZ/2026/11/{result['id']}"][:2] == (samples.PNG, "image/png")
+    events = outbox_rows(clean_database)
+    assert [e["routing_key"] for e in events] == ["media.stored"]
+    assert result["id"] in events[0]["body"]
+
+
+def test_failed_commit_removes_the_object_and_leaves_no_row(clean_database):
+    store = InMemoryObjectStore(now=lambda: NOW)
+    service = make_service(clean_database, store, BrokenOutbox("media", "media", "SZ"))
+    with pytest.raises(RuntimeError):
+        service.upload(png_b64(), "a.png", "signature")
+    assert store.objects == {}
+    assert rows(clean_database) == []
+    assert outbox_rows(clean_database) == []
+
+
+def test_store_down_means_unavailable_and_nothing_written(clean_database):
+    store = InMemoryObjectStore(now=lambda: NOW)
+    store.put_error = Unavailable("文件存储暂不可用 (object store unavailable)")
+    service = make_service(clean_database, store)
+    with pytest.raises(Unavailable):
+        service.upload(png_b64(), "a.png", "signature")
+    assert rows(clean_database) == []
+    assert outbox_rows(clean_database) == []
+
+
+def test_sweep_only_touches_this_regions_prefix(clean_database):
+    store = InMemoryObjectStore()  # objects dated by the real clock, as a real store does
+    service = make_service(clean_database, store)
+    kept = service.upload(png_b64(), "a.png", "signature")
+    store.put("SZ/2026/11/M-SZ-" + "1" * 32, b"orphan", "image/png")
+    store.put("GZ/2026/11/M-GZ-" + "2" * 32, b"another region's", "image/png")
+    assert service.sweep_orphans(older_than_seconds=0) == 1
+    assert sorted(store.objects) == ["GZ/2026/11/M-GZ-" + "2" * 32, f"SZ/2026/11/{kept['id']}"]
+
+
+def test_get_signs_for_the_configured_time(clean_database):
+    service = make_service(clean_database)
+    uploaded = service.upload(png_b64(), "a.png", "material")
+    got = service.get(uploaded["id"])
+    assert got["url"].endswith("?expires=120")
+    assert got["sha256"] == uploaded["sha256"]
