@@ -25,8 +25,8 @@ class CCRMError(Exception):
 
     def __str__(self):
         # The RPC layer carries str(exc): keep fields with the message.
-        return json.dumps({"message": self.message, "fields": self.fields},
-                          ensure_ascii=False)
+        return json.dumps({"message": self.message, "fields": self.fields,
+                           "code": self.code, "status": self.status}, ensure_ascii=False)
 
 
 class InvalidInput(CCRMError):
@@ -79,17 +79,24 @@ _BY_NAME = {cls.__name__: cls for cls in (
 
 
 def from_remote(exc_type, value):
-    """Rebuild a CCRMError from nameko's RemoteError parts, or None."""
-    cls = _BY_NAME.get(exc_type)
-    if cls is None:
-        return None
+    """Rebuild a CCRMError from nameko's RemoteError parts, or None.
+
+    A service's own subclass (say `DirectoryIncomplete`) is unknown here; its
+    code and status travel in the payload, so it keeps both."""
     try:
         payload = json.loads(value)
         message, fields = payload["message"], payload.get("fields") or {}
     except (TypeError, ValueError, KeyError):
-        message, fields = str(value), {}
+        payload, message, fields = {}, str(value), {}
+    cls = _BY_NAME.get(exc_type)
+    if cls is None:
+        if not isinstance(payload.get("status"), int) or "code" not in payload:
+            return None
+        cls = CCRMError
     error = cls.__new__(cls)
     CCRMError.__init__(error, message, fields)
+    if cls is CCRMError:
+        error.status, error.code = payload["status"], payload["code"]
     return error
 
 

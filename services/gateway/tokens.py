@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shared  # noqa: F401
 from shared.clock import clock_from_config
-from shared.config import load_config
+from shared.config import REPO_ROOT, load_config
 from shared.db import Database, database_url
 from services.gateway.auth import TokenRepository
 
@@ -31,9 +31,16 @@ def issue_tokens(database, people, now):
 
 
 def directory_people(path):
-    """Active people of an organisation file, as the directory will hold them."""
-    from services.dispatch.directory import people_of_file
-    return [p for p in people_of_file(path) if p.get("active", True)]
+    """People of an organisation file, as the directory will hold them."""
+    from services.dispatch.directory import from_document
+    from services.dispatch.org_file import read_organisation
+    path = Path(path)
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    directory = from_document(read_organisation(path).document)
+    return [{"id": p.id, "name": p.name, "roles": sorted(p.roles),
+             "project_ids": sorted(directory.project_ids_of(p.id))}
+            for p in directory.active_people()]
 
 
 def main(argv=None):

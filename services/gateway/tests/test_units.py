@@ -68,3 +68,11 @@ def test_openapi_document_is_valid_and_covers_every_route():
         path = route.path.replace("<", "{").replace(">", "}")
         assert route.method.lower() in document["paths"][path]
     assert "ClockChange" in document["components"]["schemas"]
+
+
+def test_a_services_own_error_class_keeps_its_code_and_status():
+    class DirectoryIncomplete(Conflict):
+        code = "directory_incomplete"
+
+    error = translate(RemoteError("DirectoryIncomplete", str(DirectoryIncomplete("缺少部门一把手"))))
+    assert (error.status, error.code, error.message) == (409, "directory_incomplete", "缺少部门一把手")

@@ -1,0 +1,158 @@
+"""SQL of the directory (dispatch.units, people, positions, projects,
+desk_assignments, directory_versions). Every function runs in the caller's
+connection, so a load and its `directory.loaded` event commit together."""
+from dataclasses import dataclass
+
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from psycopg.types.json import Jsonb
+
+from services.dispatch.directory import (DeskAssignment, Directory, Person, Position, Project,
+                                         Unit, Version)
+
+_LOCK = "dispatch:directory"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    version: int
+    counts: dict
+    joined: tuple  # person ids new (or back) in this load
+    left: tuple  # person ids this load marked inactive
+    vacancies: tuple
+
+
+def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None):
+    """Make `directory` the current one; whatever it no longer lists turns inactive."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": _LOCK})
+    version = conn.execute(
+        "SELECT coalesce(max(version), 0) + 1 AS v FROM dispatch.directory_versions").fetchone()["v"]
+    vacancies = directory.vacancies()
+    conn.execute(
+        """INSERT INTO dispatch.directory_versions
+               (version, loaded_at, source, sha256, label, region_code, region_name, vacancies)
+           VALUES (%(version)s, %(loaded_at)s, %(source)s, %(sha256)s, %(label)s,
+                   %(region_code)s, %(region_name)s, %(vacancies)s)""",
+        {"version": version, "loaded_at": loaded_at, "source": source, "sha256": sha256,
+         "label": label, "region_code": directory.region_code,
+         "region_name": directory.region_name, "vacancies": vacancies})
+    before = {row["id"] for row in conn.execute("SELECT id FROM dispatch.people WHERE active")}
+    stamp = {"version": version, "at": loaded_at}
+
+    # Parents first: a unit's parent must exist when it is written.
+    units = sorted(directory.units, key=lambda u: u.parent_id is not None)
+    _upsert(conn, """INSERT INTO dispatch.units
+                         (id, kind, name, parent_id, department, active, first_version, last_version)
+                     VALUES (%(id)s, %(kind)s, %(name)s, %(parent_id)s, %(department)s, true,
+                             %(version)s, %(version)s)
+                     ON CONFLICT (id) DO UPDATE SET
+                         kind = EXCLUDED.kind, name = EXCLUDED.name, parent_id = EXCLUDED.parent_id,
+                         department = EXCLUDED.department, active = true,
+                         last_version = EXCLUDED.last_version, removed_at = NULL""",
+            [dict(vars(u), **stamp) for u in units])
+    _upsert(conn, """INSERT INTO dispatch.people
+                         (id, name, mobile, roles, unit_id, bonus, active, first_version, last_version)
+                     VALUES (%(id)s, %(name)s, %(mobile)s, %(roles)s, %(unit_id)s, %(bonus)s, true,
+                             %(version)s, %(version)s)
+                     ON CONFLICT (id) DO UPDATE SET
+                         name = EXCLUDED.name, mobile = EXCLUDED.mobile, roles = EXCLUDED.roles,
+                         unit_id = EXCLUDED.unit_id, bonus = EXCLUDED.bonus, active = true,
+                         last_version = EXCLUDED.last_version, left_at = NULL""",
+            [dict(vars(p), roles=list(p.roles), **stamp) for p in directory.people])
+    conn.execute("DELETE FROM dispatch.positions")
+    _upsert(conn, """INSERT INTO dispatch.positions (unit_id, position, person_id, seq, areas, title)
+                     VALUES (%(unit_id)s, %(position)s, %(person_id)s, %(seq)s, %(areas)s, %(title)s)""",
+            [dict(vars(p), areas=list(p.areas)) for p in directory.positions])
+    _upsert(conn, """INSERT INTO dispatch.projects
+                         (id, name, city, city_tier, region_company_id, property_company_id,
+                          project_gm_id, first_sale_on, last_delivery_on, active,
+                          first_version, last_version)
+                     VALUES (%(id)s, %(name)s, %(city)s, %(city_tier)s, %(region_company_id)s,
+                             %(property_company_id)s, %(project_gm_id)s, %(first_sale_on)s,
+                             %(last_delivery_on)s, true, %(version)s, %(version)s)
+                     ON CONFLICT (id) DO UPDATE SET
+                         name = EXCLUDED.name, city = EXCLUDED.city, city_tier = EXCLUDED.city_tier,
+                         region_company_id = EXCLUDED.region_company_id,
+                         property_company_id = EXCLUDED.property_company_id,
+                         project_gm_id = EXCLUDED.project_gm_id,
+                         first_sale_on = EXCLUDED.first_sale_on,
+                         last_delivery_on = EXCLUDED.last_delivery_on, active = true,
+                         last_version = EXCLUDED.last_version, removed_at = NULL""",
+            [dict(vars(p), **stamp) for p in directory.projects])
+    _upsert(conn, """INSERT INTO dispatch.desk_assignments
+                         (project_id, person_id, assigned_on, active, first_version, last_version)
+                     VALUES (%(project_id)s, %(person_id)s, %(assigned_on)s, true,
+                             %(version)s, %(version)s)
+                     ON CONFLICT (project_id, person_id, assigned_on) DO UPDATE SET
+                         active = true, last_version = EXCLUDED.last_version, ended_at = NULL""",
+            [dict(vars(a), **stamp) for a in directory.assignments])
+
+    # What the file no longer lists stays, inactive: history refers to it.
+    for table, ended in (("units", "removed_at"), ("people", "left_at"),
+                         ("projects", "removed_at"), ("desk_assignments", "ended_at")):
+        conn.execute(f"""UPDATE dispatch.{table} SET active = false, {ended} = %(at)s
+                         WHERE active AND last_version < %(version)s""", stamp)
+
+    counts = directory.counts()
+    now_ids = {p.id for p in directory.people}
+    joined, left = tuple(sorted(now_ids - before)), tuple(sorted(before - now_ids))
+    counts.update(joined=len(joined), left=len(left),
+                  people_inactive=conn.execute(
+                      "SELECT count(*) AS n FROM dispatch.people WHERE NOT active").fetchone()["n"])
+    conn.execute("UPDATE dispatch.directory_versions SET counts = %(counts)s WHERE version = %(version)s",
+                 {"counts": Jsonb(counts), "version": version})
+    return LoadResult(version, counts, joined, left, tuple(vacancies))
+
+
+def _upsert(conn, sql, rows):
+    if rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+def current_version(conn):
+    row = conn.execute(
+        """SELECT version, loaded_at, source, sha256, label, region_code, region_name, counts,
+                  vacancies
+           FROM dispatch.directory_versions ORDER BY version DESC LIMIT 1""").fetchone()
+    return row
+
+
+def load_snapshot(conn):
+    """The current directory, inactive records included (history names them)."""
+    head = current_version(conn)
+    if head is None:
+        return Directory.empty()
+    units = tuple(Unit(**row) for row in conn.execute(
+        "SELECT id, kind, name, parent_id, department, active FROM dispatch.units ORDER BY id"))
+    people = tuple(Person(row["id"], row["name"], row["mobile"], tuple(row["roles"]),
+                          row["unit_id"], row["bonus"], row["active"])
+                   for row in conn.execute(
+                       """SELECT id, name, mobile, roles, unit_id, bonus, active
+                          FROM dispatch.people ORDER BY id"""))
+    positions = tuple(Position(row["unit_id"], row["position"], row["person_id"], row["seq"],
+                               tuple(row["areas"]), row["title"])
+                      for row in conn.execute(
+                          """SELECT unit_id, position, person_id, seq, areas, title
+                             FROM dispatch.positions ORDER BY unit_id, position, seq"""))
+    projects = tuple(Project(**row) for row in conn.execute(
+        """SELECT id, name, city, city_tier, region_company_id, property_company_id, project_gm_id,
+                  first_sale_on, last_delivery_on, active
+           FROM dispatch.projects ORDER BY id"""))
+    assignments = tuple(DeskAssignment(**row) for row in conn.execute(
+        """SELECT project_id, person_id, assigned_on, active FROM dispatch.desk_assignments
+           ORDER BY project_id, assigned_on, person_id"""))
+    version = Version(head["version"], head["loaded_at"], head["source"], head["sha256"],
+                      head["label"])
+    return Directory(head["region_code"], head["region_name"], units, people, positions,
+                     projects, assignments, version)
+
+
+def read_directory(database):
+    """A consistent snapshot even while a reload commits."""
+    with database.transaction() as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return load_snapshot(conn)
+
+
+def ping(conn):
+    return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1
