@@ -1,0 +1,147 @@
+"""Events published by the intake service (SPEC §2, §4, §7).
+
+Every intake event carries the complaint's facts that sla and penalty compute
+from (`ComplaintFacts`): the order's timestamps, who held it when, the
+department override, and who acted. Times are ISO 8601 with the group's offset.
+"""
+from marshmallow import Schema, fields
+
+from shared.events.registry import event
+
+
+def _time(description, required=True):
+    return fields.AwareDateTime(required=required, allow_none=not required,
+                                metadata={"description": description})
+
+
+def _text(description, required=True, allow_none=True):
+    return fields.String(required=required, allow_none=allow_none,
+                         metadata={"description": description})
+
+
+class OrderHolder(Schema):
+    person_id = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True)
+    held_from = fields.AwareDateTime(required=True, data_key="from")
+    held_to = fields.AwareDateTime(required=True, allow_none=True, data_key="to")
+
+
+class ComplaintFacts(Schema):
+    """Fields common to every intake event."""
+    complaint_id = fields.String(required=True)
+    project_id = fields.String(required=True)
+    region_company_id = _text("the project's regional company")
+    property_company_id = _text("the project's property company")
+    category = fields.String(required=True, metadata={"description": "SPEC §3 category code"})
+    channel = fields.String(required=True, metadata={"description": "visit, phone, letter, mobile"})
+    room = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "the complaint's state after the change"})
+    order_round = fields.Integer(required=True, metadata={
+        "description": "1, then +1 each time the complaint is reopened"})
+    specialist_id = fields.String(required=True, metadata={
+        "description": "the specialist responsible for this round's order (order_submit)"})
+    recorded_by = fields.String(required=True)
+    recorded_at = _time("when the complaint was recorded")
+    contact_ended_at = _time("when the call ended / the visitor left (SPEC §2)")
+    round_started_at = _time("start of this order round: contact_ended_at, or the reopen time; "
+                             "the order_submit deadline runs from it")
+    requested_completion_at = _time("the customer's requested completion time")
+    submitted_at = _time("latest submission of the order", required=False)
+    first_submitted_at = _time("first submission: the order_sign deadline runs from it",
+                               required=False)
+    reviewed_at = _time("the deputy GM's review (cleared when the GM sends it back)",
+                        required=False)
+    signed_at = _time("the GM's signature (dispatch)", required=False)
+    department = _text("the GM's override of the routed department, if any")
+    department_reason = _text("why the department was overridden")
+    escalation_level = _text("major, group or common_issue, if flagged")
+    reopen_count = fields.Integer(required=True)
+    signature_status = fields.String(required=True, metadata={
+        "description": "the customer's signature on the record: pending, binding, signed, refused"})
+    holders = fields.List(fields.Nested(OrderHolder), required=True, metadata={
+        "description": "who held this round's order from when to when (to = null: holds it now)"})
+    actor_id = _text("the person who acted (null: the customer through a link)")
+    actor_role = _text("the role the actor acted in")
+
+
+@event("complaint.received", "intake", "a specialist recorded a complaint (Art. 13)")
+class ComplaintReceived(ComplaintFacts):
+    resolved_on_spot = fields.Boolean(required=True)
+    signature_media_id = _text("the customer's signature given at the desk (visit, mobile)")
+
+
+@event("complaint.resolved_on_spot", "intake",
+       "a complaint was resolved on the spot and closed without an order (Art. 15)")
+class ComplaintResolvedOnSpot(ComplaintFacts):
+    closed_at = _time("when it was closed")
+
+
+@event("complaint.signature_requested", "intake",
+       "a phone or letter complaint awaits the customer's signature through a one-time link")
+class SignatureRequested(ComplaintFacts):
+    step = fields.String(required=True)
+    link_path = fields.String(required=True, metadata={
+        "description": "the one-time link's path (/sign/<token>) for the SMS to the customer"})
+    expires_at = _time("when the link expires")
+    customer_phone = fields.String(required=True)
+    customer_name = fields.String(required=True)
+
+
+@event("complaint.signed", "intake", "the customer signed the record through the link")
+class ComplaintSigned(ComplaintFacts):
+    signature_media_id = fields.String(required=True)
+    via = fields.String(required=True)
+    record_sha256 = fields.String(required=True, metadata={
+        "description": "SHA-256 of the record's canonical form, bound to the signature"})
+    rating_link_path = _text("the one-time link where the customer rates the reception")
+    customer_phone = fields.String(required=True)
+
+
+@event("complaint.reception_rated", "intake",
+       "the customer rated the specialist's reception 1-5 (Art. 16)")
+class ReceptionRated(ComplaintFacts):
+    score = fields.Integer(required=True)
+    comment = _text("the customer's comment")
+    via = fields.String(required=True, metadata={"description": "terminal or link"})
+    rated_specialist_id = fields.String(required=True)
+
+
+@event("order.submitted", "intake", "the specialist submitted the supervision order (Art. 14)")
+class OrderSubmitted(ComplaintFacts):
+    resubmitted = fields.Boolean(required=True, metadata={
+        "description": "true after a rejection sent it back"})
+
+
+@event("order.reviewed", "intake", "the deputy GM approved the order")
+class OrderReviewed(ComplaintFacts):
+    reason = _text("the deputy GM's remark", required=False)
+
+
+@event("order.rejected", "intake",
+       "the deputy GM (step review) or the GM (step sign) sent the order back one step")
+class OrderRejected(ComplaintFacts):
+    step = fields.String(required=True, metadata={"description": "review or sign"})
+    reason = fields.String(required=True)
+    returned_to_role = fields.String(required=True)
+    returned_to_person_id = _text("who holds the order now")
+
+
+@event("order.signed", "intake", "the GM signed the order: it is dispatched (Art. 14, 19)")
+class OrderSigned(ComplaintFacts):
+    reason = _text("the GM's remark", required=False)
+    department_overridden = fields.Boolean(required=True)
+
+
+@event("complaint.reopened", "intake",
+       "a closed complaint was raised again (再次投诉): a new order round starts")
+class ComplaintReopened(ComplaintFacts):
+    reason = fields.String(required=True)
+    previous_closed_at = _time("when it had been closed", required=False)
+
+
+@event("complaint.escalated", "intake",
+       "the GM flagged the complaint major / group / common issue (Art. 5, 21, 33)")
+class ComplaintEscalated(ComplaintFacts):
+    level = fields.String(required=True)
+    previous_level = _text("the previous flag, if any")
+    reason = fields.String(required=True)
