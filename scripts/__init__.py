@@ -1,0 +1,1 @@
+"""Operator scripts: the local runner, pre-flight checks, container health checks."""
