@@ -79,10 +79,6 @@ class EventPublisher:
             message_id=message_id, headers=headers or {},
             timeout=self.confirm_timeout, confirm_timeout=self.confirm_timeout)
 
-    def heartbeat_check(self):
-        if self._connection is not None and self.heartbeat:
-            self._connection.heartbeat_check()
-
     def close(self):
         if self._connection is not None:
             try:
@@ -152,9 +148,12 @@ class OutboxRelay(DependencyProvider):
         from zoneinfo import ZoneInfo
         config = self.container.config
         self.database = Database(database_url(config, self.schema), size=2)
+        # No heartbeats on this publish-only connection: nothing reads its
+        # socket between publishes, so the broker's heartbeats would go unseen
+        # and kombu would call the connection dead. A broken connection shows
+        # on the next publish, whose confirm wait is bounded.
         self.publisher = EventPublisher(
-            config["AMQP_URI"], float(config.get("PUBLISH_CONFIRM_TIMEOUT", 5)),
-            heartbeat=int(config.get("HEARTBEAT", 15)))
+            config["AMQP_URI"], float(config.get("PUBLISH_CONFIRM_TIMEOUT", 5)), heartbeat=0)
         self.outbox = Outbox(self.schema, self.producer, config.get("REGION_CODE", "GZ"),
                              ZoneInfo(config.get("TIME_ZONE", "Asia/Shanghai")))
 
@@ -174,7 +173,6 @@ class OutboxRelay(DependencyProvider):
         while self._running:
             try:
                 count = relay_once(self.database, self.schema, self.publisher, self.batch_size)
-                self.publisher.heartbeat_check()
                 failures = 0
             except Exception as exc:  # noqa: BLE001 - the relay must outlive broker/db faults
                 failures += 1
