@@ -35,7 +35,8 @@ class ComplaintFacts(Schema):
     category = fields.String(required=True, metadata={"description": "SPEC §3 category code"})
     channel = fields.String(required=True, metadata={"description": "visit, phone, letter, mobile"})
     room = fields.String(required=True)
-    state = fields.String(required=True, metadata={"description": "the complaint's state after the change"})
+    state = fields.String(required=True, metadata={
+        "description": "the complaint's state after the change"})
     order_round = fields.Integer(required=True, metadata={
         "description": "1, then +1 each time the complaint is reopened"})
     specialist_id = fields.String(required=True, metadata={
