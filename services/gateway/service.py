@@ -20,23 +20,25 @@ from services.gateway.api import json_response, route
 from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
 from services.gateway.auth import Principal, TokenRepository, bearer_token
 from services.gateway.openapi import build_spec
+from services.gateway.routes.complaints import ComplaintRoutes
 from services.gateway.schemas import (ClockChange, ClockState, Health, Me, MediaObject,
                                       MediaUploadForm)
 
 log = logging.getLogger(__name__)
 
 # The services deployed today; each answers `health()` over RPC.
-DEPLOYED_SERVICES = ("dispatch", "media")
+DEPLOYED_SERVICES = ("intake", "dispatch", "media")
 PERSON_CACHE_SECONDS = 30
 _people = {}  # person_id -> (read_at, person): directory answers, cached briefly
 
 
-class GatewayService:
+class GatewayService(ComplaintRoutes):
     name = "gateway"
 
     config = Config()
     db = DatabaseProvider("gateway")
     clock = ClockProvider()
+    intake = RpcProxy("intake")
     dispatch = RpcProxy("dispatch")
     media = RpcProxy("media")
 

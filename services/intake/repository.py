@@ -1,0 +1,236 @@
+"""SQL of the intake schema. Every function runs in the caller's connection,
+so a change, its timeline entries and its outbox events commit together."""
+from dataclasses import fields as dc_fields
+
+from psycopg.types.json import Jsonb
+
+from services.intake.domain import Binding, Complaint, Holder, Link, Rating, TimelineEntry
+
+_COMPLAINT_COLUMNS = tuple(f.name for f in dc_fields(Complaint) if f.name != "holders")
+_SELECT_COMPLAINT = f"SELECT {', '.join(_COMPLAINT_COLUMNS)} FROM intake.complaints"
+_BINDING_COLUMNS = tuple(f.name for f in dc_fields(Binding))
+_LINK_COLUMNS = tuple(f.name for f in dc_fields(Link))
+_RATING_COLUMNS = tuple(f.name for f in dc_fields(Rating))
+
+
+def _insert(conn, table, columns, values):
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'%({c})s' for c in columns)})", values)
+
+
+# -- ids ------------------------------------------------------------------------------
+
+def next_number(conn, region, year):
+    """The next complaint number of (region, year). The row lock taken here is
+    held until the recording commits, so concurrent recordings get distinct
+    numbers, and a rolled-back recording hands its number back."""
+    return conn.execute(
+        """INSERT INTO intake.complaint_counters AS c (region, year, last_number)
+           VALUES (%(region)s, %(year)s, 1)
+           ON CONFLICT (region, year) DO UPDATE SET last_number = c.last_number + 1
+           RETURNING last_number""", {"region": region, "year": year}).fetchone()["last_number"]
+
+
+# -- complaints -------------------------------------------------------------------------
+
+def insert_complaint(conn, complaint):
+    _insert(conn, "intake.complaints", _COMPLAINT_COLUMNS,
+            {name: getattr(complaint, name) for name in _COMPLAINT_COLUMNS})
+    save_holders(conn, complaint)
+
+
+_IMMUTABLE = {"id", "region", "project_id", "room", "customer_name", "customer_phone",
+              "channel", "demand", "category", "requested_completion_at", "contact_ended_at",
+              "recorded_by", "recorded_at", "resolved_on_spot"}
+_MUTABLE = tuple(c for c in _COMPLAINT_COLUMNS if c not in _IMMUTABLE)
+
+
+def update_complaint(conn, complaint):
+    """Store the state of a complaint; what the customer signed is never updated."""
+    conn.execute(
+        f"UPDATE intake.complaints SET {', '.join(f'{c} = %({c})s' for c in _MUTABLE)} "
+        "WHERE id = %(id)s",
+        {name: getattr(complaint, name) for name in _MUTABLE + ("id",)})
+    save_holders(conn, complaint)
+
+
+def get_complaint(conn, complaint_id, for_update=False):
+    lock = " FOR UPDATE" if for_update else ""
+    row = conn.execute(_SELECT_COMPLAINT + " WHERE id = %(id)s" + lock,
+                       {"id": complaint_id}).fetchone()
+    if row is None:
+        return None
+    holders = holders_of(conn, [(row["id"], row["order_round"])])
+    return Complaint(**row, holders=holders.get(row["id"], ()))
+
+
+def save_holders(conn, complaint):
+    """Upsert this round's holdings by position: a holding only ever gains its end."""
+    for seq, h in enumerate(complaint.holders):
+        conn.execute(
+            """INSERT INTO intake.order_holders
+                   (complaint_id, order_round, seq, person_id, role, held_from, held_to)
+               VALUES (%(id)s, %(round)s, %(seq)s, %(person)s, %(role)s, %(from)s, %(to)s)
+               ON CONFLICT (complaint_id, order_round, seq) DO UPDATE SET held_to = EXCLUDED.held_to
+               WHERE intake.order_holders.held_to IS DISTINCT FROM EXCLUDED.held_to""",
+            {"id": complaint.id, "round": complaint.order_round, "seq": seq,
+             "person": h.person_id, "role": h.role, "from": h.held_from, "to": h.held_to})
+
+
+def holders_of(conn, keys):
+    """{complaint_id: (Holder, ...)} of the given (complaint_id, round) pairs."""
+    if not keys:
+        return {}
+    rounds = dict(keys)
+    rows = conn.execute(
+        """SELECT complaint_id, order_round, person_id, role, held_from, held_to
+           FROM intake.order_holders WHERE complaint_id = ANY(%(ids)s)
+           ORDER BY complaint_id, order_round, seq""", {"ids": list(rounds)}).fetchall()
+    found = {}
+    for row in rows:
+        if row["order_round"] == rounds[row["complaint_id"]]:
+            found.setdefault(row["complaint_id"], []).append(
+                Holder(row["person_id"], row["role"], row["held_from"], row["held_to"]))
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def list_complaints(conn, *, state=None, project_id=None, category=None, holder_id=None,
+                    visible_projects=None, limit=20, offset=0):
+    """(complaints, total) matching the filters; `visible_projects=None` means all."""
+    where, params = [], {"limit": limit, "offset": offset}
+    if visible_projects is not None:
+        where.append("c.project_id = ANY(%(visible)s)")
+        params["visible"] = list(visible_projects)
+    if state is not None:
+        where.append("c.state = %(state)s")
+        params["state"] = state
+    if project_id is not None:
+        where.append("c.project_id = %(project_id)s")
+        params["project_id"] = project_id
+    if category is not None:
+        where.append("c.category = %(category)s")
+        params["category"] = category
+    if holder_id is not None:
+        where.append("""EXISTS (SELECT 1 FROM intake.order_holders h
+                        WHERE h.complaint_id = c.id AND h.order_round = c.order_round
+                          AND h.held_to IS NULL AND h.person_id = %(holder)s)""")
+        params["holder"] = holder_id
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = conn.execute(f"SELECT count(*) AS n FROM intake.complaints c{clause}",
+                         params).fetchone()["n"]
+    columns = ", ".join(f"c.{name}" for name in _COMPLAINT_COLUMNS)
+    rows = conn.execute(
+        f"SELECT {columns} FROM intake.complaints c{clause} "
+        "ORDER BY c.recorded_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+        params).fetchall()
+    holders = holders_of(conn, [(row["id"], row["order_round"]) for row in rows])
+    return [Complaint(**row, holders=holders.get(row["id"], ())) for row in rows], total
+
+
+# -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
+
+def add_timeline(conn, complaint_id, entries):
+    for e in entries:
+        conn.execute(
+            """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
+                                            action, from_state, to_state, note, details)
+               VALUES (%(complaint_id)s, %(order_round)s, %(at)s, %(actor_id)s, %(actor_role)s,
+                       %(action)s, %(from_state)s, %(to_state)s, %(note)s, %(details)s)""",
+            {"complaint_id": complaint_id, "order_round": e.order_round, "at": e.at,
+             "actor_id": e.actor_id, "actor_role": e.actor_role, "action": e.action,
+             "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
+             "details": Jsonb(e.details or {})})
+
+
+def timeline(conn, complaint_id):
+    rows = conn.execute(
+        """SELECT at, actor_id, actor_role, action, from_state, to_state, order_round, note,
+                  details
+           FROM intake.timeline WHERE complaint_id = %(id)s ORDER BY id""",
+        {"id": complaint_id}).fetchall()
+    return [TimelineEntry(**row) for row in rows]
+
+
+# -- customer links ----------------------------------------------------------------------
+
+def insert_link(conn, link):
+    _insert(conn, "intake.customer_links", _LINK_COLUMNS,
+            {name: getattr(link, name) for name in _LINK_COLUMNS})
+
+
+def get_link(conn, token_sha256, for_update=False):
+    row = conn.execute(
+        f"SELECT {', '.join(_LINK_COLUMNS)} FROM intake.customer_links "
+        "WHERE token_sha256 = %(h)s" + (" FOR UPDATE" if for_update else ""),
+        {"h": token_sha256}).fetchone()
+    return Link(**row) if row else None
+
+
+def mark_link_used(conn, link):
+    conn.execute("UPDATE intake.customer_links SET used_at = %(at)s WHERE token_sha256 = %(h)s",
+                 {"at": link.used_at, "h": link.token_sha256})
+
+
+# -- signature bindings --------------------------------------------------------------------
+
+def insert_binding(conn, binding):
+    _insert(conn, "intake.signature_bindings", _BINDING_COLUMNS,
+            {name: getattr(binding, name) for name in _BINDING_COLUMNS})
+
+
+def get_binding(conn, media_id, for_update=False):
+    row = conn.execute(
+        f"SELECT {', '.join(_BINDING_COLUMNS)} FROM intake.signature_bindings "
+        "WHERE media_id = %(id)s" + (" FOR UPDATE" if for_update else ""),
+        {"id": media_id}).fetchone()
+    return Binding(**row) if row else None
+
+
+def save_binding(conn, binding):
+    conn.execute(
+        """UPDATE intake.signature_bindings
+              SET state = %(state)s, attempts = %(attempts)s, last_error = %(last_error)s,
+                  next_attempt_at = %(next_attempt_at)s, bound_at = %(bound_at)s
+            WHERE media_id = %(media_id)s""",
+        {name: getattr(binding, name) for name in
+         ("state", "attempts", "last_error", "next_attempt_at", "bound_at", "media_id")})
+
+
+def claim_due_bindings(conn, now, lease_until, limit):
+    """Pending bindings whose next attempt is due, leased to this caller until
+    `lease_until` (another instance skips them meanwhile)."""
+    rows = conn.execute(
+        f"""UPDATE intake.signature_bindings SET next_attempt_at = %(lease)s
+            WHERE media_id IN (
+                SELECT media_id FROM intake.signature_bindings
+                WHERE state = 'pending' AND next_attempt_at <= %(now)s
+                ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING {', '.join(_BINDING_COLUMNS)}""",
+        {"now": now, "lease": lease_until, "limit": limit}).fetchall()
+    return [Binding(**row) for row in rows]
+
+
+def pending_bindings(conn):
+    return conn.execute(
+        "SELECT count(*) AS n FROM intake.signature_bindings WHERE state = 'pending'"
+    ).fetchone()["n"]
+
+
+# -- ratings ------------------------------------------------------------------------------
+
+def get_rating(conn, complaint_id, order_round):
+    row = conn.execute(
+        f"SELECT {', '.join(_RATING_COLUMNS)} FROM intake.reception_ratings "
+        "WHERE complaint_id = %(id)s AND order_round = %(round)s",
+        {"id": complaint_id, "round": order_round}).fetchone()
+    return Rating(**row) if row else None
+
+
+def insert_rating(conn, rating):
+    _insert(conn, "intake.reception_ratings", _RATING_COLUMNS,
+            {name: getattr(rating, name) for name in _RATING_COLUMNS})
+
+
+def ping(conn):
+    return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

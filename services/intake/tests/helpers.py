@@ -1,0 +1,43 @@
+"""Shared test data of the intake tests: people and projects of the demo
+organisation (data/organisation/demo.yaml) and a valid recording form."""
+from datetime import datetime, timedelta, timezone
+
+from shared import roles
+
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)   # 10:00 in Shanghai
+PROJECT = "GZ-P01"
+OTHER_PROJECT = "GZ-P03"
+
+SPECIALIST = {"person_id": "p01-spec-1", "roles": [roles.SPECIALIST], "project_ids": [PROJECT]}
+SPECIALIST_2 = {"person_id": "p01-spec-2", "roles": [roles.SPECIALIST], "project_ids": [PROJECT]}
+OTHER_SPECIALIST = {"person_id": "p03-spec-1", "roles": [roles.SPECIALIST],
+                    "project_ids": [OTHER_PROJECT]}
+DEPUTY = {"person_id": "centre-deputy-gm", "roles": [roles.CENTRE_DEPUTY_GM], "project_ids": []}
+GM = {"person_id": "centre-gm", "roles": [roles.CENTRE_GM], "project_ids": []}
+STAFF = {"person_id": "centre-staff-1", "roles": [roles.CENTRE_STAFF], "project_ids": []}
+HR = {"person_id": "hr-1", "roles": [roles.HR], "project_ids": []}
+
+PROJECT_RECORD = {"id": PROJECT, "name": "恒大御景半岛", "city_tier": "capital",
+                  "region_company": {"id": "rc-gz"}, "property_company": {"id": "pc-gz"}}
+
+
+def form(now=NOW, **changes):
+    """A valid recording as JSON would carry it (times as ISO text)."""
+    data = {
+        "project_id": PROJECT, "room": "3-2-1801", "customer_name": "王小明",
+        "customer_phone": "13812345678", "channel": "phone",
+        "demand": "客厅天花板漏水，要求一周内修复。", "category": "maintenance_repair",
+        "requested_completion_at": (now + timedelta(days=7)).isoformat(),
+        "contact_ended_at": (now - timedelta(minutes=5)).isoformat(),
+        "resolved_on_spot": False,
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not ...}
+
+
+def signature_media(media_id="M-GZ-" + "a" * 32, **changes):
+    """The media service's description of an unbound desk signature."""
+    media = {"id": media_id, "kind": "signature", "complaint_id": None, "binding": None,
+             "sha256": "b" * 64, "content_type": "image/png"}
+    media.update(changes)
+    return media
