@@ -7,7 +7,7 @@ from shared import roles
 ROLES = (
     roles.CENTRE_GM, roles.CENTRE_DEPUTY_GM, roles.CENTRE_STAFF, roles.VP,
     roles.SPECIALIST, roles.HEAD, roles.SUPERVISING_LEADER, roles.CHAIRMAN,
-    roles.PROJECT_GM, roles.HR, roles.FINANCE, roles.ADMIN,
+    roles.PROJECT_GM, roles.HR, roles.FINANCE, roles.ADMIN, roles.DEPARTMENT_STAFF,
 )
 assert frozenset(ROLES) == roles.ALL
 

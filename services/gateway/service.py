@@ -20,7 +20,9 @@ from services.gateway.api import json_response, route
 from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
 from services.gateway.auth import Principal, TokenRepository, bearer_token
 from services.gateway.openapi import build_spec
-from services.gateway.routes.complaints import ComplaintRoutes
+# Route mixins are imported as modules: `nameko run` takes every class with
+# entrypoints at this module's top level for a service.
+from services.gateway.routes import complaints, dispatch as dispatch_routes
 from services.gateway.schemas import (ClockChange, ClockState, Health, Me, MediaObject,
                                       MediaUploadForm)
 
@@ -32,7 +34,7 @@ PERSON_CACHE_SECONDS = 30
 _people = {}  # person_id -> (read_at, person): directory answers, cached briefly
 
 
-class GatewayService(ComplaintRoutes):
+class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes):
     name = "gateway"
 
     config = Config()

@@ -142,6 +142,9 @@ class ComplaintRouted(CaseFacts):
     unit_id = fields.String(required=True, metadata=_about(
         "the responsible unit: the department, or the company when major"))
     unit_name = fields.String(required=True)
+    department_unit_id = fields.String(required=True, metadata=_about(
+        "the routed department's own unit (differs from unit_id when major); its staff "
+        "record visits and progress too"))
     handler = fields.Nested(RoutedPerson, required=True, metadata=_about(
         "who answers (Art. 21): texted at once (Art. 19)"))
     leaders = fields.List(fields.Nested(RoutedLeader), required=True)

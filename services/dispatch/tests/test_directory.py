@@ -9,7 +9,7 @@ from services.dispatch.directory import add_months
 def test_demo_has_every_role_department_and_project_kind(demo_directory):
     d = demo_directory
     assert {role for p in d.people for role in p.roles} == set(org.ROLES)
-    assert d.counts() == {"people": 56, "people_inactive": 0, "units": 26, "region_companies": 2,
+    assert d.counts() == {"people": 59, "people_inactive": 0, "units": 26, "region_companies": 2,
                           "property_companies": 2, "departments": 14, "projects": 4,
                           "specialists": 9}
     for company in ("rc-gz", "rc-gx"):

@@ -35,15 +35,15 @@ def loaded_events(database):
 def test_load_then_reload_a_changed_file(clean_database, outbox, demo_raw, write_org):
     first = load_organisation(clean_database, DEMO_FILE, now=NOW, outbox=outbox)
     assert first.version == 1
-    assert first.counts["people"] == 56 and first.counts["projects"] == 4
-    assert first.left == () and len(first.joined) == 56 and first.vacancies == ()
+    assert first.counts["people"] == 59 and first.counts["projects"] == 4
+    assert first.left == () and len(first.joined) == 59 and first.vacancies == ()
     directory = repository.read_directory(clean_database)
     assert directory.version.version == 1 and directory.person("p01-spec-2").active
     events = loaded_events(clean_database)
     assert len(events) == 1
     data = events[0]["data"]
     assert events[0]["producer"] == "dispatch" and events[0]["region"] == "GZ"
-    assert data["version"] == 1 and data["counts"]["people"] == 56
+    assert data["version"] == 1 and data["counts"]["people"] == 59
     gm = next(p for p in data["people"] if p["id"] == "centre-gm")
     assert gm == {"id": "centre-gm", "name": "周明华", "mobile": "13902000101",
                   "roles": ["centre_gm"], "unit": "centre", "unit_name": "集团售后服务中心",
@@ -57,7 +57,7 @@ def test_load_then_reload_a_changed_file(clean_database, outbox, demo_raw, write
     later = NOW + timedelta(days=3)
     second = load_organisation(clean_database, write_org(demo_raw), now=later, outbox=outbox)
     assert second.version == 2 and second.left == ("p01-spec-2",) and second.joined == ()
-    assert second.counts["people"] == 55 and second.counts["people_inactive"] == 1
+    assert second.counts["people"] == 58 and second.counts["people_inactive"] == 1
 
     directory = repository.read_directory(clean_database)
     gone = directory.person("p01-spec-2")
@@ -139,7 +139,7 @@ def test_a_file_for_another_region_is_refused(clean_database, outbox, demo_raw, 
 def test_cli_prints_a_summary_or_the_errors(clean_database, test_dsn, demo_raw, write_org):
     out, err = io.StringIO(), io.StringIO()
     assert main([str(DEMO_FILE), "--dsn", test_dsn], out=out, err=err) == 0
-    assert "组织架构已加载: 56 人, 4 个项目, 2 个地区公司, 2 个物业公司" in out.getvalue()
+    assert "组织架构已加载: 59 人, 4 个项目, 2 个地区公司, 2 个物业公司" in out.getvalue()
     assert "版本 1" in out.getvalue()
 
     demo_raw["projects"][2]["city_tier"] = "big"
@@ -157,7 +157,7 @@ def test_cli_prints_a_summary_or_the_errors(clean_database, test_dsn, demo_raw, 
     project(demo_raw, "GZ-P03")["desk"]["specialists"].pop()
     out = io.StringIO()
     assert main([str(write_org(demo_raw)), "--dsn", test_dsn], out=out, err=err) == 0
-    assert "组织架构已加载: 55 人" in out.getvalue()
+    assert "组织架构已加载: 58 人" in out.getvalue()
     assert "离开 1 人" in out.getvalue() and "p03-spec-3" in out.getvalue()
 
 

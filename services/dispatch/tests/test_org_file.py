@@ -18,7 +18,7 @@ def refused(path):
 
 def test_demo_file_reads(demo_raw):
     org_file = read_organisation(DEMO_FILE)
-    assert len(org_file.document["people"]) == 56
+    assert len(org_file.document["people"]) == 59
     assert org_file.document["label"] == "2026-11"
     assert len(org_file.sha256) == 64
 
@@ -34,9 +34,9 @@ def test_duplicate_person_id(demo_raw, write_org):
     twin = dict(person(demo_raw, "centre-staff-1"), mobile="13711112222")
     demo_raw["people"].append(twin)
     fields = refused(write_org(demo_raw))
-    assert list(fields) == ["people[56].id"]
-    assert "duplicate person id 'centre-staff-1'" in fields["people[56].id"][0]
-    assert "people[2]" in fields["people[56].id"][0]
+    assert list(fields) == ["people[59].id"]
+    assert "duplicate person id 'centre-staff-1'" in fields["people[59].id"][0]
+    assert "people[2]" in fields["people[59].id"][0]
 
 
 def test_head_referring_to_an_unknown_person(demo_raw, write_org):

@@ -60,7 +60,7 @@ def test_people_and_projects(dispatch, clean_database):
     assert caught.value.exc_type == "NotFound"
     assert from_remote(caught.value.exc_type, caught.value.value).status == 404
 
-    assert len(dispatch.list_people()) == 56
+    assert len(dispatch.list_people()) == 59
     assert [p["id"] for p in dispatch.list_people(role="chairman")] == [
         "pcgx-chairman", "pcgz-chairman", "rcgx-chairman", "rcgz-chairman"]
     assert [p["id"] for p in dispatch.list_people(role="specialist", project_id="GZ-P02")] == [
@@ -121,4 +121,4 @@ def test_the_relay_publishes_directory_loaded(dispatch, clean_database, subscrib
     load_demo(clean_database)
     events = subscriber.wait_for(lambda got: len(got) == 1)
     assert events[0]["type"] == "directory.loaded"
-    assert len(events[0]["data"]["people"]) == 56
+    assert len(events[0]["data"]["people"]) == 59

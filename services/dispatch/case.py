@@ -1,0 +1,423 @@
+"""The departments' side of a complaint (SPEC §2, §3): dispatch's local copy
+of a complaint, who answers for it, who is acting, and what a step changes.
+
+Pure: no I/O. `now` and directory snapshots are passed in; every step
+returns an `Outcome` the service stores in one transaction with its events.
+"""
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from shared import roles
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+# Where a complaint stands on the departments' side, per order round.
+AWAITING_ORDER = "awaiting_order"  # known from intake; this round's order is not signed yet
+ROUTING_FAILED = "routing_failed"  # signed, but the directory lacks someone the rule needs
+ROUTED = "routed"                  # the handler has the order; no visit yet (Art. 19, 22)
+VISIT_BLOCKED = "visit_blocked"    # the customer prevented the visit (Art. 23)
+IN_PROGRESS = "in_progress"        # visited: plan and completion time agreed (Art. 22, 25)
+CLOSURE_APPLIED = "closure_applied"  # the department applied for closure (Art. 28)
+CLOSED = "closed"                  # the centre approved the closure (Art. 29)
+STATES = (AWAITING_ORDER, ROUTING_FAILED, ROUTED, VISIT_BLOCKED, IN_PROGRESS, CLOSURE_APPLIED,
+          CLOSED)
+STATE_LABELS = {
+    AWAITING_ORDER: "待签发督办单", ROUTING_FAILED: "派单失败（组织架构缺人）",
+    ROUTED: "已派单待回访", VISIT_BLOCKED: "回访受阻", IN_PROGRESS: "处理中",
+    CLOSURE_APPLIED: "已申请结案", CLOSED: "已结案",
+}
+# States in which the department works on the complaint.
+WORKING = (ROUTED, VISIT_BLOCKED, IN_PROGRESS)
+
+# Terminals' clocks drift a little: a time "now" may be a minute or two ahead.
+CLOCK_SKEW = timedelta(minutes=2)
+MAX_AHEAD = timedelta(days=730)
+
+
+# -- records ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Contact:
+    """A person as frozen on a routing: enough to text them (Art. 19)."""
+    person_id: str
+    name: str
+    mobile: str
+    role: str | None = None
+
+    @classmethod
+    def of(cls, person, role=None):
+        return cls(person.id, person.name, person.mobile, role)
+
+    def as_dict(self, with_role=False):
+        data = {"person_id": self.person_id, "name": self.name, "mobile": self.mobile}
+        if with_role:
+            data["role"] = self.role
+        return data
+
+
+@dataclass(frozen=True)
+class Cooperating:
+    department: str
+    department_name: str
+    unit_id: str
+    unit_name: str | None
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Who answers for an order round, resolved from the directory when the
+    order was routed and frozen: a later directory change never moves it."""
+    id: str
+    complaint_id: str
+    order_round: int
+    reason: str  # order_signed, escalated or retry
+    routed_at: object
+    category: str
+    department: str
+    department_name: str
+    department_overridden: bool
+    override_reason: str | None
+    major: bool
+    escalation_level: str | None
+    company_id: str
+    company_name: str
+    unit_id: str  # the responsible unit: the department, or the company when major
+    unit_name: str
+    department_unit_id: str  # the routed department's own unit
+    department_unit_name: str | None
+    handler: Contact
+    leaders: tuple
+    chairman: Contact
+    department_head: Contact  # 第一责任部门一把手: writes the claim report (Art. 34)
+    supervising_leader: Contact | None
+    cooperating: tuple
+    directory_version: int | None
+
+    def detail(self):
+        """The people and units, as stored (jsonb) beside the routing's columns."""
+        return {
+            "category": self.category, "department_name": self.department_name,
+            "department_overridden": self.department_overridden,
+            "override_reason": self.override_reason, "escalation_level": self.escalation_level,
+            "company_id": self.company_id, "company_name": self.company_name,
+            "unit_id": self.unit_id, "unit_name": self.unit_name,
+            "department_unit_id": self.department_unit_id,
+            "department_unit_name": self.department_unit_name,
+            "handler": self.handler.as_dict(True),
+            "leaders": [leader.as_dict(True) for leader in self.leaders],
+            "chairman": self.chairman.as_dict(True),
+            "department_head": self.department_head.as_dict(True),
+            "supervising_leader": (self.supervising_leader.as_dict(True)
+                                   if self.supervising_leader else None),
+            "cooperating": [vars(c) for c in self.cooperating],
+        }
+
+    @classmethod
+    def from_row(cls, row):
+        d = row["detail"]
+        return cls(
+            id=row["id"], complaint_id=row["complaint_id"], order_round=row["order_round"],
+            reason=row["reason"], routed_at=row["routed_at"], category=d["category"],
+            department=row["department"], department_name=d["department_name"],
+            department_overridden=d["department_overridden"],
+            override_reason=d["override_reason"], major=row["major"],
+            escalation_level=d["escalation_level"], company_id=d["company_id"],
+            company_name=d["company_name"], unit_id=d["unit_id"], unit_name=d["unit_name"],
+            department_unit_id=d["department_unit_id"],
+            department_unit_name=d["department_unit_name"], handler=Contact(**d["handler"]),
+            leaders=tuple(Contact(**leader) for leader in d["leaders"]),
+            chairman=Contact(**d["chairman"]), department_head=Contact(**d["department_head"]),
+            supervising_leader=(Contact(**d["supervising_leader"])
+                                if d["supervising_leader"] else None),
+            cooperating=tuple(Cooperating(**c) for c in d["cooperating"]),
+            directory_version=row["directory_version"])
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an intake event says about the complaint (ComplaintFacts)."""
+    complaint_id: str
+    project_id: str
+    category: str
+    intake_state: str
+    order_round: int
+    requested_completion_at: object
+    occurred_at: object
+    region_company_id: str | None = None
+    property_company_id: str | None = None
+    signed_at: object = None
+    department: str | None = None
+    department_reason: str | None = None
+    escalation_level: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """Dispatch's local copy of a complaint and where its work stands."""
+    id: str
+    project_id: str
+    category: str
+    region_company_id: str | None
+    property_company_id: str | None
+    order_round: int
+    intake_state: str
+    requested_completion_at: object
+    signed_at: object
+    department_override: str | None
+    department_reason: str | None
+    escalation_level: str | None
+    facts_at: object  # occurred_at of the latest intake facts applied
+    state: str
+    created_at: object
+    updated_at: object
+    routing: Routing | None = None
+    completion_due_at: object = None  # Art. 25, set by the done visit
+    visited_at: object = None  # this round's done visit
+
+    @property
+    def major(self):
+        """Major, group or common issue (Art. 5, 21, 33): the chairman answers."""
+        return self.escalation_level is not None
+
+    @property
+    def routed_this_round(self):
+        return self.routing is not None and self.routing.order_round == self.order_round
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of the append-only history (who, when, what, from which state)."""
+    at: object
+    actor_id: str | None
+    action: str
+    from_state: str | None
+    to_state: str | None
+    order_round: int
+    record_id: str | None = None
+    note: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A customer's signature to bind to the record it confirms, after commit."""
+    media_id: str
+    record_type: str
+    record_id: str
+    complaint_id: str
+    record_sha256: str
+    bound_by: str | None
+    created_at: object
+    state: str = "pending"
+    next_attempt_at: object = None
+    attempts: int = 0
+    last_error: str | None = None
+    bound_at: object = None
+
+
+@dataclass
+class Outcome:
+    """What one step changes; stored in one transaction by the service."""
+    case: Case
+    history: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # [(type, data)]
+    records: list = field(default_factory=list)  # new or changed records, saved in order
+    bindings: list = field(default_factory=list)
+    resolve_routing_errors: bool = False
+    result: object = None  # the record the caller asked for
+
+    def add(self, entry=None, event=None, record=None):
+        if entry is not None:
+            self.history.append(entry)
+        if event is not None:
+            self.events.append(event)
+        if record is not None:
+            self.records.append(record)
+        return self
+
+
+# -- the local copy -----------------------------------------------------------------------
+
+def new_case(facts, now):
+    return Case(
+        id=facts.complaint_id, project_id=facts.project_id, category=facts.category,
+        region_company_id=facts.region_company_id,
+        property_company_id=facts.property_company_id, order_round=facts.order_round,
+        intake_state=facts.intake_state,
+        requested_completion_at=facts.requested_completion_at, signed_at=facts.signed_at,
+        department_override=facts.department, department_reason=facts.department_reason,
+        escalation_level=facts.escalation_level, facts_at=facts.occurred_at,
+        state=AWAITING_ORDER, created_at=now, updated_at=now)
+
+
+def merge_facts(case, facts, now):
+    """The case with intake's newer facts. Events of one complaint travel on
+    several queues and may arrive out of order: a fact older than what is
+    kept (an earlier round, or an earlier moment of this round) is ignored.
+    A later round (a reopen) starts the work afresh."""
+    if case is None:
+        return new_case(facts, now)
+    if facts.order_round < case.order_round or (
+            facts.order_round == case.order_round and facts.occurred_at < case.facts_at):
+        return case
+    merged = replace(
+        case, project_id=facts.project_id, category=facts.category,
+        region_company_id=facts.region_company_id or case.region_company_id,
+        property_company_id=facts.property_company_id or case.property_company_id,
+        order_round=facts.order_round, intake_state=facts.intake_state,
+        requested_completion_at=facts.requested_completion_at, signed_at=facts.signed_at,
+        department_override=facts.department, department_reason=facts.department_reason,
+        # an escalation is never withdrawn (Art. 33): keep it if intake's copy is older
+        escalation_level=facts.escalation_level or case.escalation_level,
+        facts_at=facts.occurred_at, updated_at=now)
+    if facts.order_round > case.order_round:
+        merged = replace(merged, state=AWAITING_ORDER, completion_due_at=None, visited_at=None)
+    return merged
+
+
+# -- who acts -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Staff:
+    """The caller as the directory knows them (the gateway's word is not taken
+    for their unit or roles)."""
+    person_id: str
+    name: str
+    roles: frozenset
+    unit_id: str
+    project_ids: frozenset = frozenset()  # the desks a specialist serves
+
+
+def staff_of(directory, actor):
+    if not isinstance(actor, dict) or not isinstance(actor.get("person_id"), str) \
+            or (actor.get("kind") or "person") != "person":
+        raise Forbidden("调用者身份不明 (caller unknown)")
+    person = directory.person(actor["person_id"])
+    if person is None or not person.active:
+        raise Forbidden(f"组织架构中没有此人 (not in the directory) {actor['person_id']}")
+    return Staff(person.id, person.name, frozenset(person.roles), person.unit_id,
+                 frozenset(directory.project_ids_of(person.id)))
+
+
+def in_handler_department(staff, routing):
+    """The handler, or anyone of the responsible unit (the department, or for a
+    major complaint the company and the routed department both)."""
+    return staff.person_id == routing.handler.person_id or staff.unit_id in (
+        routing.unit_id, routing.department_unit_id)
+
+
+def cooperating_department(staff, routing):
+    return next((c for c in routing.cooperating if c.unit_id == staff.unit_id), None)
+
+
+def require_handler_department(staff, routing, action):
+    if not in_handler_department(staff, routing):
+        raise Forbidden(f"只有责任部门（{routing.unit_name}）的人员可以{action} "
+                        f"(only the handler's department may do this)")
+
+
+def is_centre(staff):
+    return bool(staff.roles & (roles.CENTRE | {roles.ADMIN}))
+
+
+def may_see(staff, case, routings):
+    """Who may read a complaint's dispatch page: the centre, the project's desk,
+    and whoever a routing made answer for it or cooperate on it (as intake's
+    complaint page allows)."""
+    if is_centre(staff) or case.project_id in staff.project_ids:
+        return True
+    for routing in routings:
+        people = {routing.handler, routing.chairman, routing.department_head,
+                  routing.supervising_leader, *routing.leaders}
+        units = {routing.unit_id, routing.department_unit_id,
+                 *(c.unit_id for c in routing.cooperating)}
+        if staff.person_id in {p.person_id for p in people if p} or staff.unit_id in units:
+            return True
+    return False
+
+
+# -- states -------------------------------------------------------------------------------
+
+def require_routed(case, action):
+    """The order of this round must have reached a department."""
+    if case.state in (AWAITING_ORDER, ROUTING_FAILED) or case.routing is None:
+        hint = ("派单失败，待管理员补全组织架构 (routing failed: the directory lacks someone)"
+                if case.state == ROUTING_FAILED else
+                "督办单尚未签发派出 (the order is not signed and routed yet)")
+        raise Conflict(f"投诉 {case.id} 不能{action}：{hint}")
+
+
+def require_state(case, allowed, action, hint=""):
+    if case.state not in allowed:
+        label = STATE_LABELS.get(case.state, case.state)
+        raise Conflict(f"投诉 {case.id} 当前为「{label}」，不能{action}"
+                       + (f"：{hint}" if hint else "") + f" (state {case.state})")
+
+
+def with_state(case, state, now, **changes):
+    return replace(case, state=state, updated_at=now, **changes)
+
+
+# -- input checks that need `now` or other records -------------------------------------------
+
+def not_after_now(value, now, field_name, errors):
+    if value is not None and value > now + CLOCK_SKEW:
+        errors.setdefault(field_name, []).append("不能晚于当前时间 (cannot be in the future)")
+
+
+def not_before(value, earliest, field_name, what_zh, what_en, errors):
+    if value is not None and earliest is not None and value < earliest - CLOCK_SKEW:
+        errors.setdefault(field_name, []).append(f"不能早于{what_zh} (cannot be before {what_en})")
+
+
+def in_future(value, now, field_name, errors):
+    if value is None:
+        return
+    if value <= now:
+        errors.setdefault(field_name, []).append("不能早于当前时间 (cannot be in the past)")
+    elif value > now + MAX_AHEAD:
+        errors.setdefault(field_name, []).append(
+            f"不能晚于 {MAX_AHEAD.days} 天后 (at most {MAX_AHEAD.days} days ahead)")
+
+
+def raise_errors(errors):
+    if errors:
+        raise InvalidInput(errors)
+
+
+def check_media(media, media_id, kinds, field_name, complaint_id, errors, signature=False):
+    """A media description from the media service: it exists, is of an
+    allowed kind, belongs to this complaint (or none yet); a signature is not
+    bound to another record."""
+    kinds_text = "、".join(kinds)
+    if media is None:
+        errors.setdefault(field_name, []).append(f"文件不存在 (no such media) {media_id}")
+        return
+    if media.get("kind") not in kinds:
+        errors.setdefault(field_name, []).append(
+            f"{media_id} 须为 {kinds_text} 类文件，实为 {media.get('kind')} "
+            f"(must be a {kinds_text} upload)")
+    owner = media.get("complaint_id")
+    if owner and owner != complaint_id:
+        errors.setdefault(field_name, []).append(
+            f"{media_id} 属于投诉 {owner} (uploaded for another complaint)")
+    if signature and media.get("binding"):
+        binding = media["binding"]
+        errors.setdefault(field_name, []).append(
+            f"该签名已用于 {binding.get('record_type')} {binding.get('record_id')} "
+            "(signature already attached to another record)")
+
+
+def case_facts(case, routing=None):
+    """Fields every dispatch event about a complaint carries."""
+    routing = routing or case.routing
+    return {"complaint_id": case.id, "project_id": case.project_id,
+            "order_round": case.order_round, "category": case.category,
+            "department": routing.department if routing else None,
+            "handler_id": routing.handler.person_id if routing else None,
+            "major": case.major}
+
+
+def record_id(case, prefix, number):
+    """Readable ids inside a complaint's: `C-GZ-2026-000123-V1` (SPEC §7: the
+    region is in every id)."""
+    return f"{case.id}-{prefix}{number}"

@@ -1,0 +1,270 @@
+"""SQL of the departments' side (dispatch.complaints, routings, visits, ...).
+
+Every function runs in the caller's connection, so a step, its history and
+its outbox rows commit together. Records are the domain's dataclasses; their
+field names are the columns (trusted names, never user input).
+"""
+from dataclasses import fields, replace
+
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from psycopg.types.json import Jsonb
+
+from services.dispatch.assignment import RoutingError
+from services.dispatch.case import Binding, Case, HistoryEntry, Routing
+from services.dispatch.claims import Claim
+from services.dispatch.meetings import Meeting
+from services.dispatch.work import Callback, ClosureApplication, Progress, Visit
+
+# record class -> (table, mutable: saved again as its status moves on)
+TABLES = {
+    Visit: ("visits", False), Progress: ("progress", False),
+    ClosureApplication: ("closure_applications", True), Claim: ("claims", True),
+    Meeting: ("meetings", True), Callback: ("callbacks", False),
+}
+PREFIXES = {"visits": "V", "progress": "P", "closure_applications": "A", "claims": "CL",
+            "meetings": "M", "callbacks": "CB", "routings": "R"}
+
+
+def _columns(cls):
+    return [f.name for f in fields(cls)]
+
+
+def _row_values(record):
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in vars(record).items()}
+
+
+def _from_row(cls, row):
+    values = {}
+    for f in fields(cls):
+        value = row[f.name]
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
+# -- the complaint ----------------------------------------------------------------------------
+
+_CASE_COLUMNS = [name for name in _columns(Case) if name != "routing"] + ["routing_id"]
+
+
+def lock_case(conn, complaint_id):
+    """The case, locked until the transaction ends (steps on one complaint queue)."""
+    return get_case(conn, complaint_id, for_update=True)
+
+
+def get_case(conn, complaint_id, for_update=False):
+    row = conn.execute(
+        f"SELECT * FROM dispatch.complaints WHERE id = %(id)s{' FOR UPDATE' if for_update else ''}",
+        {"id": complaint_id}).fetchone()
+    if row is None:
+        return None
+    routing = get_routing(conn, row["routing_id"]) if row["routing_id"] else None
+    return Case(**{name: row[name] for name in _columns(Case) if name != "routing"},
+                routing=routing)
+
+
+def lock_new_case(conn, complaint_id):
+    """Serialise the first events of a complaint not stored yet: two handlers
+    creating it at once queue here instead of colliding on the insert."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
+                 {"key": f"dispatch:complaint:{complaint_id}"})
+    return lock_case(conn, complaint_id)
+
+
+def save_case(conn, case):
+    values = {name: getattr(case, name) for name in _columns(Case) if name != "routing"}
+    values["routing_id"] = case.routing.id if case.routing else None
+    names = ", ".join(_CASE_COLUMNS)
+    params = ", ".join(f"%({n})s" for n in _CASE_COLUMNS)
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _CASE_COLUMNS if n not in ("id", "created_at"))
+    conn.execute(f"""INSERT INTO dispatch.complaints ({names}) VALUES ({params})
+                     ON CONFLICT (id) DO UPDATE SET {updates}""", values)
+
+
+def next_id(conn, case, table):
+    """`<complaint>-<prefix><n>`: the next number of that record on the
+    complaint (the caller holds the complaint's lock)."""
+    count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} WHERE complaint_id = %(id)s",
+                         {"id": case.id}).fetchone()["n"]
+    return f"{case.id}-{PREFIXES[table]}{count + 1}"
+
+
+# -- routings ---------------------------------------------------------------------------------
+
+def get_routing(conn, routing_id):
+    row = conn.execute("SELECT * FROM dispatch.routings WHERE id = %(id)s",
+                       {"id": routing_id}).fetchone()
+    return Routing.from_row(row) if row else None
+
+
+def insert_routing(conn, routing):
+    conn.execute(
+        """INSERT INTO dispatch.routings (id, complaint_id, order_round, reason, routed_at,
+                                          department, major, handler_id, directory_version, detail)
+           VALUES (%(id)s, %(complaint_id)s, %(order_round)s, %(reason)s, %(routed_at)s,
+                   %(department)s, %(major)s, %(handler_id)s, %(directory_version)s, %(detail)s)""",
+        {"id": routing.id, "complaint_id": routing.complaint_id,
+         "order_round": routing.order_round, "reason": routing.reason,
+         "routed_at": routing.routed_at, "department": routing.department,
+         "major": routing.major, "handler_id": routing.handler.person_id,
+         "directory_version": routing.directory_version, "detail": Jsonb(routing.detail())})
+
+
+def routings(conn, complaint_id):
+    return [Routing.from_row(row) for row in conn.execute(
+        "SELECT * FROM dispatch.routings WHERE complaint_id = %(id)s ORDER BY routed_at, id",
+        {"id": complaint_id})]
+
+
+def insert_routing_error(conn, error):
+    """A new failure replaces the complaint's open one (made on an older
+    directory), so each complaint is retried once per directory load."""
+    conn.execute("""UPDATE dispatch.routing_errors SET resolved_at = %(at)s,
+                           resolved_by = 'superseded'
+                    WHERE complaint_id = %(id)s AND resolved_at IS NULL""",
+                 {"at": error.failed_at, "id": error.complaint_id})
+    conn.execute(
+        """INSERT INTO dispatch.routing_errors (complaint_id, order_round, trigger, department,
+                                                role, unit_id, message, directory_version,
+                                                failed_at)
+           VALUES (%(complaint_id)s, %(order_round)s, %(trigger)s, %(department)s, %(role)s,
+                   %(unit_id)s, %(message)s, %(directory_version)s, %(failed_at)s)""",
+        vars(error))
+
+
+def resolve_routing_errors(conn, complaint_id, now, routing_id):
+    conn.execute("""UPDATE dispatch.routing_errors SET resolved_at = %(now)s, resolved_by = %(by)s
+                    WHERE complaint_id = %(id)s AND resolved_at IS NULL""",
+                 {"now": now, "by": routing_id, "id": complaint_id})
+
+
+def routing_errors(conn, complaint_id=None, open_only=False, limit=200):
+    where, params = [], {"limit": limit}
+    if complaint_id is not None:
+        where.append("complaint_id = %(id)s")
+        params["id"] = complaint_id
+    if open_only:
+        where.append("resolved_at IS NULL")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return conn.execute(f"""SELECT * FROM dispatch.routing_errors {clause}
+                            ORDER BY failed_at DESC, id DESC LIMIT %(limit)s""", params).fetchall()
+
+
+def complaints_to_reroute(conn, directory_version, limit=50):
+    """Complaints with an open routing error made on an older directory."""
+    return [row["complaint_id"] for row in conn.execute(
+        """SELECT DISTINCT complaint_id FROM dispatch.routing_errors
+           WHERE resolved_at IS NULL AND coalesce(directory_version, 0) < %(v)s
+           ORDER BY complaint_id LIMIT %(limit)s""", {"v": directory_version, "limit": limit})]
+
+
+def open_routing_error_count(conn):
+    return conn.execute("""SELECT count(DISTINCT complaint_id) AS n FROM dispatch.routing_errors
+                           WHERE resolved_at IS NULL""").fetchone()["n"]
+
+
+# -- records of the work ------------------------------------------------------------------------
+
+def save_record(conn, record):
+    if isinstance(record, Routing):
+        return insert_routing(conn, record)
+    if isinstance(record, RoutingError):
+        return insert_routing_error(conn, record)
+    table, mutable = TABLES[type(record)]
+    names = _columns(type(record))
+    sql = (f"INSERT INTO dispatch.{table} ({', '.join(names)}) "
+           f"VALUES ({', '.join(f'%({n})s' for n in names)})")
+    if mutable:
+        sql += " ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+            f"{n} = EXCLUDED.{n}" for n in names if n != "id")
+    conn.execute(sql, _row_values(record))
+
+
+def get_record(conn, cls, record_id, for_update=False):
+    table, _ = TABLES[cls]
+    row = conn.execute(f"SELECT * FROM dispatch.{table} WHERE id = %(id)s"
+                       f"{' FOR UPDATE' if for_update else ''}", {"id": record_id}).fetchone()
+    return _from_row(cls, row) if row else None
+
+
+def records(conn, cls, complaint_id):
+    table, _ = TABLES[cls]
+    order = {"visits": "recorded_at", "progress": "recorded_at", "closure_applications": "applied_at",
+             "claims": "raised_at", "meetings": "held_at", "callbacks": "callback_at"}[table]
+    return [_from_row(cls, row) for row in conn.execute(
+        f"SELECT * FROM dispatch.{table} WHERE complaint_id = %(id)s ORDER BY {order}, id",
+        {"id": complaint_id})]
+
+
+def complaint_of(conn, cls, record_id):
+    table, _ = TABLES[cls]
+    row = conn.execute(f"SELECT complaint_id FROM dispatch.{table} WHERE id = %(id)s",
+                       {"id": record_id}).fetchone()
+    return row["complaint_id"] if row else None
+
+
+# -- history ----------------------------------------------------------------------------------
+
+def add_history(conn, complaint_id, entries):
+    if not entries:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """INSERT INTO dispatch.history (complaint_id, order_round, at, actor_id, action,
+                                             from_state, to_state, record_id, note, details)
+               VALUES (%(complaint_id)s, %(order_round)s, %(at)s, %(actor_id)s, %(action)s,
+                       %(from_state)s, %(to_state)s, %(record_id)s, %(note)s, %(details)s)""",
+            [dict(vars(e), complaint_id=complaint_id, details=Jsonb(e.details)) for e in entries])
+
+
+def history(conn, complaint_id):
+    return [HistoryEntry(row["at"], row["actor_id"], row["action"], row["from_state"],
+                         row["to_state"], row["order_round"], row["record_id"], row["note"],
+                         row["details"])
+            for row in conn.execute("""SELECT * FROM dispatch.history WHERE complaint_id = %(id)s
+                                       ORDER BY id""", {"id": complaint_id})]
+
+
+# -- signature bindings ---------------------------------------------------------------------------
+
+def insert_binding(conn, binding):
+    names = _columns(Binding)
+    conn.execute(f"INSERT INTO dispatch.signature_bindings ({', '.join(names)}) "
+                 f"VALUES ({', '.join(f'%({n})s' for n in names)})", vars(binding))
+
+
+def get_binding(conn, media_id, for_update=False):
+    row = conn.execute(f"SELECT * FROM dispatch.signature_bindings WHERE media_id = %(id)s"
+                       f"{' FOR UPDATE' if for_update else ''}", {"id": media_id}).fetchone()
+    return _from_row(Binding, row) if row else None
+
+
+def save_binding(conn, binding):
+    conn.execute("""UPDATE dispatch.signature_bindings
+                    SET state = %(state)s, attempts = %(attempts)s, last_error = %(last_error)s,
+                        next_attempt_at = %(next_attempt_at)s, bound_at = %(bound_at)s
+                    WHERE media_id = %(media_id)s""", vars(binding))
+
+
+def claim_due_bindings(conn, now, lease_until, limit):
+    """Pending binds whose time has come, leased so another instance skips them."""
+    rows = conn.execute(
+        """SELECT * FROM dispatch.signature_bindings
+           WHERE state = 'pending' AND next_attempt_at <= %(now)s
+           ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"now": now, "limit": limit}).fetchall()
+    due = [_from_row(Binding, row) for row in rows]
+    for binding in due:
+        save_binding(conn, replace(binding, next_attempt_at=lease_until))
+    return due
+
+
+def bindings_of(conn, complaint_id):
+    return {row["media_id"]: row for row in conn.execute(
+        "SELECT * FROM dispatch.signature_bindings WHERE complaint_id = %(id)s",
+        {"id": complaint_id})}
+
+
+def pending_binding_count(conn):
+    return conn.execute("""SELECT count(*) AS n FROM dispatch.signature_bindings
+                           WHERE state = 'pending'""").fetchone()["n"]
