@@ -1,0 +1,147 @@
+"""Complaints recorded per second through the gateway, until each
+`complaint.received` reaches a subscriber, next to pgbench's single-row insert
+rate measured in the same run.
+
+    make run    # in another terminal
+    .venv/bin/python -m benchmarks.complaint_intake --count 1000 --concurrency 16
+
+Records `phone`-channel complaints (no desk signature, so each also creates a
+signing link) as a specialist of the demo organisation, through
+`POST /api/complaints`. Latency is per HTTP call; throughput is from the first
+request to the last `complaint.received` seen on `intake.events`.
+"""
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import kombu
+import requests
+
+
+def specialist(tokens_path):
+    tokens = json.load(open(tokens_path, encoding="utf-8"))
+    person = next(t for t in tokens if "specialist" in t["roles"] and t["project_ids"])
+    return person["token"], person["project_ids"][0]
+
+
+def admin_token(tokens_path):
+    tokens = json.load(open(tokens_path, encoding="utf-8"))
+    return next(t["token"] for t in tokens if "admin" in t["roles"])
+
+
+class Subscriber(threading.Thread):
+    """Counts complaint.received events of this run on intake.events."""
+
+    def __init__(self, amqp_uri, room_prefix):
+        super().__init__(daemon=True)
+        self.amqp_uri, self.room_prefix = amqp_uri, room_prefix
+        self.seen = {}
+        self.ready = threading.Event()
+        self.stop = False
+
+    def run(self):
+        with kombu.Connection(self.amqp_uri) as conn:
+            queue = kombu.Queue(f"bench-intake-{uuid.uuid4().hex[:6]}",
+                                kombu.Exchange("intake.events", "topic", durable=True),
+                                routing_key="complaint.received", auto_delete=True)
+
+            def on_message(body, message):
+                event = json.loads(body) if isinstance(body, (str, bytes)) else body
+                if str(event["data"].get("room", "")).startswith(self.room_prefix):
+                    self.seen[event["complaint_id"]] = time.perf_counter()
+                message.ack()
+
+            with conn.Consumer(queue, callbacks=[on_message], accept=["json"]):
+                self.ready.set()
+                while not self.stop:
+                    try:
+                        conn.drain_events(timeout=0.5)
+                    except TimeoutError:
+                        pass
+
+
+def pgbench_insert_rate(concurrency, seconds=10):
+    """pgbench's single-row INSERT rate on a scratch table (same machine, same run)."""
+    dsn = ["-h", "127.0.0.1", "-U", "postgres"]
+    subprocess.run(["psql", *dsn, "-qc", "DROP DATABASE IF EXISTS ccrm_pgbench"], check=True)
+    subprocess.run(["psql", *dsn, "-qc", "CREATE DATABASE ccrm_pgbench"], check=True)
+    subprocess.run(["psql", *dsn, "-d", "ccrm_pgbench", "-qc",
+                    "CREATE TABLE t (id bigserial PRIMARY KEY, room text, demand text, at timestamptz)"],
+                   check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write("INSERT INTO t (room, demand, at) VALUES ('1-1201', 'bench', now());\n")
+    out = subprocess.run(["pgbench", *dsn, "-n", "-c", str(concurrency), "-j", "2", "-T", str(seconds),
+                          "-f", script.name, "ccrm_pgbench"], check=True, capture_output=True,
+                         text=True).stdout
+    subprocess.run(["psql", *dsn, "-qc", "DROP DATABASE ccrm_pgbench"], check=True)
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gateway", default="http://127.0.0.1:8000")
+    parser.add_argument("--tokens", default="var/demo-tokens.json")
+    parser.add_argument("--amqp", default="pyamqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    token, project_id = specialist(args.tokens)
+    clock = requests.get(f"{args.gateway}/api/admin/clock",
+                         headers={"Authorization": f"Bearer {admin_token(args.tokens)}"}).json()
+    now = datetime.fromisoformat(clock["now"])
+    prefix = f"B{uuid.uuid4().hex[:5]}-"
+    subscriber = Subscriber(args.amqp, prefix)
+    subscriber.start()
+    subscriber.ready.wait(10)
+
+    def form(n):
+        return {"project_id": project_id, "room": f"{prefix}{n}", "customer_name": "压测客户",
+                "customer_phone": "13800138000", "channel": "phone", "demand": "卫生间渗水，需维修",
+                "category": "maintenance_repair", "resolved_on_spot": False,
+                "requested_completion_at": (now + timedelta(days=7)).isoformat(),
+                "contact_ended_at": (now - timedelta(minutes=5)).isoformat()}
+
+    session_local = threading.local()
+
+    def record(n):
+        session = getattr(session_local, "s", None) or requests.Session()
+        session_local.s = session
+        started = time.perf_counter()
+        response = session.post(f"{args.gateway}/api/complaints", json=form(n),
+                                headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return response.status_code, time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        results = list(pool.map(record, range(args.count)))
+    http_done = time.perf_counter()
+    limit = time.monotonic() + 60
+    while len(subscriber.seen) < args.count and time.monotonic() < limit:
+        time.sleep(0.05)
+    subscriber.stop = True
+    last_event = max(subscriber.seen.values()) if subscriber.seen else http_done
+
+    ok = sum(1 for status, _ in results if status == 201)
+    latencies = sorted(ms for _, ms in results)
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    rate = len(subscriber.seen) / (last_event - started)
+    pg_rate = pgbench_insert_rate(args.concurrency)
+    print(f"| complaints | concurrency | 201 | events seen | recorded/s (to event) | p50 ms | p99 ms "
+          f"| pgbench single-row INSERT/s | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.count} | {args.concurrency} | {ok} | {len(subscriber.seen)} | {rate:,.0f} | "
+          f"{p(0.5):.0f} | {p(0.99):.0f} | {pg_rate:,.0f} | {rate / pg_rate:.1%} |")
+    print(f"(mean {statistics.mean(latencies) * 1000:.0f} ms; run at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+
+
+if __name__ == "__main__":
+    main()
