@@ -146,5 +146,7 @@ class ClockProvider(DependencyProvider):
     def stop(self):
         self.database.close()
 
+    kill = stop
+
     def get_dependency(self, worker_ctx):
         return self.clock

@@ -105,5 +105,8 @@ class DatabaseProvider(DependencyProvider):
         if self.database:
             self.database.close()
 
+    # A killed container (tests, a crash-stop) must not leave its connections open.
+    kill = stop
+
     def get_dependency(self, worker_ctx):
         return self.database

@@ -79,10 +79,15 @@ class EventPublisher:
             message_id=message_id, headers=headers or {},
             timeout=self.confirm_timeout, confirm_timeout=self.confirm_timeout)
 
-    def close(self):
+    def close(self, graceful=True):
+        """Close the connection; `graceful=False` drops it without waiting for
+        the broker (a killed container must not hang on a broker that is gone)."""
         if self._connection is not None:
             try:
-                self._connection.release()
+                if graceful:
+                    self._connection.release()
+                else:
+                    self._connection.collect()
             except Exception:  # noqa: BLE001 - closing a dead connection
                 pass
         self._connection = None
@@ -167,6 +172,8 @@ class OutboxRelay(DependencyProvider):
 
     def kill(self):
         self.stop()
+        self.publisher.close(graceful=False)
+        self.database.close()
 
     def _run(self):
         failures = 0

@@ -126,13 +126,15 @@ class Actor:
     roles: frozenset = frozenset()
     project_ids: frozenset = frozenset()
     kind: str = "person"
+    unit_id: str | None = None
 
     @classmethod
     def from_dict(cls, value):
         if not isinstance(value, dict) or not isinstance(value.get("person_id"), str):
             raise Forbidden("调用者身份不明 (caller unknown)")
         return cls(value["person_id"], frozenset(value.get("roles") or ()),
-                   frozenset(value.get("project_ids") or ()), value.get("kind") or "person")
+                   frozenset(value.get("project_ids") or ()), value.get("kind") or "person",
+                   value.get("unit_id"))
 
     @classmethod
     def customer(cls):
@@ -144,6 +146,16 @@ class Actor:
 
     def may_see(self, project_id):
         return self.sees_all or (self.kind == "person" and project_id in self.project_ids)
+
+    def may_see_complaint(self, complaint):
+        """The centre, the project's desk, and those the routing made answer
+        for the complaint (handler, leaders, chairman; the responsible and
+        cooperating units' staff, who record visits and progress)."""
+        if self.may_see(complaint.project_id):
+            return True
+        return self.kind == "person" and (
+            self.person_id in complaint.responsible_person_ids
+            or (self.unit_id is not None and self.unit_id in complaint.responsible_unit_ids))
 
 
 def require_role(actor, role, action):
@@ -159,7 +171,7 @@ def require_desk_specialist(actor, project_id, action):
 
 
 def require_may_see(actor, complaint):
-    if not actor.may_see(complaint.project_id):
+    if not actor.may_see_complaint(complaint):
         raise Forbidden(f"无权查看投诉 {complaint.id} (not your project's complaint)")
 
 
@@ -213,6 +225,20 @@ class Complaint:
     escalated_by: str | None = None
     reopen_count: int = 0
     closed_at: object = None
+    # Who answers for this round, as dispatch announced it (complaint.routed);
+    # a copy for the complaint's page, `assigned_to_me` and who may see it.
+    routing_id: str | None = None
+    routed_at: object = None
+    handler_id: str | None = None
+    responsibility: dict | None = None
+    responsible_person_ids: tuple = ()
+    responsible_unit_ids: tuple = ()
+    # Art. 23: a blocked visit awaits the centre's callback (a flag beside the
+    # state: the department's work goes on meanwhile).
+    callback_due_since: object = None
+    callback_visit_ids: tuple = ()
+    # Art. 28, 29: the closure application under way (or approved).
+    closure_application_id: str | None = None
     holders: tuple = ()   # this order round's holders, in order
 
     @property
@@ -314,6 +340,8 @@ class Outcome:
     used_link: Link | None = None
     binding: Binding | None = None
     rating: Rating | None = None
+    closures: list = field(default_factory=list)      # [closure.Closure] to store
+    callback: object = None                           # closure.Callback to store
 
 
 def token_hash(token):
@@ -588,6 +616,10 @@ def reopen(complaint, actor, reason, now, zone=None):
                   reviewed_at=None, reviewed_by=None, signed_at=None, signed_by=None,
                   department=None, department_reason=None, closed_at=None,
                   reopen_count=c.reopen_count + 1, updated_at=now,
+                  # the new round is routed afresh; the last round's stay in the timeline
+                  routing_id=None, routed_at=None, handler_id=None, responsibility=None,
+                  responsible_person_ids=(), responsible_unit_ids=(),
+                  callback_due_since=None, callback_visit_ids=(), closure_application_id=None,
                   holders=(Holder(actor.person_id, roles.SPECIALIST, now),))
     who = (actor.person_id, roles.SPECIALIST)
     entry = TimelineEntry(now, *who, "reopened", c.state, new.state, new.order_round,

@@ -4,10 +4,14 @@ from dataclasses import fields as dc_fields
 
 from psycopg.types.json import Jsonb
 
+from services.intake.closure import Callback, Closure
 from services.intake.domain import Binding, Complaint, Holder, Link, Rating, TimelineEntry
 
 _COMPLAINT_COLUMNS = tuple(f.name for f in dc_fields(Complaint) if f.name != "holders")
 _SELECT_COMPLAINT = f"SELECT {', '.join(_COMPLAINT_COLUMNS)} FROM intake.complaints"
+_ARRAYS = frozenset({"responsible_person_ids", "responsible_unit_ids", "callback_visit_ids",
+                     "material_media_ids", "visit_ids"})
+_JSON = frozenset({"responsibility"})
 _BINDING_COLUMNS = tuple(f.name for f in dc_fields(Binding))
 _LINK_COLUMNS = tuple(f.name for f in dc_fields(Link))
 _RATING_COLUMNS = tuple(f.name for f in dc_fields(Rating))
@@ -17,6 +21,26 @@ def _insert(conn, table, columns, values):
     conn.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"VALUES ({', '.join(f'%({c})s' for c in columns)})", values)
+
+
+def _params(record, names):
+    """A dataclass's values as SQL parameters: tuples as arrays, dicts as jsonb."""
+    values = {}
+    for name in names:
+        value = getattr(record, name)
+        if name in _ARRAYS:
+            value = list(value or ())
+        elif name in _JSON and value is not None:
+            value = Jsonb(value)
+        values[name] = value
+    return values
+
+
+def _record(cls, row, **extra):
+    """A dataclass from a row: arrays back to tuples."""
+    values = {key: tuple(value) if key in _ARRAYS and value is not None else value
+              for key, value in row.items()}
+    return cls(**values, **extra)
 
 
 # -- ids ------------------------------------------------------------------------------
@@ -35,8 +59,7 @@ def next_number(conn, region, year):
 # -- complaints -------------------------------------------------------------------------
 
 def insert_complaint(conn, complaint):
-    _insert(conn, "intake.complaints", _COMPLAINT_COLUMNS,
-            {name: getattr(complaint, name) for name in _COMPLAINT_COLUMNS})
+    _insert(conn, "intake.complaints", _COMPLAINT_COLUMNS, _params(complaint, _COMPLAINT_COLUMNS))
     save_holders(conn, complaint)
 
 
@@ -50,8 +73,7 @@ def update_complaint(conn, complaint):
     """Store the state of a complaint; what the customer signed is never updated."""
     conn.execute(
         f"UPDATE intake.complaints SET {', '.join(f'{c} = %({c})s' for c in _MUTABLE)} "
-        "WHERE id = %(id)s",
-        {name: getattr(complaint, name) for name in _MUTABLE + ("id",)})
+        "WHERE id = %(id)s", _params(complaint, _MUTABLE + ("id",)))
     save_holders(conn, complaint)
 
 
@@ -62,7 +84,7 @@ def get_complaint(conn, complaint_id, for_update=False):
     if row is None:
         return None
     holders = holders_of(conn, [(row["id"], row["order_round"])])
-    return Complaint(**row, holders=holders.get(row["id"], ()))
+    return _record(Complaint, row, holders=holders.get(row["id"], ()))
 
 
 def save_holders(conn, complaint):
@@ -96,12 +118,23 @@ def holders_of(conn, keys):
 
 
 def list_complaints(conn, *, state=None, project_id=None, category=None, holder_id=None,
-                    visible_projects=None, limit=20, offset=0):
-    """(complaints, total) matching the filters; `visible_projects=None` means all."""
+                    callbacks_for=False, callback_due=None, visible=None, limit=20, offset=0):
+    """(complaints, total) matching the filters.
+
+    `holder_id`: only what waits on that person now: the order they hold,
+    the department's work when they are its handler, the closure step that
+    is theirs, and (`callbacks_for`, centre staff) callbacks owed after
+    blocked visits. `visible=None` means everything; otherwise a dict of
+    `projects`, `person_id`, `unit_id` (see Actor.may_see_complaint)."""
     where, params = [], {"limit": limit, "offset": offset}
-    if visible_projects is not None:
-        where.append("c.project_id = ANY(%(visible)s)")
-        params["visible"] = list(visible_projects)
+    if visible is not None:
+        where.append("""(c.project_id = ANY(%(visible_projects)s)
+                         OR %(visible_person)s = ANY(c.responsible_person_ids)
+                         OR %(visible_unit)s = ANY(c.responsible_unit_ids))""")
+        params.update(visible_projects=list(visible["projects"]),
+                      visible_person=visible["person_id"], visible_unit=visible["unit_id"])
+    if callback_due is not None:
+        where.append("c.callback_due_since IS " + ("NOT NULL" if callback_due else "NULL"))
     if state is not None:
         where.append("c.state = %(state)s")
         params["state"] = state
@@ -112,9 +145,15 @@ def list_complaints(conn, *, state=None, project_id=None, category=None, holder_
         where.append("c.category = %(category)s")
         params["category"] = category
     if holder_id is not None:
-        where.append("""EXISTS (SELECT 1 FROM intake.order_holders h
-                        WHERE h.complaint_id = c.id AND h.order_round = c.order_round
-                          AND h.held_to IS NULL AND h.person_id = %(holder)s)""")
+        where.append(f"""(EXISTS (SELECT 1 FROM intake.order_holders h
+                          WHERE h.complaint_id = c.id AND h.order_round = c.order_round
+                            AND h.held_to IS NULL AND h.person_id = %(holder)s)
+                         OR (c.state = 'order_signed' AND c.handler_id = %(holder)s)
+                         OR EXISTS (SELECT 1 FROM intake.closures x
+                             WHERE x.application_id = c.closure_application_id
+                               AND x.status IN ('applied', 'verified', 'reviewed')
+                               AND x.holder_id = %(holder)s)
+                         {"OR c.callback_due_since IS NOT NULL" if callbacks_for else ""})""")
         params["holder"] = holder_id
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     total = conn.execute(f"SELECT count(*) AS n FROM intake.complaints c{clause}",
@@ -125,7 +164,7 @@ def list_complaints(conn, *, state=None, project_id=None, category=None, holder_
         "ORDER BY c.recorded_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
         params).fetchall()
     holders = holders_of(conn, [(row["id"], row["order_round"]) for row in rows])
-    return [Complaint(**row, holders=holders.get(row["id"], ())) for row in rows], total
+    return [_record(Complaint, row, holders=holders.get(row["id"], ())) for row in rows], total
 
 
 # -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
@@ -230,6 +269,50 @@ def get_rating(conn, complaint_id, order_round):
 def insert_rating(conn, rating):
     _insert(conn, "intake.reception_ratings", _RATING_COLUMNS,
             {name: getattr(rating, name) for name in _RATING_COLUMNS})
+
+
+# -- closure applications and callbacks (Art. 23, 28, 29) ----------------------------------
+
+_CLOSURE_COLUMNS = tuple(f.name for f in dc_fields(Closure))
+_CALLBACK_COLUMNS = tuple(f.name for f in dc_fields(Callback))
+
+
+def save_closure(conn, closure):
+    """Insert an application or store its new status (the row is the latest word)."""
+    changing = [c for c in _CLOSURE_COLUMNS if c != "application_id"]
+    conn.execute(
+        f"INSERT INTO intake.closures ({', '.join(_CLOSURE_COLUMNS)}) "
+        f"VALUES ({', '.join(f'%({c})s' for c in _CLOSURE_COLUMNS)}) "
+        f"ON CONFLICT (application_id) DO UPDATE SET "
+        f"{', '.join(f'{c} = EXCLUDED.{c}' for c in changing)}",
+        _params(closure, _CLOSURE_COLUMNS))
+
+
+def get_closure(conn, application_id, for_update=False):
+    row = conn.execute(
+        f"SELECT {', '.join(_CLOSURE_COLUMNS)} FROM intake.closures "
+        "WHERE application_id = %(id)s" + (" FOR UPDATE" if for_update else ""),
+        {"id": application_id}).fetchone()
+    return _record(Closure, row) if row else None
+
+
+def closures_of(conn, complaint_id):
+    rows = conn.execute(
+        f"SELECT {', '.join(_CLOSURE_COLUMNS)} FROM intake.closures "
+        "WHERE complaint_id = %(id)s ORDER BY received_at, application_id",
+        {"id": complaint_id}).fetchall()
+    return [_record(Closure, row) for row in rows]
+
+
+def insert_callback(conn, callback):
+    _insert(conn, "intake.callbacks", _CALLBACK_COLUMNS, _params(callback, _CALLBACK_COLUMNS))
+
+
+def callbacks_of(conn, complaint_id):
+    rows = conn.execute(
+        f"SELECT {', '.join(_CALLBACK_COLUMNS)} FROM intake.callbacks "
+        "WHERE complaint_id = %(id)s ORDER BY id", {"id": complaint_id}).fetchall()
+    return [_record(Callback, row) for row in rows]
 
 
 def ping(conn):

@@ -8,10 +8,10 @@ verbatim: SQL or markup in a demand is stored and shown as text.
 import re
 from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.dispatch.organisation import DEPARTMENTS
-from services.intake import domain
+from services.intake import closure, domain
 from shared.errors import InvalidInput, validation_fields
 
 REQUIRED = "必填 (required)"
@@ -190,6 +190,40 @@ class EscalateForm(Input):
     reason = Text(500, multiline=True, required=True)
 
 
+class CallbackForm(Input):
+    """售后服务中心回访 after a blocked visit (Art. 23)."""
+    callback_at = _time(allow_none=True, load_default=None, metadata={
+        "description": "when the customer was called (default: now); not in the future"})
+    outcome = _choice(tuple(closure.CALLBACK_OUTCOMES), "回访结果", required=True, metadata={
+        "description": "reached 已回访 / unreachable 未能联系上 / declined 客户拒绝"})
+    note = Text(2000, multiline=True, allow_none=True, load_default=None,
+                metadata={"description": "回访记录: what the customer said"})
+
+
+class VerifyForm(Input):
+    """结案核查 (Art. 29): the callback and satisfaction survey, then approve
+    (to the deputy GM) or reject (the work goes back to the department)."""
+    satisfaction = fields.Integer(
+        strict=True, allow_none=True, load_default=None,
+        validate=validate.Range(1, 5, error="满意度须为 1 到 5 (satisfaction 1-5)"),
+        error_messages=_messages(invalid="满意度须为整数 (an integer 1-5)"),
+        metadata={"description": "客户满意度 1-5: required to approve"})
+    comment = Text(2000, multiline=True, allow_none=True, load_default=None,
+                   metadata={"description": "回访记录: the customer's words"})
+    decision = _choice(domain.DECISIONS, "决定", load_default="approve", metadata={
+        "description": "approve (default) or reject back to the department"})
+    reason = Text(500, multiline=True, allow_none=True, load_default=None,
+                  metadata={"description": "理由: required when rejecting"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def by_decision(self, data, **kwargs):
+        if data["decision"] == "approve" and data.get("satisfaction") is None:
+            raise ValidationError({"satisfaction": [
+                "核查通过须录入客户满意度 1-5 (satisfaction 1-5 is required to approve)"]})
+        if data["decision"] == "reject" and not data.get("reason"):
+            raise ValidationError({"reason": ["退回须填写理由 (a rejection needs a reason)"]})
+
+
 class LinkSignForm(Input):
     signature_media_id = _media_id(required=True)
 
@@ -199,13 +233,83 @@ class ListFilters(Input):
     project_id = Text(50, load_default=None)
     category = _choice(tuple(domain.CATEGORIES), "类别", load_default=None)
     assigned_to_me = _bool(load_default=False, metadata={
-        "description": "only orders I hold now"})
+        "description": "only what waits on me: the order I hold, the department's work I "
+                       "handle, the closure step that is mine, callbacks owed (centre staff)"})
+    callback_due = _bool(load_default=None, metadata={
+        "description": "true: a blocked visit awaits the centre's callback (Art. 23)"})
     page = fields.Integer(load_default=1, validate=validate.Range(
         1, 100000, error="页码须为正整数 (page >= 1)"),
         error_messages=_messages(invalid="须为整数 (integer)"))
     page_size = fields.Integer(load_default=20, validate=validate.Range(
         1, 100, error="每页 1 到 100 条 (page_size 1-100)"),
         error_messages=_messages(invalid="须为整数 (integer)"))
+
+
+# -- reading dispatch's events (tolerant: fields intake does not use are ignored) ------------
+
+class EventIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    order_round = fields.Integer(required=True)
+
+
+class ContactIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    person_id = fields.String(required=True)
+    name = fields.String(allow_none=True, load_default=None)
+    mobile = fields.String(allow_none=True, load_default=None)
+    role = fields.String(allow_none=True, load_default=None)
+
+
+class CooperatingIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    department = fields.String(required=True)
+    department_name = fields.String(allow_none=True, load_default=None)
+    unit_id = fields.String(required=True)
+    unit_name = fields.String(allow_none=True, load_default=None)
+
+
+class RoutedIn(EventIn):
+    routing_id = fields.String(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+    department = fields.String(required=True)
+    department_name = fields.String(allow_none=True, load_default=None)
+    department_overridden = fields.Boolean(load_default=False)
+    override_reason = fields.String(allow_none=True, load_default=None)
+    company_id = fields.String(allow_none=True, load_default=None)
+    unit_id = fields.String(allow_none=True, load_default=None)
+    unit_name = fields.String(allow_none=True, load_default=None)
+    department_unit_id = fields.String(allow_none=True, load_default=None)
+    major = fields.Boolean(load_default=False)
+    escalation_level = fields.String(allow_none=True, load_default=None)
+    handler = fields.Nested(ContactIn, required=True)
+    leaders = fields.List(fields.Nested(ContactIn), load_default=list)
+    chairman = fields.Nested(ContactIn, allow_none=True, load_default=None)
+    department_head = fields.Nested(ContactIn, allow_none=True, load_default=None)
+    supervising_leader = fields.Nested(ContactIn, allow_none=True, load_default=None)
+    cooperating_departments = fields.List(fields.Nested(CooperatingIn), load_default=list)
+    routed_at = fields.AwareDateTime(required=True)
+
+
+class VisitBlockedIn(EventIn):
+    visit_id = fields.String(required=True)
+    attempted_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    recorded_at = fields.AwareDateTime(required=True)
+    recorded_by = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+class ClosureAppliedIn(EventIn):
+    application_id = fields.String(required=True)
+    applied_at = fields.AwareDateTime(required=True)
+    applied_by = fields.String(required=True)
+    material_media_ids = fields.List(fields.String(), load_default=list)
+    signature_media_id = fields.String(allow_none=True, load_default=None)
 
 
 def load(schema, data):
@@ -288,6 +392,90 @@ class EscalationView(Schema):
     by = fields.String(allow_none=True)
 
 
+class ContactView(Schema):
+    person_id = fields.String()
+    name = fields.String()
+    mobile = fields.String()
+    role = fields.String(allow_none=True)
+
+
+class CooperatingView(Schema):
+    department = fields.String()
+    department_name = fields.String(allow_none=True)
+    unit_id = fields.String()
+    unit_name = fields.String(allow_none=True)
+
+
+class ResponsibilityView(Schema):
+    """Who answers for this round, as dispatch routed it (Art. 20, 21)."""
+    routing_id = fields.String()
+    reason = fields.String(allow_none=True, metadata={
+        "description": "order_signed, escalated or retry"})
+    routed_at = fields.AwareDateTime()
+    department = fields.String()
+    department_name = fields.String(allow_none=True)
+    department_overridden = fields.Boolean()
+    override_reason = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    company_id = fields.String(allow_none=True)
+    major = fields.Boolean()
+    escalation_level = fields.String(allow_none=True)
+    handler = fields.Nested(ContactView)
+    leaders = fields.List(fields.Nested(ContactView))
+    chairman = fields.Nested(ContactView, allow_none=True)
+    department_head = fields.Nested(ContactView, allow_none=True)
+    supervising_leader = fields.Nested(ContactView, allow_none=True)
+    cooperating_departments = fields.List(fields.Nested(CooperatingView))
+
+
+class ClosureView(Schema):
+    """A closure application as the centre handles it (Art. 28, 29)."""
+    application_id = fields.String()
+    order_round = fields.Integer()
+    status = fields.String(metadata={
+        "description": "applied, verified, reviewed, approved, rejected, superseded"})
+    status_label = fields.String()
+    applied_at = fields.AwareDateTime()
+    applied_by = fields.String()
+    received_at = fields.AwareDateTime()
+    material_media_ids = fields.List(fields.String())
+    signature_media_id = fields.String(allow_none=True)
+    holder_id = fields.String(allow_none=True, metadata={"description": "whose step it is"})
+    holder_role = fields.String(allow_none=True)
+    verified_at = fields.AwareDateTime(allow_none=True)
+    verified_by = fields.String(allow_none=True)
+    satisfaction = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    reviewed_at = fields.AwareDateTime(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    rejected_at = fields.AwareDateTime(allow_none=True)
+    rejected_by = fields.String(allow_none=True)
+    rejected_stage = fields.String(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+
+
+class CallbackDueView(Schema):
+    due = fields.Boolean(metadata={"description": "a blocked visit awaits the callback"})
+    due_since = fields.AwareDateTime(allow_none=True)
+    visit_ids = fields.List(fields.String())
+
+
+class CallbackView(Schema):
+    order_round = fields.Integer()
+    callback_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+    called_by = fields.String()
+    called_role = fields.String()
+    outcome = fields.String()
+    outcome_label = fields.String()
+    note = fields.String(allow_none=True)
+    visit_ids = fields.List(fields.String())
+    due_since = fields.AwareDateTime()
+
+
 class ComplaintSummary(Schema):
     id = fields.String()
     project_id = fields.String()
@@ -305,6 +493,9 @@ class ComplaintSummary(Schema):
     holder = fields.Nested(HolderView, allow_none=True)
     escalation_level = fields.String(allow_none=True)
     reopen_count = fields.Integer()
+    handler_id = fields.String(allow_none=True, metadata={
+        "description": "the handler dispatch routed this round to"})
+    callback_due = fields.Boolean()
 
 
 class ComplaintView(ComplaintSummary):
@@ -320,6 +511,14 @@ class ComplaintView(ComplaintSummary):
     signature = fields.Nested(SignatureView)
     rating = fields.Nested(RatingView, allow_none=True)
     escalation = fields.Nested(EscalationView, allow_none=True)
+    responsibility = fields.Nested(ResponsibilityView, allow_none=True, metadata={
+        "description": "who answers for this round (null until dispatch routed it)"})
+    callback = fields.Nested(CallbackDueView)
+    callbacks = fields.List(fields.Nested(CallbackView))
+    closure = fields.Nested(ClosureView, allow_none=True, metadata={
+        "description": "the closure application under way (or approved)"})
+    closures = fields.List(fields.Nested(ClosureView), metadata={
+        "description": "every application received, oldest first"})
     timeline = fields.List(fields.Nested(TimelineView))
 
 
@@ -393,6 +592,7 @@ def complaint_dict(c):
         "closed_at": c.closed_at, "escalation_level": c.escalation_level,
         "reopen_count": c.reopen_count,
         "holder": _holder(c.holder) if c.holder else None,
+        "handler_id": c.handler_id, "callback_due": c.callback_due_since is not None,
     }
 
 
@@ -404,7 +604,22 @@ def dump_summary(complaint, zone):
     return _SUMMARY.dump(_localise(complaint_dict(complaint), zone))
 
 
-def dump_complaint(complaint, timeline, rating, binding, zone):
+_CLOSURE_LABELS = {closure.APPLIED: "待核查", closure.VERIFIED: "待审核",
+                   closure.REVIEWED: "待审批", closure.APPROVED: "已批准结案",
+                   closure.REJECTED: "已退回责任部门", closure.SUPERSEDED: "已被新申请取代"}
+
+
+def _closure(x):
+    return dict(vars(x), status_label=_CLOSURE_LABELS[x.status])
+
+
+def _responsibility(c):
+    if c.responsibility is None:
+        return None
+    return dict(c.responsibility, routed_at=c.routed_at)
+
+
+def dump_complaint(complaint, timeline, rating, binding, zone, closures=(), callbacks=()):
     c = complaint
     data = complaint_dict(c)
     decisions = [{"step": _DECISION_ACTIONS[e.action][0], "decision": _DECISION_ACTIONS[e.action][1],
@@ -429,6 +644,14 @@ def dump_complaint(complaint, timeline, rating, binding, zone):
                            "level_label": domain.ESCALATION_LEVELS[c.escalation_level],
                            "reason": c.escalation_reason, "at": c.escalated_at,
                            "by": c.escalated_by} if c.escalation_level else None)
+    data["responsibility"] = _responsibility(c)
+    data["callback"] = {"due": c.callback_due_since is not None,
+                        "due_since": c.callback_due_since, "visit_ids": list(c.callback_visit_ids)}
+    data["callbacks"] = [dict(vars(k), outcome_label=closure.CALLBACK_OUTCOMES[k.outcome])
+                         for k in callbacks]
+    data["closures"] = [_closure(x) for x in closures]
+    data["closure"] = next((_closure(x) for x in closures
+                            if x.application_id == c.closure_application_id), None)
     data["timeline"] = [{"at": e.at, "actor_id": e.actor_id, "actor_role": e.actor_role,
                          "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
                          "note": e.note, "order_round": e.order_round, "details": e.details}

@@ -2,6 +2,13 @@
 side (SPEC §2, §4, §8). Entrypoints only: load -> decide (domain) -> store
 (repository, one transaction with the timeline and the outbox) -> dump.
 
+After the GM's signature the departments work (dispatch); intake keeps a copy
+of who answers for the complaint (`complaint.routed`), owes the customer a
+callback after a blocked visit (`visit.blocked`, Art. 23), and runs the
+closure loop once the department applies (`closure.applied`, Art. 28, 29):
+each of dispatch's events is applied once (inbox) in the transaction of its
+effect, on the complaint's row lock like any step (services/intake/closure.py).
+
 Signatures (SPEC §6): the bind to media happens after the commit. The
 recording's transaction writes a `pending` binding beside the complaint, so
 a crash or a media outage right after the commit leaves the bind still to
@@ -21,13 +28,16 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.intake import domain, ids, repository, schemas
+from services.intake import closure, domain, ids, repository, schemas
 from services.intake.domain import Actor
 from services.intake.remote import Directory, Media
 from shared import roles
 from shared.clock import ClockProvider, system_now
+from shared.consumer import event_handler
 from shared.db import DatabaseProvider
 from shared.errors import CCRMError, Conflict, Forbidden, InvalidInput, NotFound
+from shared.events.envelope import load_envelope
+from shared.inbox import first_delivery
 from shared.outbox import OutboxRelay, outbox_backlog
 
 log = logging.getLogger(__name__)
@@ -155,6 +165,79 @@ class IntakeService:
             c, actor, form["level"], form["reason"], now, zone=self.clock.zone))
         return self._view(complaint_id)
 
+    # -- after the order: the departments' news (dispatch's events) ---------------------------
+
+    @event_handler("dispatch", "complaint.routed")
+    def on_complaint_routed(self, payload):
+        """Who answers for the complaint (Art. 20, 21), again after an escalation."""
+        self._consume(payload, "complaint_routed", schemas.RoutedIn,
+                      lambda conn, c, data, now: closure.on_routed(c, data, now))
+
+    @event_handler("dispatch", "visit.blocked")
+    def on_visit_blocked(self, payload):
+        """The customer blocked the visit: the centre owes a callback (Art. 23)."""
+        self._consume(payload, "visit_blocked", schemas.VisitBlockedIn,
+                      lambda conn, c, data, now: closure.on_visit_blocked(c, data, now))
+
+    @event_handler("dispatch", "closure.applied")
+    def on_closure_applied(self, payload):
+        """The department applied for closure: the specialist verifies next (Art. 28)."""
+        self._consume(payload, "closure_applied", schemas.ClosureAppliedIn,
+                      lambda conn, c, data, now: closure.on_closure_applied(
+                          c, self._current_closure(conn, c), data, now))
+
+    # -- the callback after a blocked visit (Art. 23) ---------------------------------------------
+
+    @_rpc()
+    def record_callback(self, actor, complaint_id, form):
+        actor = Actor.from_dict(actor)
+        closure.require_callback_roles(actor)
+        data = schemas.load(schemas.CallbackForm(), form)
+        self._step(complaint_id, lambda conn, c, now: closure.record_callback(
+            c, actor, data, now, zone=self.clock.zone))
+        return self._view(complaint_id)
+
+    # -- the closure loop (Art. 29) ----------------------------------------------------------------
+
+    @_rpc()
+    def verify_closure(self, actor, complaint_id, satisfaction=None, comment=None,
+                       decision="approve", reason=None):
+        """The specialist's check, callback and satisfaction survey."""
+        actor = Actor.from_dict(actor)
+        domain.require_role(actor, roles.SPECIALIST, "核查结案")
+        form = schemas.load(schemas.VerifyForm(), {
+            "satisfaction": satisfaction, "comment": comment, "decision": decision or "approve",
+            "reason": reason})
+        deputy = (self._directory().person_for_role(roles.CENTRE_DEPUTY_GM)
+                  if form["decision"] == "approve" else None)
+        self._closure_step(complaint_id, lambda c, current, now: closure.verify(
+            c, current, actor, form, now, deputy_gm_id=deputy, zone=self.clock.zone))
+        return self._view(complaint_id)
+
+    @_rpc()
+    def review_closure(self, actor, complaint_id, decision, reason=None):
+        actor = Actor.from_dict(actor)
+        domain.require_role(actor, roles.CENTRE_DEPUTY_GM, "审核结案")
+        form = schemas.load(schemas.DecisionForm(), {"decision": decision, "reason": reason})
+        gm = (self._directory().person_for_role(roles.CENTRE_GM)
+              if form["decision"] == "approve" else None)
+        self._closure_step(complaint_id, lambda c, current, now: closure.review(
+            c, current, actor, form["decision"], form["reason"], now, gm_id=gm,
+            zone=self.clock.zone))
+        return self._view(complaint_id)
+
+    @_rpc()
+    def approve_closure(self, actor, complaint_id, decision, reason=None):
+        actor = Actor.from_dict(actor)
+        domain.require_role(actor, roles.CENTRE_GM, "审批结案")
+        form = schemas.load(schemas.DecisionForm(), {"decision": decision, "reason": reason})
+        deputy = (self._directory().person_for_role(roles.CENTRE_DEPUTY_GM)
+                  if form["decision"] == "reject" else None)
+        self._closure_step(complaint_id, lambda c, current, now: closure.approve(
+            c, current, actor, form["decision"], form["reason"], now, deputy_gm_id=deputy,
+            zone=self.clock.zone))
+        return self._view(complaint_id)
+
     # -- reception rating (Art. 16) ----------------------------------------------------------
 
     @_rpc()
@@ -237,12 +320,16 @@ class IntakeService:
         if query["project_id"] is not None and not actor.may_see(query["project_id"]):
             raise Forbidden(f"无权查看项目 {query['project_id']} 的投诉 (not your project)")
         page, size = query["page"], query["page_size"]
+        visible = None if actor.sees_all else {
+            "projects": sorted(actor.project_ids), "person_id": actor.person_id,
+            "unit_id": actor.unit_id}
         with self.db.transaction() as conn:
             items, total = repository.list_complaints(
                 conn, state=query["state"], project_id=query["project_id"],
                 category=query["category"],
                 holder_id=actor.person_id if query["assigned_to_me"] else None,
-                visible_projects=None if actor.sees_all else sorted(actor.project_ids),
+                callbacks_for=roles.CENTRE_STAFF in actor.roles,
+                callback_due=query["callback_due"], visible=visible,
                 limit=size, offset=(page - 1) * size)
         return {"items": [schemas.dump_summary(c, self.clock.zone) for c in items],
                 "total": total, "page": page, "page_size": size}
@@ -330,6 +417,44 @@ class IntakeService:
             self._store(conn, outcome, now)
         return outcome
 
+    def _current_closure(self, conn, complaint):
+        """The application under way, locked (the complaint's row is locked first)."""
+        if complaint.closure_application_id is None:
+            return None
+        current = repository.get_closure(conn, complaint.closure_application_id, for_update=True)
+        if current is None:
+            raise LookupError(f"closure application {complaint.closure_application_id} of "
+                              f"{complaint.id} is missing")
+        return current
+
+    def _closure_step(self, complaint_id, decide):
+        return self._step(complaint_id, lambda conn, c, now: decide(
+            c, self._current_closure(conn, c), now))
+
+    def _consume(self, payload, handler, reader, decide):
+        """Apply one of dispatch's events once (inbox), in one transaction with
+        its effect, on the complaint's row lock. An event the complaint cannot
+        explain raises: retried, then dead-lettered for an operator."""
+        envelope = load_envelope(payload)
+        data = reader().load(envelope["data"])
+        complaint_id = envelope.get("complaint_id") or envelope["data"].get("complaint_id")
+        now = self.clock.now()
+        with self.db.transaction() as conn:
+            if not first_delivery(conn, "intake", f"intake.{handler}",
+                                  str(envelope["event_id"]), envelope["type"]):
+                return
+            complaint = repository.get_complaint(conn, complaint_id, for_update=True) \
+                if ids.is_complaint_id(complaint_id) else None
+            if complaint is None:
+                raise closure.UnexpectedEvent(f"{envelope['type']} for complaint "
+                                              f"{complaint_id!r} that intake does not know")
+            outcome = decide(conn, complaint, data, now)
+            if outcome is None:
+                log.info("%s %s changes nothing on %s (older round or repeat)",
+                         envelope["type"], envelope["event_id"], complaint_id)
+                return
+            self._store(conn, outcome, now)
+
     def _store(self, conn, outcome, now, insert=False):
         c = outcome.complaint
         (repository.insert_complaint if insert else repository.update_complaint)(conn, c)
@@ -347,6 +472,10 @@ class IntakeService:
                 outcome.binding, next_attempt_at=system_now() + BIND_LEASE))
         if outcome.rating is not None:
             repository.insert_rating(conn, outcome.rating)
+        for changed in outcome.closures:
+            repository.save_closure(conn, changed)
+        if outcome.callback is not None:
+            repository.insert_callback(conn, outcome.callback)
         for event_type, data in outcome.events:
             self.outbox.add(conn, event_type, data, occurred_at=now, complaint_id=c.id)
 
@@ -362,7 +491,10 @@ class IntakeService:
             rating = repository.get_rating(conn, complaint_id, complaint.order_round)
             binding = (repository.get_binding(conn, complaint.signature_media_id)
                        if complaint.signature_media_id else None)
-        return schemas.dump_complaint(complaint, timeline, rating, binding, self.clock.zone)
+            closures = repository.closures_of(conn, complaint_id)
+            callbacks = repository.callbacks_of(conn, complaint_id)
+        return schemas.dump_complaint(complaint, timeline, rating, binding, self.clock.zone,
+                                      closures=closures, callbacks=callbacks)
 
     def _link_and_complaint(self, token):
         if not isinstance(token, str) or not 20 <= len(token) <= 100:

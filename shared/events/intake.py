@@ -4,7 +4,7 @@ Every intake event carries the complaint's facts that sla and penalty compute
 from (`ComplaintFacts`): the order's timestamps, who held it when, the
 department override, and who acted. Times are ISO 8601 with the group's offset.
 """
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared.events.registry import event
 
@@ -146,3 +146,78 @@ class ComplaintEscalated(ComplaintFacts):
     level = fields.String(required=True)
     previous_level = _text("the previous flag, if any")
     reason = fields.String(required=True)
+
+
+# -- after the order is signed: the centre's callback and the closure loop (Art. 23, 28, 29) ---
+
+@event("callback.recorded", "intake",
+       "the centre called the customer back after a blocked visit (Art. 23)")
+class CallbackRecorded(ComplaintFacts):
+    callback_at = _time("when the customer was called back")
+    recorded_at = _time("when the callback was recorded")
+    by = fields.String(required=True, metadata={"description": "who called"})
+    by_role = fields.String(required=True, metadata={
+        "description": "centre_staff, centre_deputy_gm, centre_gm, or specialist (the desk)"})
+    outcome = fields.String(required=True, metadata={
+        "description": "reached, unreachable or declined"})
+    note = _text("what the customer said")
+    visit_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "the blocked visits (dispatch's visit ids) this callback answers"})
+    due_since = _time("the first unanswered blocked-visit record: the blocked_callback "
+                      "deadline runs from it")
+
+
+@event("closure.verified", "intake",
+       "the specialist checked the closure material, called the customer back and recorded "
+       "the satisfaction survey (Art. 29); the deputy GM reviews next")
+class ClosureVerified(ComplaintFacts):
+    application_id = fields.String(required=True, metadata={
+        "description": "dispatch's closure application"})
+    verified_at = _time("when it was verified")
+    by = fields.String(required=True)
+    satisfaction = fields.Integer(required=True, validate=validate.Range(1, 5), metadata={
+        "description": "the customer's satisfaction 1-5 (rankings, Art. 38)"})
+    comment = _text("the customer's words or the specialist's remark")
+
+
+@event("closure.reviewed", "intake",
+       "the deputy GM approved the verified closure; the GM approves next (Art. 29)")
+class ClosureReviewed(ComplaintFacts):
+    application_id = fields.String(required=True)
+    reviewed_at = _time("when it was reviewed")
+    by = fields.String(required=True)
+    reason = _text("the deputy GM's remark", required=False)
+
+
+@event("closure.rejected", "intake",
+       "a closure step sent the application back one step with a reason: at `verify` the "
+       "application is rejected and the work goes back to the department (overdue runs again "
+       "as if never applied); at `review` it goes back to the specialist's verification, at "
+       "`approve` back to the deputy GM's review, and the department is not involved")
+class ClosureRejected(ComplaintFacts):
+    application_id = fields.String(required=True)
+    stage = fields.String(required=True, metadata={"description": "verify, review or approve"})
+    rejected_at = _time("when it was rejected")
+    by = fields.String(required=True)
+    reason = fields.String(required=True)
+    returned_to = fields.String(required=True, metadata={
+        "description": "department (stage verify), verify (stage review) or review "
+                       "(stage approve)"})
+    application_rejected = fields.Boolean(required=True, metadata={
+        "description": "true only at stage verify: the application is off the table and the "
+                       "department works again"})
+    returned_to_person_id = _text("who holds the application now (review, approve)",
+                                  required=False)
+    satisfaction = fields.Integer(required=False, allow_none=True, validate=validate.Range(1, 5),
+                                  metadata={"description": "the survey, if taken (verify)"})
+
+
+@event("complaint.closed", "intake",
+       "the GM approved the closure: the complaint is closed (Art. 29)")
+class ComplaintClosed(ComplaintFacts):
+    closed_at = _time("when it was closed")
+    application_id = fields.String(required=True)
+    by = fields.String(required=True)
+    satisfaction = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the survey recorded at verification"})
+    reason = _text("the GM's remark", required=False)

@@ -1,22 +1,40 @@
 """Complaint routes of the gateway (SPEC §10): recording, the order's
-approval chain, rating, reopen, escalate, and the customer's one-time links.
+approval chain, rating, reopen, escalate, the callback after a blocked visit,
+the closure loop's verify / review / approve, the complaint's page, and the
+customer's one-time links.
 
-A mixin of GatewayService: the gateway adds it to its bases with an
-`intake = RpcProxy("intake")` attribute. Every route only checks the caller
-and the request's shape, then asks intake, which checks everything again
-(roles, states, the directory): the gateway is not trusted with the rules.
+A mixin of GatewayService: the gateway adds it to its bases with `intake`,
+`dispatch` and `media` RpcProxy attributes (and `sla` once deployed). Every
+step's route only checks the caller and the request's shape, then asks
+intake, which checks everything again (roles, states, the directory): the
+gateway is not trusted with the rules.
+
+The complaint's page (GET /api/complaints/{id}) is put together here: intake's
+record (with its order, responsibility, closure and timeline), dispatch's view
+of the departments' work, sla's deadlines and the media the record names,
+asked in parallel, each with a bounded wait (COMPLAINT_PAGE_TIMEOUT, 3 s by
+default). A part whose service does not answer is `{"unavailable": true,
+"reason": ...}` and the rest still shows. Intake's part is the exception: it
+says who may see the complaint, so without it there is no page (503 after
+the usual RPC_TIMEOUT).
 """
 import base64
 import json
+import logging
 
+import eventlet
 from marshmallow import Schema, fields
+from nameko.exceptions import RemoteError
 
 from services.gateway import rpc
 from services.gateway.api import route
 from services.gateway.schemas import MediaObject
+from services.intake import closure as intake_closure
 from services.intake import schemas as intake_schemas
 from shared import roles
-from shared.errors import InvalidInput, TooLarge
+from shared.errors import CCRMError, InvalidInput, NotFound, TooLarge, from_remote
+
+log = logging.getLogger(__name__)
 
 TAGS = ["complaints"]
 LINK_TAGS = ["customer link"]
@@ -49,6 +67,37 @@ class EscalateBody(intake_schemas.EscalateForm):
     """标记重大 / 群体性 / 共性问题 (Art. 5, 21, 33)."""
 
 
+class CallbackBody(intake_schemas.CallbackForm):
+    """售后服务中心回访 after a blocked visit (Art. 23): when, the outcome, what the
+    customer said. Centre staff, the centre's deputy GM or GM, or a specialist
+    of the project's desk."""
+
+
+class VerifyClosureBody(intake_schemas.VerifyForm):
+    """结案核查 (Art. 29): the specialist's callback and satisfaction survey;
+    `decision` approve (default, needs `satisfaction`) or reject (needs
+    `reason`: the work goes back to the department)."""
+
+
+class ClosureDecisionBody(intake_schemas.DecisionForm):
+    """结案审核 / 审批: approve, or reject back one step with a reason."""
+
+
+class ComplaintPageView(intake_schemas.ComplaintView):
+    """The complaint with its order, responsibility, deadlines, timeline and
+    media (SPEC §10). `dispatch`, `deadlines` and `media` are each
+    `{"unavailable": true, "reason": ...}` when their service did not answer."""
+    dispatch = fields.Dict(allow_none=True, metadata={
+        "description": "the departments' side (dispatch's DispatchView: routing, visits, "
+                       "callbacks, progress, closure applications, claims, meetings); null "
+                       "until the order is routed"})
+    deadlines = fields.Dict(metadata={
+        "description": "sla's deadlines of the complaint: {complaint_id, timers: [...]}"})
+    media = fields.Dict(metadata={
+        "description": "{items: [media with a short-lived signed URL], missing: [ids]}: the "
+                       "signatures, photos and material the record and the work name"})
+
+
 class ComplaintQuery(intake_schemas.ListFilters):
     """Filters of the complaint list; page_size at most 100."""
 
@@ -72,11 +121,80 @@ def _raw_json(request):
     return json.loads(request.get_data(cache=True) or b"{}")
 
 
+PAGE_PART_SECONDS = 3.0      # the page's bounded wait for each service (COMPLAINT_PAGE_TIMEOUT)
+PAGE_MAX_MEDIA = 100
+
+
+def _unavailable(reason):
+    return {"unavailable": True, "reason": reason}
+
+
+def media_ids_of(complaint, work):
+    """The media the record and the departments' work name, in order, once."""
+    ids = [(complaint.get("signature") or {}).get("media_id")]
+    for application in complaint.get("closures") or ():
+        ids += list(application.get("material_media_ids") or ())
+        ids.append(application.get("signature_media_id"))
+    if isinstance(work, dict) and not work.get("unavailable"):
+        for visit in work.get("visits") or ():
+            ids += list(visit.get("photo_media_ids") or ()) + [visit.get("signature_media_id")]
+        for note in work.get("progress") or ():
+            ids += list(note.get("photo_media_ids") or ())
+        for application in work.get("applications") or ():
+            ids += list(application.get("material_media_ids") or ())
+            ids.append(application.get("signature_media_id"))
+        ids += [claim.get("report_media_id") for claim in work.get("claims") or ()]
+        ids += [meeting.get("minutes_media_id") for meeting in work.get("meetings") or ()]
+    return list(dict.fromkeys(i for i in ids if isinstance(i, str) and i))
+
+
 class ComplaintRoutes:
-    """Routes over the intake service; needs `self.intake` (an RpcProxy)."""
+    """Routes over the intake service; needs `self.intake`, `self.dispatch`
+    and `self.media` (RpcProxy attributes), and uses `self.sla` if present."""
 
     def _intake(self, method, *args, **kwargs):
         return rpc.call(self.intake, method, *args, timeout=self.rpc_timeout(), **kwargs)
+
+    def _page_timeout(self):
+        return float(self.config.get("COMPLAINT_PAGE_TIMEOUT",
+                                     min(self.rpc_timeout(), PAGE_PART_SECONDS)))
+
+    @staticmethod
+    def _part(proxy, method, *args, timeout, missing=None):
+        """One service's part of the page: its answer, `missing` when it has
+        nothing on this complaint (404), or why it is unavailable."""
+        try:
+            return rpc.call(proxy, method, *args, timeout=timeout)
+        except RemoteError as exc:
+            error = from_remote(exc.exc_type, exc.value)
+            if isinstance(error, NotFound):
+                return missing
+            log.warning("%s.%s failed for the complaint page: %s", proxy.service_name, method,
+                        exc)
+            return _unavailable(error.message if error else "服务出错 (the service failed)")
+        except CCRMError as exc:     # Unavailable: no answer in time
+            return _unavailable(exc.message)
+        except Exception as exc:     # noqa: BLE001 - not running, broker trouble: still a page
+            service = getattr(proxy, "service_name", "?")
+            return _unavailable(f"{service} 服务不可用 ({type(exc).__name__})")
+
+    def _page_media(self, ids, timeout):
+        if not ids:
+            return {"items": [], "missing": []}
+        shown = ids[:PAGE_MAX_MEDIA]
+        pool = eventlet.GreenPool(min(len(shown), 20))
+        answers = list(pool.imap(lambda media_id: self._part(
+            self.media, "get", media_id, timeout=timeout), shown))
+        items = [a for a in answers if isinstance(a, dict) and not a.get("unavailable")]
+        failed = [i for i, a in zip(shown, answers) if isinstance(a, dict) and a.get("unavailable")]
+        if failed and not items:
+            return _unavailable(next(a for a in answers if a)["reason"])
+        page = {"items": items, "missing": [i for i, a in zip(shown, answers) if a is None]}
+        if failed:
+            page["unavailable_ids"] = failed
+        if len(ids) > len(shown):
+            page["more"] = len(ids) - len(shown)
+        return page
 
     # -- staff ---------------------------------------------------------------------------
 
@@ -97,10 +215,37 @@ class ComplaintRoutes:
         return self._intake("list_complaints", principal.as_dict(), filters)
 
     @route("GET", "/api/complaints/<complaint_id>",
-           summary="投诉详情 (the complaint with its order and timeline)",
-           response=intake_schemas.ComplaintView, tags=TAGS)
+           summary="投诉详情 (the complaint with its order, responsibility, deadlines, timeline "
+                   "and media)", response=ComplaintPageView, tags=TAGS,
+           description="Put together from intake, dispatch, sla and media, each asked in "
+           "parallel with a bounded wait; a part whose service does not answer is "
+           "{\"unavailable\": true, \"reason\": ...}. Without intake (who decides who may "
+           "see the complaint) the answer is 503.")
     def get_complaint(self, request, principal, payload, complaint_id):
-        return self._intake("get_complaint", principal.as_dict(), complaint_id)
+        timeout = self._page_timeout()
+        pool = eventlet.GreenPool()
+        # intake's wait is the usual one: there is no page without it
+        record = pool.spawn(rpc.call, self.intake, "get_complaint", principal.as_dict(),
+                            complaint_id, timeout=self.rpc_timeout())
+        work = pool.spawn(self._part, self.dispatch, "get_complaint_view", complaint_id,
+                          timeout=timeout)
+        sla = getattr(self, "sla", None)
+        deadlines = (pool.spawn(self._part, sla, "list_timers", complaint_id, timeout=timeout,
+                                missing={"complaint_id": complaint_id, "timers": []})
+                     if sla is not None else None)
+        try:
+            complaint = record.wait()
+        except BaseException:
+            for thread in (work, deadlines):
+                if thread is not None:
+                    thread.kill()
+            raise
+        work = work.wait()
+        complaint["dispatch"] = work
+        complaint["deadlines"] = (deadlines.wait() if deadlines is not None else _unavailable(
+            "时限服务未部署 (sla is not deployed)"))
+        complaint["media"] = self._page_media(media_ids_of(complaint, work), timeout)
+        return complaint
 
     @route("POST", "/api/complaints/<complaint_id>/rating",
            summary="接待评价（专员终端）(reception rating from the desk terminal)",
@@ -144,6 +289,45 @@ class ComplaintRoutes:
     def escalate_complaint(self, request, principal, payload, complaint_id):
         return self._intake("escalate", principal.as_dict(), complaint_id, payload["level"],
                             payload["reason"])
+
+    # -- after the order: the callback and the closure loop (Art. 23, 29) -------------------
+
+    @route("POST", "/api/complaints/<complaint_id>/callbacks",
+           summary="受阻回访后的中心回访 (the centre's callback after a blocked visit)",
+           roles=intake_closure.CALLBACK_ROLES, body=CallbackBody,
+           response=intake_schemas.ComplaintView, status=201, tags=TAGS,
+           description="Only while a blocked visit awaits it (409 otherwise); Art. 23 allows "
+           "30 minutes from the blocked-visit record.")
+    def record_complaint_callback(self, request, principal, payload, complaint_id):
+        return 201, self._intake("record_callback", principal.as_dict(), complaint_id,
+                                 _raw_json(request))
+
+    @route("POST", "/api/complaints/<complaint_id>/closure/verify",
+           summary="结案核查：回访及满意度调查 (specialist: verify the closure)",
+           roles={roles.SPECIALIST}, body=VerifyClosureBody,
+           response=intake_schemas.ComplaintView, tags=TAGS,
+           description="A specialist of the project's desk, after the department applied. "
+           "Reject sends the work back to the department.")
+    def verify_complaint_closure(self, request, principal, payload, complaint_id):
+        return self._intake("verify_closure", principal.as_dict(), complaint_id,
+                            payload["satisfaction"], payload["comment"], payload["decision"],
+                            payload["reason"])
+
+    @route("POST", "/api/complaints/<complaint_id>/closure/review",
+           summary="结案审核 (deputy GM: approve, or reject back to verification)",
+           roles={roles.CENTRE_DEPUTY_GM}, body=ClosureDecisionBody,
+           response=intake_schemas.ComplaintView, tags=TAGS)
+    def review_complaint_closure(self, request, principal, payload, complaint_id):
+        return self._intake("review_closure", principal.as_dict(), complaint_id,
+                            payload["decision"], payload["reason"])
+
+    @route("POST", "/api/complaints/<complaint_id>/closure/approve",
+           summary="结案审批 (GM: approve and close, or reject back to the review)",
+           roles={roles.CENTRE_GM}, body=ClosureDecisionBody,
+           response=intake_schemas.ComplaintView, tags=TAGS)
+    def approve_complaint_closure(self, request, principal, payload, complaint_id):
+        return self._intake("approve_closure", principal.as_dict(), complaint_id,
+                            payload["decision"], payload["reason"])
 
     @route("GET", "/api/complaints/<complaint_id>/signature/verify",
            summary="核验签名记录是否被改动 (is the signed record intact?)",

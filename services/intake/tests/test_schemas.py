@@ -147,3 +147,34 @@ def test_list_filters():
     assert "page_size" in errors_of({"page_size": "101"}, schemas.ListFilters())
     assert "page" in errors_of({"page": "0"}, schemas.ListFilters())
     assert "state" in errors_of({"state": "lost"}, schemas.ListFilters())
+
+
+def test_callback_forms():
+    loaded = schemas.load(schemas.CallbackForm(), {"outcome": "reached"})
+    assert loaded == {"outcome": "reached", "callback_at": None, "note": None}
+    at = schemas.load(schemas.CallbackForm(), {"outcome": "declined",
+                                               "callback_at": "2026-11-27T10:30:00+08:00"})
+    assert at["callback_at"] == NOW + timedelta(minutes=30)
+    assert "outcome" in errors_of({}, schemas.CallbackForm())
+    assert "outcome" in errors_of({"outcome": "busy"}, schemas.CallbackForm())
+    assert "callback_at" in errors_of({"outcome": "reached", "callback_at": "2026-11-27T10:30"},
+                                      schemas.CallbackForm())
+    assert "note" in errors_of({"outcome": "reached", "note": "x" * 2001}, schemas.CallbackForm())
+
+
+@pytest.mark.parametrize("data, field", [
+    ({}, "satisfaction"), ({"satisfaction": None}, "satisfaction"),
+    ({"satisfaction": 0}, "satisfaction"), ({"satisfaction": "5"}, "satisfaction"),
+    ({"satisfaction": 6}, "satisfaction"), ({"decision": "reject"}, "reason"),
+    ({"decision": "reject", "reason": " "}, "reason"), ({"decision": "later"}, "decision"),
+    ({"satisfaction": 5, "score": 5}, "score"),
+])
+def test_verification_forms_refuse(data, field):
+    assert field in errors_of(data, schemas.VerifyForm())
+
+
+def test_verification_forms_load():
+    assert schemas.load(schemas.VerifyForm(), {"satisfaction": 5, "comment": "好"}) == {
+        "satisfaction": 5, "comment": "好", "decision": "approve", "reason": None}
+    rejected = schemas.load(schemas.VerifyForm(), {"decision": "reject", "reason": "未修好"})
+    assert rejected["satisfaction"] is None and rejected["reason"] == "未修好"
