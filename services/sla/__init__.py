@@ -1,0 +1,1 @@
+"""CCRM sla service."""

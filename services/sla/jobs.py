@@ -1,0 +1,152 @@
+"""The daily jobs of SPEC §4 (pure): each is run once for its slot with the
+open complaints and the directory, and says what to send and announce."""
+import math
+from datetime import datetime, timedelta
+
+from services.sla import messages
+from services.sla.calendar import at_local, local_date, previous_month, week_start
+from services.sla.model import Emit, Outcome
+from services.sla.rules import overdue_tier
+from shared import roles
+
+
+def run_job(job, slot_day, slot_at, complaints, directory, now, settings):
+    out = Outcome()
+    JOBS[job](out, slot_day, slot_at, complaints, directory, now, settings)
+    return out
+
+
+def _emit(out, event_type, data, now, complaint_id=None):
+    out.events.append(Emit(event_type, data, now, complaint_id))
+
+
+def _need(out, directory, role, what):
+    people = directory.contacts(role) if directory else []
+    if not people:
+        out.problems.append(("missing_data", f"{what}无人接收：{roles.LABELS_ZH.get(role, role)}"
+                                             "空缺或组织架构未加载 (post vacant or no directory)"))
+    return people
+
+
+def daily_reminder(out, slot_day, slot_at, complaints, directory, now, settings):
+    """09:30 (Art. 19): one SMS per recipient (handler, leaders, chairman)
+    listing every signed, unfinished complaint they answer for."""
+    by_person = {}
+    for c in sorted((c for c in complaints if c.in_work), key=lambda c: c.id):
+        for person in c.recipients():
+            entry = by_person.setdefault(person["person_id"], (person, []))
+            entry[1].append(c)
+    for person_id, (person, listed) in sorted(by_person.items()):
+        message = messages.daily_reminder(person, listed, directory, settings)
+        out.messages.append(message)
+        _emit(out, "reminder.sent", {
+            "recipient_person_id": person_id, "slot_at": slot_at,
+            "complaint_ids": [c.id for c in listed]}, now)
+
+
+def days_overdue(completion_due_at, now):
+    """Started 24 h periods since the deadline: 1 s past it is day 1."""
+    if completion_due_at is None or now <= completion_due_at:
+        return 0
+    return math.floor((now - completion_due_at) / timedelta(days=1)) + 1
+
+
+def overdue_items(complaints, now, settings):
+    items = []
+    for c in complaints:
+        days = days_overdue(c.completion_due_at, now) if c.in_work else 0
+        if days:
+            items.append({"complaint_id": c.id, "project_id": c.project_id,
+                          "department": c.department, "handler_person_id": c.handler_id,
+                          "chairman_person_id": (c.chairman or {}).get("person_id"),
+                          "completion_due_at": c.completion_due_at,
+                          "days_overdue": days, "tier": overdue_tier(days, settings)})
+    return sorted(items, key=lambda i: (-i["days_overdue"], i["complaint_id"]))
+
+
+def daily_overdue_summary(out, slot_day, slot_at, complaints, directory, now, settings):
+    """08:30 (Art. 30): overdue complaints to the deputy GM; those past 15
+    days also to the GM and to the chairman answering for each."""
+    items = overdue_items(complaints, now, settings)
+    serious = [i for i in items if i["days_overdue"] > settings.overdue_tier2_last_day]
+    sends = {}   # person_id -> (person, items listed, serious only)
+    if items:
+        for person in _need(out, directory, roles.CENTRE_DEPUTY_GM, "超期汇总"):
+            sends[person["person_id"]] = (person, items, False)
+    if serious:
+        for person in _need(out, directory, roles.CENTRE_GM, "严重超期汇总"):
+            sends.setdefault(person["person_id"], (person, serious, True))
+        chairmen = {c.id: c.chairman for c in complaints if c.chairman}
+        for item in serious:
+            chairman = chairmen.get(item["complaint_id"]) or {}
+            if chairman.get("person_id") and chairman["person_id"] not in sends:
+                own = [i for i in serious if i["chairman_person_id"] == chairman["person_id"]]
+                sends[chairman["person_id"]] = (chairman, own, True)
+    for person_id, (person, listed, serious_only) in sorted(sends.items()):
+        out.messages.append(messages.overdue_summary(person, slot_day, listed, settings,
+                                                     serious_only=serious_only))
+    _emit(out, "report.daily_overdue", {
+        "date": slot_day, "slot_at": slot_at, "items": items,
+        "serious_count": len(serious), "to_person_ids": sorted(sends)}, now)
+
+
+def daily_slow_summary(out, slot_day, slot_at, complaints, directory, now, settings):
+    """18:30 (Art. 26): complaints with no progress today or projected to
+    miss their completion deadline, to the deputy GM."""
+    zone = settings.zone
+    items = []
+    for c in sorted((c for c in complaints if c.in_work), key=lambda c: c.id):
+        reasons = []
+        signed_day = local_date(c.routed_signed_at, zone) if c.routed_signed_at else slot_day
+        progressed = c.last_progress_at is not None and local_date(c.last_progress_at,
+                                                                   zone) == slot_day
+        if signed_day < slot_day and not progressed:
+            reasons.append("no_progress_today")
+        if c.completion_due_at is not None and now < c.completion_due_at <= now + timedelta(
+                days=1):
+            reasons.append("completion_at_risk")
+        if reasons:
+            items.append({"complaint_id": c.id, "project_id": c.project_id,
+                          "department": c.department, "handler_person_id": c.handler_id,
+                          "completion_due_at": c.completion_due_at,
+                          "last_progress_at": c.last_progress_at, "reasons": reasons})
+    recipients = _need(out, directory, roles.CENTRE_DEPUTY_GM, "进展缓慢汇总") if items else []
+    for person in recipients:
+        out.messages.append(messages.slow_summary(person, slot_day, items, settings))
+    _emit(out, "report.daily_slow", {
+        "date": slot_day, "slot_at": slot_at, "items": items,
+        "to_person_ids": [p["person_id"] for p in recipients]}, now)
+
+
+def weekly_carryover(out, slot_day, slot_at, complaints, directory, now, settings):
+    """Monday 09:00 (Art. 31): last week's unfinished complaints by
+    department, to the GM."""
+    start = at_local(week_start(slot_day), datetime.min.time(), settings.zone)
+    departments = {}
+    for c in sorted(complaints, key=lambda c: c.id):
+        if c.closed or c.routed_signed_at is None or c.routed_signed_at >= start:
+            continue
+        departments.setdefault(c.department, []).append(c.id)
+    listed = [{"department": d, "count": len(ids), "complaint_ids": ids}
+              for d, ids in sorted(departments.items(), key=lambda kv: (kv[0] or ""))]
+    recipients = _need(out, directory, roles.CENTRE_GM, "每周遗留投诉清单")
+    for person in recipients:
+        out.messages.append(messages.weekly_carryover(person, week_start(slot_day), listed,
+                                                      settings))
+    _emit(out, "report.weekly_carryover", {
+        "week_start": week_start(slot_day), "slot_at": slot_at, "departments": listed,
+        "to_person_ids": [p["person_id"] for p in recipients]}, now)
+
+
+def monthly_report(out, slot_day, slot_at, complaints, directory, now, settings):
+    """00:00 on the 1st (Art. 36): the previous month's deductions report is due."""
+    _emit(out, "monthly_report.due", {"month": previous_month(slot_day), "due_at": slot_at}, now)
+
+
+JOBS = {
+    "daily_reminder": daily_reminder,
+    "daily_overdue_summary": daily_overdue_summary,
+    "daily_slow_summary": daily_slow_summary,
+    "weekly_carryover": weekly_carryover,
+    "monthly_report": monthly_report,
+}

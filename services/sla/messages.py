@@ -1,0 +1,139 @@
+"""zh-CN SMS texts. Each message has a template code (a provider's template id
+is looked up by it) and the parameters the text was made from."""
+from services.sla.model import Message
+from services.sla.rules import RULES
+
+SIGNATURE = "恒大售后"
+
+DEPARTMENTS_ZH = {
+    "marketing": "营销部", "finance": "财务部", "treasury": "资金部", "development": "开发部",
+    "engineering": "工程部", "chief_engineer_office": "总工室",
+    "commercial_operations": "商业经营管理部", "property": "物业公司",
+}
+
+
+def local_text(value, zone, with_date=True):
+    """`11月27日 10:42` in the group's zone (or `10:42`)."""
+    if value is None:
+        return "—"
+    local = value.astimezone(zone)
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    return f"{local.month}月{local.day}日 {clock}" if with_date else clock
+
+
+def _greeting(person):
+    name = (person or {}).get("name")
+    return f"{name}您好，" if name else ""
+
+
+def _message(person, template, params, text, complaint_id, source, settings):
+    person = person or {}
+    signature = getattr(settings, "sms_signature", None) or SIGNATURE
+    return Message(person.get("person_id"), person.get("name"), person.get("mobile"), template,
+                   params, f"【{signature}】{text}", complaint_id, source)
+
+
+def complaint_label(complaint, directory):
+    project = directory.project_name(complaint.project_id) if directory else complaint.project_id
+    room = f"房号{complaint.room}" if complaint.room else ""
+    inner = "，".join(part for part in (project, room) if part)
+    return f"{complaint.id}（{inner}）" if inner else complaint.id
+
+
+def order_dispatched(complaint, directory, settings):
+    """Art. 19: the handler is told at once that the order was signed."""
+    handler = complaint.handler
+    minutes = int(settings.visit.total_seconds() // 60)
+    visit = "1小时" if minutes == 60 else f"{minutes}分钟"
+    due = local_text(complaint.completion_due_at, settings.zone)
+    text = (f"{_greeting(handler)}您有一张客户投诉督办令 {complaint_label(complaint, directory)}"
+            f"已签发，请于{visit}内上门回访，并于{due}前处理完成。")
+    return _message(handler, "order_dispatched",
+                    {"complaint_id": complaint.id, "project": directory.project_name(
+                        complaint.project_id) if directory else complaint.project_id,
+                     "room": complaint.room, "completion_due": due},
+                    text, complaint.id, "handler_notified", settings)
+
+
+def daily_reminder(person, complaints, directory, settings):
+    """Art. 19: one SMS per recipient listing their open complaints."""
+    limit = settings.reminder_list_limit
+    shown = "、".join(complaint_label(c, directory) for c in complaints[:limit])
+    more = f"等{len(complaints)}件" if len(complaints) > limit else ""
+    text = (f"{_greeting(person)}您有{len(complaints)}件客户投诉尚未处理完成：{shown}{more}。"
+            "请尽快处理并于每天18:00前录入处理进展。")
+    return _message(person, "daily_reminder",
+                    {"count": len(complaints), "complaint_ids": [c.id for c in complaints]},
+                    text, None, "daily_reminder", settings)
+
+
+def escalation(person, timer, complaint, responsible, settings, reason_zh):
+    rule = RULES[timer.rule]
+    who = (responsible or {}).get("name") or timer.person_id or timer.role or ""
+    subject = f"投诉 {complaint.id} 的" if complaint else ""
+    text = (f"{_greeting(person)}督办提醒：{subject}「{rule.label_zh}」已超时"
+            f"（应于{local_text(timer.due_at, settings.zone)}前完成，责任人{who}）。"
+            f"{reason_zh}")
+    return _message(person, "escalation",
+                    {"rule": timer.rule, "article": rule.article, "timer_id": timer.id,
+                     "due_at": timer.due_at.isoformat()},
+                    text, complaint.id if complaint else None, timer.rule, settings)
+
+
+def visit_overdue_reminder(handler, complaint, due_at, settings):
+    """The visit hour passed without a visit: remind the handler, and of the
+    hour they have to record a visit the customer blocked (Art. 22, 23)."""
+    text = (f"{_greeting(handler)}督办令 {complaint.id} 须于{local_text(due_at, settings.zone)}"
+            "前上门回访，现已超时，请立即回访；如因客户原因无法回访，须于回访后1小时内录入回访材料。")
+    return _message(handler, "visit_overdue_reminder",
+                    {"complaint_id": complaint.id, "due_at": due_at.isoformat()},
+                    text, complaint.id, "visit", settings)
+
+
+def overdue_summary(person, date, items, settings, serious_only=False):
+    serious = [i for i in items if i["days_overdue"] > 15]
+    listed = serious if serious_only else items
+    shown = "、".join(f"{i['complaint_id']}（超期{i['days_overdue']}天）" for i in listed[:5])
+    more = f"等{len(listed)}件" if len(listed) > 5 else ""
+    if serious_only:
+        text = (f"{_greeting(person)}{date:%m月%d日}严重超期投诉：{len(serious)}件超期15天以上："
+                f"{shown}{more}。请督促尽快解决（第三十条）。")
+    else:
+        text = (f"{_greeting(person)}{date:%m月%d日}超期投诉汇总：共{len(items)}件，"
+                f"其中超期15天以上{len(serious)}件。{shown}{more}")
+    return _message(person, "daily_overdue_summary",
+                    {"date": date.isoformat(), "count": len(items), "serious": len(serious)},
+                    text, None, "daily_overdue_summary", settings)
+
+
+def slow_summary(person, date, items, settings):
+    no_progress = [i for i in items if "no_progress_today" in i["reasons"]]
+    at_risk = [i for i in items if "completion_at_risk" in i["reasons"]]
+    shown = "、".join(i["complaint_id"] for i in items[:5])
+    more = f"等{len(items)}件" if len(items) > 5 else ""
+    text = (f"{_greeting(person)}{date:%m月%d日}进展缓慢投诉汇总：今日未更新进展{len(no_progress)}件，"
+            f"预计超期{len(at_risk)}件。{shown}{more}")
+    return _message(person, "daily_slow_summary",
+                    {"date": date.isoformat(), "count": len(items)},
+                    text, None, "daily_slow_summary", settings)
+
+
+def weekly_carryover(person, week_start, departments, settings):
+    total = sum(d["count"] for d in departments)
+    parts = "，".join(f"{DEPARTMENTS_ZH.get(d['department'], d['department'] or '未分派')}"
+                     f"{d['count']}件" for d in departments)
+    text = (f"{_greeting(person)}上周（{week_start:%m月%d日}前）遗留未完成投诉共{total}件：{parts or '无'}。"
+            "请组织责任部门召开专题会议制定整改计划（第三十一条）。")
+    return _message(person, "weekly_carryover",
+                    {"week_start": week_start.isoformat(), "count": total},
+                    text, None, "weekly_carryover", settings)
+
+
+def rotation_due(person, specialist, project_name, assigned_on, settings):
+    name = (specialist or {}).get("name") or (specialist or {}).get("person_id")
+    text = (f"{_greeting(person)}轮岗提醒：客服专员{name}（{project_name}）自{assigned_on:%Y年%m月%d日}"
+            "起在该项目任职已满半年，请安排项目轮换（第四十三条）。")
+    return _message(person, "rotation_due",
+                    {"specialist_id": (specialist or {}).get("person_id"),
+                     "assigned_on": assigned_on.isoformat()},
+                    text, None, "rotation", settings)

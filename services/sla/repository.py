@@ -1,0 +1,412 @@
+"""SQL of the sla schema. Every function runs in the caller's connection, so
+a decision's rows, its outbox events and its inbox mark commit together."""
+import json
+import uuid
+from datetime import datetime
+
+from psycopg.types.json import Jsonb
+
+from services.sla.model import (COMPLAINT_FIELDS, TIMER_FIELDS, Complaint, Directory, Person,
+                                Timer)
+
+_JSON_COMPLAINT = {"holders", "handler", "leaders", "chairman"}
+
+
+def _default(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _dumps(value):
+    return json.dumps(value, default=_default, ensure_ascii=False)
+
+
+def jsonb(value):
+    return Jsonb(value, dumps=_dumps)
+
+
+def _aware(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+# -- complaints ---------------------------------------------------------------------
+
+def complaint_from_row(row):
+    values = {name: row[name] for name in COMPLAINT_FIELDS}
+    values["holders"] = tuple({**h, "from": _aware(h.get("from")), "to": _aware(h.get("to"))}
+                              for h in row["holders"] or ())
+    values["leaders"] = tuple(row["leaders"] or ())
+    return Complaint(**values)
+
+
+def _complaint_params(complaint):
+    params = {}
+    for name in COMPLAINT_FIELDS:
+        value = getattr(complaint, name)
+        params[name] = jsonb(list(value) if isinstance(value, tuple) else value) \
+            if name in _JSON_COMPLAINT else value
+    return params
+
+
+_COMPLAINT_COLUMNS = ", ".join(COMPLAINT_FIELDS)
+_COMPLAINT_VALUES = ", ".join(f"%({name})s" for name in COMPLAINT_FIELDS)
+_COMPLAINT_UPDATES = ", ".join(f"{name} = EXCLUDED.{name}" for name in COMPLAINT_FIELDS
+                               if name != "id")
+
+
+def lock_complaint(conn, complaint_id):
+    """The complaint's copy, locked for this transaction (None if unknown).
+    An advisory lock first, so two events of a complaint not yet stored
+    wait for each other instead of both inserting it."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
+                 {"key": f"sla:complaint:{complaint_id}"})
+    row = conn.execute(f"SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints WHERE id = %(id)s "
+                       "FOR UPDATE", {"id": complaint_id}).fetchone()
+    return complaint_from_row(row) if row else None
+
+
+def lock_complaints_skip(conn, complaint_ids):
+    """The complaints no one else is changing now, locked; busy ones are left out."""
+    if not complaint_ids:
+        return {}
+    rows = conn.execute(
+        f"""SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints WHERE id = ANY(%(ids)s)
+            ORDER BY id FOR UPDATE SKIP LOCKED""", {"ids": list(complaint_ids)}).fetchall()
+    return {row["id"]: complaint_from_row(row) for row in rows}
+
+
+def save_complaint(conn, complaint):
+    conn.execute(
+        f"""INSERT INTO sla.complaints ({_COMPLAINT_COLUMNS}) VALUES ({_COMPLAINT_VALUES})
+            ON CONFLICT (id) DO UPDATE SET {_COMPLAINT_UPDATES}""",
+        _complaint_params(complaint))
+
+
+def get_complaint(conn, complaint_id):
+    row = conn.execute(f"SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints WHERE id = %(id)s",
+                       {"id": complaint_id}).fetchone()
+    return complaint_from_row(row) if row else None
+
+
+def open_complaints(conn):
+    """Routed and not closed: what the daily jobs look at."""
+    rows = conn.execute(
+        f"""SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints
+            WHERE closed_at IS NULL AND routed_at IS NOT NULL ORDER BY id""").fetchall()
+    return [complaint_from_row(row) for row in rows]
+
+
+# -- timers -------------------------------------------------------------------------
+
+_TIMER_COLUMNS = ", ".join(TIMER_FIELDS)
+
+
+def timer_from_row(row):
+    values = {name: row[name] for name in TIMER_FIELDS}
+    values["id"] = str(values["id"])
+    return Timer(**values)
+
+
+def _timer_params(timer):
+    params = {name: getattr(timer, name) for name in TIMER_FIELDS}
+    params["details"] = jsonb(timer.details)
+    return params
+
+
+def timers_of(conn, complaint_id):
+    rows = conn.execute(f"SELECT {_TIMER_COLUMNS} FROM sla.timers "
+                        "WHERE complaint_id = %(id)s ORDER BY due_at, key",
+                        {"id": complaint_id}).fetchall()
+    return [timer_from_row(row) for row in rows]
+
+
+def open_timers_of_rule(conn, rule):
+    """Unsettled timers of a rule not about one complaint (rotation...)."""
+    rows = conn.execute(f"SELECT {_TIMER_COLUMNS} FROM sla.timers WHERE rule = %(rule)s "
+                        "AND complaint_id IS NULL AND NOT settled FOR UPDATE",
+                        {"rule": rule}).fetchall()
+    return [timer_from_row(row) for row in rows]
+
+
+def timers_by_key_prefix(conn, prefix):
+    rows = conn.execute(f"SELECT {_TIMER_COLUMNS} FROM sla.timers WHERE key LIKE %(p)s "
+                        "FOR UPDATE", {"p": prefix.replace("%", r"\%") + "%"}).fetchall()
+    return [timer_from_row(row) for row in rows]
+
+
+# Many rows in one statement (arrays unnested): the firing loop writes
+# hundreds per transaction, and one statement costs the server far less than
+# hundreds of single-row ones.
+_TIMER_TYPES = {"id": "uuid", "key": "text", "rule": "text", "article": "text",
+                "due_at": "timestamptz", "armed_at": "timestamptz", "complaint_id": "text",
+                "order_round": "integer", "person_id": "text", "role": "text", "state": "text",
+                "fired_at": "timestamptz", "done_at": "timestamptz", "late_seconds": "bigint",
+                "settled": "boolean", "details": "jsonb"}
+
+
+def _columns(timers, names):
+    params = {name: [getattr(t, name) for t in timers] for name in names}
+    if "details" in params:
+        params["details"] = [jsonb(value) for value in params["details"]]
+    return params
+
+
+def _unnest(names):
+    return ", ".join(f"%({name})s::{_TIMER_TYPES[name]}[]" for name in names)
+
+
+def insert_timers(conn, timers):
+    """Insert new timers; a key that exists already is left as it is.
+    Returns the ids actually inserted."""
+    if not timers:
+        return set()
+    rows = conn.execute(
+        f"""INSERT INTO sla.timers ({_TIMER_COLUMNS})
+            SELECT * FROM unnest({_unnest(TIMER_FIELDS)})
+            ON CONFLICT (key) DO NOTHING RETURNING id""",
+        _columns(timers, TIMER_FIELDS)).fetchall()
+    return {str(row["id"]) for row in rows}
+
+
+_UPDATED = ("id", "person_id", "role", "due_at", "state", "fired_at", "done_at", "late_seconds",
+            "settled", "details")
+
+
+def update_timers(conn, timers):
+    if not timers:
+        return
+    conn.execute(
+        f"""UPDATE sla.timers t
+               SET person_id = v.person_id, role = v.role, due_at = v.due_at, state = v.state,
+                   fired_at = v.fired_at,
+                   fired_wall_at = CASE WHEN v.fired_at IS NOT NULL AND t.fired_wall_at IS NULL
+                                        THEN clock_timestamp() ELSE t.fired_wall_at END,
+                   done_at = v.done_at, late_seconds = v.late_seconds, settled = v.settled,
+                   details = v.details
+              FROM unnest({_unnest(_UPDATED)}) AS v({", ".join(_UPDATED)})
+             WHERE t.id = v.id""",
+        _columns(timers, _UPDATED))
+
+
+def claim_due(conn, now, limit):
+    """Armed timers that fell due, oldest first, locked; rows another
+    instance holds are skipped (it is firing them)."""
+    rows = conn.execute(
+        f"""SELECT {_TIMER_COLUMNS} FROM sla.timers
+            WHERE state = 'armed' AND due_at <= %(now)s
+            ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"now": now, "limit": limit}).fetchall()
+    return [timer_from_row(row) for row in rows]
+
+
+# -- notifications --------------------------------------------------------------------
+
+_NOTIFICATION_COLUMNS = ("id, created_at, recipient_person_id, recipient_name, mobile, template, "
+                         "params, text, complaint_id, source, status, attempts, next_attempt_at, "
+                         "last_attempt_at, sent_at, provider, provider_id, error")
+
+
+def insert_notifications(conn, messages, now):
+    if not messages:
+        return []
+    rows = [{"id": str(uuid.uuid4()), "created_at": now,
+             "recipient_person_id": m.recipient_person_id, "recipient_name": m.recipient_name,
+             "mobile": m.mobile, "template": m.template, "params": jsonb(m.params),
+             "text": m.text, "complaint_id": m.complaint_id, "source": m.source,
+             "next_attempt_at": now, "request_key": m.params.get("request_key")}
+            for m in messages]
+    with conn.cursor() as cur:
+        # A message penalty asked for twice (same key) is queued once per person.
+        cur.executemany(
+            """INSERT INTO sla.notifications (id, created_at, recipient_person_id, recipient_name,
+                   mobile, template, params, text, complaint_id, source, status, attempts,
+                   next_attempt_at, request_key)
+               VALUES (%(id)s, %(created_at)s, %(recipient_person_id)s, %(recipient_name)s,
+                   %(mobile)s, %(template)s, %(params)s, %(text)s, %(complaint_id)s,
+                   %(source)s, 'pending', 0, %(next_attempt_at)s, %(request_key)s)
+               ON CONFLICT (request_key, recipient_person_id) WHERE request_key IS NOT NULL
+               DO NOTHING""", rows)
+    return [r["id"] for r in rows]
+
+
+def claim_notifications(conn, now, limit):
+    return conn.execute(
+        f"""SELECT {_NOTIFICATION_COLUMNS} FROM sla.notifications
+            WHERE status IN ('pending', 'failed') AND next_attempt_at IS NOT NULL
+              AND next_attempt_at <= %(now)s
+            ORDER BY next_attempt_at, created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"now": now, "limit": limit}).fetchall()
+
+
+def notification_sent(conn, notification_id, now, provider, provider_id):
+    conn.execute(
+        """UPDATE sla.notifications SET status = 'sent', attempts = attempts + 1,
+               last_attempt_at = %(now)s, sent_at = %(now)s, next_attempt_at = NULL,
+               provider = %(provider)s, provider_id = %(provider_id)s, error = NULL
+           WHERE id = %(id)s""",
+        {"id": notification_id, "now": now, "provider": provider, "provider_id": provider_id})
+
+
+def notification_failed(conn, notification_id, now, provider, error, next_attempt_at):
+    conn.execute(
+        """UPDATE sla.notifications SET status = 'failed', attempts = attempts + 1,
+               last_attempt_at = %(now)s, next_attempt_at = %(next)s,
+               provider = %(provider)s, error = %(error)s
+           WHERE id = %(id)s""",
+        {"id": notification_id, "now": now, "provider": provider, "error": error[:1000],
+         "next": next_attempt_at})
+
+
+def list_notifications(conn, filters, recipient=None):
+    where, params = [], {}
+    for name in ("status", "template", "complaint_id"):
+        if filters.get(name):
+            where.append(f"{name} = %({name})s")
+            params[name] = filters[name]
+    person = recipient or filters.get("person_id")
+    if person:
+        where.append("recipient_person_id = %(person)s")
+        params["person"] = person
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    total = conn.execute(f"SELECT count(*) AS n FROM sla.notifications {clause}",
+                         params).fetchone()["n"]
+    page, size = filters.get("page", 1), filters.get("page_size", 50)
+    rows = conn.execute(
+        f"""SELECT {_NOTIFICATION_COLUMNS} FROM sla.notifications {clause}
+            ORDER BY created_at DESC, id LIMIT %(limit)s OFFSET %(offset)s""",
+        dict(params, limit=size, offset=(page - 1) * size)).fetchall()
+    return rows, total
+
+
+# -- errors and parked events ---------------------------------------------------------
+
+def record_error(conn, now, kind, state, message, *, event_id=None, event_type=None,
+                 producer=None, complaint_id=None, waiting_for=None, body=None):
+    return conn.execute(
+        """INSERT INTO sla.event_errors (at, kind, state, event_id, event_type, producer,
+               complaint_id, waiting_for, message, body)
+           VALUES (%(at)s, %(kind)s, %(state)s, %(event_id)s, %(event_type)s, %(producer)s,
+               %(complaint_id)s, %(waiting_for)s, %(message)s, %(body)s)
+           RETURNING id""",
+        {"at": now, "kind": kind, "state": state, "event_id": _uuid_or_none(event_id),
+         "event_type": event_type, "producer": producer, "complaint_id": complaint_id,
+         "waiting_for": waiting_for, "message": message,
+         "body": jsonb(body) if body is not None else None}).fetchone()["id"]
+
+
+def _uuid_or_none(value):
+    try:
+        return str(uuid.UUID(str(value))) if value else None
+    except ValueError:
+        return None
+
+
+def parked_waiting_for(conn, tokens):
+    return conn.execute(
+        """SELECT id, body, waiting_for FROM sla.event_errors
+           WHERE state = 'parked' AND waiting_for = ANY(%(tokens)s)
+           ORDER BY id FOR UPDATE""", {"tokens": list(tokens)}).fetchall()
+
+
+def mark_parked(conn, error_id, now, state, waiting_for=None, message=None):
+    conn.execute(
+        """UPDATE sla.event_errors SET state = %(state)s,
+               waiting_for = COALESCE(%(waiting)s, waiting_for),
+               message = COALESCE(%(message)s, message),
+               resolved_at = CASE WHEN %(state)s = 'applied' THEN %(now)s ELSE resolved_at END
+           WHERE id = %(id)s""",
+        {"id": error_id, "state": state, "waiting": waiting_for, "message": message,
+         "now": now})
+
+
+def list_errors(conn, state=None, limit=200):
+    clause = "WHERE state = %(state)s" if state else ""
+    return conn.execute(
+        f"""SELECT id, at, kind, state, event_id::text AS event_id, event_type, complaint_id,
+                   waiting_for, message, resolved_at
+            FROM sla.event_errors {clause} ORDER BY id DESC LIMIT %(limit)s""",
+        {"state": state, "limit": limit}).fetchall()
+
+
+# -- daily jobs -----------------------------------------------------------------------
+
+def last_slot(conn, job):
+    row = conn.execute("SELECT max(slot) AS slot FROM sla.daily_jobs WHERE job = %(job)s",
+                       {"job": job}).fetchone()
+    return row["slot"]
+
+
+def claim_slot(conn, job, slot, slot_at, now, state, summary=None):
+    """True if this transaction took the slot (it runs the job)."""
+    row = conn.execute(
+        """INSERT INTO sla.daily_jobs (job, slot, slot_at, state, ran_at, summary)
+           VALUES (%(job)s, %(slot)s, %(slot_at)s, %(state)s, %(now)s, %(summary)s)
+           ON CONFLICT (job, slot) DO NOTHING RETURNING job""",
+        {"job": job, "slot": slot, "slot_at": slot_at, "state": state, "now": now,
+         "summary": jsonb(summary or {})}).fetchone()
+    return row is not None
+
+
+def set_slot_summary(conn, job, slot, summary):
+    conn.execute("UPDATE sla.daily_jobs SET summary = %(summary)s "
+                 "WHERE job = %(job)s AND slot = %(slot)s",
+                 {"job": job, "slot": slot, "summary": jsonb(summary)})
+
+
+# -- directory ------------------------------------------------------------------------
+
+def load_directory(conn):
+    version = conn.execute("SELECT version FROM sla.directory WHERE id = 1").fetchone()
+    people = {row["id"]: Person(row["id"], row["name"], row["mobile"], tuple(row["roles"]),
+                                row["active"])
+              for row in conn.execute("SELECT id, name, mobile, roles, active FROM sla.people")}
+    projects = {row["id"]: row["name"]
+                for row in conn.execute("SELECT id, name FROM sla.projects")}
+    return Directory(people, projects, version["version"] if version else None)
+
+
+def directory_version(conn, lock=True):
+    row = conn.execute("SELECT version FROM sla.directory WHERE id = 1"
+                       + (" FOR UPDATE" if lock else "")).fetchone()
+    return row["version"] if row else None
+
+
+def save_directory(conn, directory, loaded_at):
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO sla.people (id, name, mobile, roles, active)
+               VALUES (%(id)s, %(name)s, %(mobile)s, %(roles)s, %(active)s)
+               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, mobile = EXCLUDED.mobile,
+                   roles = EXCLUDED.roles, active = EXCLUDED.active""",
+            [{"id": p.id, "name": p.name, "mobile": p.mobile, "roles": list(p.roles),
+              "active": p.active} for p in directory.people.values()])
+        cur.executemany(
+            """INSERT INTO sla.projects (id, name) VALUES (%(id)s, %(name)s)
+               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name""",
+            [{"id": k, "name": v} for k, v in directory.projects.items()])
+    conn.execute("UPDATE sla.people SET active = false WHERE NOT (id = ANY(%(ids)s))",
+                 {"ids": list(directory.people)})
+    conn.execute(
+        """INSERT INTO sla.directory (id, version, loaded_at) VALUES (1, %(v)s, %(at)s)
+           ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version,
+               loaded_at = EXCLUDED.loaded_at""",
+        {"v": directory.version, "at": loaded_at})
+
+
+# -- health ---------------------------------------------------------------------------
+
+def health_counts(conn, now):
+    return conn.execute(
+        """SELECT
+             (SELECT count(*) FROM sla.timers WHERE state = 'armed') AS armed_timers,
+             (SELECT count(*) FROM sla.timers WHERE state = 'armed' AND due_at <= %(now)s)
+                 AS due_not_fired,
+             (SELECT min(due_at) FROM sla.timers WHERE state = 'armed') AS next_due_at,
+             (SELECT count(*) FROM sla.notifications WHERE status <> 'sent'
+                 AND next_attempt_at IS NOT NULL) AS notifications_pending,
+             (SELECT count(*) FROM sla.event_errors WHERE state = 'parked') AS parked_events,
+             (SELECT version FROM sla.directory WHERE id = 1) AS directory_version""",
+        {"now": now}).fetchone()

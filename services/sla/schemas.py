@@ -1,0 +1,367 @@
+"""marshmallow schemas of the sla service: the fields it reads from other
+services' events (consumer views: unknown fields ignored, so a producer may
+add fields freely), its RPC inputs and its answers."""
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from shared.errors import InvalidInput, validation_fields
+
+
+class In(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def time_required():
+    return fields.AwareDateTime(required=True)
+
+
+def time_optional():
+    return fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+def text_optional():
+    return fields.String(allow_none=True, load_default=None)
+
+
+HolderIn = Schema.from_dict({
+    "person_id": fields.String(allow_none=True, load_default=None),
+    "role": fields.String(allow_none=True, load_default=None),
+    "from": fields.AwareDateTime(required=True),
+    "to": fields.AwareDateTime(allow_none=True, load_default=None),
+}, name="HolderIn")
+
+
+class FactsIn(In):
+    """What sla reads of the complaint facts every intake event carries."""
+    complaint_id = fields.String(required=True)
+    project_id = fields.String(required=True)
+    room = text_optional()
+    category = text_optional()
+    state = fields.String(required=True)
+    order_round = fields.Integer(required=True, validate=validate.Range(min=1))
+    specialist_id = text_optional()
+    contact_ended_at = time_optional()
+    round_started_at = time_optional()
+    requested_completion_at = time_optional()
+    first_submitted_at = time_optional()
+    signed_at = time_optional()
+    escalation_level = text_optional()
+    holders = fields.List(fields.Nested(HolderIn(unknown=EXCLUDE)), load_default=list)
+    resolved_on_spot = fields.Boolean()
+    closed_at = time_optional()
+
+
+class ComplaintClosedIn(FactsIn):
+    closed_at = time_required()
+    application_id = text_optional()
+    by = text_optional()
+
+
+class CallbackIn(FactsIn):
+    callback_at = time_required()
+    recorded_at = time_optional()
+    by = text_optional()
+    outcome = text_optional()
+    visit_ids = fields.List(fields.String(), load_default=list)
+
+
+class ClosureVerifiedIn(FactsIn):
+    application_id = fields.String(required=True)
+    verified_at = time_required()
+    by = text_optional()
+
+
+class ClosureReviewedIn(FactsIn):
+    application_id = fields.String(required=True)
+    reviewed_at = time_required()
+    by = text_optional()
+
+
+class ClosureRejectedIn(FactsIn):
+    application_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    rejected_at = time_required()
+    by = text_optional()
+    reason = text_optional()
+    returned_to = text_optional()
+    returned_to_person_id = text_optional()
+    application_rejected = fields.Boolean(allow_none=True, load_default=None)
+
+
+class DispatchIn(In):
+    """Every dispatch event about a complaint names its order round."""
+    order_round = fields.Integer(allow_none=True, load_default=None)
+
+
+class PersonRefIn(In):
+    person_id = fields.String(allow_none=True, load_default=None)
+    name = text_optional()
+    mobile = text_optional()
+    role = text_optional()
+
+
+class RoutedIn(DispatchIn):
+    project_id = text_optional()
+    department = text_optional()
+    handler = fields.Nested(PersonRefIn, required=True)
+    leaders = fields.List(fields.Nested(PersonRefIn), load_default=list)
+    chairman = fields.Nested(PersonRefIn, allow_none=True, load_default=None)
+    major = fields.Boolean(load_default=False)
+    reason = text_optional()
+    signed_at = time_optional()
+    requested_completion_at = time_optional()
+    completion_due_at = time_optional()
+    routed_at = time_optional()
+
+
+class VisitRecordedIn(DispatchIn):
+    visit_id = fields.String(required=True)
+    visited_at = time_required()
+    recorded_at = time_required()
+    plan = text_optional()
+    agreed_completion_at = time_optional()
+    completion_due_at = time_optional()
+
+
+class VisitBlockedIn(DispatchIn):
+    visit_id = fields.String(required=True)
+    attempted_at = time_required()
+    recorded_at = time_required()
+    reason = text_optional()
+
+
+class ProgressIn(DispatchIn):
+    progress_id = fields.String(required=True)
+    recorded_at = time_required()
+    by_handler_department = fields.Boolean(load_default=True)
+
+
+class ClosureAppliedIn(DispatchIn):
+    application_id = fields.String(required=True)
+    applied_at = time_required()
+
+
+class ClaimRaisedIn(DispatchIn):
+    claim_id = fields.String(required=True)
+    raised_at = time_required()
+    head_person_id = text_optional()
+    major = fields.Boolean(load_default=False)
+
+
+class ClaimReportedIn(DispatchIn):
+    claim_id = fields.String(required=True)
+    reported_at = time_required()
+    by = text_optional()
+
+
+class ClaimDecidedIn(DispatchIn):
+    claim_id = fields.String(required=True)
+    decided_at = time_required()
+    decision = text_optional()
+    head_person_id = text_optional()
+
+
+class ClaimFiledIn(DispatchIn):
+    claim_id = fields.String(required=True)
+    filed_at = time_required()
+    by = text_optional()
+
+
+class MeetingHeldIn(DispatchIn):
+    meeting_id = fields.String(required=True)
+    held_at = time_required()
+    chairman_person_id = text_optional()
+
+
+class MinutesFiledIn(DispatchIn):
+    meeting_id = fields.String(required=True)
+    filed_at = time_required()
+    by = text_optional()
+
+
+class DirectoryPersonIn(In):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    mobile = text_optional()
+    roles = fields.List(fields.String(), load_default=list)
+    active = fields.Boolean(load_default=True)
+
+
+class DirectoryProjectIn(In):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class DeskAssignmentIn(In):
+    project_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    assigned_on = fields.Date(required=True)
+    rotation_due_on = fields.Date(required=True)
+    active = fields.Boolean(load_default=True)
+
+
+class DirectoryLoadedIn(In):
+    version = fields.Integer(required=True)
+    loaded_at = time_optional()
+    people = fields.List(fields.Nested(DirectoryPersonIn), load_default=list)
+    projects = fields.List(fields.Nested(DirectoryProjectIn), load_default=list)
+    desk_assignments = fields.List(fields.Nested(DeskAssignmentIn), allow_none=True,
+                                   load_default=None)
+
+
+class AnalysisDepartmentIn(In):
+    department = text_optional()
+    head_person_ids = fields.List(fields.String(), load_default=list)
+
+
+class AnalysisIssuedIn(In):
+    """Penalty's quarterly systemic-issue analysis (Art. 42)."""
+    quarter = fields.String(required=True)
+    revision = fields.Integer(load_default=1)
+    issued_at = time_required()
+    departments = fields.List(fields.Nested(AnalysisDepartmentIn), load_default=list)
+
+
+class RecipientIn(In):
+    person_id = fields.String(required=True)
+    name = text_optional()
+    mobile = text_optional()
+
+
+class NotificationRequestedIn(In):
+    """Penalty asks sla to send a message (monthly report, analysis)."""
+    key = fields.String(required=True)
+    source = fields.String(required=True)
+    template = fields.String(required=True)
+    recipients = fields.List(fields.Nested(RecipientIn), required=True)
+    params = fields.Dict(load_default=dict)
+    text = fields.String(required=True)
+
+
+INTAKE_FACTS = ("complaint.received", "complaint.resolved_on_spot",
+                "complaint.signature_requested", "complaint.signed", "complaint.reception_rated",
+                "order.submitted", "order.reviewed", "order.rejected", "order.signed",
+                "complaint.reopened", "complaint.escalated")
+
+INCOMING = {name: FactsIn for name in INTAKE_FACTS}
+INCOMING.update({
+    "complaint.closed": ComplaintClosedIn,
+    "callback.recorded": CallbackIn,
+    "closure.verified": ClosureVerifiedIn,
+    "closure.reviewed": ClosureReviewedIn,
+    "closure.rejected": ClosureRejectedIn,
+    "complaint.routed": RoutedIn,
+    "visit.recorded": VisitRecordedIn,
+    "visit.blocked": VisitBlockedIn,
+    "progress.recorded": ProgressIn,
+    "closure.applied": ClosureAppliedIn,
+    "claim.raised": ClaimRaisedIn,
+    "claim.reported": ClaimReportedIn,
+    "claim.decided": ClaimDecidedIn,
+    "claim.filed": ClaimFiledIn,
+    "meeting.held": MeetingHeldIn,
+    "meeting.minutes_filed": MinutesFiledIn,
+    "directory.loaded": DirectoryLoadedIn,
+    "analysis.issued": AnalysisIssuedIn,
+    "notification.requested": NotificationRequestedIn,
+})
+
+# Events not about one complaint.
+ORGANISATION_EVENTS = frozenset({"directory.loaded", "analysis.issued",
+                                 "notification.requested"})
+
+
+def load_incoming(event_type, data):
+    """The event's data as sla reads it; raises ValidationError."""
+    return INCOMING[event_type]().load(data or {})
+
+
+# -- RPC ------------------------------------------------------------------------
+
+STATUSES = ("pending", "sent", "failed")
+
+
+class NotificationFilters(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES), load_default=None,
+                           allow_none=True)
+    template = fields.String(load_default=None, allow_none=True)
+    complaint_id = fields.String(load_default=None, allow_none=True)
+    person_id = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "recipient (admin only; others always see their own)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class NotificationView(Schema):
+    id = fields.String()
+    created_at = fields.AwareDateTime()
+    recipient_person_id = fields.String(allow_none=True)
+    recipient_name = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    template = fields.String()
+    text = fields.String()
+    complaint_id = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime(allow_none=True)
+    sent_at = fields.AwareDateTime(allow_none=True)
+    provider = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class NotificationPage(Schema):
+    items = fields.List(fields.Nested(NotificationView))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class ChargeView(Schema):
+    person_id = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    late_seconds = fields.Integer()
+
+
+class TimerView(Schema):
+    timer_id = fields.String()
+    rule = fields.String()
+    label = fields.String(metadata={"description": "the rule in zh-CN"})
+    article = fields.String()
+    person_id = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    due_at = fields.AwareDateTime()
+    state = fields.String(metadata={"description": "armed, met, missed, cancelled"})
+    done_at = fields.AwareDateTime(allow_none=True)
+    late_seconds = fields.Integer(allow_none=True)
+    final = fields.Boolean(metadata={"description": "nothing more will change for it"})
+    summary = fields.String(metadata={"description": "e.g. 超时12分钟 (late by 12 min)"})
+    charges = fields.List(fields.Nested(ChargeView), metadata={
+        "description": "order_sign: each holder's own minutes past the deadline"})
+    day = fields.Raw(allow_none=True, metadata={"description": "progress date or overdue day"})
+
+
+class DeadlinesView(Schema):
+    complaint_id = fields.String()
+    timers = fields.List(fields.Nested(TimerView))
+
+
+class ErrorView(Schema):
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    state = fields.String(metadata={"description": "parked (waiting), applied (later), recorded"})
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String(allow_none=True)
+    complaint_id = fields.String(allow_none=True)
+    waiting_for = fields.String(allow_none=True)
+    message = fields.String()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+def load(schema, data):
+    try:
+        return schema.load(data or {})
+    except ValidationError as exc:
+        raise InvalidInput(validation_fields(exc.messages)) from None
