@@ -1,0 +1,1 @@
+"""CCRM penalty service."""

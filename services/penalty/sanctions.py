@@ -1,0 +1,180 @@
+"""Sanction cases (Art. 11, 16, 17, 36.3): what the system cannot decide.
+
+The system opens a case with the evidence and the range the regulation
+allows; a person (the centre GM or HR) records the decision once. A decision
+that deducts money (a share of the monthly bonus, a fine) also becomes a
+ledger line.
+"""
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from services.penalty.ledger import Charge, iso
+from services.penalty.months import month_of
+from shared import roles
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+OPEN, DECIDED, WITHDRAWN = "open", "decided", "withdrawn"
+DECIDERS = frozenset({roles.CENTRE_GM, roles.HR})
+
+KIND_ZH = {"overdue": "超期15天以上 (Art. 36.3)", "reception_attitude": "服务态度 (Art. 11)",
+           "concealed": "瞒报漏报 (Art. 17)", "bottom_ten": "满意度连续三月倒数后十名 (Art. 16)"}
+MEASURE_ZH = {"bonus": "扣罚月度综合奖金", "pay_cut": "降薪", "demotion": "降职",
+              "pay_grade_cut": "降级工资", "dismissal": "开除", "fine": "经济处罚"}
+MANUAL_KINDS = ("reception_attitude", "concealed")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    kind: str
+    article: str
+    person_id: str | None
+    role: str                  # handler, leader, specialist
+    complaint_id: str | None
+    source_key: str
+    evidence: dict
+    allowed: dict              # measure -> bounds (strings), as shown to the decider
+    rule_version: str
+    opened_at: object
+    opened_by: str | None
+    month: str
+    status: str = OPEN
+    decision: dict | None = None
+    decided_by: str | None = None
+    decided_role: str | None = None
+    decided_at: object = None
+    deduction_id: str | None = None
+
+
+def _allowed(rule, role):
+    return {measure: {k: str(v) for k, v in bounds.items()}
+            for measure, bounds in rule.allowed(role).items()}
+
+
+def overdue_cases(data, complaint_id, book, zone, now, new_id):
+    """Day 16 (Art. 36.3): one case for the handler and one per leader."""
+    rs = book.at(data["day_started_at"], zone)
+    rule = rs.sanctions["overdue"]
+    evidence = {"day": data["day"], "day_started_at": iso(data["day_started_at"]),
+                "completion_due_at": iso(data.get("completion_due_at")),
+                "timer_id": data["timer_id"]}
+    people = [(data.get("handler_person_id"), "handler")]
+    for leader in data.get("leader_person_ids") or []:
+        if leader and leader not in {p for p, _ in people}:
+            people.append((leader, "leader"))
+    return [Case(id=new_id(), kind="overdue", article=rule.article, person_id=person, role=role,
+                 complaint_id=complaint_id,
+                 source_key=f"overdue_sanction:{data['timer_id']}:{person or '-'}",
+                 evidence=dict(evidence, capacity=role), allowed=_allowed(rule, role),
+                 rule_version=rs.version, opened_at=now, opened_by=None,
+                 month=month_of(now, zone))
+            for person, role in people]
+
+
+def manual_case(kind, person_id, complaint_id, note, observed_at, actor, now, book, zone, new_id,
+                cases_this_month=0):
+    """Art. 11 / 17: the GM opens a case after checking the video or the record."""
+    if roles.CENTRE_GM not in actor.roles:
+        raise Forbidden("只有售后服务中心总经理可以立案 (only the centre GM opens a sanction case)")
+    if kind not in MANUAL_KINDS:
+        raise InvalidInput({"kind": [f"须为 {', '.join(MANUAL_KINDS)} 之一 (one of these kinds)"]})
+    rs = book.at(now, zone)
+    rule = rs.sanctions[kind]
+    allowed = _allowed(rule, "specialist")
+    evidence = {"note": note, "observed_at": iso(observed_at)}
+    limit = rule.settings.get("dismissal_only_over_per_month")
+    if limit is not None:
+        count = cases_this_month + 1
+        evidence["cases_this_month"] = count
+        if count > int(limit):
+            # Art. 17: past two in a month, dismissal is the only measure.
+            allowed = {"dismissal": {}}
+    case_id = new_id()
+    return Case(id=case_id, kind=kind, article=rule.article, person_id=person_id,
+                role="specialist", complaint_id=complaint_id, source_key=f"manual:{case_id}",
+                evidence=evidence, allowed=allowed, rule_version=rs.version, opened_at=now,
+                opened_by=actor.person_id, month=month_of(now, zone))
+
+
+def bottom_ten_case(person_id, months, ranks, book, zone, now, new_id):
+    rs = book.at(now, zone)
+    rule = rs.sanctions["bottom_ten"]
+    return Case(id=new_id(), kind="bottom_ten", article=rule.article, person_id=person_id,
+                role="specialist", complaint_id=None,
+                source_key=f"bottom_ten:{person_id}:{months[-1]}",
+                evidence={"months": list(months), "ranks": ranks}, allowed=_allowed(rule, "specialist"),
+                rule_version=rs.version, opened_at=now, opened_by=None, month=months[-1])
+
+
+def bottom_ten_streak(history, month_list, months_running):
+    """Open a case when the streak of consecutive bottom-ten months ending
+    at the last of `month_list` is a multiple of `months_running` (3, 6, …),
+    so each three months running count once."""
+    streak = 0
+    for month in reversed(month_list):
+        if month not in history:
+            break
+        streak += 1
+    return streak > 0 and streak % months_running == 0, streak
+
+
+def decide(case, actor, decision, now, zone):
+    """Record the decision once; returns (case, Charge or None)."""
+    if not (actor.roles & DECIDERS):
+        raise Forbidden("只有售后服务中心总经理或人力资源中心可以作出处分决定 "
+                        "(only the centre GM or HR decides a sanction)")
+    if case.status != OPEN:
+        raise Conflict(f"处分案件 {case.id} 已{'决定' if case.status == DECIDED else '撤销'}，"
+                       "不能再次决定 (the case was already decided or withdrawn)")
+    measure = decision.get("measure")
+    bounds = case.allowed.get(measure)
+    if bounds is None:
+        raise InvalidInput({"measure": [f"本案可选处分：{', '.join(case.allowed)} "
+                                        f"(allowed measures: {', '.join(case.allowed)})"]})
+    checked = {"measure": measure, "note": decision.get("note")}
+    if measure == "bonus":
+        checked["bonus_percent"] = _within(decision.get("bonus_percent"), "bonus_percent",
+                                           Decimal(bounds["min_percent"]),
+                                           Decimal(bounds["max_percent"]))
+    elif measure == "fine":
+        checked["amount"] = _within(decision.get("amount"), "amount",
+                                    Decimal(bounds.get("min_amount", "0.01")), None)
+    elif measure == "pay_grade_cut":
+        grades = decision.get("pay_grades")
+        if not isinstance(grades, int) or grades < int(bounds.get("min_grades", 1)):
+            raise InvalidInput({"pay_grades": [
+                f"至少降 {bounds.get('min_grades', 1)} 级 (at least {bounds.get('min_grades', 1)} "
+                "pay grades)"]})
+        checked["pay_grades"] = grades
+    role = sorted(actor.roles & DECIDERS)[0]
+    decided = replace(case, status=DECIDED, decision={k: (str(v) if isinstance(v, Decimal) else v)
+                                                      for k, v in checked.items()},
+                      decided_by=actor.person_id, decided_role=role, decided_at=now)
+    charge = None
+    if measure in ("bonus", "fine"):
+        charge = Charge(
+            source_key=f"sanction:{case.id}", person_id=case.person_id,
+            rule=f"sanction_{case.kind}", article=case.article, complaint_id=case.complaint_id,
+            charged_at=now, rule_version=case.rule_version,
+            evidence={"case_id": case.id, "measure": measure, "decided_by": actor.person_id,
+                      "decided_role": role, "case_evidence": case.evidence},
+            amount=checked.get("amount"), bonus_percent=checked.get("bonus_percent"))
+    return decided, charge
+
+
+def _within(value, field, low, high):
+    try:
+        number = Decimal(str(value))
+    except Exception:  # noqa: BLE001 - any unreadable number is an input error
+        number = None
+    if number is None or not number.is_finite() or number < low or (high is not None and number > high):
+        span = f"{low}–{high}" if high is not None else f"≥ {low}"
+        raise InvalidInput({field: [f"须在 {span} 之间 (must be within {span})"]})
+    return number
+
+
+def withdraw(case, reason, now):
+    if case.status != OPEN:
+        return None
+    return replace(case, status=WITHDRAWN, evidence=dict(case.evidence, withdrawn=reason,
+                                                          withdrawn_at=iso(now)))

@@ -1,0 +1,192 @@
+"""Events published by the penalty service (SPEC §4, §5, §7): deductions
+recorded and reversed, appeals, sanction cases, the monthly report for HR and
+Finance, the quarterly systemic-issue analysis, and the notifications it asks
+the sla notifier to send. Amounts are CNY decimal strings, never numbers."""
+from marshmallow import Schema, fields
+
+from shared.events.registry import event
+
+
+def _about(description):
+    return {"description": description}
+
+
+def _money(description, required=True):
+    return fields.Decimal(as_string=True, required=required, allow_none=True,
+                          metadata=_about(description))
+
+
+def _time(description, required=True):
+    return fields.AwareDateTime(required=required, allow_none=not required,
+                                metadata=_about(description))
+
+
+class Line(Schema):
+    deduction_id = fields.String(required=True)
+    person_id = fields.String(required=True, allow_none=True, metadata=_about(
+        "who is charged (null: nobody held the post; flagged no_person)"))
+    person_name = fields.String(allow_none=True)
+    rule = fields.String(required=True, metadata=_about(
+        "SPEC §4 rule (order_submit, order_sign, visit, plan, progress, overdue, "
+        "overdue_catchup) or sanction_<kind>"))
+    article = fields.String(required=True)
+    amount = _money("CNY, exact decimal; null while a bonus percentage has no known bonus")
+    bonus_percent = _money("percentage of the monthly bonus (visit: 20), if that is the rule")
+    bonus = _money("the monthly bonus the amount was computed from", required=False)
+    month = fields.String(required=True, metadata=_about("YYYY-MM of the report it belongs to"))
+    complaint_id = fields.String(allow_none=True)
+    charged_at = _time("the fact's moment (deadline, segment end, day start, decision)")
+    evidence = fields.Dict(required=True, metadata=_about(
+        "the timestamps that prove it: due_at, done_at, late_seconds, blocks, day, tier, "
+        "holder_intervals..."))
+    rule_version = fields.String(required=True)
+    source_key = fields.String(required=True, metadata=_about(
+        "deterministic identity of what is charged (unique in the ledger)"))
+    flags = fields.List(fields.String(), required=True, metadata=_about(
+        "person_not_in_directory, person_inactive, no_person, bonus_unknown, adjustment"))
+
+
+@event("deduction.recorded", "penalty", "a deduction was written to the ledger (SPEC §4)")
+class DeductionRecorded(Line):
+    pass
+
+
+@event("deduction.reversed", "penalty",
+       "a reversing line was written: an upheld appeal, or a miss sla withdrew")
+class DeductionReversed(Line):
+    reverses = fields.String(required=True, metadata=_about("the deduction reversed"))
+    reason = fields.String(required=True, metadata=_about(
+        "appeal_upheld, deadline_withdrawn, deadline_met, overdue_withdrawn"))
+
+
+@event("appeal.filed", "penalty", "a person appealed one of their deductions")
+class AppealFiled(Schema):
+    appeal_id = fields.String(required=True)
+    deduction_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    filed_at = _time("when it was filed")
+
+
+@event("appeal.decided", "penalty", "the centre GM decided an appeal (upheld: a reversing line)")
+class AppealDecided(Schema):
+    appeal_id = fields.String(required=True)
+    deduction_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    decision = fields.String(required=True, metadata=_about("upheld or rejected"))
+    decided_by = fields.String(required=True)
+    decided_at = _time("when it was decided")
+    reason = fields.String(allow_none=True)
+    reversal_id = fields.String(allow_none=True)
+
+
+class CaseFacts(Schema):
+    case_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata=_about(
+        "overdue (Art. 36.3), reception_attitude (Art. 11), concealed (Art. 17), "
+        "bottom_ten (Art. 16)"))
+    article = fields.String(required=True)
+    person_id = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, metadata=_about("handler, leader, specialist"))
+    complaint_id = fields.String(allow_none=True)
+
+
+@event("sanction_case.opened", "penalty",
+       "a sanction case was opened for a person to decide, with the evidence and the range "
+       "the regulation allows")
+class SanctionCaseOpened(CaseFacts):
+    evidence = fields.Dict(required=True)
+    allowed = fields.Dict(required=True, metadata=_about("measure -> bounds"))
+    opened_by = fields.String(allow_none=True, metadata=_about("null: opened by the system"))
+    opened_at = _time("when it was opened")
+
+
+@event("sanction_case.decided", "penalty", "the centre GM or HR recorded a case's decision")
+class SanctionCaseDecided(CaseFacts):
+    decision = fields.Dict(required=True, metadata=_about(
+        "measure, bonus_percent, amount, pay_grades, note"))
+    decided_by = fields.String(required=True)
+    decided_role = fields.String(required=True)
+    decided_at = _time("when it was decided")
+    deduction_id = fields.String(allow_none=True, metadata=_about(
+        "the ledger line of a bonus share or fine"))
+
+
+@event("sanction_case.withdrawn", "penalty",
+       "an undecided case no longer applies (its overdue day was withdrawn)")
+class SanctionCaseWithdrawn(CaseFacts):
+    reason = fields.String(required=True)
+
+
+class Sha256s(Schema):
+    csv = fields.String(required=True)
+    xlsx = fields.String(required=True)
+
+
+@event("monthly_report.issued", "penalty",
+       "the month's deductions report for HR and Finance was issued (Art. 36); a later "
+       "revision says what changed")
+class MonthlyReportIssued(Schema):
+    month = fields.String(required=True)
+    revision = fields.Integer(required=True, metadata=_about("1, then +1 for each changed re-issue"))
+    issued_at = _time("when it was issued")
+    trigger = fields.String(required=True, metadata=_about("monthly_report.due or on_demand"))
+    totals = fields.Dict(required=True, metadata=_about(
+        "amount (CNY string), lines, people, bonus_percent_pending, by_rule"))
+    line_count = fields.Integer(required=True)
+    csv_media_id = fields.String(required=True)
+    xlsx_media_id = fields.String(required=True)
+    sha256s = fields.Nested(Sha256s, required=True)
+    changes = fields.Dict(allow_none=True, metadata=_about(
+        "revision > 1: lines_added, amount_change, changes per person and rule, summary (zh)"))
+
+
+class Recipient(Schema):
+    person_id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+
+
+@event("notification.requested", "penalty",
+       "penalty asks for a message to people (the sla notifier sends it by SMS)")
+class NotificationRequested(Schema):
+    key = fields.String(required=True, metadata=_about("idempotency key of the message"))
+    source = fields.String(required=True, metadata=_about("monthly_report, analysis"))
+    template = fields.String(required=True)
+    recipients = fields.List(fields.Nested(Recipient), required=True)
+    params = fields.Dict(required=True)
+    text = fields.String(required=True, metadata=_about("the message (zh)"))
+
+
+class CategoryCount(Schema):
+    category = fields.String(allow_none=True)
+    project_id = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class RepeatRoom(Schema):
+    project_id = fields.String(required=True)
+    room = fields.String(allow_none=True)
+    count = fields.Integer(required=True)
+    complaint_ids = fields.List(fields.String(), required=True)
+
+
+class NamedDepartment(Schema):
+    company_id = fields.String(allow_none=True)
+    department = fields.String(required=True)
+    head_person_ids = fields.List(fields.String(), required=True)
+    complaint_count = fields.Integer(required=True)
+    categories = fields.List(fields.String(), required=True)
+
+
+@event("analysis.issued", "penalty",
+       "the quarterly systemic-issue analysis (Art. 42): the departments it names file "
+       "improvement measures within 15 days")
+class AnalysisIssued(Schema):
+    quarter = fields.String(required=True, metadata=_about("YYYY-Qn"))
+    revision = fields.Integer(required=True)
+    issued_at = _time("when it was issued")
+    complaint_count = fields.Integer(required=True)
+    by_category_project = fields.List(fields.Nested(CategoryCount), required=True)
+    repeat_rooms = fields.List(fields.Nested(RepeatRoom), required=True)
+    departments = fields.List(fields.Nested(NamedDepartment), required=True)
