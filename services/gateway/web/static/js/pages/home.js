@@ -1,0 +1,170 @@
+// `/`: sign-in with a person's token, then "my work" by role (GET /api/me,
+// GET /api/complaints?assigned_to_me=true): what waits on me, grouped by
+// step; the department's complaints with their next deadline counting down;
+// HR's and Finance's monthly report; the admin's simulation clock.
+import { ApiError, call, get, post, session } from "../api.js";
+import { label, t, translate } from "../i18n.js";
+import { previousMonth, reportCard } from "../report.js";
+import {
+  CENTRE, clock, complaintLink, countdown, errorText, fill, fmtTime, form, h, hasRole, header,
+  notice, section, stateBadge, table,
+} from "../ui.js";
+
+const QUEUE_ORDER = ["order_drafted", "order_submitted", "order_reviewed", "closure_applied",
+  "closure_verified", "closure_reviewed", "order_signed", "received", "closed"];
+
+function nextPath() {
+  const next = new URLSearchParams(location.search).get("next");
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : null;
+}
+
+function signIn() {
+  header(null);
+  fill(section(t("signin.title"),
+    h("p", { class: "hint", text: t("signin.hint") }),
+    form({
+      fields: [{ name: "token", label: t("signin.token"), required: true, type: "password", autocomplete: "off" }],
+      submitText: t("signin.submit"),
+      async submit(values) {
+        const token = (values.token || "").trim();
+        try {
+          await call("GET", "/api/me", { token });
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 401) {
+            throw new ApiError(401, { message: t("signin.bad"), fields: { token: [t("signin.bad")] } });
+          }
+          throw error;
+        }
+        session.set(token);
+        const next = nextPath();
+        if (next) location.assign(next);
+        else location.replace("/");
+      },
+    })));
+  document.querySelector("#main input")?.focus();
+}
+
+function openById() {
+  return section(t("work.open"), form({
+    className: "inline",
+    fields: [{ name: "id", label: t("work.open.id"), required: true }],
+    submitText: t("work.go"),
+    async submit(values) {
+      if (values.id) location.assign("/complaints/" + encodeURIComponent(values.id.trim()));
+    },
+  }));
+}
+
+async function nextDeadline(complaintId) {
+  try {
+    const { timers } = await get(`/api/complaints/${encodeURIComponent(complaintId)}/deadlines`);
+    const running = timers.filter((x) => x.state === "armed").sort((a, b) => Date.parse(a.due_at) - Date.parse(b.due_at));
+    if (!running.length) return h("span", { class: "muted", text: t("work.nodeadline") });
+    const first = running[0];
+    return h("span", {}, h("span", { class: "rule", text: label("rule", first.rule, first.label) }), " ",
+      countdown(first.due_at), h("small", { class: "muted", text: ` (${fmtTime(first.due_at)})` }));
+  } catch (error) {
+    return h("span", { class: "muted", text: errorText(error) });
+  }
+}
+
+const SHOWN = 20;
+
+function queueTable(items, withDeadline) {
+  const columns = [
+    { label: t("col.id"), value: (c) => complaintLink(c.id) },
+    { label: t("col.project"), value: (c) => `${c.project_id} ${c.room}` },
+    { label: t("col.customer"), value: (c) => c.customer_name },
+    { label: t("col.category"), value: (c) => label("category", c.category, c.category_label) },
+    { label: t("col.state"), value: (c) => stateBadge(c.state, c.state_label) },
+    { label: t("col.recorded"), value: (c) => fmtTime(c.recorded_at) },
+  ];
+  if (withDeadline) {
+    columns.push({
+      label: t("work.next"),
+      value: (c) => { const cell = h("span", { class: "muted", text: "…" }); nextDeadline(c.id).then((n) => cell.replaceWith(n)); return cell; },
+    });
+  }
+  const shown = table(columns, items.slice(0, SHOWN));
+  return items.length > SHOWN
+    ? h("div", {}, shown, h("p", { class: "muted", text: `… ${items.length - SHOWN} / ${items.length}` }))
+    : shown;
+}
+
+async function myQueue(me) {
+  const page = await get("/api/complaints", { assigned_to_me: true, page_size: 100 });
+  if (!page.items.length) return [section(t("work.title"), h("p", { class: "muted", text: t("work.none") }))];
+  const callbacks = page.items.filter((c) => c.callback_due && hasRole(me, CENTRE, "specialist"));
+  const groups = new Map();
+  for (const c of page.items) {
+    if (callbacks.includes(c)) continue;
+    if (!groups.has(c.state)) groups.set(c.state, []);
+    groups.get(c.state).push(c);
+  }
+  const out = [];
+  if (callbacks.length) out.push(section(t("work.callback"), queueTable(callbacks, false)));
+  for (const state of QUEUE_ORDER) {
+    if (groups.has(state)) out.push(section(t("queue." + state), queueTable(groups.get(state), state === "order_signed")));
+  }
+  return out;
+}
+
+async function recent(me) {
+  const page = await get("/api/complaints", { page_size: 10 });
+  return section(t("work.recent"), queueTable(page.items, false));
+}
+
+function clockCard() {
+  const now = h("p", { class: "clock-now" });
+  const show = () => {
+    now.replaceChildren(h("strong", { text: fmtTime(clock.inputValue()) }),
+      " ", h("span", { class: "badge", text: clock.simulated ? t("clock.simulated") : t("clock.real") }));
+  };
+  show();
+  const step = (text, advance) => h("button", {
+    type: "button", text, "aria-label": `${t("clock.advance")} ${text}`,
+    onclick: async () => { await post("/api/admin/clock", { advance }); await clock.sync(); show(); },
+  });
+  return section(t("clock.title"), now,
+    h("div", { class: "buttons" }, `${t("clock.advance")}: `,
+      step("+30′", "PT30M"), step("+1h", "PT1H"), step("+1d", "P1D"), step("+7d", "P7D")),
+    form({
+      className: "inline",
+      fields: [{ name: "now", label: t("clock.set"), type: "datetime", required: true, value: clock.inputValue() }],
+      submitText: t("clock.set"),
+      async submit(values) { await post("/api/admin/clock", { now: values.now }); await clock.sync(); show(); },
+    }));
+}
+
+async function main() {
+  translate();
+  if (!session.token) return signIn();
+  let me;
+  try {
+    [me] = await Promise.all([get("/api/me"), clock.sync()]);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return signIn();
+    header(null);
+    return fill(notice(errorText(error), "error"));
+  }
+  header(me);
+  const next = nextPath();
+  if (next) return location.replace(next);
+  const parts = [h("h1", { text: `${t("work.title")} · ${me.name}` })];
+  try {
+    if (hasRole(me, "admin")) parts.push(clockCard());
+    parts.push(...await myQueue(me));
+    if (hasRole(me, "hr", "finance")) {
+      const month = previousMonth(clock.inputValue().slice(0, 7));
+      parts.push(section(`${t("work.report")} ${month}`, await reportCard(me, month, { full: false }),
+        h("p", {}, h("a", { href: "/reports?month=" + month, text: t("nav.reports") }))));
+    }
+    if (hasRole(me, "specialist")) parts.push(await recent(me));
+  } catch (error) {
+    parts.push(notice(errorText(error), "error"));
+  }
+  parts.push(openById());
+  fill(...parts);
+}
+
+main();

@@ -1,0 +1,117 @@
+// `/visit/<id>`: the department's phone page (Art. 22-28): record the visit
+// (photos from the camera, the plan, the agreed completion date, the
+// customer's signature on the pad) or that the customer blocked it; the
+// day's progress; the closure application with the customer-signed material.
+import { get, post } from "../api.js";
+import { label, t } from "../i18n.js";
+import { mediaUploader, uploadSignature } from "../media.js";
+import { signaturePad } from "../signature.js";
+import {
+  clock, definitions, failPage, fill, fmtTime, form, h, notice, progress, section, start, stateBadge,
+} from "../ui.js";
+
+const complaintId = decodeURIComponent(location.pathname.split("/")[2] || "");
+const base = `/api/complaints/${encodeURIComponent(complaintId)}`;
+
+function visitForm(c, saved) {
+  const photos = mediaUploader({ label: t("visit.photos"), name: "photo_media_ids", kind: "photo",
+    complaintId: c.id, stages: ["before", "during", "after"] });
+  const pad = signaturePad({ label: t("visit.signature") });
+  const bar = progress();
+  bar.el.hidden = true;
+  const doneOnly = [photos.element, pad.element];
+  const fields = [
+    { name: "outcome", label: t("visit.outcome"), type: "radio", required: true, value: "done",
+      options: [["done", t("visit.done")], ["blocked", t("visit.blocked")]] },
+    { name: "visited_at", label: t("visit.visited_at"), type: "datetime", value: clock.inputValue(), group: "done" },
+    { name: "plan", label: t("visit.plan"), type: "textarea", rows: 4, group: "done" },
+    { name: "agreed_completion_at", label: t("visit.agreed"), type: "datetime", group: "done" },
+    { name: "attempted_at", label: t("visit.attempted_at"), type: "datetime", value: clock.inputValue(), group: "blocked" },
+    { name: "reason", label: t("visit.reason"), type: "textarea", group: "blocked" },
+  ];
+  const el = form({
+    fields, extra: [...doneOnly, bar.el], submitText: t("visit.submit"),
+    async submit(values) {
+      const body = { outcome: values.outcome };
+      const group = fields.filter((f) => f.group === values.outcome).map((f) => f.name);
+      for (const name of group) if (values[name] !== null) body[name] = values[name];
+      if (values.outcome === "done") {
+        body.photo_media_ids = await photos.ids();
+        bar.el.hidden = false;
+        const signature = await uploadSignature(pad, { complaintId: c.id, bar });
+        if (signature) body.customer_signature_media_id = signature;
+      }
+      await post(`${base}/visits`, body);
+      saved(t("visit.saved"));
+    },
+  });
+  const toggle = () => {
+    const outcome = el.querySelector("input[name=outcome]:checked")?.value;
+    for (const f of fields.filter((x) => x.group)) {
+      el.querySelector(`.field[data-name="${f.name}"]`).hidden = f.group !== outcome;
+    }
+    for (const part of doneOnly) part.hidden = outcome !== "done";
+  };
+  el.addEventListener("change", toggle);
+  toggle();
+  return el;
+}
+
+function progressForm(c, saved) {
+  const photos = mediaUploader({ label: t("visit.photos"), name: "photo_media_ids", kind: "photo",
+    complaintId: c.id, stages: ["during", "before", "after"] });
+  return form({
+    fields: [{ name: "note", label: t("visit.note"), type: "textarea", required: true, rows: 3 }],
+    extra: [photos.element], submitText: t("visit.progress.submit"),
+    async submit(values) {
+      await post(`${base}/progress`, { note: values.note, photo_media_ids: await photos.ids() });
+      saved(t("visit.progress.saved"));
+    },
+  });
+}
+
+function closureForm(c, saved) {
+  const material = mediaUploader({ label: t("visit.material"), name: "material_media_ids", kind: "material",
+    complaintId: c.id, accept: "image/*,application/pdf" });
+  const pad = signaturePad({ label: t("visit.signature") });
+  const bar = progress();
+  bar.el.hidden = true;
+  return form({
+    fields: [], extra: [material.element, pad.element, bar.el], submitText: t("visit.closure.submit"),
+    async submit() {
+      const body = { material_media_ids: await material.ids() };
+      bar.el.hidden = false;
+      const signature = await uploadSignature(pad, { complaintId: c.id, bar });
+      if (signature) body.customer_signature_media_id = signature;
+      await post(`${base}/closure/apply`, body);
+      saved(t("visit.closure.saved"));
+    },
+  });
+}
+
+async function render(message) {
+  const c = await get(base);
+  const work = c.dispatch && !c.dispatch.unavailable ? c.dispatch : {};
+  const visited = (work.visits || []).some((v) => v.outcome === "done" && v.order_round === c.order?.order_round);
+  const saved = (text) => render(text);
+  fill(
+    message ? notice(message, "ok") : null,
+    h("h1", {}, t("visit.title"), " ", stateBadge(c.state, c.state_label)),
+    definitions([
+      [t("col.id"), h("a", { href: "/complaints/" + encodeURIComponent(c.id), text: c.id })],
+      [t("c.project"), `${c.project_id} · ${c.room}`],
+      [t("c.customer"), `${c.customer_name} · ${c.customer_phone}`],
+      [t("col.category"), label("category", c.category, c.category_label)],
+      [t("c.requested"), fmtTime(c.requested_completion_at)],
+      [t("c.demand"), c.demand],
+    ]),
+    c.state === "order_signed" ? [
+      section(t("a.visit"), visited ? notice(t("visit.saved"), "ok") : visitForm(c, saved)),
+      section(t("visit.progress"), progressForm(c, saved)),
+      section(t("visit.closure"), closureForm(c, saved)),
+    ] : notice(label("state", c.state, c.state_label)),
+    h("p", {}, h("a", { href: "/complaints/" + encodeURIComponent(c.id), text: t("visit.back") })));
+  if (message) document.querySelector("#main").focus();
+}
+
+start().then(() => render()).catch(failPage);
