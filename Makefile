@@ -30,7 +30,7 @@ install: $(STAMP)
 preflight: $(STAMP)
 	$(PY) -m scripts.preflight --management
 
-test: preflight
+test: preflight browser-deps
 	$(PY) -m pytest $(ARGS)
 
 # exec: SIGTERM sent to make reaches the runner itself, which stops everything.
@@ -39,3 +39,5 @@ run: $(STAMP)
 
 clean:
 	rm -rf var/log var/minio var/demo-tokens.json
+
+include mk/web.mk

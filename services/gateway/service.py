@@ -22,19 +22,22 @@ from services.gateway.auth import Principal, TokenRepository, bearer_token
 from services.gateway.openapi import build_spec
 # Route mixins are imported as modules: `nameko run` takes every class with
 # entrypoints at this module's top level for a service.
-from services.gateway.routes import complaints, dispatch as dispatch_routes
+from services.gateway.routes import complaints, dispatch as dispatch_routes, notifications, web
+from services.gateway.routes import penalty as penalty_routes
 from services.gateway.schemas import (ClockChange, ClockState, Health, Me, MediaObject,
                                       MediaUploadForm)
 
 log = logging.getLogger(__name__)
 
 # The services deployed today; each answers `health()` over RPC.
-DEPLOYED_SERVICES = ("intake", "dispatch", "media")
+DEPLOYED_SERVICES = ("intake", "dispatch", "sla", "penalty", "media")
 PERSON_CACHE_SECONDS = 30
 _people = {}  # person_id -> (read_at, person): directory answers, cached briefly
 
 
-class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes):
+class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
+                     notifications.NotificationRoutes, penalty_routes.PenaltyRoutes,
+                     web.WebRoutes):
     name = "gateway"
 
     config = Config()
@@ -43,6 +46,8 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes)
     intake = RpcProxy("intake")
     dispatch = RpcProxy("dispatch")
     media = RpcProxy("media")
+    sla = RpcProxy("sla")
+    penalty = RpcProxy("penalty")
 
     # -- plumbing used by api.route ------------------------------------------------
 

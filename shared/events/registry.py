@@ -44,12 +44,21 @@ def _load_all():
     from shared.events import catalogue_modules  # noqa: F401
 
 
+_instances = {}
+
+
 def schema_for(event_type, version=1):
-    _load_all()
-    try:
-        return _REGISTRY[(event_type, version)].schema()
-    except KeyError:
-        raise UnknownEvent(f"no schema for event {event_type} v{version}") from None
+    """The event's schema instance. Instances are cached: marshmallow builds a
+    schema's fields on construction, which costs more than the dump itself."""
+    key = (event_type, version)
+    schema = _instances.get(key)
+    if schema is None:
+        _load_all()
+        try:
+            schema = _instances[key] = _REGISTRY[key].schema()
+        except KeyError:
+            raise UnknownEvent(f"no schema for event {event_type} v{version}") from None
+    return schema
 
 
 def all_events():
