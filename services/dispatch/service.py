@@ -11,7 +11,7 @@ record, the worker tries once at once, and a timer retries until media answers.
 import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import psycopg
@@ -31,16 +31,26 @@ from services.dispatch.schemas import (PERSON_OUT, PROJECT_OUT, RESPONSIBILITY_O
                                        PeopleQuery, ResponsibilityQuery, load, person_view,
                                        project_view, responsibility_view)
 from services.dispatch.work import ClosureApplication, Visit
+from services.dispatch.schemas import directory_loaded_data
 from shared.clock import ClockProvider, system_now
 from shared.consumer import event_handler
 from shared.db import DatabaseProvider
 from shared.errors import CCRMError, Conflict, Forbidden, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
+from shared.events.registry import schema_for
 from shared.inbox import first_delivery
 from shared.outbox import OutboxRelay, outbox_backlog
 from shared.signing import record_sha256
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What `directory_loaded_data` reads of a load, for the current version."""
+    version: int
+    counts: dict
+    vacancies: tuple
 
 BIND_RETRY_INTERVAL = 5
 BIND_BATCH = 50
@@ -71,6 +81,19 @@ class DispatchService:
 
     def _today(self):
         return self.clock.local_now().date()
+
+    @_rpc()
+    def directory_snapshot(self):
+        """The current directory as the `data` of `directory.loaded`: for a
+        consumer whose queue did not exist when the event went out (a first
+        start on a new broker) to catch up by RPC."""
+        directory = self._directory()
+        if not directory.loaded:
+            raise NotFound("组织架构尚未加载 (no directory loaded yet)")
+        current = LoadSummary(directory.version.version, directory.counts(),
+                              tuple(directory.vacancies()))
+        data = directory_loaded_data(directory, current, directory.version.loaded_at)
+        return schema_for("directory.loaded").dump(data)
 
     @_rpc()
     def get_person(self, person_id):

@@ -19,6 +19,7 @@ import eventlet
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.penalty import (access, analysis, appeals, ledger, months, rankings, readmodel,
                               repository, sanctions, schemas, views)
@@ -72,6 +73,7 @@ class PenaltyService:
     outbox = OutboxRelay(SCHEMA)
     rulebook = RuleBookProvider()
     media = RpcProxy("media")
+    dispatch = RpcProxy("dispatch")
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -291,6 +293,24 @@ class PenaltyService:
                       readmodel.complaint_closed(
                           conn, envelope["complaint_id"],
                           load_event_data(schemas.ComplaintClosedIn, envelope["data"])["closed_at"]))
+
+    @timer(interval=30, eager=True)
+    def catch_up_directory(self):
+        """directory.loaded reaches penalty only if its queue existed when the
+        event went out: on a first start against a new broker it did not. Until
+        a directory is known, read the current one from dispatch by RPC."""
+        with self.db.connection() as conn:
+            if readmodel.directory_version(conn) is not None:
+                return
+        try:
+            with eventlet.Timeout(10):
+                data = self.dispatch.directory_snapshot()
+        except BaseException as exc:  # noqa: BLE001 - dispatch not up yet: try again later
+            log.info("directory catch-up skipped: %s", type(exc).__name__)
+            return
+        with self.db.transaction() as conn:
+            readmodel.replace_directory(conn, load_event_data(schemas.DirectoryIn, data))
+        log.info("directory version %s read from dispatch by RPC", data.get("version"))
 
     @event_handler("dispatch", "directory.loaded")
     def on_directory_loaded(self, payload):

@@ -78,11 +78,14 @@ async function refresh(me, bar) {
 start().then(async (me) => {
   const bar = { status: h("p", { class: "muted", "aria-live": "off" }), body: h("div", {}) };
   const again = h("button", { type: "button", text: t("board.refresh"), onclick: () => refresh(me, bar) });
-  fill(h("h1", { text: t("board.title") }),
+  const main = fill(h("h1", { text: t("board.title") }),
     h("div", { class: "toolbar" }, bar.status, again,
       h("span", { class: "muted", text: t("board.auto", { s: POLL_SECONDS }) })),
     bar.body);
+  // Busy until the first list is drawn, not merely the frame around it.
+  main.setAttribute("aria-busy", "true");
   await refresh(me, bar);
+  main.removeAttribute("aria-busy");
   setInterval(() => { if (!document.hidden) refresh(me, bar); }, POLL_SECONDS * 1000);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(me, bar); });
 }).catch(failPage);
