@@ -7,6 +7,7 @@ that time had passed. Domain code never calls this: it is handed `now`.
 """
 import logging
 import threading
+from abc import ABC, abstractmethod
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ def system_now():
     return datetime.now(timezone.utc)
 
 
-class Clock:
+class Clock(ABC):
     """Interface: `now()` is an aware UTC datetime; `zone` the group's zone."""
 
     simulated = False
@@ -31,8 +32,9 @@ class Clock:
     def __init__(self, zone="Asia/Shanghai"):
         self.zone = ZoneInfo(zone)
 
+    @abstractmethod
     def now(self):
-        raise NotImplementedError  # pragma: no cover - interface
+        """The current time, aware, in UTC."""
 
     def local_now(self):
         return self.now().astimezone(self.zone)

@@ -8,6 +8,7 @@ connection is a failed attempt that the loop retries with backoff.
 """
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import requests
@@ -32,13 +33,14 @@ class SendResult:
     error: str | None = None
 
 
-class SmsGateway:
+class SmsGateway(ABC):
     """Interface: `send(message) -> SendResult`; never raises for a failed send."""
 
     name = "abstract"
 
+    @abstractmethod
     def send(self, message):
-        raise NotImplementedError  # pragma: no cover - interface
+        """Send one message; a failure is a SendResult with ok=False."""
 
 
 class RecordingSmsGateway(SmsGateway):
