@@ -294,7 +294,7 @@ class PenaltyService:
                           conn, envelope["complaint_id"],
                           load_event_data(schemas.ComplaintClosedIn, envelope["data"])["closed_at"]))
 
-    @timer(interval=30, eager=True)
+    @timer(interval=5, eager=True)
     def catch_up_directory(self):
         """directory.loaded reaches penalty only if its queue existed when the
         event went out: on a first start against a new broker it did not. Until
@@ -303,7 +303,7 @@ class PenaltyService:
             if readmodel.directory_version(conn) is not None:
                 return
         try:
-            with eventlet.Timeout(10):
+            with eventlet.Timeout(5):
                 data = self.dispatch.directory_snapshot()
         except BaseException as exc:  # noqa: BLE001 - dispatch not up yet: try again later
             log.info("directory catch-up skipped: %s", type(exc).__name__)
