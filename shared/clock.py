@@ -100,22 +100,22 @@ class SimulationClock(Clock):
     def set(self, now, by=None):
         if now.tzinfo is None:
             raise InvalidInput({"now": ["时间须带时区 (time needs an offset, e.g. +08:00)"]})
-        return self._store(now - system_now(), by)
+        return self._store(by, offset=now - system_now())
 
     def advance(self, delta, by=None):
-        if delta < timedelta(0):
-            log.warning("simulation clock moved backwards by %s (by %s)", -delta, by)
-        with self.database.transaction() as conn:
-            row = conn.execute("SELECT offset_us FROM clock.settings WHERE id = 1 FOR UPDATE").fetchone()
-            current = timedelta(microseconds=row["offset_us"] if row else 0)
-        return self._store(current + delta, by)
+        return self._store(by, delta=delta)
 
-    def _store(self, offset, by):
-        offset_us = offset // timedelta(microseconds=1)
+    def _store(self, by, *, offset=None, delta=None):
+        """Read and write the offset in one transaction, under the row's lock:
+        two admins advancing at once both count."""
         with self.database.transaction() as conn:
-            previous = conn.execute("SELECT offset_us FROM clock.settings WHERE id = 1").fetchone()
-            if previous and offset_us < previous["offset_us"] - 1_000_000:
-                log.warning("simulation clock set backwards (by %s)", by)
+            row = conn.execute(
+                "SELECT offset_us FROM clock.settings WHERE id = 1 FOR UPDATE").fetchone()
+            current = timedelta(microseconds=row["offset_us"] if row else 0)
+            new = offset if offset is not None else current + delta
+            if new < current - timedelta(seconds=1):
+                log.warning("simulation clock moved backwards by %s (by %s)", current - new, by)
+            offset_us = new // timedelta(microseconds=1)
             conn.execute(
                 """INSERT INTO clock.settings (id, offset_us, changed_at, changed_by)
                    VALUES (1, %(offset)s, now(), %(by)s)

@@ -32,3 +32,15 @@ def test_fixed_clock_moves_only_when_told():
     clock = FixedClock(start)
     clock.advance(timedelta(minutes=30))
     assert clock.now() == start + timedelta(minutes=30)
+
+
+def test_two_admins_advancing_at_once_both_count(clean_database):
+    import eventlet
+    clocks = [SimulationClock(clean_database, cache_seconds=0) for _ in range(2)]
+    before = clocks[0].now()
+    pool = eventlet.GreenPool()
+    for clock in clocks * 5:
+        pool.spawn(clock.advance, timedelta(hours=1), "admin")
+    pool.waitall()
+    gained = clocks[1].now() - before
+    assert timedelta(hours=10) <= gained < timedelta(hours=10, seconds=5)
