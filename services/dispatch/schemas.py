@@ -1,16 +1,13 @@
 """What the dispatch RPC methods take and give (marshmallow 4), and the
 views that turn directory records into those shapes."""
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from services.dispatch import organisation as org
-from shared.errors import InvalidInput, validation_fields
+from shared.validation import load_input
 
 
-def load(schema, data):
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        raise InvalidInput(validation_fields(err.messages)) from None
+# Input is loaded by the shared helper (field-by-field InvalidInput).
+load = load_input
 
 
 # -- input ------------------------------------------------------------------------------

@@ -9,20 +9,15 @@ from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, va
 
 from services.dispatch import claims, work
 from services.dispatch.case import STATE_LABELS, Facts
-from shared.errors import InvalidInput, validation_fields
+from shared.validation import load_input
 
 REQUIRED = "必填 (required)"
 NOT_NULL = "不能为空 (may not be null)"
 MAX_MEDIA = 20
 
 
-def load(schema, data):
-    if not isinstance(data, dict):
-        raise InvalidInput({"_body": ["须为对象 (must be an object)"]})
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        raise InvalidInput(validation_fields(err.messages)) from None
+# Input is loaded by the shared helper (field-by-field InvalidInput).
+load = load_input
 
 
 # -- fields ---------------------------------------------------------------------------------

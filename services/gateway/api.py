@@ -11,14 +11,14 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.gateway.idempotency import check_key
-from shared.errors import CCRMError, InvalidInput, TooLarge, from_remote, validation_fields
+from shared.validation import load_input
+from shared.errors import CCRMError, InvalidInput, TooLarge, from_remote
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,7 @@ def load_json(request, schema_cls):
     return load_mapping(schema_cls, data)
 
 
-def load_mapping(schema_cls, data):
-    try:
-        return schema_cls().load(data)
-    except ValidationError as exc:
-        raise InvalidInput(validation_fields(exc.messages))
+load_mapping = load_input
 
 
 def route(method, path, *, summary, roles=None, body=None, query=None, response=None,

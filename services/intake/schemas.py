@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from services.dispatch.organisation import DEPARTMENTS
 from services.intake import closure, domain
-from shared.errors import InvalidInput, validation_fields
+from shared.validation import load_input
 
 REQUIRED = "必填 (required)"
 NULL = "不能为空 (may not be null)"
@@ -312,14 +312,8 @@ class ClosureAppliedIn(EventIn):
     signature_media_id = fields.String(allow_none=True, load_default=None)
 
 
-def load(schema, data):
-    """Load or raise InvalidInput with field-by-field messages."""
-    if not isinstance(data, dict):
-        raise InvalidInput({"_body": ["须为 JSON 对象 (must be a JSON object)"]})
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise InvalidInput(validation_fields(exc.messages)) from None
+# Input is loaded by the shared helper (field-by-field InvalidInput).
+load = load_input
 
 
 # -- responses --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import replace
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.media import domain
-from shared.errors import InvalidInput, validation_fields
+from shared.validation import load_input
 
 _SHA256 = validate.Regexp(re.compile(r"[0-9a-fA-F]{64}\Z"),
                           error="须为 64 位十六进制 SHA-256 (must be a hex SHA-256)")
@@ -76,12 +76,8 @@ class MediaSchema(Schema):
 MEDIA = MediaSchema()
 
 
-def load(schema_cls, data):
-    """Load or raise InvalidInput with field-by-field messages."""
-    try:
-        return schema_cls().load(data)
-    except ValidationError as exc:
-        raise InvalidInput(validation_fields(exc.messages)) from None
+# Input is loaded by the shared helper (field-by-field InvalidInput).
+load = load_input
 
 
 def dump_media(media, zone):

@@ -1,9 +1,9 @@
 """What penalty reads from other services' events (only the fields it uses,
 unknown ones ignored, so a producer may add fields freely) and what its RPC
 methods take and return (marshmallow 4)."""
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.errors import InvalidInput, validation_fields
+from shared.validation import load_input
 
 
 class Lenient(Schema):
@@ -271,11 +271,8 @@ class ReportQuery(Schema):
     revision = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
-def load(schema, data):
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise InvalidInput(validation_fields(exc.messages)) from None
+# Input is loaded by the shared helper (field-by-field InvalidInput).
+load = load_input
 
 
 # -- RPC outputs --------------------------------------------------------------------------

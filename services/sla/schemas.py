@@ -1,9 +1,9 @@
 """marshmallow schemas of the sla service: the fields it reads from other
 services' events (consumer views: unknown fields ignored, so a producer may
 add fields freely), its RPC inputs and its answers."""
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.errors import InvalidInput, validation_fields
+from shared.validation import load_input
 
 
 class In(Schema):
@@ -361,7 +361,5 @@ class ErrorView(Schema):
 
 
 def load(schema, data):
-    try:
-        return schema.load(data or {})
-    except ValidationError as exc:
-        raise InvalidInput(validation_fields(exc.messages)) from None
+    """Input by the shared helper; RPC callers may pass no filters at all (None)."""
+    return load_input(schema, data or {})
