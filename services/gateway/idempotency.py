@@ -22,8 +22,14 @@ class IdempotencyRepository:
     def __init__(self, conn):
         self.conn = conn
 
-    def begin(self, person_id, key, method, path, fingerprint):
-        """None when this call should run; (status, body) to replay a finished one."""
+    def begin(self, person_id, key, method, path, fingerprint, lease_seconds=60.0):
+        """None when this call should run; (status, body) to replay a finished one.
+
+        A call still unfinished after `lease_seconds` belonged to a gateway that
+        died mid-call (kill -9 leaves no release): the retry takes it over. The
+        steps themselves are safe to run again (a recording is deduplicated by
+        its key in intake, a state step refuses a second time), so a take-over
+        never does a step twice."""
         inserted = self.conn.execute(
             """INSERT INTO gateway.idempotency (person_id, key, method, path, request_sha256)
                VALUES (%(p)s, %(k)s, %(m)s, %(path)s, %(f)s)
@@ -32,15 +38,29 @@ class IdempotencyRepository:
         if inserted:
             return None
         row = self.conn.execute(
-            """SELECT request_sha256, status, response FROM gateway.idempotency
-               WHERE person_id = %(p)s AND key = %(k)s""", {"p": person_id, "k": key}).fetchone()
+            """SELECT request_sha256, status, response,
+                      created_at < now() - make_interval(secs => %(lease)s) AS stale
+               FROM gateway.idempotency
+               WHERE person_id = %(p)s AND key = %(k)s""",
+            {"p": person_id, "k": key, "lease": lease_seconds}).fetchone()
         if row is None:  # the first call failed and released the key meanwhile
-            return self.begin(person_id, key, method, path, fingerprint)
+            return self.begin(person_id, key, method, path, fingerprint, lease_seconds)
         if row["request_sha256"] != fingerprint:
             raise Conflict("此幂等键已用于另一个请求 (this Idempotency-Key was used for another request)")
+        if row["status"] is None and row["stale"] and self._take_over(person_id, key, lease_seconds):
+            return None
         if row["status"] is None:
             raise Conflict("相同请求正在处理，请稍后重试 (the same request is still being processed)")
         return row["status"], row["response"]
+
+    def _take_over(self, person_id, key, lease_seconds):
+        """Renew an abandoned call's lease; False when another retry renewed it first."""
+        return self.conn.execute(
+            """UPDATE gateway.idempotency SET created_at = now()
+               WHERE person_id = %(p)s AND key = %(k)s AND status IS NULL
+                 AND created_at < now() - make_interval(secs => %(lease)s)
+               RETURNING 1""", {"p": person_id, "k": key, "lease": lease_seconds}).fetchone() \
+            is not None
 
     def finish(self, person_id, key, status, response):
         self.conn.execute(

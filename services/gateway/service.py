@@ -76,8 +76,10 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
         fingerprint = request_fingerprint(request.method, request.path,
                                           request.get_data(cache=True))
         with self.db.transaction() as conn:
-            return IdempotencyRepository(conn).begin(person_id, key, request.method,
-                                                     request.path, fingerprint)
+            return IdempotencyRepository(conn).begin(
+                person_id, key, request.method, request.path, fingerprint,
+                # Longer than any call can take: only a dead gateway's call is stale.
+                lease_seconds=2 * self.rpc_timeout() + 5)
 
     def idempotency_finish(self, person_id, key, response):
         with self.db.transaction() as conn:

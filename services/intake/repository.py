@@ -56,6 +56,24 @@ def next_number(conn, region, year):
            RETURNING last_number""", {"region": region, "year": year}).fetchone()["last_number"]
 
 
+# -- recording requests -------------------------------------------------------------
+
+def recorded_by_request(conn, person_id, request_key):
+    """The complaint a request key already recorded, or None."""
+    row = conn.execute(
+        """SELECT complaint_id FROM intake.record_requests
+           WHERE person_id = %(p)s AND request_key = %(k)s""",
+        {"p": person_id, "k": request_key}).fetchone()
+    return row["complaint_id"] if row else None
+
+
+def insert_record_request(conn, person_id, request_key, complaint_id):
+    conn.execute(
+        """INSERT INTO intake.record_requests (person_id, request_key, complaint_id)
+           VALUES (%(p)s, %(k)s, %(c)s)""",
+        {"p": person_id, "k": request_key, "c": complaint_id})
+
+
 # -- complaints -------------------------------------------------------------------------
 
 def insert_complaint(conn, complaint):

@@ -66,9 +66,12 @@ class IntakeService:
     # -- recording (Art. 13-15) ---------------------------------------------------------
 
     @_rpc()
-    def record_complaint(self, actor, form):
+    def record_complaint(self, actor, form, request_key=None):
         actor = Actor.from_dict(actor)
         domain.require_role(actor, roles.SPECIALIST, "登记投诉")
+        already = self._recorded_by_request(actor, request_key)
+        if already is not None:
+            return self._view(already)
         now = self.clock.now()
         data = schemas.load(schemas.RecordForm(now=now), form)
         project = self._directory().project(data["project_id"])
@@ -93,7 +96,13 @@ class IntakeService:
                     link_token=None if signature else secrets.token_urlsafe(32),
                     link_ttl=self._hours("signing_link_hours", 24), zone=self.clock.zone)
                 self._store(conn, outcome, now, insert=True)
-        except psycopg.errors.UniqueViolation:
+                if request_key is not None:
+                    repository.insert_record_request(conn, actor.person_id, request_key,
+                                                     complaint_id)
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "record_requests_pkey":
+                # The same request ran twice at once: the other run recorded it.
+                return self._view(self._recorded_by_request(actor, request_key))
             # Two recordings raced for one signature: the loser stores nothing.
             raise InvalidInput({"customer_signature_media_id": [
                 "该签名已用于另一条记录 (signature already attached to another record)"]}) from None
@@ -373,6 +382,12 @@ class IntakeService:
             self._attempt_bind(binding)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _recorded_by_request(self, actor, request_key):
+        if request_key is None:
+            return None
+        with self.db.connection() as conn:
+            return repository.recorded_by_request(conn, actor.person_id, request_key)
 
     def _timeout(self):
         return float(self.config.get("RPC_TIMEOUT", 15))

@@ -21,6 +21,7 @@ the usual RPC_TIMEOUT).
 import base64
 import json
 import logging
+import uuid
 
 import eventlet
 from marshmallow import Schema, fields
@@ -121,6 +122,13 @@ def _raw_json(request):
     return json.loads(request.get_data(cache=True) or b"{}")
 
 
+def _request_key(request):
+    """What makes a recording happen once: the caller's Idempotency-Key, else a
+    key of this HTTP request (so an RPC redelivered to another intake instance
+    after a crash still records once)."""
+    return request.headers.get("Idempotency-Key") or f"http:{uuid.uuid4()}"
+
+
 PAGE_PART_SECONDS = 3.0      # the page's bounded wait for each service (COMPLAINT_PAGE_TIMEOUT)
 PAGE_MAX_MEDIA = 100
 
@@ -205,7 +213,8 @@ class ComplaintRoutes:
            "the customer's signature first (POST /api/media, kind=signature) and give its id; "
            "for phone and letter the customer signs through a one-time link sent by SMS.")
     def record_complaint(self, request, principal, payload):
-        return 201, self._intake("record_complaint", principal.as_dict(), _raw_json(request))
+        return 201, self._intake("record_complaint", principal.as_dict(), _raw_json(request),
+                                 request_key=_request_key(request))
 
     @route("GET", "/api/complaints", summary="投诉列表 (filtered, paginated list)",
            query=ComplaintQuery, response=intake_schemas.ComplaintPage, tags=TAGS,

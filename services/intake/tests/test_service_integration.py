@@ -276,3 +276,24 @@ def test_the_year_of_an_id_is_the_groups_local_year(intake, demo_directory):
 def test_health(intake):
     health = intake.health()
     assert health["status"] == "ok" and health["pending_signature_bindings"] == 0
+
+
+def test_a_recording_retried_with_its_request_key_records_once(intake, demo_directory,
+                                                                 suite_config, subscriber_factory):
+    """A gateway killed mid-call, or an RPC redelivered to another intake
+    instance, runs record_complaint again with the same key: one complaint."""
+    events = subscriber_factory("intake.events", routing_key="complaint.received")
+    first = intake.record_complaint(SPECIALIST, form(), request_key="k-1")
+    again = intake.record_complaint(SPECIALIST, form(), request_key="k-1")
+    other_person = intake.record_complaint(SPECIALIST_2, form(), request_key="k-1")
+    assert again["id"] == first["id"] and other_person["id"] != first["id"]
+
+    def record(_):
+        with ServiceRpcProxy("intake", suite_config, timeout=60) as proxy:
+            return proxy.record_complaint(SPECIALIST, form(), request_key="k-2")["id"]
+
+    assert len(set(eventlet.GreenPool(4).imap(record, range(4)))) == 1
+    assert len(rows(demo_directory, "SELECT id FROM intake.complaints")) == 3
+    events.wait_for(lambda got: len(got) >= 3)
+    events.drain(timeout=0.5)
+    assert len(events.received) == 3
