@@ -8,11 +8,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ccrm-installed
 ARGS   ?=
 
-.PHONY: help install test run preflight clean
+.PHONY: help install test run preflight clean fault-test
 
 help:
 	@echo "make run    - migrate, load the demo organisation, start every service (http://127.0.0.1:8000)"
 	@echo "make test   - run the test suite (ARGS=\"...\" passes options to pytest)"
+	@echo "make fault-test - kill -9 every service in turn and restart RabbitMQ while complaints flow,"
+	@echo "                  then reconcile (FAULT_ARGS=\"--duration 90\" for the short form)"
 	@echo "make install- create .venv and install the project"
 	@echo "make clean  - remove var/ (logs, demo tokens, local MinIO data)"
 
@@ -32,6 +34,12 @@ preflight: $(STAMP)
 
 test: preflight browser-deps
 	$(PY) -m pytest $(ARGS)
+
+# The fault test (docs/reliability.md): its own command, not part of `make test`.
+# It restarts RabbitMQ (rabbitmqctl stop_app/start_app), so run it alone.
+FAULT_ARGS ?=
+fault-test: preflight
+	$(PY) -m scripts.fault_test $(FAULT_ARGS)
 
 # exec: SIGTERM sent to make reaches the runner itself, which stops everything.
 run: $(STAMP)

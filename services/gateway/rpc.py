@@ -4,6 +4,7 @@ nameko 2.14's RpcProxy waits forever by default (ARCHITECTURE, traps): a stuck
 service would hold a request, and its green thread, for ever.
 """
 import eventlet
+import kombu.exceptions
 
 from shared.errors import Unavailable
 
@@ -19,3 +20,8 @@ def call(proxy, method, *args, timeout=15, **kwargs):
     except eventlet.Timeout:
         label = SERVICE_NAMES_ZH.get(service, service)
         raise Unavailable(f"{label}服务暂无响应，请稍后再试 ({service} did not answer in {timeout}s)")
+    except (kombu.exceptions.OperationalError, ConnectionError) as exc:
+        # The broker is down or restarting: the call never left, try again later.
+        label = SERVICE_NAMES_ZH.get(service, service)
+        raise Unavailable(f"{label}服务暂时无法连接，请稍后再试 "
+                          f"(message broker unreachable calling {service}: {exc})") from None

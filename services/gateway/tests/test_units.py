@@ -76,3 +76,22 @@ def test_a_services_own_error_class_keeps_its_code_and_status():
 
     error = translate(RemoteError("DirectoryIncomplete", str(DirectoryIncomplete("缺少部门一把手"))))
     assert (error.status, error.code, error.message) == (409, "directory_incomplete", "缺少部门一把手")
+
+
+def test_a_call_while_the_broker_is_down_is_503_not_500():
+    """A broker restart refuses the RPC's publish: the caller is told to retry
+    (503), not shown an internal error (found by the fault test)."""
+    import kombu.exceptions
+
+    from services.gateway import rpc
+    from shared.errors import Unavailable
+
+    class BrokerDown:
+        service_name = "media"
+
+        def upload(self, *args):
+            raise kombu.exceptions.OperationalError("[Errno 111] ECONNREFUSED")
+
+    with pytest.raises(Unavailable) as refused:
+        rpc.call(BrokerDown(), "upload", b"", timeout=1)
+    assert refused.value.status == 503 and "media" in str(refused.value)
