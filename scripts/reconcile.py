@@ -113,7 +113,8 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     fail("events_unpublished", [(s, e) for s, e, _, published in rows if not published])
     sent = {e: (s, t) for s, e, t, published in rows if published}
     fail("events_lost", [(s, t, e) for e, (s, t) in sent.items() if e not in events])
-    fail("events_phantom", [e for e in events if e not in sent])
+    stored_ids = {e for _, e, _, _ in rows}
+    fail("events_phantom", [e for e in events if e not in stored_ids])
     inboxes = {}
     for source, event_type, consumer, queue in consumer_bindings(bindings):
         if consumer not in inboxes:

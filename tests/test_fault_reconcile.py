@@ -1,0 +1,151 @@
+"""The fault test's parts on the real broker, database and S3 server: the
+complaint-life driver takes complaints from recording to closure through the
+gateway, and the reconciliation counts zero for a clean run and exactly the
+defects planted afterwards (a lost event, an unapplied one, an unpublished
+outbox row, a lost complaint, a charge made twice). Without this, a
+reconciliation that always said zero would pass the fault test."""
+import threading
+import time
+import urllib.parse
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from nameko.constants import WEB_SERVER_CONFIG_KEY
+
+from scripts.event_log import EventLog
+from scripts.fault_test import victims
+from scripts.life import ComplaintLife, Gateways, People, Timings
+from scripts.reconcile import FAILURES, consumer_bindings, reconcile
+from scripts.suite import management
+from services.dispatch.load_directory import load_organisation
+from services.dispatch.service import DispatchService
+from services.gateway.service import GatewayService
+from services.gateway.tokens import directory_people, issue_tokens
+from services.intake.remote import clear_caches
+from services.intake.service import IntakeService
+from services.media.service import MediaService
+from shared.clock import SimulationClock
+from shared.config import REPO_ROOT
+from shared.outbox import Outbox
+
+pytestmark = pytest.mark.integration
+
+DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+SERVICES = ("intake", "dispatch", "media", "gateway")
+
+
+def test_victims_take_each_instance_in_turn_with_an_early_broker_restart():
+    assert victims(["dispatch", "intake", "gateway"], 2) == [
+        "dispatch-1", "rabbitmq", "intake-1", "gateway-1",
+        "dispatch-2", "rabbitmq", "intake-2", "gateway-2"]
+
+
+def test_consumer_bindings_are_read_from_nameko_queue_names():
+    bindings = [
+        {"source": "intake.events", "routing_key": "order.signed",
+         "destination": "evt-intake-order.signed--dispatch.on_order_signed"},
+        {"source": "intake.events", "routing_key": "#", "destination": "fault.subscriber"},
+        {"source": "", "routing_key": "rpc-intake", "destination": "rpc-intake"},
+    ]
+    assert consumer_bindings(bindings) == [
+        ("intake", "order.signed", "dispatch",
+         "evt-intake-order.signed--dispatch.on_order_signed")]
+
+
+@pytest.fixture
+def suite(runner_factory, ccrm_config, s3_config, web_config, clean_database, tmp_path):
+    clear_caches()
+    SimulationClock(clean_database, cache_seconds=0).set(NOW)
+    load_organisation(clean_database, DEMO_FILE, now=NOW,
+                      outbox=Outbox("dispatch", "dispatch", "GZ"))
+    address = web_config[WEB_SERVER_CONFIG_KEY]
+    config = dict(ccrm_config, MINIO=s3_config, RPC_TIMEOUT=10,
+                  **{WEB_SERVER_CONFIG_KEY: address})
+    events = EventLog(config["AMQP_URI"], [f"{s}.events" for s in SERVICES],
+                      f"test.subscriber.{uuid.uuid4().hex[:6]}", say=lambda *_: None)
+    events.start()
+    assert events.ready.wait(10)
+    runner = runner_factory(config, GatewayService, IntakeService, DispatchService, MediaService)
+    runner.start()
+    tokens = issue_tokens(clean_database, directory_people(DEMO_FILE), NOW)
+    yield {"gateways": Gateways([f"http://{address}"], patience=30),
+           "people": People(tokens), "events": events, "database": clean_database,
+           "vhost": urllib.parse.urlsplit(config["AMQP_URI"]).path[1:]}
+    events.stop()
+    clear_caches()
+
+
+def settle(events, database, quiet=1.0, timeout=20.0):
+    from scripts.reconcile import outbox_rows
+    limit = time.monotonic() + timeout
+    while time.monotonic() < limit:
+        with database.connection() as conn:
+            backlog = [e for _, e, _, published in outbox_rows(conn) if not published]
+        if not backlog and events.quiet_for() > quiet:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the suite did not settle")
+
+
+def run_reconcile(suite, accepted, completed, events=None, failed=()):
+    status, bindings = management(
+        "GET", f"/api/bindings/{urllib.parse.quote(suite['vhost'], safe='')}")
+    assert status == 200, bindings
+    with suite["database"].connection() as conn:
+        return reconcile(conn, accepted=accepted, completed=completed, failed=list(failed),
+                         events=events if events is not None else suite["events"].snapshot(),
+                         bindings=bindings, queue_depths={}, dead_letters=0, hub_blocked=[])
+
+
+def test_lives_run_to_closure_and_the_reconciliation_counts_what_is_planted(suite):
+    timings = Timings()
+    lives = [ComplaintLife(suite["gateways"], suite["people"], f"t-{n}", timings, wait_seconds=30)
+             for n in range(2)]
+    threads = [threading.Thread(target=life.run) for life in lives]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert all(life.done_steps == list(timings.by_step) for life in lives), \
+        [life.done_steps for life in lives]
+    assert all(len(seconds) == 2 for seconds in timings.by_step.values())
+    accepted = {life.room: life.complaint_id for life in lives}
+    completed = [life.complaint_id for life in lives]
+    settle(suite["events"], suite["database"])
+
+    failures, figures, examples = run_reconcile(suite, accepted, completed)
+    assert failures == dict.fromkeys(FAILURES, 0), examples
+    assert figures["complaints_closed"] == 2
+    assert figures["events_published"] == len(suite["events"].snapshot()) > 20
+    assert figures["inbox_rows"]["intake"] and figures["inbox_rows"]["dispatch"]
+
+    # Plant one of each defect.
+    db, first = suite["database"], lives[0].complaint_id
+    events = suite["events"].snapshot()
+    routed = next(e for e in events.values()
+                  if e["type"] == "complaint.routed" and e["complaint_id"] == first)
+    lost = next(e for e in events.values() if e["type"] == "visit.recorded")
+    del events[lost["event_id"]]
+    with db.transaction() as conn:
+        conn.execute("DELETE FROM intake.inbox WHERE event_id = %s", (routed["event_id"],))
+        conn.execute("""UPDATE intake.outbox SET published_at = NULL
+                        WHERE id = (SELECT max(id) FROM intake.outbox)""")
+        conn.execute(
+            """INSERT INTO penalty.deductions (id, person_id, rule, article, complaint_id, month,
+                   charged_at, evidence, rule_version, source_key, timer_id, amount, created_at)
+               VALUES (%(id)s, 'p01-spec-1', 'order_submit', 'Art. 14', %(c)s, '2026-11',
+                   %(at)s, '{}', 't', %(k1)s, 'timer-x', 100, %(at)s),
+                      (%(id2)s, 'p01-spec-1', 'order_submit', 'Art. 14', %(c)s, '2026-11',
+                   %(at)s, '{}', 't', %(k2)s, 'timer-x', 100, %(at)s)""",
+            {"id": uuid.uuid4(), "id2": uuid.uuid4(), "c": first, "at": NOW,
+             "k1": "planted:1", "k2": "planted:2"})
+    failures, _, examples = run_reconcile(
+        suite, dict(accepted, **{"F-ghost": "C-GZ-2026-999999"}), completed, events=events,
+        failed=[("t-x", None, "refused")])
+    assert {k: v for k, v in failures.items() if v} == {
+        "complaints_lost": 1, "lives_failed": 1, "events_unpublished": 1, "events_lost": 1,
+        "events_not_applied": 1, "deductions_charged_twice": 1}, examples
+    assert examples["events_not_applied"][0] == ("intake", "complaint.routed",
+                                                 routed["event_id"])
