@@ -6,7 +6,8 @@ prints the URL and the tokens, then stays in the foreground. Ctrl-C or
 SIGTERM stops every process it started (each runs in its own process group,
 so nothing a service spawned is left behind).
 
-Standard library only, so it runs before the project is fully installed.
+Standard library only (shared.db_roles imports nothing else either), so it
+runs before the project is fully installed.
 """
 import argparse
 import json
@@ -27,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.preflight import NotReady, check_postgres, check_rabbitmq
+from shared.db_roles import PASSWORD_PREFIX, service_dsn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO_ROOT / "config.yaml"
@@ -49,7 +51,13 @@ SERVICE_ENV_VARS = (
     "MINIO_BUCKET",
     "MINIO_SECURE",
     "GATEWAY_ADDRESS",
+    "CCRM_QUEUE_TYPE",
+    "METRICS_ADDRESS",
 )
+
+# Each service process's metrics listen on 127.0.0.1:<METRICS_BASE_PORT + 10 *
+# instance + n>, n = 1, 2, ... in discover_services() order.
+METRICS_BASE_PORT = 9100
 
 _CONFIG_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 
@@ -88,6 +96,23 @@ def service_environment(environ=None, config_path=CONFIG_FILE):
                          "update SERVICE_ENV_VARS in scripts/run_local.py")
     defaults["CCRM_SIMULATION"] = "true"
     return {name: environ.get(name, defaults[name]) for name in SERVICE_ENV_VARS}
+
+
+def process_environment(service, base_env, instance=0, services=None):
+    """The environment of one process of `service` (instance 0, 1, ...).
+
+    `base_env` holds the owner's DATABASE_URL, which the set-up steps use; the
+    service connects as its own role instead (shared/db_roles.py), with its
+    password when CCRM_DB_PASSWORD_<SERVICE> is set. No process keeps another
+    role's password. Pure: same arguments, same result.
+    """
+    services = discover_services() if services is None else list(services)
+    env = {name: value for name, value in base_env.items()
+           if not name.startswith(PASSWORD_PREFIX)}
+    env["DATABASE_URL"] = service_dsn(base_env["DATABASE_URL"], service, base_env)
+    port = METRICS_BASE_PORT + 10 * instance + services.index(service) + 1
+    env["METRICS_ADDRESS"] = f"127.0.0.1:{port}"
+    return env
 
 
 def host_port(address, default_port):
@@ -421,10 +446,12 @@ def bring_up(supervisor, settings, storage, env, health_timeout, tokens_file):
     services = discover_services()
     if GATEWAY not in services:
         raise StartFailed("services/gateway/service.py not found: no HTTP entry to start")
-    say(f"starting services: {', '.join(services)}")
+    say(f"starting services: {', '.join(services)}, each as its own database role "
+        "(ccrm_<service>)")
     for name in services:
         supervisor.start(name, [*nameko_command(python), "run", "--config", str(CONFIG_FILE),
-                                f"services.{name}.service"], env)
+                                f"services.{name}.service"],
+                         process_environment(name, env, services=services))
     reachable = "127.0.0.1" if gateway_host in ("0.0.0.0", "") else gateway_host
     url = f"http://{reachable}:{gateway_port}"
     wait_until(health_ready(url + "/api/health"), supervisor, health_timeout,

@@ -142,7 +142,8 @@ class ClockProvider(DependencyProvider):
     def setup(self):
         from shared.db import Database, database_url
         config = self.container.config
-        self.database = Database(database_url(config, "clock"), size=2)
+        # The service's own URL (its role may read clock.settings).
+        self.database = Database(database_url(config, self.container.service_name), size=2)
         self.clock = clock_from_config(config, self.database)
 
     def stop(self):

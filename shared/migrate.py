@@ -4,6 +4,8 @@
 `services/<schema>/migrations/` (and `shared/migrations/<schema>/`) in order,
 each in its own transaction with its record in `<schema>.schema_migrations`.
 Applying twice is a no-op; an advisory lock keeps two runners from racing.
+Then each migrated service gets its own database role with rights on its own
+schema only (shared/db_roles.py).
 """
 import argparse
 import logging
@@ -16,11 +18,12 @@ import psycopg
 
 from shared.config import REPO_ROOT, load_config
 from shared.db import ensure_database
+from shared.db_roles import CLOCK_SCHEMA, SERVICES, ensure_roles
 
 log = logging.getLogger(__name__)
 
 # Order matters only for readability: no schema references another.
-SCHEMAS = ("clock", "media", "dispatch", "intake", "sla", "penalty", "gateway")
+SCHEMAS = (CLOCK_SCHEMA, *SERVICES)
 SERVICE_SCHEMAS = SCHEMAS[1:]
 MESSAGING_SQL = REPO_ROOT / "shared" / "migrations" / "messaging.sql"
 _FILE = re.compile(r"^(\d{3})_[\w-]+\.sql$")
@@ -72,7 +75,9 @@ def migrate_schema(conn, schema, directory):
     return applied_now
 
 
-def migrate(dsn, schemas=SCHEMAS, create_database=True):
+def migrate(dsn, schemas=SCHEMAS, create_database=True, roles=True):
+    """Apply what is pending; return the names applied now. With `roles`, the
+    migrated services' roles are (re)created and granted afterwards."""
     if create_database:
         ensure_database(dsn)
     applied = []
@@ -81,6 +86,8 @@ def migrate(dsn, schemas=SCHEMAS, create_database=True):
             directory = migration_dir(schema)
             if directory is not None or schema in SERVICE_SCHEMAS:
                 applied += migrate_schema(conn, schema, directory)
+        if roles:
+            ensure_roles(conn, [s for s in schemas if s in SERVICE_SCHEMAS])
     return applied
 
 
@@ -97,7 +104,8 @@ def main(argv=None):
         return 2
     for name in applied:
         print(f"applied {name}")
-    print(f"migrations up to date ({len(applied)} applied now)")
+    print(f"migrations up to date ({len(applied)} applied now); each service connects "
+          "as its own role, ccrm_<service>")
     return 0
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from scripts.run_local import (CONFIG_FILE, REPO_ROOT, SERVICE_ENV_VARS, SERVICES_DIR,
                                config_defaults, discover_services)
+from shared.db_roles import PASSWORD_PREFIX, password_variable, role_name
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SERVICE_COMMAND = re.compile(r"^services\.(\w+)\.service$")
@@ -104,16 +105,58 @@ def test_services_wait_for_their_infrastructure_and_the_migration(compose):
             assert depends[infrastructure]["condition"] == "service_healthy", name
 
 
+def role_passwords():
+    """What `migrate` also gets: the roles' passwords (read by shared.db_roles)."""
+    return {password_variable(service) for service in discover_services()}
+
+
 def test_ccrm_containers_set_only_variables_config_yaml_reads(compose):
     read = set(config_defaults(CONFIG_FILE))
     for name, definition in ccrm_containers(compose).items():
         unknown = set(definition["environment"]) - read
+        if name == "migrate":
+            unknown -= role_passwords()
         assert not unknown, f"{name} sets {sorted(unknown)}, which config.yaml never reads"
 
 
 def test_compose_and_the_local_run_use_the_same_variable_names(compose):
     for name, definition in ccrm_containers(compose).items():
-        assert set(definition["environment"]) == set(SERVICE_ENV_VARS), name
+        extra = role_passwords() if name == "migrate" else set()
+        assert set(definition["environment"]) == set(SERVICE_ENV_VARS) | extra, name
+
+
+# A compose DATABASE_URL: user, a `${VAR:?...}` password, host, port, database.
+DATABASE_URL = re.compile(r"^postgresql://(?P<user>\w+):"
+                          r"(?P<password>\$\{(?P<variable>\w+):\?[^}]*\})"
+                          r"@(?P<where>[\w.-]+:\d+/\w+)$")
+
+
+def database_url(definition):
+    match = DATABASE_URL.match(definition["environment"]["DATABASE_URL"])
+    assert match, definition["environment"]["DATABASE_URL"]
+    return match
+
+
+def test_each_service_connects_as_its_own_role_and_only_migrate_as_the_owner(compose):
+    services = compose["services"]
+    owner = database_url(services["migrate"])
+    assert owner["user"] == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert owner["variable"] == "POSTGRES_PASSWORD"
+    migrate_env = services["migrate"]["environment"]
+    for name, definition in services.items():
+        service = ccrm_service_of(definition)
+        if service is None:
+            continue
+        url = database_url(definition)
+        assert url["user"] == role_name(service), name
+        # Its own password, required from .env: the one `migrate` gives its role.
+        assert url["variable"] == password_variable(service), name
+        assert migrate_env[url["variable"]] == url["password"], name
+        assert url["where"] == owner["where"], name
+        seen = set(re.findall(r"\$\{(\w+)", str(definition["environment"])))
+        others = {v for v in seen if v == "POSTGRES_PASSWORD"
+                  or (v.startswith(PASSWORD_PREFIX) and v != url["variable"])}
+        assert not others, f"{name} can see {sorted(others)}"
 
 
 def test_compose_runs_in_production_mode_and_commits_no_secret(compose):

@@ -14,8 +14,8 @@ import pytest
 
 from scripts import run_local
 from scripts.run_local import (SERVICE_ENV_VARS, StartFailed, Supervisor, choose_storage,
-                               config_defaults, discover_services, service_environment,
-                               token_table, wait_until)
+                               config_defaults, discover_services, process_environment,
+                               service_environment, token_table, wait_until)
 
 
 def gone_within(pid, seconds):
@@ -92,6 +92,32 @@ def test_a_variable_config_yaml_stopped_reading_is_a_readable_error(tmp_path):
     config.write_text("AMQP_URI: ${AMQP_URI:pyamqp://guest:guest@127.0.0.1:5672/}\n")
     with pytest.raises(SystemExit, match="no longer reads"):
         service_environment(environ={}, config_path=config)
+
+
+def test_each_service_process_connects_as_its_own_role():
+    base = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/ccrm", "AMQP_URI": "amqp://x",
+            "CCRM_DB_PASSWORD_SLA": "sla-secret", "CCRM_DB_PASSWORD_MEDIA": "media-secret"}
+    sla = process_environment("sla", base)
+    assert sla["DATABASE_URL"] == "postgresql://ccrm_sla:sla-secret@127.0.0.1:5432/ccrm"
+    assert sla["AMQP_URI"] == "amqp://x"
+    assert not [name for name in sla if name.startswith("CCRM_DB_PASSWORD_")]
+    assert process_environment("gateway", base)["DATABASE_URL"] == \
+        "postgresql://ccrm_gateway@127.0.0.1:5432/ccrm"
+    # The set-up steps keep the owner's URL: the caller's dict is left alone.
+    assert base["DATABASE_URL"] == "postgresql://postgres@127.0.0.1:5432/ccrm"
+    assert process_environment("sla", base) == sla
+
+
+def test_every_process_of_every_instance_has_its_own_metrics_port():
+    base = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/ccrm"}
+    services = discover_services()
+    addresses = [process_environment(name, base, instance)["METRICS_ADDRESS"]
+                 for instance in (0, 1) for name in services]
+    assert len(set(addresses)) == len(addresses)
+    assert addresses[0] == "127.0.0.1:9101"                      # first service, instance 0
+    assert addresses[len(services)] == "127.0.0.1:9111"          # first service, instance 1
+    gateway = process_environment("gateway", base)["METRICS_ADDRESS"]
+    assert gateway == f"127.0.0.1:{9100 + services.index('gateway') + 1}"
 
 
 def test_a_configured_minio_is_used_as_it_is():
@@ -305,6 +331,21 @@ def descendants(pid):
     return found
 
 
+def wait_for_connections(dsn, expected, timeout=30.0):
+    """The users connected to `dsn`'s database once all of `expected` are."""
+    import psycopg
+    from shared.db import admin_dsn
+    name = dsn.rsplit("/", 1)[1]
+    limit = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(admin_dsn(dsn)) as conn:
+            users = {row[0] for row in conn.execute(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = %s", (name,))}
+        if expected <= users or time.monotonic() > limit:
+            return users
+        time.sleep(0.3)
+
+
 @pytest.fixture
 def fresh_runner_database():
     """No database yet: the runner's migrate step must create it from nothing."""
@@ -360,6 +401,10 @@ def test_make_run_brings_the_suite_up_and_sigterm_leaves_nothing(tmp_path, rabbi
         assert tokens[0]["token"] in printed
         started = descendants(runner.pid)
         assert len(started) >= len(discover_services())
+        # Each service connects as its own role; the owner only set up.
+        roles = {f"ccrm_{name}" for name in discover_services()}
+        users = wait_for_connections(fresh_runner_database, roles)
+        assert users == roles, users
     finally:
         runner.send_signal(signal.SIGTERM)
         try:
