@@ -14,6 +14,9 @@ import traceback
 import kombu
 from nameko.events import EventHandler
 
+from shared import metrics
+from shared.queues import QueueCheck, declare_on_fresh_channel, queue_arguments, with_queue_type
+
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-ccrm-attempts"
@@ -23,6 +26,14 @@ MAX_ATTEMPTS = 5
 
 class ReliableEventHandler(EventHandler):
     max_attempts = MAX_ATTEMPTS
+    queue_check = QueueCheck()
+
+    def setup(self):
+        super().setup()
+        # QUEUE_TYPE (shared.queues); a retry republishes by name, any type.
+        self.queue = with_queue_type(self.queue, self.container.config)
+        self.queue_check.declare(self.queue)
+        self.queue_check.declare(dead_letter_queue(self.container.config))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:
@@ -49,8 +60,7 @@ class ReliableEventHandler(EventHandler):
                                  content_type=message.content_type,
                                  content_encoding=message.content_encoding, timeout=5)
                 return
-            dead = kombu.Queue(DEAD_LETTER_QUEUE, durable=True)
-            dead.declare(channel=producer.channel)
+            producer = conn.Producer(declare_on_fresh_channel(conn, dead_letter_queue(config)))
             log.error("handler %s failed %s times; dead-lettered", self.method_name, attempts)
             producer.publish(json.dumps({
                 "queue": self.queue.name, "service": self.container.service_name,
@@ -60,6 +70,13 @@ class ReliableEventHandler(EventHandler):
                 "body": _decoded(message)}, ensure_ascii=False),
                 exchange="", routing_key=DEAD_LETTER_QUEUE, headers=headers,
                 delivery_mode=2, content_type="application/json", timeout=5)
+            metrics.events_dead_lettered.labels(self.container.service_name,
+                                                self.method_name).inc()
+
+
+def dead_letter_queue(config):
+    """`ccrm.dead-letter` as declared under `config` (an operator's reader uses it too)."""
+    return kombu.Queue(DEAD_LETTER_QUEUE, durable=True, queue_arguments=queue_arguments(config))
 
 
 def _decoded(message):

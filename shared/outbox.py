@@ -6,6 +6,11 @@ dependency started with the service, publishes unpublished rows in order with
 publisher confirms (bounded wait) and marks them published. A crash between
 publishing and marking republishes the row: delivery is at least once, and
 consumers drop duplicates by `event_id` (shared.inbox).
+
+An event takes the correlation id of the worker that wrote it (SPEC §7;
+shared.worker_context) unless given one. The relay counts what the broker
+confirmed (ccrm_events_published_total), and the unsent rows are read as
+ccrm_outbox_backlog when Prometheus scrapes (shared.metrics).
 """
 import logging
 import threading
@@ -14,6 +19,7 @@ import time
 import kombu
 from nameko.extensions import DependencyProvider
 
+from shared import metrics, worker_context
 from shared.db import Database, database_url
 from shared.events.envelope import build_envelope
 
@@ -36,7 +42,8 @@ class Outbox:
         envelope = build_envelope(
             event_type, data, producer=self.producer, region=self.region,
             occurred_at=occurred_at, complaint_id=complaint_id,
-            correlation_id=correlation_id, version=version, zone=self.zone)
+            correlation_id=correlation_id or worker_context.correlation_id(),
+            version=version, zone=self.zone)
         conn.execute(
             f"""INSERT INTO {self.schema}.outbox (event_id, exchange, routing_key, body)
                 VALUES (%(event_id)s, %(exchange)s, %(routing_key)s, %(body)s)""",
@@ -94,8 +101,9 @@ class EventPublisher:
         self._producer = None
 
 
-def relay_once(database, schema, publisher, batch_size=500):
-    """Publish one batch in id order; return how many rows were published.
+def relay_once(database, schema, publisher, batch_size=500, service=None):
+    """Publish one batch in id order; return how many rows were published
+    (counted under `service`, default the schema's name).
 
     An advisory lock makes one relay per schema active at a time, so events
     leave in the order they were committed even with several instances."""
@@ -116,6 +124,7 @@ def relay_once(database, schema, publisher, batch_size=500):
                 publisher.publish(row["exchange"], row["routing_key"], payload,
                                   str(row["event_id"]), headers)
                 published.append(row["id"])
+                metrics.events_published.labels(service or schema, row["routing_key"]).inc()
         finally:
             # Mark what was confirmed even when a later publish failed.
             if published:
@@ -133,10 +142,16 @@ def _correlation_id(body):
     return body[start:body.find('"', start)]
 
 
-def outbox_backlog(database, schema):
-    with database.connection() as conn:
+def outbox_backlog(database, schema, statement_timeout_ms=None):
+    with database.transaction() as conn:
+        if statement_timeout_ms:
+            conn.execute(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
         row = conn.execute(f"SELECT count(*) AS n FROM {schema}.outbox WHERE published_at IS NULL").fetchone()
     return row["n"]
+
+
+BACKLOG_METRIC = "ccrm_outbox_backlog"
+BACKLOG_TIMEOUT_MS = 1000
 
 
 class OutboxRelay(DependencyProvider):
@@ -164,10 +179,14 @@ class OutboxRelay(DependencyProvider):
 
     def start(self):
         self._running = True
+        metrics.register_reading(
+            BACKLOG_METRIC, "Outbox rows not yet published", self.container.service_name,
+            lambda: outbox_backlog(self.database, self.schema, BACKLOG_TIMEOUT_MS))
         self.container.spawn_managed_thread(self._run, identifier=f"outbox-relay-{self.schema}")
 
     def stop(self):
         self._running = False
+        metrics.unregister_reading(BACKLOG_METRIC, self.container.service_name)
         _wakeup.set()
 
     def kill(self):
@@ -179,7 +198,8 @@ class OutboxRelay(DependencyProvider):
         failures = 0
         while self._running:
             try:
-                count = relay_once(self.database, self.schema, self.publisher, self.batch_size)
+                count = relay_once(self.database, self.schema, self.publisher, self.batch_size,
+                                   service=self.container.service_name)
                 failures = 0
             except Exception as exc:  # noqa: BLE001 - the relay must outlive broker/db faults
                 failures += 1

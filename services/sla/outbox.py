@@ -1,6 +1,7 @@
 """The shared outbox, plus writing many events in one statement: the firing
 loop announces hundreds of deadlines per transaction."""
 import shared.outbox
+from shared import worker_context
 from shared.events.envelope import build_envelope
 
 
@@ -11,9 +12,11 @@ class BatchOutbox(shared.outbox.Outbox):
         against its schema like `add`; one INSERT for all."""
         if not events:
             return []
+        correlation_id = worker_context.correlation_id()     # as `add` does
         envelopes = [build_envelope(event_type, data, producer=self.producer,
                                     region=self.region, occurred_at=occurred_at,
-                                    complaint_id=complaint_id, zone=self.zone)
+                                    complaint_id=complaint_id, correlation_id=correlation_id,
+                                    zone=self.zone)
                      for event_type, data, occurred_at, complaint_id in events]
         # In commit order: the relay publishes by id.
         conn.execute(

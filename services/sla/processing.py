@@ -55,6 +55,9 @@ class SlaEngine:
         self._jobs_done = {}     # job -> latest slot known done (saves a query per tick)
         self._last_now = None
         self._next_directory_check = 0.0
+        # Hook (the service's metrics): called after a firing batch commits
+        # with fired_at - due_at, in seconds, of each timer it fired.
+        self.on_timers_fired = None
 
     # -- directory (cached briefly: escalations and messages read it) -----------------
 
@@ -231,19 +234,24 @@ class SlaEngine:
             complaints = repository.lock_complaints_skip(
                 conn, {t.complaint_id for t in timers if t.complaint_id})
             directory = self.directory(conn)
-            total, fired = Outcome(), 0
+            total, fired, lags = Outcome(), 0, []
             for timer in timers:
                 complaint = None
                 if timer.complaint_id is not None:
                     complaint = complaints.get(timer.complaint_id)
                     if complaint is None:
                         continue
-                total.merge(fire(timer, complaint, now, self.settings, directory))
+                outcome = fire(timer, complaint, now, self.settings, directory)
+                lags.extend((t.fired_at - t.due_at).total_seconds() for t in outcome.update
+                            if t.id == timer.id and t.fired_at == now)
+                total.merge(outcome)
                 fired += 1
             with conn.pipeline():     # the batch's writes without a round trip each
                 self.store(conn, total, now)
             for kind, message in total.problems:
                 repository.record_error(conn, now, kind, "recorded", message)
+        if lags and self.on_timers_fired is not None:
+            self.on_timers_fired(lags)
         return len(timers), fired
 
     def fire_all_due(self, now, limit=500, max_seconds=2.0):

@@ -398,6 +398,13 @@ def save_directory(conn, directory, loaded_at):
 
 # -- health ---------------------------------------------------------------------------
 
+def due_not_fired(conn, now):
+    """Armed timers already due at `now` (the firing loop's backlog)."""
+    return conn.execute("SELECT count(*) AS n FROM sla.timers "
+                        "WHERE state = 'armed' AND due_at <= %(now)s",
+                        {"now": now}).fetchone()["n"]
+
+
 def health_counts(conn, now):
     return conn.execute(
         """SELECT

@@ -14,20 +14,21 @@ import eventlet
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy, rpc
+from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.sla import repository, schemas, views
+from services.sla import metrics as sla_metrics, repository, schemas, views
 from services.sla.organisation import directory_from_dispatch
 from services.sla.outbox import BatchOutbox
 from services.sla.processing import SlaEngine
 from services.sla.rules import Settings
 from services.sla.sms import SmsProvider
 from shared import roles
-from shared.clock import ClockProvider
+from shared.clock import ClockProvider, clock_from_config
 from shared.consumer import event_handler
 from shared.db import Database, database_url
 from shared.errors import CCRMError, Forbidden
+from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,21 @@ class EngineProvider(DependencyProvider):
         outbox = BatchOutbox("sla", "sla", config.get("REGION_CODE", "GZ"),
                         ZoneInfo(config.get("TIME_ZONE", "Asia/Shanghai")))
         self.engine = SlaEngine(self.database, outbox, Settings.from_config(config))
+        self.engine.on_timers_fired = sla_metrics.lag_observer(self.container.service_name)
+
+    def start(self):
+        # ccrm_timers_due is "due" on the service's own shared clock.
+        clock = next((d.clock for d in self.container.dependencies
+                      if isinstance(d, ClockProvider)), None)
+        sla_metrics.register_timers_due(
+            self.container.service_name, self.database,
+            clock or clock_from_config(self.container.config, self.database))
 
     def stop(self):
+        sla_metrics.unregister_timers_due(self.container.service_name)
         self.database.close()
 
-    def kill(self):
-        self.database.close()
+    kill = stop
 
     def get_dependency(self, worker_ctx):
         return self.engine
@@ -67,6 +77,7 @@ class SlaService:
     name = "sla"
 
     config = Config()
+    observability = Observability("sla")
     clock = ClockProvider()
     engine = EngineProvider()
     relay = OutboxRelay("sla")

@@ -8,7 +8,7 @@ import pytest
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from shared.consumer import DEAD_LETTER_QUEUE, event_handler
+from shared.consumer import dead_letter_queue, event_handler
 from shared.db import DatabaseProvider
 from shared.errors import Unavailable
 from shared.events.envelope import InvalidEvent
@@ -141,9 +141,9 @@ class FlakyConsumer:
             raise ValueError("bug in the handler")
 
 
-def _dead_letters(amqp_uri):
-    with kombu.Connection(amqp_uri) as conn:
-        with conn.SimpleQueue(kombu.Queue(DEAD_LETTER_QUEUE, durable=True)) as queue:
+def _dead_letters(config):
+    with kombu.Connection(config["AMQP_URI"]) as conn:
+        with conn.SimpleQueue(dead_letter_queue(config)) as queue:
             out = []
             while True:
                 try:
@@ -170,7 +170,7 @@ def test_failed_handler_retries_then_dead_letters(clean_database, ccrm_config, c
     time.sleep(0.3)
     assert FlakyConsumer.calls.count(flaky.event_id) == 2      # failed once, then applied
     assert FlakyConsumer.calls.count(broken.event_id) == 5     # retried, never forever
-    dead = _dead_letters(ccrm_config["AMQP_URI"])
+    dead = _dead_letters(ccrm_config)
     assert len(dead) == 1
     assert dead[0]["handler"] == "on_stored" and "bug in the handler" in dead[0]["error"]
     assert json.loads(dead[0]["body"])["event_id"] == broken.event_id

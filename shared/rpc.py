@@ -1,0 +1,68 @@
+"""nameko's `rpc` entrypoint and `RpcProxy`, with the queue type of the config.
+
+nameko 2.14 declares `rpc-<service>` with no arguments; here it is declared as
+`QUEUE_TYPE` says (shared.queues), so on a cluster it can be a quorum queue that
+every instance of the service consumes in turn. A proxy's reply queue is
+exclusive to its instance and stays classic; the proxy only refuses a bad
+QUEUE_TYPE at start, so a service without RPC entrypoints (the gateway) is
+refused as the others are.
+"""
+from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
+                              LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY)
+
+from shared.queues import QueueCheck, queue_arguments, with_queue_type
+
+# A reply that cannot be published kills the container (nameko's design: the
+# request goes back to the queue for another instance). nameko retries the
+# publish 3 times in a few seconds; a broker restart takes longer (the fault
+# test saw 15 s), so a reply keeps trying, reconnecting, for about a minute.
+REPLY_RETRY_POLICY = {"max_retries": 30, "interval_start": 0.5, "interval_step": 0.5,
+                      "interval_max": 2.0}
+
+
+class ReplyPublisher(Publisher):
+    retry_policy = REPLY_RETRY_POLICY
+
+
+class Responder(nameko_rpc.Responder):
+    publisher_cls = ReplyPublisher
+
+
+class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_check = QueueCheck()
+
+    def handle_result(self, message, result, exc_info):
+        """nameko's, with the patient Responder above."""
+        config = self.container.config
+        responder = Responder(
+            config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def setup(self):
+        # nameko builds the queue once per container (this is a shared
+        # extension); registering it with the QueueConsumer only records the
+        # provider, the queue is read when consuming starts.
+        first = self.queue is None
+        super().setup()
+        if first:
+            self.queue = with_queue_type(self.queue, self.container.config)
+            self.queue_check.declare(self.queue)
+
+
+class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+
+rpc = Rpc.decorator
+
+
+class RpcProxy(nameko_rpc.RpcProxy):
+    def setup(self):
+        queue_arguments(self.container.config)
+        super().setup()
