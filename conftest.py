@@ -13,4 +13,5 @@ eventlet.monkey_patch()
 
 import shared  # noqa: E402,F401  (psycopg wait function, warning filters)
 
-pytest_plugins = ["shared.testing.fixtures", "shared.testing.s3server"]
+pytest_plugins = ["shared.testing.fixtures", "shared.testing.s3server",
+                  "shared.testing.chromium"]

@@ -16,13 +16,15 @@ from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from services.gateway import bodies
+from services.gateway.bodies import MAX_JSON_BYTES
 from services.gateway.idempotency import check_key
+from shared import worker_context
+from shared.observability import CORRELATION_HEADER
 from shared.validation import load_input
-from shared.errors import CCRMError, InvalidInput, TooLarge, from_remote
+from shared.errors import CCRMError, TooLarge, from_remote
 
 log = logging.getLogger(__name__)
-
-MAX_JSON_BYTES = 256 * 1024
 
 
 @dataclass
@@ -51,6 +53,15 @@ def json_response(status, value):
                     mimetype="application/json")
 
 
+def echo_correlation_id(response):
+    """X-Correlation-Id: the id this request's events and log lines carry
+    (taken from the request when it sent a UUID, else new; shared.observability)."""
+    correlation = worker_context.correlation_id()
+    if correlation is not None:
+        response.headers[CORRELATION_HEADER] = correlation
+    return response
+
+
 def error_response(error):
     return json_response(error.status, error.to_body())
 
@@ -70,20 +81,20 @@ def translate(exc):
     return CCRMError(f"系统内部错误，请联系管理员并提供编号 {reference} (internal error)")
 
 
-def load_json(request, schema_cls):
-    """Parse and validate a JSON body: 400 with per-field messages on failure."""
+def read_json(request):
+    """The body as a JSON object ({} when empty): 413 over MAX_JSON_BYTES,
+    415 unless sent as JSON, 400 for anything but a JSON object of bounded
+    depth without NUL characters (see bodies)."""
     request.max_content_length = MAX_JSON_BYTES
     raw = request.get_data(cache=True)
-    if not raw.strip():
-        data = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput({"_body": ["请求体不是合法的 JSON (body is not valid JSON)"]})
-    if not isinstance(data, dict):
-        raise InvalidInput({"_body": ["请求体须为 JSON 对象 (body must be a JSON object)"]})
-    return load_mapping(schema_cls, data)
+    if raw.strip():
+        bodies.require_json_type(request)
+    return bodies.parse_object(raw)
+
+
+def load_json(request, schema_cls):
+    """Parse and validate a JSON body: 400 with per-field messages on failure."""
+    return load_mapping(schema_cls, read_json(request))
 
 
 load_mapping = load_input
@@ -99,8 +110,7 @@ def route(method, path, *, summary, roles=None, body=None, query=None, response=
                          description)
         ROUTES.append(spec)
 
-        @functools.wraps(fn)
-        def entrypoint(self, request, **path_args):
+        def respond(self, request, **path_args):
             try:
                 if content == "application/json":
                     request.max_content_length = MAX_JSON_BYTES
@@ -129,19 +139,30 @@ def route(method, path, *, summary, roles=None, body=None, query=None, response=
 
         def _run(self, request, principal, path_args):
             payload = None
+            # NUL cannot be stored in text anywhere: refused as a field error
+            bodies.refuse_nul(path_args.items())
+            bodies.refuse_nul(request.args.items(multi=True))
             if body is not None and content.startswith("multipart"):
+                bodies.require_multipart(request)
                 request.max_content_length = self.max_upload_bytes()
+                bodies.refuse_nul(request.form.items(multi=True))
                 payload = load_mapping(body, request.form.to_dict())
             elif body is not None:
                 payload = load_json(request, body)
             elif query is not None:
                 payload = load_mapping(query, request.args.to_dict())
+            elif method == "POST" and content == "application/json":
+                read_json(request)      # no fields to take, but still a sound body
             result = fn(self, request, principal=principal, payload=payload, **path_args)
             if isinstance(result, Response):
                 return result
             if isinstance(result, tuple):
                 return json_response(*result)
             return json_response(status, result)
+
+        @functools.wraps(fn)
+        def entrypoint(self, request, **path_args):
+            return echo_correlation_id(respond(self, request, **path_args))
 
         return http(method, path)(entrypoint)
 

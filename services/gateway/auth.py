@@ -6,10 +6,15 @@ directory (roles, projects) is dispatch's and reaches the gateway by RPC.
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from shared.errors import Forbidden, Unauthenticated
 
 TOKEN_BYTES = 32
+# Every token expires. Its lifetime is real time (shared.clock.system_now),
+# not the simulation clock: an admin jumping the demo clock a month ahead must
+# not sign everyone out, nor setting it back revive an expired token.
+TOKEN_TTL = timedelta(days=30)
 
 
 def new_token():
@@ -18,6 +23,15 @@ def new_token():
 
 def token_hash(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_token(row, real_now):
+    """The stored token `row` may sign in at `real_now`, or 401."""
+    if row is None or row["revoked_at"] is not None:
+        raise Unauthenticated("登录凭证无效或已注销 (unknown or revoked token)")
+    if row["expires_at"] is None or row["expires_at"] <= real_now:
+        raise Unauthenticated("登录凭证已过期，请重新登录 (token expired)")
+    return row
 
 
 def bearer_token(header_value):
@@ -59,12 +73,13 @@ class TokenRepository:
     def __init__(self, conn):
         self.conn = conn
 
-    def issue_person_token(self, person_id, now, token=None):
+    def issue_person_token(self, person_id, now, *, expires_at, token=None):
+        """`now` is the system's (simulation) clock, `expires_at` a real time."""
         token = token or new_token()
         self.conn.execute(
-            """INSERT INTO gateway.tokens (token_sha256, person_id, issued_at)
-               VALUES (%(h)s, %(person)s, %(now)s)""",
-            {"h": token_hash(token), "person": person_id, "now": now})
+            """INSERT INTO gateway.tokens (token_sha256, person_id, issued_at, expires_at)
+               VALUES (%(h)s, %(person)s, %(now)s, %(expires)s)""",
+            {"h": token_hash(token), "person": person_id, "now": now, "expires": expires_at})
         return token
 
     def find(self, token):

@@ -56,8 +56,8 @@ def build_spec(routes=None):
             ok["content"] = {"application/json": {"schema": _ref(spec, route.response)}}
         operation["responses"][str(route.status)] = ok
         codes = {400, 401, 403, 404, 409, 503} if not route.public else {400, 503}
-        if route.content.startswith("multipart"):
-            codes |= {413, 415}
+        if route.content.startswith("multipart") or route.method == "POST":
+            codes |= {413, 415}     # the body's size and type are checked (api, bodies)
         for code in sorted(codes):
             operation["responses"][str(code)] = {
                 "description": _ERRORS[code], "content": {"application/json": {"schema": error_ref}}}

@@ -3,6 +3,8 @@
 nameko 2.14's RpcProxy waits forever by default (ARCHITECTURE, traps): a stuck
 service would hold a request, and its green thread, for ever.
 """
+import uuid
+
 import eventlet
 import kombu.exceptions
 
@@ -25,3 +27,10 @@ def call(proxy, method, *args, timeout=15, **kwargs):
         label = SERVICE_NAMES_ZH.get(service, service)
         raise Unavailable(f"{label}服务暂时无法连接，请稍后再试 "
                           f"(message broker unreachable calling {service}: {exc})") from None
+
+
+def request_key(request):
+    """What makes a creating step happen once: the caller's Idempotency-Key,
+    else a key of this HTTP request (so an RPC redelivered to another instance
+    after a crash or a broker restart still makes one record)."""
+    return request.headers.get("Idempotency-Key") or f"http:{uuid.uuid4()}"

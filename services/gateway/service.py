@@ -9,16 +9,17 @@ import time
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
+from shared.rpc import RpcProxy
 
 from shared import roles
-from shared.clock import ClockProvider
+from shared.clock import ClockProvider, system_now
 from shared.db import DatabaseProvider
-from shared.errors import InvalidInput, NotFound, TooLarge, Unauthenticated
-from services.gateway import rpc
+from shared.errors import InvalidInput, NotFound, Unauthenticated
+from shared.observability import Observability
+from services.gateway import bodies, rpc
 from services.gateway.api import json_response, route
 from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
-from services.gateway.auth import Principal, TokenRepository, bearer_token
+from services.gateway.auth import Principal, TokenRepository, bearer_token, check_token
 from services.gateway.openapi import build_spec
 # Route mixins are imported as modules: `nameko run` takes every class with
 # entrypoints at this module's top level for a service.
@@ -41,6 +42,7 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
     name = "gateway"
 
     config = Config()
+    observability = Observability("gateway")
     db = DatabaseProvider("gateway")
     clock = ClockProvider()
     intake = RpcProxy("intake")
@@ -61,11 +63,7 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
     def authenticate(self, request):
         token = bearer_token(request.headers.get("Authorization"))
         with self.db.connection() as conn:
-            row = TokenRepository(conn).find(token)
-        if row is None or row["revoked_at"] is not None:
-            raise Unauthenticated("登录凭证无效或已注销 (unknown or revoked token)")
-        if row["expires_at"] is not None and row["expires_at"] <= self.clock.now():
-            raise Unauthenticated("登录凭证已过期 (token expired)")
+            row = check_token(TokenRepository(conn).find(token), system_now())
         person = self.person(row["person_id"])
         if not person.get("active", True):
             raise Unauthenticated("该人员已不在组织架构中 (person no longer in the directory)")
@@ -170,10 +168,12 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
         upload = request.files.get("file")
         if upload is None:
             raise InvalidInput({"file": ["缺少文件 (missing file)"]})
+        if payload["complaint_id"]:
+            self.require_may_see(principal, payload["complaint_id"])
         limit = self.max_upload_bytes() - 64 * 1024
         content = upload.stream.read(limit + 1)
         if len(content) > limit:
-            raise TooLarge(f"文件超过 {limit // (1024 * 1024)} MB 上限 (file over the size limit)")
+            raise bodies.upload_too_large(limit)
         return 201, rpc.call(
             self.media, "upload", base64.b64encode(content).decode("ascii"),
             (upload.filename or "")[:200], payload["kind"], stage=payload["stage"],
@@ -183,4 +183,6 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
     @route("GET", "/api/media/<media_id>", summary="文件信息与临时下载链接 (metadata and a signed URL)",
            response=MediaObject, tags=["media"])
     def get_media(self, request, principal, payload, media_id):
-        return rpc.call(self.media, "get", media_id, timeout=self.rpc_timeout())
+        media = rpc.call(self.media, "get", media_id, timeout=self.rpc_timeout())
+        self.require_media_access(principal, media)
+        return media

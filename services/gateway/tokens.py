@@ -2,23 +2,27 @@
 
 `python -m services.gateway.tokens demo --out var/demo-tokens.json` gives
 every active person of the organisation file a fresh token (the old ones of
-those people are revoked) and writes the list a local run prints.
+those people are revoked) and writes the list a local run prints. Each
+token expires after TOKEN_TTL_HOURS of real time (default 30 days).
 """
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import shared  # noqa: F401
-from shared.clock import clock_from_config
+from shared.clock import clock_from_config, system_now
 from shared.config import REPO_ROOT, load_config
 from shared.db import Database, database_url
-from services.gateway.auth import TokenRepository
+from services.gateway.auth import TOKEN_TTL, TokenRepository
 
 
-def issue_tokens(database, people, now):
-    """One new token per person; returns [{person_id, name, roles, project_ids, token}]."""
+def issue_tokens(database, people, now, ttl=TOKEN_TTL):
+    """One new token per person, valid for `ttl` of real time; returns
+    [{person_id, name, roles, project_ids, token, expires_at}]."""
     issued = []
+    expires_at = system_now() + ttl
     with database.transaction() as conn:
         tokens = TokenRepository(conn)
         for person in people:
@@ -26,7 +30,9 @@ def issue_tokens(database, people, now):
             issued.append({"person_id": person["id"], "name": person["name"],
                            "roles": list(person.get("roles") or ()),
                            "project_ids": list(person.get("project_ids") or ()),
-                           "token": tokens.issue_person_token(person["id"], now)})
+                           "token": tokens.issue_person_token(person["id"], now,
+                                                             expires_at=expires_at),
+                           "expires_at": expires_at.isoformat()})
     return issued
 
 
@@ -56,7 +62,8 @@ def main(argv=None):
     database = Database(args.dsn or database_url(config, "gateway"), size=1)
     clock = clock_from_config(config, database)
     people = directory_people(args.file or config["ORGANISATION_FILE"])
-    issued = issue_tokens(database, people, clock.now())
+    ttl = timedelta(hours=float(config.get("TOKEN_TTL_HOURS") or TOKEN_TTL / timedelta(hours=1)))
+    issued = issue_tokens(database, people, clock.now(), ttl)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(issued, ensure_ascii=False, indent=2), encoding="utf-8")

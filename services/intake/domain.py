@@ -695,6 +695,12 @@ def rate(complaint, score, comment, now, *, existing, via, actor=None, link=None
         rated_by, who = actor.person_id, (actor.person_id, roles.SPECIALIST)
     else:
         check_link(link, now, STEP_RATING)
+        if link.complaint_id != c.id:
+            raise NotFound("链接不存在 (unknown link)")
+        if link.order_round != c.order_round:
+            # a round's rating link rates that round's reception only
+            raise Conflict("该评价链接属于此前一轮处理，已失效 "
+                           "(this link rates an earlier round of the complaint)")
         rated_by, who = None, (None, "customer")
     if existing is not None:
         raise Conflict(f"投诉 {c.id} 的接待已评价，不能重复评价 (reception already rated)")

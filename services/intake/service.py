@@ -25,7 +25,7 @@ from datetime import timedelta
 
 import psycopg
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.intake import closure, domain, ids, repository, schemas
@@ -38,6 +38,7 @@ from shared.db import DatabaseProvider
 from shared.errors import CCRMError, Conflict, Forbidden, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
 from shared.inbox import first_delivery
+from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class IntakeService:
     name = "intake"
 
     config = Config()
+    observability = Observability("intake")
     db = DatabaseProvider("intake")
     clock = ClockProvider()
     outbox = OutboxRelay("intake")
@@ -321,6 +323,14 @@ class IntakeService:
     @_rpc()
     def get_complaint(self, actor, complaint_id):
         return self._view(complaint_id, actor=Actor.from_dict(actor))
+
+    @_rpc()
+    def check_access(self, actor, complaint_id):
+        """Forbidden unless the actor may see the complaint: the gateway asks
+        before it shows what other services keep of it (deadlines, files)."""
+        actor = Actor.from_dict(actor)
+        domain.require_may_see(actor, self._load(complaint_id))
+        return {"complaint_id": complaint_id}
 
     @_rpc()
     def list_complaints(self, actor, filters=None):

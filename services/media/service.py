@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from shared.rpc import rpc
 from nameko.timer import timer
 
 from services.media import domain, repository, schemas
@@ -15,6 +15,7 @@ from services.media.storage import ObjectStoreProvider
 from shared.clock import ClockProvider, system_now
 from shared.db import DatabaseProvider
 from shared.errors import NotFound
+from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class MediaService:
     outbox = OutboxRelay("media")
     store = ObjectStoreProvider()
     config = Config()
+    observability = Observability("media")
 
     @rpc
     def upload(self, content_b64, filename, kind, stage=None, complaint_id=None,

@@ -18,7 +18,7 @@ from dataclasses import replace
 import eventlet
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy, rpc
+from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.penalty import (access, analysis, appeals, ledger, months, rankings, readmodel,
@@ -34,6 +34,7 @@ from shared.db import DatabaseProvider
 from shared.errors import CCRMError, Conflict, NotFound, Unavailable
 from shared.events.envelope import load_envelope
 from shared.inbox import first_delivery
+from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class PenaltyService:
     name = "penalty"
 
     config = Config()
+    observability = Observability("penalty")
     db = DatabaseProvider(SCHEMA)
     clock = ClockProvider()
     outbox = OutboxRelay(SCHEMA)

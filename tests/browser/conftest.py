@@ -1,23 +1,13 @@
 """Fixtures of the browser tests: the whole suite (gateway with the web
 console, intake, dispatch, media, sla, penalty) on the real broker, database
 and S3 server, started with nameko's runner_factory, and Debian's Chromium
-driven by Playwright.
-
-Playwright's sync API runs here under eventlet's monkey-patching (root
-conftest): its calls wait in an asyncio loop on green selectors, so the
-services' green threads in this same process keep serving the browser. Only
-stopping it waits forever for the driver process's exit status, so the
-session's Playwright is stopped with a bounded wait (the driver has exited by
-then).
+driven by Playwright (the session's `browser`, shared/testing/chromium.py).
 """
-from pathlib import Path
 
-import eventlet
 import pytest
 import requests
 from nameko.constants import WEB_SERVER_CONFIG_KEY
 from nameko.rpc import RpcProxy
-from playwright.sync_api import sync_playwright
 
 from browser_steps import NOW, SCREENSHOTS, eventually
 
@@ -39,10 +29,6 @@ from shared.clock import SimulationClock
 from shared.config import REPO_ROOT
 from shared.outbox import Outbox
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 
 # The demo organisation's people the tests act as.
@@ -127,17 +113,6 @@ def start_suite(runner_factory, ccrm_config, s3_config, web_config, clean_databa
     eventually(lambda: suite.scalar("SELECT version FROM sla.directory WHERE id = 1"))
     eventually(lambda: suite.scalar("SELECT 1 FROM penalty.directory_state"))
     return suite
-
-
-@pytest.fixture(scope="session")
-def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    with eventlet.Timeout(3, False):   # see the module's docstring
-        playwright.stop()
 
 
 class Browser:

@@ -21,19 +21,19 @@ the usual RPC_TIMEOUT).
 import base64
 import json
 import logging
-import uuid
 
 import eventlet
 from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError
 
-from services.gateway import rpc
+from services.gateway import bodies, rpc
 from services.gateway.api import route
+from services.gateway.routes.access import ComplaintAccess
 from services.gateway.schemas import MediaObject
 from services.intake import closure as intake_closure
 from services.intake import schemas as intake_schemas
 from shared import roles
-from shared.errors import CCRMError, InvalidInput, NotFound, TooLarge, from_remote
+from shared.errors import CCRMError, InvalidInput, NotFound, from_remote
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +122,6 @@ def _raw_json(request):
     return json.loads(request.get_data(cache=True) or b"{}")
 
 
-def _request_key(request):
-    """What makes a recording happen once: the caller's Idempotency-Key, else a
-    key of this HTTP request (so an RPC redelivered to another intake instance
-    after a crash still records once)."""
-    return request.headers.get("Idempotency-Key") or f"http:{uuid.uuid4()}"
-
-
 PAGE_PART_SECONDS = 3.0      # the page's bounded wait for each service (COMPLAINT_PAGE_TIMEOUT)
 PAGE_MAX_MEDIA = 100
 
@@ -156,7 +149,7 @@ def media_ids_of(complaint, work):
     return list(dict.fromkeys(i for i in ids if isinstance(i, str) and i))
 
 
-class ComplaintRoutes:
+class ComplaintRoutes(ComplaintAccess):
     """Routes over the intake service; needs `self.intake`, `self.dispatch`
     and `self.media` (RpcProxy attributes), and uses `self.sla` if present."""
 
@@ -214,7 +207,7 @@ class ComplaintRoutes:
            "for phone and letter the customer signs through a one-time link sent by SMS.")
     def record_complaint(self, request, principal, payload):
         return 201, self._intake("record_complaint", principal.as_dict(), _raw_json(request),
-                                 request_key=_request_key(request))
+                                 request_key=rpc.request_key(request))
 
     @route("GET", "/api/complaints", summary="投诉列表 (filtered, paginated list)",
            query=ComplaintQuery, response=intake_schemas.ComplaintPage, tags=TAGS,
@@ -366,7 +359,7 @@ class ComplaintRoutes:
         limit = self.max_upload_bytes() - 64 * 1024
         content = upload.stream.read(limit + 1)
         if len(content) > limit:
-            raise TooLarge(f"文件超过 {limit // (1024 * 1024)} MB 上限 (file over the size limit)")
+            raise bodies.upload_too_large(limit)
         return 201, rpc.call(
             self.media, "upload", base64.b64encode(content).decode("ascii"),
             (upload.filename or "")[:200], "signature", complaint_id=link["complaint_id"],

@@ -13,7 +13,9 @@ from marshmallow import Schema, fields
 from services.dispatch import work_schemas as ws
 from services.gateway import rpc
 from services.gateway.api import route
+from services.gateway.routes.access import ComplaintAccess, complaint_of_record
 from shared import roles
+from shared.errors import NotFound
 
 TAGS = ["dispatch"]
 CLAIM_TAGS = ["claims"]
@@ -75,8 +77,9 @@ def _body(request):
     return json.loads(request.get_data(cache=True) or b"{}")
 
 
-class DispatchRoutes:
-    """Routes over the dispatch service; needs `self.dispatch` (an RpcProxy)."""
+class DispatchRoutes(ComplaintAccess):
+    """Routes over the dispatch service; needs `self.dispatch` (an RpcProxy),
+    and `self.intake` for who may see a complaint."""
 
     def _dispatch(self, method, *args, **kwargs):
         return rpc.call(self.dispatch, method, *args, timeout=self.rpc_timeout(), **kwargs)
@@ -91,7 +94,7 @@ class DispatchRoutes:
            "kind=signature). The completion deadline becomes min(requested, agreed) (Art. 25).")
     def record_complaint_visit(self, request, principal, payload, complaint_id):
         return 201, self._dispatch("record_visit", principal.as_dict(), complaint_id,
-                                   _body(request))
+                                   _body(request), request_key=rpc.request_key(request))
 
     @route("POST", "/api/complaints/<complaint_id>/progress",
            summary="登记处理进展 (a progress note, Art. 26)", body=ProgressBody,
@@ -100,7 +103,8 @@ class DispatchRoutes:
     def record_complaint_progress(self, request, principal, payload, complaint_id):
         body = _body(request)
         return 201, self._dispatch("record_progress", principal.as_dict(), complaint_id,
-                                   body.get("note"), body.get("photo_media_ids"))
+                                   body.get("note"), body.get("photo_media_ids"),
+                                   request_key=rpc.request_key(request))
 
     @route("POST", "/api/complaints/<complaint_id>/closure/apply",
            summary="申请结案 (apply for closure with customer-signed material, Art. 28)",
@@ -110,7 +114,8 @@ class DispatchRoutes:
         body = _body(request)
         return 201, self._dispatch("apply_closure", principal.as_dict(), complaint_id,
                                    body.get("material_media_ids"),
-                                   body.get("customer_signature_media_id"))
+                                   body.get("customer_signature_media_id"),
+                                   request_key=rpc.request_key(request))
 
     # -- claims (Art. 34) -------------------------------------------------------------------------
 
@@ -121,7 +126,8 @@ class DispatchRoutes:
     def raise_complaint_claim(self, request, principal, payload, complaint_id):
         body = _body(request)
         return 201, self._dispatch("raise_claim", principal.as_dict(), complaint_id,
-                                   body.get("amount_claimed"), body.get("description"))
+                                   body.get("amount_claimed"), body.get("description"),
+                                   request_key=rpc.request_key(request))
 
     @route("POST", "/api/claims/<claim_id>/report",
            summary="一把手提交索赔书面报告 (the head's written report)", roles={roles.HEAD},
@@ -161,7 +167,7 @@ class DispatchRoutes:
         return 201, self._dispatch(
             "record_meeting", principal.as_dict(), complaint_id, body.get("held_at"),
             body.get("responsible"), body.get("solution"), body.get("due_at"),
-            body.get("minutes_media_id"))
+            body.get("minutes_media_id"), request_key=rpc.request_key(request))
 
     @route("POST", "/api/meetings/<meeting_id>/minutes",
            summary="上传会议纪要 (file a meeting's minutes)", roles={roles.CHAIRMAN},
@@ -182,6 +188,10 @@ class DispatchRoutes:
            summary="核验回访或结案申请的客户签名 (is the signed visit or application intact?)",
            response=SignatureCheck, tags=TAGS)
     def verify_dispatch_signature(self, request, principal, payload, record_id):
+        complaint_id = complaint_of_record(record_id)
+        if complaint_id is None:
+            raise NotFound(f"没有签名的记录 (no signed record {record_id})")
+        self.require_may_see(principal, complaint_id)
         return self._dispatch("verify_record_signature", record_id)
 
     @route("GET", "/api/dispatch/routing-errors",

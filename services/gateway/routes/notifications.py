@@ -6,6 +6,7 @@ caller again (an admin sees every notification, anyone else only their own).
 """
 from services.gateway import rpc
 from services.gateway.api import route
+from services.gateway.routes.access import ComplaintAccess
 from services.sla import schemas as sla_schemas
 
 TAGS = ["notifications"]
@@ -16,8 +17,9 @@ class NotificationQuery(sla_schemas.NotificationFilters):
     (admin only); page, page_size (at most 200)."""
 
 
-class NotificationRoutes:
-    """Routes over the sla service; needs `self.sla` (an RpcProxy)."""
+class NotificationRoutes(ComplaintAccess):
+    """Routes over the sla service; needs `self.sla` (an RpcProxy), and
+    `self.intake` for who may see a complaint's deadlines."""
 
     def _sla(self, method, *args, **kwargs):
         return rpc.call(self.sla, method, *args, timeout=self.rpc_timeout(), **kwargs)
@@ -37,4 +39,5 @@ class NotificationRoutes:
            "responsible, state (armed, met, missed, cancelled), lateness; order_sign lists "
            "each holder's own minutes past the deadline.")
     def list_complaint_deadlines(self, request, principal, payload, complaint_id):
+        self.require_may_see(principal, complaint_id)
         return self._sla("list_timers", complaint_id)
