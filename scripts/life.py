@@ -29,6 +29,9 @@ STATES = ("order_drafted", "order_submitted", "order_reviewed", "order_signed",
 STEPS = ("record", "sign", "routed", "visit", "progress", "apply", "close")
 RETRY_STATUSES = {502, 503, 504}
 PROJECT = "GZ-P01"
+# Services cache the simulation clock for a moment while a test races it ahead
+# (minutes per second): a time this far in the past is past for all of them.
+CLOCK_SKEW = timedelta(minutes=30)
 
 
 class GaveUp(Exception):
@@ -148,6 +151,7 @@ class ComplaintLife:
         self.room = f"F-{tag}"
         self.complaint_id = None
         self.handler = None
+        self.signed_at = None
         self.done_steps = []
 
     # -- the life --------------------------------------------------------------------
@@ -168,9 +172,7 @@ class ComplaintLife:
                 "customer_phone": "13812345678", "channel": "visit",
                 "demand": "客厅天花板漏水，要求一周内修复。", "category": "maintenance_repair",
                 "requested_completion_at": (now + timedelta(days=7)).isoformat(),
-                # Services cache the simulation clock briefly while it races ahead:
-                # a contact a little in the past is in the past for all of them.
-                "contact_ended_at": (now - timedelta(minutes=30)).isoformat(),
+                "contact_ended_at": (now - CLOCK_SKEW).isoformat(),
                 "resolved_on_spot": False, "customer_signature_media_id": signature}
         body = self._post("record", self.specialist, "/api/complaints", form)
         self.complaint_id = body["id"]
@@ -188,10 +190,13 @@ class ComplaintLife:
         page = self._wait_for("routed", lambda p: p.get("handler_id") and p.get("dispatch")
                               and p["dispatch"].get("state") == "routed")
         self.handler = page["responsibility"]["handler"]["person_id"]
+        self.signed_at = datetime.fromisoformat(page["dispatch"]["signed_at"])
 
     def _visit(self):
         cid, now = self.complaint_id, self.now()
-        body = {"outcome": "done", "visited_at": now.isoformat(), "plan": "更换防水层并修补天花板",
+        visited_at = max(now - CLOCK_SKEW, self.signed_at)
+        body = {"outcome": "done", "visited_at": visited_at.isoformat(),
+                "plan": "更换防水层并修补天花板",
                 "agreed_completion_at": (now + timedelta(days=3)).isoformat(),
                 "customer_signature_media_id": self._upload(self.handler, "signature", cid),
                 "photo_media_ids": [self._upload(self.handler, "photo", cid, stage="before")]}

@@ -11,7 +11,7 @@ FAILURES = (
     "complaints_lost", "complaints_duplicated", "complaints_not_closed", "lives_failed",
     "events_unpublished", "events_lost", "events_phantom", "events_not_applied",
     "effects_duplicated", "deductions_charged_twice", "dead_lettered", "messages_left",
-    "hub_blocked",
+    "hub_blocked", "services_exited",
 )
 
 
@@ -75,7 +75,7 @@ CHARGED_TWICE = """
 
 
 def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_depths,
-              dead_letters, hub_blocked, before_drive=frozenset()):
+              dead_letters, hub_blocked, before_drive=frozenset(), exited=()):
     """Counts (and examples) of everything that went wrong.
 
     accepted:  {room: complaint id} the gateway acknowledged
@@ -84,6 +84,7 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     events:    {event_id: envelope} the subscriber received
     bindings:  the vhost's bindings (management API)
     queue_depths: {queue: messages} at the end
+    exited: processes that exited on their own (not killed by the test)
     before_drive: event ids of the set-up, published before any consumer's
         queue existed (their consumers catch up otherwise)
     """
@@ -130,6 +131,9 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     fail("dead_lettered", [dead_letters] * dead_letters)
     fail("messages_left", [(q, n) for q, n in queue_depths.items() if n])
     fail("hub_blocked", hub_blocked)
+    # A service that gave up on its own (not killed by the test) was restarted
+    # by the supervisor, but it should have ridden the fault out.
+    fail("services_exited", exited)
 
     figures = {
         "complaints_recorded": len(stored),

@@ -83,6 +83,8 @@ class Suite:
         settings.update({"AMQP_URI": self.amqp_uri, "DATABASE_URL": self.owner_dsn,
                          "MINIO_ENDPOINT": f"127.0.0.1:{self.s3_port}",
                          "CCRM_SIMULATION": "true"})
+        # Twelve processes share PostgreSQL's 100 connections with whatever else runs.
+        settings.setdefault("DB_POOL_SIZE", os.environ.get("DB_POOL_SIZE", "4"))
         return {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
 
     def process_environment(self, service, instance, base):

@@ -37,9 +37,9 @@ SERVICES = ("intake", "dispatch", "media", "gateway")
 
 
 def test_victims_take_each_instance_in_turn_with_an_early_broker_restart():
-    assert victims(["dispatch", "intake", "gateway"], 2) == [
-        "dispatch-1", "rabbitmq", "intake-1", "gateway-1",
-        "dispatch-2", "rabbitmq", "intake-2", "gateway-2"]
+    assert victims(["dispatch", "intake", "media", "sla", "gateway"], 2) == [
+        "dispatch-1", "rabbitmq", "intake-1", "media-1", "sla-1", "rabbitmq", "gateway-1",
+        "dispatch-2", "rabbitmq", "intake-2", "media-2", "sla-2", "rabbitmq", "gateway-2"]
 
 
 def test_consumer_bindings_are_read_from_nameko_queue_names():
@@ -89,14 +89,15 @@ def settle(events, database, quiet=1.0, timeout=20.0):
     raise AssertionError("the suite did not settle")
 
 
-def run_reconcile(suite, accepted, completed, events=None, failed=()):
+def run_reconcile(suite, accepted, completed, events=None, failed=(), exited=()):
     status, bindings = management(
         "GET", f"/api/bindings/{urllib.parse.quote(suite['vhost'], safe='')}")
     assert status == 200, bindings
     with suite["database"].connection() as conn:
         return reconcile(conn, accepted=accepted, completed=completed, failed=list(failed),
                          events=events if events is not None else suite["events"].snapshot(),
-                         bindings=bindings, queue_depths={}, dead_letters=0, hub_blocked=[])
+                         bindings=bindings, queue_depths={}, dead_letters=0, hub_blocked=[],
+                         exited=list(exited))
 
 
 def test_lives_run_to_closure_and_the_reconciliation_counts_what_is_planted(suite):
@@ -143,9 +144,9 @@ def test_lives_run_to_closure_and_the_reconciliation_counts_what_is_planted(suit
              "k1": "planted:1", "k2": "planted:2"})
     failures, _, examples = run_reconcile(
         suite, dict(accepted, **{"F-ghost": "C-GZ-2026-999999"}), completed, events=events,
-        failed=[("t-x", None, "refused")])
+        failed=[("t-x", None, "refused")], exited=[{"process": "dispatch-2", "status": 1}])
     assert {k: v for k, v in failures.items() if v} == {
         "complaints_lost": 1, "lives_failed": 1, "events_unpublished": 1, "events_lost": 1,
-        "events_not_applied": 1, "deductions_charged_twice": 1}, examples
+        "events_not_applied": 1, "deductions_charged_twice": 1, "services_exited": 1}, examples
     assert examples["events_not_applied"][0] == ("intake", "complaint.routed",
                                                  routed["event_id"])

@@ -203,6 +203,27 @@ def complaint_of(conn, cls, record_id):
     return row["complaint_id"] if row else None
 
 
+# -- requests (one record per request key) ----------------------------------------------------
+
+def record_of_request(conn, person_id, request_key):
+    """The record a request key already made, or None."""
+    row = conn.execute(
+        """SELECT record_type, record_id FROM dispatch.requests
+           WHERE person_id = %(p)s AND request_key = %(k)s""",
+        {"p": person_id, "k": request_key}).fetchone()
+    if row is None:
+        return None
+    cls = next(c for c in TABLES if c.__name__ == row["record_type"])
+    return get_record(conn, cls, row["record_id"])
+
+
+def insert_request(conn, person_id, request_key, record):
+    conn.execute(
+        """INSERT INTO dispatch.requests (person_id, request_key, record_type, record_id)
+           VALUES (%(p)s, %(k)s, %(t)s, %(id)s)""",
+        {"p": person_id, "k": request_key, "t": type(record).__name__, "id": record.id})
+
+
 # -- history ----------------------------------------------------------------------------------
 
 def add_history(conn, complaint_id, entries):

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import psycopg
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.dispatch import (assignment, case_repository, claims, meetings, repository, work,
@@ -39,6 +39,7 @@ from shared.errors import CCRMError, Conflict, Forbidden, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
 from shared.events.registry import schema_for
 from shared.inbox import first_delivery
+from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
 from shared.signing import record_sha256
 
@@ -51,6 +52,14 @@ class LoadSummary:
     version: int
     counts: dict
     vacancies: tuple
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A step's answer for a request key that already ran: the record it made."""
+    result: object
+    bindings: tuple = ()
+
 
 BIND_RETRY_INTERVAL = 5
 BIND_BATCH = 50
@@ -68,6 +77,7 @@ class DispatchService:
     name = "dispatch"
 
     config = Config()
+    observability = Observability("dispatch")
     db = DatabaseProvider("dispatch")
     clock = ClockProvider()
     outbox = OutboxRelay("dispatch")
@@ -202,30 +212,32 @@ class DispatchService:
     # -- the department's steps (Art. 22-28) ------------------------------------------------------
 
     @_rpc()
-    def record_visit(self, actor, complaint_id, form):
+    def record_visit(self, actor, complaint_id, form, request_key=None):
         data = ws.load(ws.VisitForm(), form)
         media_ids = data["photo_media_ids"] + [data["customer_signature_media_id"]]
         outcome = self._step(actor, complaint_id, lambda conn, case, staff, media, now:
                              work.record_visit(case, staff, data, now,
                                                case_repository.next_id(conn, case, "visits"),
                                                media),
-                             media_ids, signature_field="customer_signature_media_id")
+                             media_ids, signature_field="customer_signature_media_id",
+                             request_key=request_key)
         return self._out(outcome)
 
     @_rpc()
-    def record_progress(self, actor, complaint_id, note=None, photo_media_ids=None):
+    def record_progress(self, actor, complaint_id, note=None, photo_media_ids=None,
+                        request_key=None):
         data = ws.load(ws.ProgressForm(), {"note": note,
                                            "photo_media_ids": photo_media_ids or []})
         outcome = self._step(actor, complaint_id, lambda conn, case, staff, media, now:
                              work.record_progress(case, staff, data, now,
                                                   case_repository.next_id(conn, case, "progress"),
                                                   media),
-                             data["photo_media_ids"])
+                             data["photo_media_ids"], request_key=request_key)
         return self._out(outcome)
 
     @_rpc()
     def apply_closure(self, actor, complaint_id, material_media_ids=None,
-                      customer_signature_media_id=None):
+                      customer_signature_media_id=None, request_key=None):
         data = ws.load(ws.ClosureForm(), {"material_media_ids": material_media_ids or [],
                                           "customer_signature_media_id":
                                               customer_signature_media_id})
@@ -233,18 +245,21 @@ class DispatchService:
         outcome = self._step(actor, complaint_id, lambda conn, case, staff, media, now:
                              work.apply_closure(case, staff, data, now, case_repository.next_id(
                                  conn, case, "closure_applications"), media),
-                             media_ids, signature_field="customer_signature_media_id")
+                             media_ids, signature_field="customer_signature_media_id",
+                             request_key=request_key)
         return self._out(outcome)
 
     # -- claims (Art. 34) -------------------------------------------------------------------------
 
     @_rpc()
-    def raise_claim(self, actor, complaint_id, amount_claimed=None, description=None):
+    def raise_claim(self, actor, complaint_id, amount_claimed=None, description=None,
+                    request_key=None):
         data = ws.load(ws.ClaimForm(), {"amount_claimed": amount_claimed,
                                         "description": description})
         return self._out(self._step(actor, complaint_id, lambda conn, case, staff, media, now:
                                     claims.raise_claim(case, staff, data, now,
-                                                       case_repository.next_id(conn, case, "claims"))))
+                                                       case_repository.next_id(conn, case, "claims")),
+                                    request_key=request_key))
 
     @_rpc()
     def report_claim(self, actor, claim_id, report_text=None, report_media_id=None):
@@ -273,7 +288,7 @@ class DispatchService:
 
     @_rpc()
     def record_meeting(self, actor, complaint_id, held_at=None, responsible=None, solution=None,
-                       due_at=None, minutes_media_id=None):
+                       due_at=None, minutes_media_id=None, request_key=None):
         data = ws.load(ws.MeetingForm(), {"held_at": held_at, "responsible": responsible,
                                           "solution": solution, "due_at": due_at,
                                           "minutes_media_id": minutes_media_id})
@@ -281,7 +296,7 @@ class DispatchService:
                                     meetings.record_meeting(
                                         case, staff, data, now,
                                         case_repository.next_id(conn, case, "meetings"), media),
-                                    [data["minutes_media_id"]]))
+                                    [data["minutes_media_id"]], request_key=request_key))
 
     @_rpc()
     def file_meeting_minutes(self, actor, meeting_id, minutes_media_id=None):
@@ -461,10 +476,17 @@ class DispatchService:
             return apply(case, application, data, now)
         self._consume(payload, handler, decide, reader=reader, facts_required=False)
 
-    def _step(self, actor, complaint_id, decide, media_ids=(), signature_field=None):
+    def _step(self, actor, complaint_id, decide, media_ids=(), signature_field=None,
+              request_key=None):
         """Lock the complaint, decide, store: two steps on one complaint queue on
         the row lock, and the second sees the first's result. Media are looked
-        up before, so no lock is held while another service answers."""
+        up before, so no lock is held while another service answers.
+
+        With a `request_key`, a step that already ran for that key answers with
+        the record it made (a retried or redelivered call makes no second one)."""
+        replayed = self._replayed(actor, request_key)
+        if replayed is not None:
+            return replayed
         complaint_id = self._checked_id(complaint_id)
         directory = self._directory()
         staff = staff_of(directory, actor)
@@ -478,7 +500,13 @@ class DispatchService:
                                    f"(no routed complaint {complaint_id})")
                 outcome = decide(conn, case, staff, media, now)
                 self._store(conn, outcome, now)
-        except psycopg.errors.UniqueViolation:
+                if request_key is not None:
+                    case_repository.insert_request(conn, actor["person_id"], request_key,
+                                                   outcome.result)
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "requests_pkey":
+                # The same request ran twice at once: the other run made the record.
+                return self._replayed(actor, request_key)
             # Two records raced for one signature: the loser stores nothing.
             if signature_field is None:
                 raise
@@ -486,6 +514,13 @@ class DispatchService:
         for binding in outcome.bindings:
             self._attempt_bind(binding)
         return outcome
+
+    def _replayed(self, actor, request_key):
+        if request_key is None:
+            return None
+        with self.db.connection() as conn:
+            record = case_repository.record_of_request(conn, actor["person_id"], request_key)
+        return None if record is None else Replayed(record)
 
     def _record_step(self, actor, cls, record_id, decide, media_ids=()):
         """A step on a claim or meeting: lock its complaint, then it."""

@@ -329,12 +329,13 @@ def on_closed(case, application, data, now):
 def on_reopened(before, case, data, now):
     """再次投诉: a new order round starts on intake's side; the department waits
     for its order (the previous rounds stay in the history)."""
-    if case.order_round == before.order_round:
+    if before is not None and case.order_round == before.order_round:
         return Outcome(case)  # this round's facts were applied already: superseded
     # merge_facts started the new round (state awaiting_order, no visit yet).
+    # No case before: it was resolved on the spot, never routed to a department.
     return Outcome(case).add(HistoryEntry(
-        now, data.get("actor_id"), "reopened", before.state, case.state, case.order_round,
-        note=data.get("reason")))
+        now, data.get("actor_id"), "reopened", before.state if before else None, case.state,
+        case.order_round, note=data.get("reason")))
 
 
 def on_callback(case, data, now, callback_id):

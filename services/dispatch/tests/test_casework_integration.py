@@ -301,3 +301,26 @@ def test_escalation_claims_and_the_chairmans_meeting(dispatch, media, intake, ev
     view = dispatch.get_complaint_view(CID)
     assert view["major"] and view["claims"][0]["status_label"] == "已报备"
     assert [r["reason"] for r in view["routings"]] == ["order_signed", "escalated"]
+
+
+def test_a_step_retried_with_its_request_key_makes_one_record(dispatch, intake, events, config,
+                                                               clean_database):
+    """A caller retrying after a lost answer, or an RPC redelivered to another
+    instance after a crash, runs the step again with the same key: one record,
+    one event (found by the fault test: a progress note stored three times)."""
+    sign_order(intake, clean_database, category="sales_contract")
+    first = dispatch.record_progress(HEAD, CID, "已核对付款记录", request_key="k-1")
+    again = dispatch.record_progress(HEAD, CID, "已核对付款记录", request_key="k-1")
+    assert again == first
+
+    def record(_):
+        with ServiceRpcProxy("dispatch", config, timeout=30) as proxy:
+            return proxy.record_progress(HEAD, CID, "第二次进展", request_key="k-2")["id"]
+
+    assert len(set(eventlet.GreenPool(4).imap(record, range(4)))) == 1
+    assert dispatch.record_progress(HEAD, CID, "第三次进展")["id"] != first["id"]   # no key
+    with clean_database.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM dispatch.progress").fetchone()["n"] == 3
+    events.wait_for(lambda got: len(of_type(got, "progress.recorded")) >= 3)
+    events.drain(timeout=0.5)
+    assert len(of_type(events.received, "progress.recorded")) == 3

@@ -319,3 +319,17 @@ def test_reopen_starts_a_new_round_waiting_for_its_order(case, head):
     assert outcome.case.visited_at is None
     assert [(e.action, e.from_state, e.note) for e in outcome.history] == [
         ("reopened", "closed", "漏水复发")]
+
+
+def test_reopening_a_complaint_resolved_on_the_spot_starts_its_first_routed_round(case):
+    """Dispatch never saw it (no order was signed): the reopen is its first news
+    (found by the security sweep: the handler crashed and dead-lettered)."""
+    from services.dispatch.case import merge_facts
+    later = NOW + timedelta(days=1)
+    reopened = merge_facts(None, facts(occurred_at=later, state="order_drafted", order_round=2,
+                                       signed_at=None), later)
+    outcome = work.on_reopened(None, reopened, {"reason": "漏水复发", "actor_id": "p01-spec-1"},
+                               later)
+    assert outcome.case.state == "awaiting_order" and outcome.case.order_round == 2
+    assert [(e.action, e.from_state, e.to_state) for e in outcome.history] == [
+        ("reopened", None, "awaiting_order")]
