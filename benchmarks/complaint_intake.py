@@ -12,10 +12,7 @@ request to the last `complaint.received` seen on `intake.events`.
 """
 import argparse
 import json
-import re
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -24,6 +21,8 @@ from datetime import datetime, timedelta, timezone
 
 import kombu
 import requests
+
+from benchmarks.raw_limits import pgbench_insert_rate
 
 
 def specialist(tokens_path):
@@ -66,23 +65,6 @@ class Subscriber(threading.Thread):
                         conn.drain_events(timeout=0.5)
                     except TimeoutError:
                         pass
-
-
-def pgbench_insert_rate(concurrency, seconds=10):
-    """pgbench's single-row INSERT rate on a scratch table (same machine, same run)."""
-    dsn = ["-h", "127.0.0.1", "-U", "postgres"]
-    subprocess.run(["psql", *dsn, "-qc", "DROP DATABASE IF EXISTS ccrm_pgbench"], check=True)
-    subprocess.run(["psql", *dsn, "-qc", "CREATE DATABASE ccrm_pgbench"], check=True)
-    subprocess.run(["psql", *dsn, "-d", "ccrm_pgbench", "-qc",
-                    "CREATE TABLE t (id bigserial PRIMARY KEY, room text, demand text, at timestamptz)"],
-                   check=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write("INSERT INTO t (room, demand, at) VALUES ('1-1201', 'bench', now());\n")
-    out = subprocess.run(["pgbench", *dsn, "-n", "-c", str(concurrency), "-j", "2", "-T", str(seconds),
-                          "-f", script.name, "ccrm_pgbench"], check=True, capture_output=True,
-                         text=True).stdout
-    subprocess.run(["psql", *dsn, "-qc", "DROP DATABASE ccrm_pgbench"], check=True)
-    return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
 def main():

@@ -12,9 +12,9 @@ import time
 from datetime import datetime, timezone
 
 import shared  # noqa: F401
-import kombu
 import psycopg
 
+from benchmarks.raw_limits import declare_scratch_queue, delete_scratch, publish_rate, purge_queue
 from shared.db import Database, admin_dsn
 from shared.migrate import migrate
 from shared.outbox import EventPublisher, Outbox, relay_once
@@ -39,11 +39,6 @@ def fill_outbox(db, count):
             outbox.add(conn, "media.stored", DATA, occurred_at=now)
 
 
-def drain(amqp_uri, queue):
-    with kombu.Connection(amqp_uri) as conn:
-        conn.default_channel.queue_purge(queue)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5000)
@@ -53,19 +48,13 @@ def main():
 
     fresh_database(args.dsn)
     db = Database(args.dsn, size=2)
-    with kombu.Connection(args.amqp) as conn:   # a queue so messages are routed, then purged
-        queue = kombu.Queue("bench-outbox", kombu.Exchange("bench_media.events", "topic", durable=True),
-                            routing_key="#", durable=False)
-        queue(conn.channel()).declare()
+    # A queue so messages are routed, then purged.
+    declare_scratch_queue(args.amqp, "bench_media.events", "bench-outbox")
 
     publisher = EventPublisher(args.amqp, confirm_timeout=5)
     body = json.dumps({"data": DATA, "type": "media.stored", "padding": "x" * 200})
-    publisher.publish("bench_media.events", "media.stored", body, "warmup")
-    started = time.perf_counter()
-    for n in range(args.events):
-        publisher.publish("bench_media.events", "media.stored", body, str(n))
-    raw = args.events / (time.perf_counter() - started)
-    drain(args.amqp, "bench-outbox")
+    raw = publish_rate(publisher, "bench_media.events", body, args.events)
+    purge_queue(args.amqp, "bench-outbox")
 
     fill_outbox(db, args.events)
     started = time.perf_counter()
@@ -73,15 +62,13 @@ def main():
     while published < args.events:
         published += relay_once(db, "media", publisher, batch_size=500)
     relay = args.events / (time.perf_counter() - started)
-    drain(args.amqp, "bench-outbox")
+    purge_queue(args.amqp, "bench-outbox")
     publisher.close()
 
     print(f"| events | raw kombu publish + confirm (events/s) | outbox relay (events/s) | relay / raw |")
     print(f"|---|---|---|---|")
     print(f"| {args.events} | {raw:,.0f} | {relay:,.0f} | {relay / raw:.0%} |")
-    with kombu.Connection(args.amqp) as conn:
-        conn.default_channel.queue_delete("bench-outbox")
-        conn.default_channel.exchange_delete("bench_media.events")
+    delete_scratch(args.amqp, "bench_media.events", "bench-outbox")
 
 
 if __name__ == "__main__":
