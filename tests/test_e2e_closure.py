@@ -9,7 +9,6 @@ approved, and the customer complaining again (reopen). A subscriber bound to
 `intake.events` and `dispatch.events`, as another group system would bind,
 receives every event of each path exactly once per event id, in each
 producer's order."""
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -31,6 +30,7 @@ from services.media.tests import samples
 from shared.clock import SimulationClock
 from shared.config import REPO_ROOT
 from shared.outbox import Outbox
+from shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -90,17 +90,6 @@ def api(runner_factory, ccrm_config, s3_config, web_config, clean_database):
     tokens = {entry["person_id"]: entry["token"] for entry in issued}
     yield {key: Api(f"http://{address}", tokens[pid]) for key, pid in PEOPLE.items()}
     clear_caches()
-
-
-def eventually(check, timeout=10.0):
-    """Poll until `check()` is truthy: one service's news reaches another by event."""
-    limit = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < limit, f"not reached in {timeout}s"
-        time.sleep(0.05)
 
 
 def advance(api, duration):

@@ -6,7 +6,6 @@ role that does not exist, so any path still using it would fail. A complaint
 recorded and signed through the gateway is routed by dispatch, timed by sla,
 and penalty holds the directory: each role has what its service needs.
 """
-import time
 from datetime import datetime
 
 import psycopg
@@ -27,22 +26,13 @@ from shared.clock import SimulationClock
 from shared.config import REPO_ROOT
 from shared.db_roles import SERVICES, database_urls, role_name, service_dsn
 from shared.outbox import Outbox
+from shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 PEOPLE = {"spec": "p01-spec-1", "deputy": "centre-deputy-gm", "gm": "centre-gm",
           "staff": "centre-staff-1", "admin": "admin-1"}
-
-
-def eventually(check, timeout=20.0):
-    limit = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < limit, f"not reached in {timeout}s"
-        time.sleep(0.1)
 
 
 class Api:

@@ -2,27 +2,16 @@
 tests' vocabulary): fill a form, draw a signature, pick a photo, open an
 action on the complaint page."""
 import struct
-import time
 import zlib
 from datetime import datetime, timezone
 
 from shared.config import REPO_ROOT
+from shared.testing.polling import eventually
 
 SCRIPT_BUDGET = 500 * 1024      # bytes of script one page may load (issue 7)
 ARTEFACTS = REPO_ROOT / "var" / "artefacts"
 SCREENSHOTS = ARTEFACTS / "screenshots"
 NOW = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)     # 10:00 in Shanghai
-
-
-def eventually(check, timeout=15.0, interval=0.1):
-    """Poll until `check()` is truthy (one service's news reaches another by event)."""
-    limit = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < limit, f"not reached in {timeout}s"
-        time.sleep(interval)
 
 
 def photo_png(width=240, height=160):

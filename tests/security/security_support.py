@@ -17,6 +17,7 @@ from services.intake.tests.helpers import form
 from services.media.tests import samples
 from shared.config import REPO_ROOT
 from shared.migrate import SCHEMAS
+from shared.testing.polling import eventually
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 UPLOAD_LIMIT = 256 * 1024        # MEDIA max_bytes here: an oversized upload stays small
@@ -103,17 +104,6 @@ def error(response, *statuses, code=None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
-
-
-def eventually(check, timeout=15.0):
-    """Poll until `check()` is truthy (another service's news comes by event)."""
-    limit = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < limit, f"not reached in {timeout}s"
-        time.sleep(0.05)
 
 
 # -- "nothing changed": every table of every service schema, and the bucket ---------------------

@@ -25,6 +25,7 @@ from services.media.tests import samples
 from shared.clock import SimulationClock
 from shared.config import REPO_ROOT
 from shared.outbox import Outbox
+from shared.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -99,17 +100,6 @@ def error(response, status, code=None):
     if code:
         assert body["code"] == code
     return body
-
-
-def eventually(check, timeout=10.0):
-    """Poll until `check()` is truthy (another service's news arrives by event)."""
-    limit = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < limit, f"not reached in {timeout}s"
-        time.sleep(0.05)
 
 
 def advance(api, duration):
