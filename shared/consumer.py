@@ -11,7 +11,9 @@ import json
 import logging
 import traceback
 
+import amqp.exceptions
 import kombu
+import kombu.exceptions
 from nameko.events import EventHandler
 
 from shared import metrics
@@ -41,9 +43,29 @@ class ReliableEventHandler(EventHandler):
                 self._retry_or_dead_letter(message, exc_info)
             except Exception:  # noqa: BLE001 - broker trouble: let the broker redeliver
                 log.exception("could not republish failed message; requeueing it")
-                self.queue_consumer.requeue_message(message)
+                settle(self.queue_consumer, message, requeue=True)
                 return
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer, message)
+
+
+# What acknowledging on a connection the broker has dropped raises.
+CONNECTION_GONE = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
+
+
+def settle(queue_consumer, message, requeue=False):
+    """Ack (or requeue) a message. If its connection died meanwhile (a broker
+    restart), the broker has already put the message back for redelivery, and
+    the inbox (events) or the request key and state checks (RPC) make the
+    second run harmless: log it rather than let nameko kill the container
+    (found by the fault test)."""
+    try:
+        if requeue:
+            queue_consumer.requeue_message(message)
+        else:
+            queue_consumer.ack_message(message)
+    except CONNECTION_GONE as exc:
+        log.warning("could not %s a message, its connection is gone (%s); the broker "
+                    "redelivers it", "requeue" if requeue else "acknowledge", exc)
 
     def _retry_or_dead_letter(self, message, exc_info):
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1

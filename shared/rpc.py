@@ -12,6 +12,7 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
                               LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY)
 
+from shared.consumer import settle
 from shared.queues import QueueCheck, queue_arguments, with_queue_type
 
 # A reply that cannot be published kills the container (nameko's design: the
@@ -41,7 +42,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer, message)
         return result, exc_info
 
     def setup(self):
