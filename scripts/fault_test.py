@@ -15,6 +15,7 @@ var/fault/report.json; logs of every process to var/fault/log/.
 import argparse
 import json
 import random
+import signal
 import sys
 import threading
 import time
@@ -80,6 +81,11 @@ class Driver:
                 if life.complaint_id:
                     with self._lock:
                         self.accepted[life.room] = life.complaint_id
+
+    def abandon(self):
+        """No new lives; don't wait for those in flight (they give up by themselves)."""
+        self._halt.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def stop(self, timeout):
         """No new lives; wait for those in flight to finish."""
@@ -265,7 +271,7 @@ def main(argv=None):
     run_id = datetime.now(timezone.utc).strftime("%H%M%S")
     suite = Suite(args.var_dir, instances=args.instances)
     say = suite.say
-    events = keeper = None
+    events = keeper = chaos = driver = clock = gateways = None
     status = 1
     try:
         say(f"fault test: {args.instances} instances of {', '.join(suite.services)}; "
@@ -358,15 +364,28 @@ def main(argv=None):
             f"events, {len(kills)} kills, {len(chaos.log) - len(kills)} broker restarts, "
             f"{events.redelivered} redelivered, {report['duration_seconds']}s")
         status = 0 if ok else 1
+    except KeyboardInterrupt:
+        say("interrupted: stopping everything (a RabbitMQ restart under way is finished first)")
+        status = 130
     except Exception:  # noqa: BLE001 - say why, stop everything
         say("fault test could not run:\n" + traceback.format_exc())
         status = 1
     finally:
-        for thread in (keeper, events):
-            if thread is not None:
-                thread.stop()
+        # A second Ctrl-C (the terminal's and make's both arrive) must not cut
+        # the clean-up short and leave processes or a stopped broker behind.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT,
+                                                                         signal.SIGTERM)}
+        if gateways is not None:
+            gateways.patience = 0            # lives still running give up at once
+        for part in (chaos, keeper, clock, events):
+            if part is not None:
+                part.stop()
+        if driver is not None:
+            driver.abandon()
         suite.stop()
         suite.drop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return status
 
 

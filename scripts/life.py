@@ -91,7 +91,7 @@ class Gateways:
 
     def call(self, method, path, token, json_body=None, files=None, data=None, key=None):
         """(status, parsed body) of the first answer that is not a transient failure."""
-        limit = time.monotonic() + self.patience
+        started = time.monotonic()
         headers = {"Authorization": f"Bearer {token}"}
         if key is not None:
             headers["Idempotency-Key"] = key
@@ -110,7 +110,7 @@ class Gateways:
                 why = type(exc).__name__
             with self._lock:
                 self.retries += 1
-            if time.monotonic() > limit:
+            if time.monotonic() - started > self.patience:    # read each time: may be cut
                 raise GaveUp(f"{method} {path}: still failing after {self.patience:.0f}s ({why})")
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
