@@ -3,7 +3,7 @@ is killed with SIGKILL in turn and RabbitMQ is restarted, then a
 reconciliation of what was sent against what the database and a subscriber
 saw. Every failure count must be zero.
 
-    make fault-test                                  # 200 s of faults (the full run)
+    make fault-test                                  # 300 s of faults (the full run)
     .venv/bin/python -m scripts.fault_test --duration 90   # the short form CI runs
 
 Two instances of every service run (`--instances`), each its own `nameko run`
@@ -254,8 +254,9 @@ def percentile(values, p):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="CCRM fault test (kill -9 + broker restarts).")
-    parser.add_argument("--duration", type=float, default=200.0,
-                        help="seconds of faults (default 200; at least 180 for the full run)")
+    parser.add_argument("--duration", type=float, default=300.0,
+                        help="seconds of faults (default 300: each service's first instance "
+                             "killed once, two broker restarts)")
     parser.add_argument("--interval", type=float, nargs=2, default=(20.0, 30.0),
                         metavar=("MIN", "MAX"), help="seconds between faults (default 20 30)")
     parser.add_argument("--instances", type=int, default=2)
