@@ -47,26 +47,6 @@ class ReliableEventHandler(EventHandler):
                 return
         settle(self.queue_consumer, message)
 
-
-# What acknowledging on a connection the broker has dropped raises.
-CONNECTION_GONE = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
-
-
-def settle(queue_consumer, message, requeue=False):
-    """Ack (or requeue) a message. If its connection died meanwhile (a broker
-    restart), the broker has already put the message back for redelivery, and
-    the inbox (events) or the request key and state checks (RPC) make the
-    second run harmless: log it rather than let nameko kill the container
-    (found by the fault test)."""
-    try:
-        if requeue:
-            queue_consumer.requeue_message(message)
-        else:
-            queue_consumer.ack_message(message)
-    except CONNECTION_GONE as exc:
-        log.warning("could not %s a message, its connection is gone (%s); the broker "
-                    "redelivers it", "requeue" if requeue else "acknowledge", exc)
-
     def _retry_or_dead_letter(self, message, exc_info):
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         headers = dict(message.headers or {}, **{ATTEMPTS_HEADER: attempts})
@@ -94,6 +74,26 @@ def settle(queue_consumer, message, requeue=False):
                 delivery_mode=2, content_type="application/json", timeout=5)
             metrics.events_dead_lettered.labels(self.container.service_name,
                                                 self.method_name).inc()
+
+
+# What acknowledging on a connection the broker has dropped raises.
+CONNECTION_GONE = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
+
+
+def settle(queue_consumer, message, requeue=False):
+    """Ack (or requeue) a message. If its connection died meanwhile (a broker
+    restart), the broker has already put the message back for redelivery, and
+    the inbox (events) or the request key and state checks (RPC) make the
+    second run harmless: log it rather than let nameko kill the container
+    (found by the fault test)."""
+    try:
+        if requeue:
+            queue_consumer.requeue_message(message)
+        else:
+            queue_consumer.ack_message(message)
+    except CONNECTION_GONE as exc:
+        log.warning("could not %s a message, its connection is gone (%s); the broker "
+                    "redelivers it", "requeue" if requeue else "acknowledge", exc)
 
 
 def dead_letter_queue(config):
