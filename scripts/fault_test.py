@@ -358,7 +358,12 @@ def main(argv=None):
             json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         say(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         ok = settled and not any(failures.values()) and chaos.error is None
-        ok = ok and len(kills) >= 1 and len(chaos.log) > len(kills)
+        if not (kills and len(chaos.log) > len(kills)):
+            ok = False
+            say("too few faults to prove anything: at least one kill and one RabbitMQ restart "
+                "are needed (give --duration 60 or more)")
+        if not settled:
+            say("the suite did not settle within 300 s after the faults (see the lines above)")
         say(f"fault test {'PASSED' if ok else 'FAILED'}: "
             + ", ".join(f"{k} {v}" for k, v in failures.items())
             + f"; {figures['complaints_recorded']} complaints, {figures['events_published']} "

@@ -88,10 +88,10 @@ class Suite:
         return {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
 
     def process_environment(self, service, instance, base):
-        """One process's settings: its own database role where the local run has
-        them (run_local.process_environment), its gateway port and metrics port."""
-        per_process = getattr(run_local, "process_environment", None)
-        env = dict(per_process(service, base, instance) if per_process else base)
+        """One process's settings as the local run gives them (its own database
+        role, run_local.process_environment), with this suite's gateway and
+        metrics ports."""
+        env = run_local.process_environment(service, base, instance, self.services)
         index = self.services.index(service)
         env["METRICS_ADDRESS"] = f"127.0.0.1:{self.metrics_port + 10 * instance + index}"
         if service == GATEWAY:
