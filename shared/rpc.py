@@ -1,4 +1,6 @@
-"""nameko's `rpc` entrypoint and `RpcProxy`, with the queue type of the config.
+"""RPC between services: nameko's `rpc` entrypoint and `RpcProxy` with the
+queue type of the config, and `call()`, the one client-side call (bounded
+wait, our errors) that every contract's typed client (shared.contracts) uses.
 
 nameko 2.14 declares `rpc-<service>` with no arguments; here it is declared as
 `QUEUE_TYPE` says (shared.queues), so on a cluster it can be a quorum queue that
@@ -7,12 +9,23 @@ exclusive to its instance and stays classic; the proxy only refuses a bad
 QUEUE_TYPE at start, so a service without RPC entrypoints (the gateway) is
 refused as the others are.
 """
+from typing import Any
+
+import eventlet
+import kombu.exceptions
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
-from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
-                              LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY)
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.exceptions import RemoteError, UnknownService
 
 from shared.consumer import settle
+from shared.errors import Unavailable, from_remote
 from shared.queues import QueueCheck, queue_arguments, with_queue_type
 
 # A reply that cannot be published kills the container (nameko's design: the
@@ -67,3 +80,39 @@ class RpcProxy(nameko_rpc.RpcProxy):
     def setup(self):
         queue_arguments(self.container.config)
         super().setup()
+
+
+# -- the client side: one call with a bounded wait and our errors -------------------------
+
+SERVICE_NAMES_ZH = {"intake": "受理", "dispatch": "派单", "sla": "时限", "penalty": "考核",
+                    "media": "文件", "gateway": "网关"}
+
+
+def call(proxy: Any, method: str, *args: Any, timeout: float = 15.0, **kwargs: Any) -> Any:
+    """`proxy.method(*args, **kwargs)`, the one way a service calls another.
+
+    nameko 2.14's RpcProxy waits forever (ARCHITECTURE, traps): after `timeout`
+    seconds the call is Unavailable. A broker that is down or restarting, or a
+    service that is not running, is Unavailable too; a CCRMError raised in the
+    callee is raised here as the same class. The correlation id travels in the
+    proxy's context data (shared.observability), so the callee logs under it.
+    """
+    service = getattr(proxy, "service_name", "?")
+    label = SERVICE_NAMES_ZH.get(service, service)
+    try:
+        with eventlet.Timeout(timeout):
+            return getattr(proxy, method)(*args, **kwargs)
+    except eventlet.Timeout:
+        raise Unavailable(
+            f"{label}服务暂无响应，请稍后再试 ({service} did not answer in {timeout}s)") from None
+    except UnknownService:
+        raise Unavailable(f"{label}服务未运行 ({service} is not running)") from None
+    except RemoteError as exc:
+        mapped = from_remote(exc.exc_type, exc.value)
+        if mapped is not None:
+            raise mapped from None
+        raise
+    except (kombu.exceptions.OperationalError, ConnectionError) as exc:
+        # The broker is down or restarting: the call never left, try again later.
+        raise Unavailable(f"{label}服务暂时无法连接，请稍后再试 "
+                          f"(message broker unreachable calling {service}: {exc})") from None

@@ -8,7 +8,7 @@ failure naming the missing role (`routing.failed`), never a silent gap.
 """
 from dataclasses import dataclass
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 from services.dispatch.case import (AWAITING_ORDER, CLOSED, ROUTED, ROUTING_FAILED, Contact,
                                     Cooperating, HistoryEntry, Outcome, Routing, case_facts,
                                     with_state)

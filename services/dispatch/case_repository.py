@@ -14,6 +14,7 @@ from services.dispatch.case import Binding, Case, HistoryEntry, Routing
 from services.dispatch.claims import Claim
 from services.dispatch.meetings import Meeting
 from services.dispatch.work import Callback, ClosureApplication, Progress, Visit
+from shared import ids
 
 # record class -> (table, mutable: saved again as its status moves on)
 TABLES = {
@@ -21,8 +22,6 @@ TABLES = {
     ClosureApplication: ("closure_applications", True), Claim: ("claims", True),
     Meeting: ("meetings", True), Callback: ("callbacks", False),
 }
-PREFIXES = {"visits": "V", "progress": "P", "closure_applications": "A", "claims": "CL",
-            "meetings": "M", "callbacks": "CB", "routings": "R"}
 
 
 def _columns(cls):
@@ -86,7 +85,7 @@ def next_id(conn, case, table):
     complaint (the caller holds the complaint's lock)."""
     count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} WHERE complaint_id = %(id)s",
                          {"id": case.id}).fetchone()["n"]
-    return f"{case.id}-{PREFIXES[table]}{count + 1}"
+    return ids.record_id(case.id, table, count + 1)
 
 
 # -- routings ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 
 
 def add_months(day, months):

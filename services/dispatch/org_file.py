@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 from shared import roles
 from shared.errors import InvalidInput
 

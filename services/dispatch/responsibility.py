@@ -5,7 +5,7 @@ answer on the order, so later changes to the directory never move it. Pure.
 """
 from dataclasses import dataclass
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 from services.dispatch.directory import Person, Unit
 from shared import roles
 from shared.errors import Conflict, InvalidInput, NotFound

@@ -15,7 +15,7 @@ import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 from nameko.extensions import DependencyProvider
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 from services.dispatch.org_file import (FILE_PLACE, Base, List, Nested, Text, _StrictLoader,
                                         error_places, one_of)
 from shared.config import REPO_ROOT

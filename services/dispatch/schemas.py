@@ -2,7 +2,7 @@
 views that turn directory records into those shapes."""
 from marshmallow import Schema, fields, validate
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 from shared.validation import load_input
 
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from services.dispatch.organisation import DEPARTMENTS, DEPARTMENT_NAMES_ZH
-from shared import roles
+from shared import categories, roles
+from shared.organisation import DEPARTMENT_NAMES_ZH, DEPARTMENTS
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.signing import record_sha256
 
@@ -22,21 +22,7 @@ CHANNELS = ("visit", "phone", "letter", "mobile")
 # phone or letter the customer signs later through a one-time link (SMS).
 SIGNED_AT_DESK = frozenset({"visit", "mobile"})
 
-CATEGORIES = {  # SPEC §3 (Art. 20)
-    "sales_contract": "营销签约类",
-    "sales_licence": "销售证照类",
-    "property_certificate": "房产证类",
-    "delivery_certificate": "交楼证照类",
-    "delivery_delay_progress": "延期交楼类（工程进度类）",
-    "delivery_delay_quality": "延期交楼类（工程质量类）",
-    "planning_change": "规划设计类（规划变更）",
-    "design_defect": "规划设计类（设计缺陷）",
-    "living_amenities": "园区配套类（生活配套）",
-    "infrastructure": "园区配套类（基础设施）",
-    "leasing": "租赁管理类",
-    "property_service": "物业服务类",
-    "maintenance_repair": "维保修类",
-}
+CATEGORIES = categories.CATEGORIES  # SPEC §3 (Art. 20), shared.categories
 
 # States of a complaint (SPEC §2). Between `order_signed` and
 # `closure_applied` the departments work (visit, progress: dispatch's side);

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.dispatch.organisation import DEPARTMENTS
+from shared.organisation import DEPARTMENTS
 from services.intake import closure, domain
 from shared.validation import load_input
 

@@ -28,7 +28,8 @@ from nameko.dependency_providers import Config
 from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.intake import closure, domain, ids, repository, schemas
+from services.intake import closure, domain, repository, schemas
+from shared import ids
 from services.intake.domain import Actor
 from services.intake.remote import Directory, Media
 from shared import roles

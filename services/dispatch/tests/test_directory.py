@@ -2,7 +2,7 @@
 from datetime import date
 from decimal import Decimal
 
-from services.dispatch import organisation as org
+from shared import organisation as org
 from services.dispatch.directory import add_months
 
 

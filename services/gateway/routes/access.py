@@ -5,27 +5,23 @@ Intake decides who may see a complaint (SPEC §8: the centre, the project's
 desk, those the routing made answer for it); the gateway asks it before it
 shows such a part. A mixin of the route classes; needs `self.intake`.
 """
-import re
-
-from services.dispatch.case_repository import PREFIXES
 from services.gateway import rpc
 from services.penalty import access as penalty_access
-from shared import roles
+from shared import ids, roles
 from shared.errors import Forbidden
 
 # intake's rule too: the centre and admins see every complaint, no need to ask
 SEES_ALL = roles.CENTRE | {roles.ADMIN}
 REPORT_READERS = penalty_access.REPORT_READERS | penalty_access.REPORT_ISSUERS
 
-# A signed dispatch record is `<complaint id>-V<n>` (visit) or `-A<n>` (closure
-# application): dispatch's record ids name their complaint.
-_SIGNED_RECORD = re.compile(
-    rf"^(?P<complaint>.+)-(?:{PREFIXES['visits']}|{PREFIXES['closure_applications']})\d+$")
+# The dispatch records a customer signs: visits and closure applications.
+SIGNED_RECORD_KINDS = ("visits", "closure_applications")
 
 
 def complaint_of_record(record_id):
-    match = _SIGNED_RECORD.match(record_id or "")
-    return match["complaint"] if match else None
+    """The complaint of a signed dispatch record's id (shared.ids), or None."""
+    parsed = ids.parse_record_id(record_id)
+    return parsed[0] if parsed and parsed[1] in SIGNED_RECORD_KINDS else None
 
 
 class ComplaintAccess:

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.intake import domain, ids, schemas
+from services.intake import domain, schemas
+from shared import ids
 from services.intake.domain import Actor
 from services.intake.tests.helpers import (DEPUTY, GM, NOW, OTHER_SPECIALIST, PROJECT_RECORD,
                                            SPECIALIST, SPECIALIST_2, STAFF, form,

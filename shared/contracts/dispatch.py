@@ -1,0 +1,198 @@
+"""The dispatch service's RPC contract: its methods as a typed client.
+
+Callers use `DispatchClient(proxy)`; the service implements each
+method under the same name and signature (tests/contracts hold them together).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contracts.base import ServiceClient, raises
+from shared.contracts.types import Actor, Form, Json
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class DispatchClient(ServiceClient):
+    service = "dispatch"
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def apply_closure(
+        self,
+        actor: Actor,
+        complaint_id: str,
+        material_media_ids: list[str] | None = None,
+        customer_signature_media_id: str | None = None,
+        request_key: str | None = None,
+    ) -> Json:
+        return self._call(
+            "apply_closure",
+            actor,
+            complaint_id,
+            material_media_ids=material_media_ids,
+            customer_signature_media_id=customer_signature_media_id,
+            request_key=request_key,
+        )
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def decide_claim(
+        self,
+        actor: Actor,
+        claim_id: str,
+        decision: str | None = None,
+        amount_granted: Any = None,
+        note: str | None = None,
+    ) -> Json:
+        return self._call(
+            "decide_claim",
+            actor,
+            claim_id,
+            decision=decision,
+            amount_granted=amount_granted,
+            note=note,
+        )
+
+    @raises(NotFound, InvalidInput)
+    def directory_snapshot(self) -> Json:
+        return self._call("directory_snapshot")
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def file_claim(self, actor: Actor, claim_id: str) -> Json:
+        return self._call("file_claim", actor, claim_id)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def file_meeting_minutes(
+        self, actor: Actor, meeting_id: str, minutes_media_id: str | None = None
+    ) -> Json:
+        return self._call(
+            "file_meeting_minutes", actor, meeting_id, minutes_media_id=minutes_media_id
+        )
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def get_complaint_view(self, complaint_id: str, actor: Actor | None = None) -> Json:
+        return self._call("get_complaint_view", complaint_id, actor=actor)
+
+    @raises(NotFound, InvalidInput)
+    def get_person(self, person_id: str) -> Json:
+        return self._call("get_person", person_id)
+
+    @raises(NotFound, InvalidInput)
+    def get_project(self, project_id: str) -> Json:
+        return self._call("get_project", project_id)
+
+    def health(self) -> Json:
+        return self._call("health")
+
+    @raises(NotFound, InvalidInput)
+    def list_people(
+        self, role: str | None = None, project_id: str | None = None, include_inactive: bool = False
+    ) -> Json:
+        return self._call(
+            "list_people", role=role, project_id=project_id, include_inactive=include_inactive
+        )
+
+    @raises(NotFound, InvalidInput)
+    def list_projects(self) -> Json:
+        return self._call("list_projects")
+
+    @raises(NotFound, InvalidInput)
+    def list_routing_errors(self, open_only: bool = True) -> Json:
+        return self._call("list_routing_errors", open_only=open_only)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def raise_claim(
+        self,
+        actor: Actor,
+        complaint_id: str,
+        amount_claimed: Any = None,
+        description: str | None = None,
+        request_key: str | None = None,
+    ) -> Json:
+        return self._call(
+            "raise_claim",
+            actor,
+            complaint_id,
+            amount_claimed=amount_claimed,
+            description=description,
+            request_key=request_key,
+        )
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def record_meeting(
+        self,
+        actor: Actor,
+        complaint_id: str,
+        held_at: Any = None,
+        responsible: Any = None,
+        solution: str | None = None,
+        due_at: Any = None,
+        minutes_media_id: str | None = None,
+        request_key: str | None = None,
+    ) -> Json:
+        return self._call(
+            "record_meeting",
+            actor,
+            complaint_id,
+            held_at=held_at,
+            responsible=responsible,
+            solution=solution,
+            due_at=due_at,
+            minutes_media_id=minutes_media_id,
+            request_key=request_key,
+        )
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def record_progress(
+        self,
+        actor: Actor,
+        complaint_id: str,
+        note: str | None = None,
+        photo_media_ids: list[str] | None = None,
+        request_key: str | None = None,
+    ) -> Json:
+        return self._call(
+            "record_progress",
+            actor,
+            complaint_id,
+            note=note,
+            photo_media_ids=photo_media_ids,
+            request_key=request_key,
+        )
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def record_visit(
+        self, actor: Actor, complaint_id: str, form: Form, request_key: str | None = None
+    ) -> Json:
+        return self._call("record_visit", actor, complaint_id, form, request_key=request_key)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def report_claim(
+        self,
+        actor: Actor,
+        claim_id: str,
+        report_text: str | None = None,
+        report_media_id: str | None = None,
+    ) -> Json:
+        return self._call(
+            "report_claim",
+            actor,
+            claim_id,
+            report_text=report_text,
+            report_media_id=report_media_id,
+        )
+
+    @raises(NotFound, InvalidInput)
+    def resolve_responsibility(self, project_id: str, department: str, major: bool = False) -> Json:
+        return self._call("resolve_responsibility", project_id, department, major=major)
+
+    @raises(NotFound, InvalidInput)
+    def retry_failed_routings(self) -> Json:
+        return self._call("retry_failed_routings")
+
+    @raises(NotFound, InvalidInput)
+    def routing_table_info(self) -> Json:
+        return self._call("routing_table_info")
+
+    @raises(NotFound, InvalidInput)
+    def verify_record_signature(self, record_id: str) -> Json:
+        return self._call("verify_record_signature", record_id)
