@@ -2,7 +2,7 @@
 reach, desk assignments -> rotation, Art. 43) and the quarterly systemic
 analysis (Art. 42)."""
 from services.sla.calendar import as_date, at_local
-from services.sla.domain import Work
+from services.sla.decision import Work
 from services.sla.model import Directory, Message, Person
 from shared import roles
 
