@@ -11,15 +11,15 @@ class In(Schema):
         unknown = EXCLUDE
 
 
-def time_required():
+def time_required() -> fields.AwareDateTime:
     return fields.AwareDateTime(required=True)
 
 
-def time_optional():
+def time_optional() -> fields.AwareDateTime:
     return fields.AwareDateTime(allow_none=True, load_default=None)
 
 
-def text_optional():
+def text_optional() -> fields.String:
     return fields.String(allow_none=True, load_default=None)
 
 
@@ -243,7 +243,7 @@ INTAKE_FACTS = ("complaint.received", "complaint.resolved_on_spot",
                 "order.submitted", "order.reviewed", "order.rejected", "order.signed",
                 "complaint.reopened", "complaint.escalated")
 
-INCOMING = {name: FactsIn for name in INTAKE_FACTS}
+INCOMING: dict[str, type[Schema]] = {name: FactsIn for name in INTAKE_FACTS}
 INCOMING.update({
     "complaint.closed": ComplaintClosedIn,
     "callback.recorded": CallbackIn,
