@@ -8,17 +8,13 @@ from typing import Any
 
 from services.sla.model import Complaint, Directory, Message, PersonRef, Timer
 from services.sla.rules import RULES, Settings
+from shared.organisation import DEPARTMENT_NAMES_ZH
 
 # A line of a daily summary (jobs.overdue_items, the slow summary's items).
 Item = dict[str, Any]
 
 SIGNATURE = "恒大售后"
 
-DEPARTMENTS_ZH = {
-    "marketing": "营销部", "finance": "财务部", "treasury": "资金部", "development": "开发部",
-    "engineering": "工程部", "chief_engineer_office": "总工室",
-    "commercial_operations": "商业经营管理部", "property": "物业公司",
-}
 
 
 def local_text(value: datetime | None, zone: tzinfo, with_date: bool = True) -> str:
@@ -137,7 +133,7 @@ def slow_summary(person: PersonRef, date: date, items: Sequence[Item],
 def weekly_carryover(person: PersonRef, week_start: date, departments: Sequence[Item],
                      settings: Settings) -> Message:
     total = sum(d["count"] for d in departments)
-    parts = "，".join(f"{DEPARTMENTS_ZH.get(d['department'], d['department'] or '未分派')}"
+    parts = "，".join(f"{DEPARTMENT_NAMES_ZH.get(d['department'], d['department'] or '未分派')}"
                      f"{d['count']}件" for d in departments)
     text = (f"{_greeting(person)}上周（{week_start:%m月%d日}前）遗留未完成投诉共{total}件："
             f"{parts or '无'}。请组织责任部门召开专题会议制定整改计划（第三十一条）。")

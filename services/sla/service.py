@@ -26,6 +26,7 @@ from services.sla.sms import SmsProvider
 from shared import roles
 from shared.clock import ClockProvider, clock_from_config
 from shared.consumer import event_handler
+from shared.contracts.dispatch import DispatchClient
 from shared.contracts.sla import DeadlinesView, ErrorView, NotificationFilters, NotificationPage
 from shared.db import Database, database_url
 from shared.errors import CCRMError, Forbidden
@@ -121,15 +122,16 @@ class SlaService:
         minutes), and reads the directory by RPC when it is newer."""
         if not self.engine.directory_check_due():
             return False
+        dispatch = DispatchClient(self.dispatch, DIRECTORY_RPC_SECONDS)
         try:
-            with eventlet.Timeout(DIRECTORY_RPC_SECONDS):
-                health = self.dispatch.health()
+            with eventlet.Timeout(DIRECTORY_RPC_SECONDS):     # the three calls together
+                health = dispatch.health()
                 remote = (health.get("directory") or {}).get("version")
                 if remote is None or remote <= (self.engine.directory_version() or 0):
                     self.engine.directory_checked(ok=True)
                     return False
-                people = self.dispatch.list_people(include_inactive=True)
-                projects = self.dispatch.list_projects()
+                people = dispatch.list_people(include_inactive=True)
+                projects = dispatch.list_projects()
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - dispatch down: later
             log.info("directory sync skipped: dispatch did not answer (%s)", type(exc).__name__)
             self.engine.directory_checked(ok=False)
