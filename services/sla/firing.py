@@ -1,17 +1,22 @@
 """What a timer that fell due does (pure): the miss announced (not final
 while the step can still be done), escalations, reminders, the overdue day
 accrued, the next day's deadline armed."""
+from __future__ import annotations
+
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from services.sla import messages
 from services.sla.calendar import as_date, progress_due
-from services.sla.domain import (Work, arm_overdue_day, escalate, late_seconds, missed_data,
-                                 progress_key)
-from services.sla.model import ARMED, MISSED
-from services.sla.rules import HANDLER, RULES, overdue_tier
+from services.sla.closure_rules import arm_overdue_day
+from services.sla.decision import Work, late_seconds, missed_data, progress_key
+from services.sla.escalation import escalate
+from services.sla.model import ARMED, MISSED, Complaint, Directory, Outcome, PersonRef, Timer
+from services.sla.rules import HANDLER, RULES, Settings, overdue_tier
 
 
-def fire(timer, complaint, now, settings, directory=None):
+def fire(timer: Timer, complaint: Complaint | None, now: datetime, settings: Settings,
+         directory: Directory | None = None) -> Outcome:
     """The Outcome of `timer` falling due at `now` (it is armed and due)."""
     work = Work(complaint, [timer], now, settings, directory)
     if timer.state != ARMED:
@@ -24,7 +29,8 @@ def fire(timer, complaint, now, settings, directory=None):
     return work.outcome()
 
 
-def missed(work, timer, person_id=None, role=None, final=False):
+def missed(work: Work, timer: Timer, person_id: str | None = None, role: str | None = None,
+           final: bool = False) -> Timer:
     """Mark the timer missed now and announce it."""
     timer = timer.with_(state=MISSED, fired_at=work.now, settled=final,
                         person_id=person_id if person_id is not None else timer.person_id,
@@ -38,7 +44,7 @@ def missed(work, timer, person_id=None, role=None, final=False):
     return timer
 
 
-def fire_step(work, timer, complaint):
+def fire_step(work: Work, timer: Timer, complaint: Complaint | None) -> None:
     """A step not done by its deadline: announced now (final once it is done,
     or when the complaint closes); escalated where SPEC §4 says so."""
     person, role = timer.person_id, timer.role
@@ -55,22 +61,24 @@ def fire_step(work, timer, complaint):
                                                   work.settings))
 
 
-def _responsible(timer, complaint, directory):
+def _responsible(timer: Timer, complaint: Complaint | None,
+                 directory: Directory | None) -> PersonRef | None:
     if complaint is not None and timer.role == HANDLER:
         return complaint.handler
-    if directory is not None and timer.person_id and directory.person(timer.person_id):
-        return directory.person(timer.person_id).contact()
+    person = directory.person(timer.person_id) if directory is not None else None
+    if person is not None:
+        return person.contact()
     return {"person_id": timer.person_id, "name": None}
 
 
-def fire_completion(work, timer, complaint):
+def fire_completion(work: Work, timer: Timer, complaint: Complaint | None) -> None:
     """The completion deadline passed (Art. 25, 36): overdue day 1 starts now."""
     missed(work, timer)
     if complaint is not None and complaint.in_work:
         arm_overdue_day(work, complaint, timer.due_at, 1)
 
 
-def fire_progress(work, timer, complaint):
+def fire_progress(work: Work, timer: Timer, complaint: Complaint | None) -> None:
     """18:00 passed without the day's progress (Art. 26, 35): that day is
     missed for good; the next day's check is armed while the work goes on."""
     if complaint is None or not complaint.in_work:
@@ -82,11 +90,11 @@ def fire_progress(work, timer, complaint):
              complaint.handler_id, HANDLER, details={"day": day.isoformat()})
 
 
-def _next_day(timer):
+def _next_day(timer: Timer) -> date:
     return date.fromisoformat(timer.details["day"]) + timedelta(days=1)
 
 
-def fire_overdue(work, timer, complaint):
+def fire_overdue(work: Work, timer: Timer, complaint: Complaint | None) -> None:
     """One more started 24 h past the completion deadline (Art. 36): the day
     accrues with its tier; day 16 opens the sanction case once."""
     if complaint is None or not complaint.in_work:
@@ -111,19 +119,20 @@ def fire_overdue(work, timer, complaint):
         work.emit("overdue.sanction_due", common, complaint.id)
     due = timer.details.get("completion_due_at")
     completion_due = datetime.fromisoformat(due) if due else complaint.completion_due_at
+    assert completion_due is not None, "an overdue day counts from a completion deadline"
     arm_overdue_day(work, complaint, completion_due, day + 1,
                     timer.details.get("generation", 0))
 
 
-def fire_rotation(work, timer, complaint):
+def fire_rotation(work: Work, timer: Timer, complaint: Complaint | None) -> None:
     """Art. 43: tell the centre GM a specialist is due to rotate."""
     timer = timer.with_(state=MISSED, fired_at=work.now, settled=True,
                         late_seconds=late_seconds(work.now, timer.due_at))
     work.put(timer)
     details = timer.details
     directory = work.directory
-    specialist = (directory.person(timer.person_id).contact()
-                  if directory and directory.person(timer.person_id)
+    person = directory.person(timer.person_id) if directory else None
+    specialist = (person.contact() if person is not None
                   else {"person_id": timer.person_id, "name": details.get("name")})
     project_name = directory.project_name(details.get("project_id")) if directory else \
         details.get("project_id")
@@ -142,7 +151,7 @@ def fire_rotation(work, timer, complaint):
                                         work.settings))
 
 
-FIRE = {
+FIRE: dict[str, Callable[[Work, Timer, Complaint | None], None]] = {
     "completion": fire_completion,
     "progress": fire_progress,
     "overdue": fire_overdue,

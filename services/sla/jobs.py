@@ -1,26 +1,34 @@
 """The daily jobs of SPEC §4 (pure): each is run once for its slot with the
 open complaints and the directory, and says what to send and announce."""
+from __future__ import annotations
+
 import math
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from services.sla import messages
 from services.sla.calendar import at_local, local_date, previous_month, week_start
-from services.sla.model import Emit, Outcome
-from services.sla.rules import overdue_tier
+from services.sla.model import Complaint, Directory, Emit, Outcome, PersonRef
+from services.sla.rules import Settings, overdue_tier
 from shared import roles
 
+Complaints = Sequence[Complaint]
 
-def run_job(job, slot_day, slot_at, complaints, directory, now, settings):
+
+def run_job(job: str, slot_day: date, slot_at: datetime, complaints: Complaints,
+            directory: Directory | None, now: datetime, settings: Settings) -> Outcome:
     out = Outcome()
     JOBS[job](out, slot_day, slot_at, complaints, directory, now, settings)
     return out
 
 
-def _emit(out, event_type, data, now, complaint_id=None):
+def _emit(out: Outcome, event_type: str, data: dict[str, Any], now: datetime,
+          complaint_id: str | None = None) -> None:
     out.events.append(Emit(event_type, data, now, complaint_id))
 
 
-def _need(out, directory, role, what):
+def _need(out: Outcome, directory: Directory | None, role: str, what: str) -> list[PersonRef]:
     people = directory.contacts(role) if directory else []
     if not people:
         out.problems.append(("missing_data", f"{what}无人接收：{roles.LABELS_ZH.get(role, role)}"
@@ -28,10 +36,11 @@ def _need(out, directory, role, what):
     return people
 
 
-def daily_reminder(out, slot_day, slot_at, complaints, directory, now, settings):
+def daily_reminder(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
+                   directory: Directory | None, now: datetime, settings: Settings) -> None:
     """09:30 (Art. 19): one SMS per recipient (handler, leaders, chairman)
     listing every signed, unfinished complaint they answer for."""
-    by_person = {}
+    by_person: dict[str, tuple[PersonRef, list[Complaint]]] = {}
     for c in sorted((c for c in complaints if c.in_work), key=lambda c: c.id):
         for person in c.recipients():
             entry = by_person.setdefault(person["person_id"], (person, []))
@@ -44,14 +53,15 @@ def daily_reminder(out, slot_day, slot_at, complaints, directory, now, settings)
             "complaint_ids": [c.id for c in listed]}, now)
 
 
-def days_overdue(completion_due_at, now):
+def days_overdue(completion_due_at: datetime | None, now: datetime) -> int:
     """Started 24 h periods since the deadline: 1 s past it is day 1."""
     if completion_due_at is None or now <= completion_due_at:
         return 0
     return math.floor((now - completion_due_at) / timedelta(days=1)) + 1
 
 
-def overdue_items(complaints, now, settings):
+def overdue_items(complaints: Complaints, now: datetime,
+                  settings: Settings) -> list[dict[str, Any]]:
     items = []
     for c in complaints:
         days = days_overdue(c.completion_due_at, now) if c.in_work else 0
@@ -64,7 +74,8 @@ def overdue_items(complaints, now, settings):
     return sorted(items, key=lambda i: (-i["days_overdue"], i["complaint_id"]))
 
 
-def daily_overdue_summary(out, slot_day, slot_at, complaints, directory, now, settings):
+def daily_overdue_summary(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
+                          directory: Directory | None, now: datetime, settings: Settings) -> None:
     """08:30 (Art. 30): overdue complaints to the deputy GM; those past 15
     days also to the GM and to the chairman answering for each."""
     items = overdue_items(complaints, now, settings)
@@ -82,7 +93,7 @@ def daily_overdue_summary(out, slot_day, slot_at, complaints, directory, now, se
             if chairman.get("person_id") and chairman["person_id"] not in sends:
                 own = [i for i in serious if i["chairman_person_id"] == chairman["person_id"]]
                 sends[chairman["person_id"]] = (chairman, own, True)
-    for person_id, (person, listed, serious_only) in sorted(sends.items()):
+    for _person_id, (person, listed, serious_only) in sorted(sends.items()):
         out.messages.append(messages.overdue_summary(person, slot_day, listed, settings,
                                                      serious_only=serious_only))
     _emit(out, "report.daily_overdue", {
@@ -90,7 +101,8 @@ def daily_overdue_summary(out, slot_day, slot_at, complaints, directory, now, se
         "serious_count": len(serious), "to_person_ids": sorted(sends)}, now)
 
 
-def daily_slow_summary(out, slot_day, slot_at, complaints, directory, now, settings):
+def daily_slow_summary(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
+                       directory: Directory | None, now: datetime, settings: Settings) -> None:
     """18:30 (Art. 26): complaints with no progress today or projected to
     miss their completion deadline, to the deputy GM."""
     zone = settings.zone
@@ -118,11 +130,12 @@ def daily_slow_summary(out, slot_day, slot_at, complaints, directory, now, setti
         "to_person_ids": [p["person_id"] for p in recipients]}, now)
 
 
-def weekly_carryover(out, slot_day, slot_at, complaints, directory, now, settings):
+def weekly_carryover(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
+                     directory: Directory | None, now: datetime, settings: Settings) -> None:
     """Monday 09:00 (Art. 31): last week's unfinished complaints by
     department, to the GM."""
     start = at_local(week_start(slot_day), datetime.min.time(), settings.zone)
-    departments = {}
+    departments: dict[str | None, list[str]] = {}
     for c in sorted(complaints, key=lambda c: c.id):
         if c.closed or c.routed_signed_at is None or c.routed_signed_at >= start:
             continue
@@ -138,12 +151,14 @@ def weekly_carryover(out, slot_day, slot_at, complaints, directory, now, setting
         "to_person_ids": [p["person_id"] for p in recipients]}, now)
 
 
-def monthly_report(out, slot_day, slot_at, complaints, directory, now, settings):
+def monthly_report(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
+                   directory: Directory | None, now: datetime, settings: Settings) -> None:
     """00:00 on the 1st (Art. 36): the previous month's deductions report is due."""
     _emit(out, "monthly_report.due", {"month": previous_month(slot_day), "due_at": slot_at}, now)
 
 
-JOBS = {
+Job = Callable[[Outcome, date, datetime, Complaints, Directory | None, datetime, Settings], None]
+JOBS: dict[str, Job] = {
     "daily_reminder": daily_reminder,
     "daily_overdue_summary": daily_overdue_summary,
     "daily_slow_summary": daily_slow_summary,

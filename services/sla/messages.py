@@ -1,18 +1,23 @@
 """zh-CN SMS texts. Each message has a template code (a provider's template id
 is looked up by it) and the parameters the text was made from."""
-from services.sla.model import Message
-from services.sla.rules import RULES
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from services.sla.model import Complaint, Directory, Message, PersonRef, Timer
+from services.sla.rules import RULES, Settings
+from shared.organisation import DEPARTMENT_NAMES_ZH
+
+# A line of a daily summary (jobs.overdue_items, the slow summary's items).
+Item = dict[str, Any]
 
 SIGNATURE = "恒大售后"
 
-DEPARTMENTS_ZH = {
-    "marketing": "营销部", "finance": "财务部", "treasury": "资金部", "development": "开发部",
-    "engineering": "工程部", "chief_engineer_office": "总工室",
-    "commercial_operations": "商业经营管理部", "property": "物业公司",
-}
 
 
-def local_text(value, zone, with_date=True):
+def local_text(value: datetime | None, zone: tzinfo, with_date: bool = True) -> str:
     """`11月27日 10:42` in the group's zone (or `10:42`)."""
     if value is None:
         return "—"
@@ -21,26 +26,28 @@ def local_text(value, zone, with_date=True):
     return f"{local.month}月{local.day}日 {clock}" if with_date else clock
 
 
-def _greeting(person):
+def _greeting(person: PersonRef | None) -> str:
     name = (person or {}).get("name")
     return f"{name}您好，" if name else ""
 
 
-def _message(person, template, params, text, complaint_id, source, settings):
+def _message(person: PersonRef | None, template: str, params: dict[str, Any], text: str,
+             complaint_id: str | None, source: str, settings: Settings) -> Message:
     person = person or {}
     signature = getattr(settings, "sms_signature", None) or SIGNATURE
     return Message(person.get("person_id"), person.get("name"), person.get("mobile"), template,
                    params, f"【{signature}】{text}", complaint_id, source)
 
 
-def complaint_label(complaint, directory):
+def complaint_label(complaint: Complaint, directory: Directory | None) -> str:
     project = directory.project_name(complaint.project_id) if directory else complaint.project_id
     room = f"房号{complaint.room}" if complaint.room else ""
     inner = "，".join(part for part in (project, room) if part)
     return f"{complaint.id}（{inner}）" if inner else complaint.id
 
 
-def order_dispatched(complaint, directory, settings):
+def order_dispatched(complaint: Complaint, directory: Directory | None,
+                     settings: Settings) -> Message:
     """Art. 19: the handler is told at once that the order was signed."""
     handler = complaint.handler
     minutes = int(settings.visit.total_seconds() // 60)
@@ -55,7 +62,8 @@ def order_dispatched(complaint, directory, settings):
                     text, complaint.id, "handler_notified", settings)
 
 
-def daily_reminder(person, complaints, directory, settings):
+def daily_reminder(person: PersonRef, complaints: Sequence[Complaint],
+                   directory: Directory | None, settings: Settings) -> Message:
     """Art. 19: one SMS per recipient listing their open complaints."""
     limit = settings.reminder_list_limit
     shown = "、".join(complaint_label(c, directory) for c in complaints[:limit])
@@ -67,7 +75,8 @@ def daily_reminder(person, complaints, directory, settings):
                     text, None, "daily_reminder", settings)
 
 
-def escalation(person, timer, complaint, responsible, settings, reason_zh):
+def escalation(person: PersonRef, timer: Timer, complaint: Complaint | None,
+               responsible: PersonRef | None, settings: Settings, reason_zh: str) -> Message:
     rule = RULES[timer.rule]
     who = (responsible or {}).get("name") or timer.person_id or timer.role or ""
     subject = f"投诉 {complaint.id} 的" if complaint else ""
@@ -80,7 +89,8 @@ def escalation(person, timer, complaint, responsible, settings, reason_zh):
                     text, complaint.id if complaint else None, timer.rule, settings)
 
 
-def visit_overdue_reminder(handler, complaint, due_at, settings):
+def visit_overdue_reminder(handler: PersonRef | None, complaint: Complaint, due_at: datetime,
+                           settings: Settings) -> Message:
     """The visit hour passed without a visit: remind the handler, and of the
     hour they have to record a visit the customer blocked (Art. 22, 23)."""
     text = (f"{_greeting(handler)}督办令 {complaint.id} 须于{local_text(due_at, settings.zone)}"
@@ -90,7 +100,8 @@ def visit_overdue_reminder(handler, complaint, due_at, settings):
                     text, complaint.id, "visit", settings)
 
 
-def overdue_summary(person, date, items, settings, serious_only=False):
+def overdue_summary(person: PersonRef, date: date, items: Sequence[Item], settings: Settings,
+                    serious_only: bool = False) -> Message:
     serious = [i for i in items if i["days_overdue"] > 15]
     listed = serious if serious_only else items
     shown = "、".join(f"{i['complaint_id']}（超期{i['days_overdue']}天）" for i in listed[:5])
@@ -106,33 +117,36 @@ def overdue_summary(person, date, items, settings, serious_only=False):
                     text, None, "daily_overdue_summary", settings)
 
 
-def slow_summary(person, date, items, settings):
+def slow_summary(person: PersonRef, date: date, items: Sequence[Item],
+                 settings: Settings) -> Message:
     no_progress = [i for i in items if "no_progress_today" in i["reasons"]]
     at_risk = [i for i in items if "completion_at_risk" in i["reasons"]]
     shown = "、".join(i["complaint_id"] for i in items[:5])
     more = f"等{len(items)}件" if len(items) > 5 else ""
-    text = (f"{_greeting(person)}{date:%m月%d日}进展缓慢投诉汇总：今日未更新进展{len(no_progress)}件，"
-            f"预计超期{len(at_risk)}件。{shown}{more}")
+    text = (f"{_greeting(person)}{date:%m月%d日}进展缓慢投诉汇总："
+            f"今日未更新进展{len(no_progress)}件，预计超期{len(at_risk)}件。{shown}{more}")
     return _message(person, "daily_slow_summary",
                     {"date": date.isoformat(), "count": len(items)},
                     text, None, "daily_slow_summary", settings)
 
 
-def weekly_carryover(person, week_start, departments, settings):
+def weekly_carryover(person: PersonRef, week_start: date, departments: Sequence[Item],
+                     settings: Settings) -> Message:
     total = sum(d["count"] for d in departments)
-    parts = "，".join(f"{DEPARTMENTS_ZH.get(d['department'], d['department'] or '未分派')}"
+    parts = "，".join(f"{DEPARTMENT_NAMES_ZH.get(d['department'], d['department'] or '未分派')}"
                      f"{d['count']}件" for d in departments)
-    text = (f"{_greeting(person)}上周（{week_start:%m月%d日}前）遗留未完成投诉共{total}件：{parts or '无'}。"
-            "请组织责任部门召开专题会议制定整改计划（第三十一条）。")
+    text = (f"{_greeting(person)}上周（{week_start:%m月%d日}前）遗留未完成投诉共{total}件："
+            f"{parts or '无'}。请组织责任部门召开专题会议制定整改计划（第三十一条）。")
     return _message(person, "weekly_carryover",
                     {"week_start": week_start.isoformat(), "count": total},
                     text, None, "weekly_carryover", settings)
 
 
-def rotation_due(person, specialist, project_name, assigned_on, settings):
+def rotation_due(person: PersonRef, specialist: PersonRef | None, project_name: str | None,
+                 assigned_on: date, settings: Settings) -> Message:
     name = (specialist or {}).get("name") or (specialist or {}).get("person_id")
-    text = (f"{_greeting(person)}轮岗提醒：客服专员{name}（{project_name}）自{assigned_on:%Y年%m月%d日}"
-            "起在该项目任职已满半年，请安排项目轮换（第四十三条）。")
+    text = (f"{_greeting(person)}轮岗提醒：客服专员{name}（{project_name}）"
+            f"自{assigned_on:%Y年%m月%d日}起在该项目任职已满半年，请安排项目轮换（第四十三条）。")
     return _message(person, "rotation_due",
                     {"specialist_id": (specialist or {}).get("person_id"),
                      "assigned_on": assigned_on.isoformat()},

@@ -1,7 +1,15 @@
 """What the sla domain works on: its copy of a complaint, timers, the
 directory's people, and the outcome of a decision (pure data, no I/O)."""
+from __future__ import annotations
+
 import uuid
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+# A person as events carry them: {person_id, name, mobile[, role]}; an order's
+# holder: {person_id, role, from, to}.
+PersonRef = dict[str, Any]
 
 ARMED, MET, MISSED, CANCELLED = "armed", "met", "missed", "cancelled"
 
@@ -11,9 +19,9 @@ class Event:
     """An incoming event, its `data` already loaded by the consumer schema."""
     type: str
     event_id: str
-    occurred_at: object
+    occurred_at: datetime
     complaint_id: str | None
-    data: dict
+    data: dict[str, Any]
     producer: str = ""
 
 
@@ -27,63 +35,63 @@ class Complaint:
     intake_state: str | None = None
     order_round: int = 1
     specialist_id: str | None = None
-    round_started_at: object = None
-    first_submitted_at: object = None
-    signed_at: object = None
-    requested_completion_at: object = None
-    holders: tuple = ()            # ({person_id, role, from, to}, ...) of this round's order
+    round_started_at: datetime | None = None
+    first_submitted_at: datetime | None = None
+    signed_at: datetime | None = None
+    requested_completion_at: datetime | None = None
+    holders: tuple[PersonRef, ...] = ()   # ({person_id, role, from, to}, ...) of this round
     escalation_level: str | None = None
     resolved_on_spot: bool = False
-    intake_at: object = None       # occurred_at of the newest intake snapshot applied
+    intake_at: datetime | None = None   # occurred_at of the newest intake snapshot applied
     # Routing (dispatch): who answers for it in this round.
-    routed_at: object = None
-    routed_signed_at: object = None
+    routed_at: datetime | None = None
+    routed_signed_at: datetime | None = None
     department: str | None = None
-    handler: dict | None = None    # {person_id, name, mobile}
-    leaders: tuple = ()            # ({person_id, name, mobile, role}, ...)
-    chairman: dict | None = None
+    handler: PersonRef | None = None    # {person_id, name, mobile}
+    leaders: tuple[PersonRef, ...] = ()  # ({person_id, name, mobile, role}, ...)
+    chairman: PersonRef | None = None
     major: bool = False
     # The departments' side.
-    agreed_completion_at: object = None
-    completion_due_at: object = None
-    visited_at: object = None
-    visit_blocked_at: object = None
-    last_progress_at: object = None
+    agreed_completion_at: datetime | None = None
+    completion_due_at: datetime | None = None
+    visited_at: datetime | None = None
+    visit_blocked_at: datetime | None = None
+    last_progress_at: datetime | None = None
     closure_application_id: str | None = None
-    closure_applied_at: object = None
-    closed_at: object = None
-    updated_at: object = None
+    closure_applied_at: datetime | None = None
+    closed_at: datetime | None = None
+    updated_at: datetime | None = None
 
     @property
-    def routed(self):
+    def routed(self) -> bool:
         return self.routed_at is not None
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self.closed_at is not None
 
     @property
-    def in_work(self):
+    def in_work(self) -> bool:
         """Signed and routed, not closed, no closure application pending: the
         department is handling it (progress, overdue, reminders)."""
         return self.routed and not self.closed and self.closure_applied_at is None
 
     @property
-    def current_holder(self):
+    def current_holder(self) -> PersonRef | None:
         for holder in reversed(self.holders):
             if holder.get("to") is None:
                 return holder
         return None
 
     @property
-    def handler_id(self):
+    def handler_id(self) -> str | None:
         return (self.handler or {}).get("person_id")
 
     @property
-    def leader_ids(self):
+    def leader_ids(self) -> list[str]:
         return [leader["person_id"] for leader in self.leaders if leader.get("person_id")]
 
-    def recipients(self):
+    def recipients(self) -> list[PersonRef]:
         """Handler, leaders, chairman (Art. 19), each once, in that order."""
         seen, out = set(), []
         for person in [self.handler, *self.leaders, self.chairman]:
@@ -102,27 +110,27 @@ class Timer:
     key: str                 # unique: what this deadline is (complaint, round, rule, day...)
     rule: str
     article: str
-    due_at: object
-    armed_at: object
+    due_at: datetime
+    armed_at: datetime
     complaint_id: str | None = None
     order_round: int | None = None
     person_id: str | None = None
     role: str | None = None
     state: str = ARMED
-    fired_at: object = None  # when the miss was announced (clock time)
-    done_at: object = None
+    fired_at: datetime | None = None  # when the miss was announced (clock time)
+    done_at: datetime | None = None
     late_seconds: int | None = None
     settled: bool = False    # nothing more will be announced for it
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
-    def with_(self, **changes):
+    def with_(self, **changes: Any) -> Timer:
         return replace(self, **changes)
 
 
 TIMER_FIELDS = tuple(f.name for f in fields(Timer))
 
 
-def new_timer_id():
+def new_timer_id() -> str:
     return str(uuid.uuid4())
 
 
@@ -131,31 +139,33 @@ class Person:
     id: str
     name: str
     mobile: str | None
-    roles: tuple = ()
+    roles: tuple[str, ...] = ()
     active: bool = True
 
-    def contact(self):
+    def contact(self) -> PersonRef:
         return {"person_id": self.id, "name": self.name, "mobile": self.mobile}
 
 
 @dataclass(frozen=True)
 class Directory:
     """The people sla needs to reach (centre posts) and project names."""
-    people: dict = field(default_factory=dict)     # id -> Person
-    projects: dict = field(default_factory=dict)   # id -> name
+    people: dict[str, Person] = field(default_factory=dict)
+    projects: dict[str, str] = field(default_factory=dict)   # id -> name
     version: int | None = None
 
-    def with_role(self, role):
+    def with_role(self, role: str) -> list[Person]:
         return [p for p in self.people.values() if p.active and role in p.roles]
 
-    def contacts(self, role):
+    def contacts(self, role: str) -> list[PersonRef]:
         return [p.contact() for p in sorted(self.with_role(role), key=lambda p: p.id)]
 
-    def person(self, person_id):
-        return self.people.get(person_id)
+    def person(self, person_id: str | None) -> Person | None:
+        return self.people.get(person_id) if person_id is not None else None
 
-    def project_name(self, project_id):
-        return self.projects.get(project_id) or project_id or ""
+    def project_name(self, project_id: str | None) -> str:
+        if project_id is None:
+            return ""
+        return self.projects.get(project_id) or project_id
 
 
 @dataclass(frozen=True)
@@ -165,7 +175,7 @@ class Message:
     recipient_name: str | None
     mobile: str | None
     template: str
-    params: dict
+    params: dict[str, Any]
     text: str
     complaint_id: str | None = None
     source: str | None = None        # the rule or job that caused it
@@ -175,8 +185,8 @@ class Message:
 class Emit:
     """An event to publish through the outbox."""
     type: str
-    data: dict
-    occurred_at: object
+    data: dict[str, Any]
+    occurred_at: datetime
     complaint_id: str | None = None
 
 
@@ -191,16 +201,17 @@ class Park:
 @dataclass
 class Outcome:
     complaint: Complaint | None = None     # the changed copy to store (None: unchanged)
-    arm: list = field(default_factory=list)        # new Timers
-    update: list = field(default_factory=list)     # changed Timers
-    events: list = field(default_factory=list)     # Emits
-    messages: list = field(default_factory=list)   # Messages
-    provides: list = field(default_factory=list)   # tokens parked events may wait for
-    problems: list = field(default_factory=list)   # (kind, message): kept in the error table
+    arm: list[Timer] = field(default_factory=list)        # new
+    update: list[Timer] = field(default_factory=list)     # changed
+    events: list[Emit] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    provides: list[str] = field(default_factory=list)     # tokens parked events may wait for
+    # (kind, message): kept in the error table
+    problems: list[tuple[str, str]] = field(default_factory=list)
     park: Park | None = None
     directory: Directory | None = None             # a new directory to store
 
-    def merge(self, other):
+    def merge(self, other: Outcome) -> Outcome:
         if other.complaint is not None:
             self.complaint = other.complaint
         for name in ("arm", "update", "events", "messages", "provides", "problems"):

@@ -1,13 +1,21 @@
 """Events not about one complaint (pure): the directory (people sla must
 reach, desk assignments -> rotation, Art. 43) and the quarterly systemic
 analysis (Art. 42)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
 from services.sla.calendar import as_date, at_local
-from services.sla.domain import Work
-from services.sla.model import Directory, Message, Person
+from services.sla.decision import Work
+from services.sla.model import Directory, Event, Message, Outcome, Person, Timer
+from services.sla.rules import Settings
 from shared import roles
 
 
-def on_directory_loaded(event, current_version, timers, now, settings):
+def on_directory_loaded(event: Event, current_version: int | None, timers: Iterable[Timer],
+                        now: datetime, settings: Settings) -> Outcome:
     """Keep a copy of the people and project names; arm a rotation notice for
     each active desk assignment, cancel those no longer in the directory."""
     data = event.data
@@ -27,7 +35,7 @@ def on_directory_loaded(event, current_version, timers, now, settings):
                                      "(directory.loaded has no desk_assignments: rotation "
                                      "notices cannot be armed)")
         return work.outcome()
-    wanted = set()
+    wanted: set[str] = set()
     for item in assignments:
         if not item.get("active", True):
             continue
@@ -46,7 +54,8 @@ def on_directory_loaded(event, current_version, timers, now, settings):
     return work.outcome()
 
 
-def on_analysis_issued(event, timers, now, settings):
+def on_analysis_issued(event: Event, timers: Iterable[Timer], now: datetime,
+                       settings: Settings) -> Outcome:
     """Art. 42: the heads of the departments the quarter's analysis names
     file their improvement measures within 15 days (escalated to the GM if
     not). A revision arms only heads not named before."""
@@ -67,7 +76,8 @@ def on_analysis_issued(event, timers, now, settings):
     return work.outcome()
 
 
-def on_notification_requested(event, directory, now, settings):
+def on_notification_requested(event: Event, directory: Directory | None, now: datetime,
+                              settings: Settings) -> Outcome:
     """Penalty asks for a message (monthly report, analysis): one SMS per
     recipient; a missing mobile is looked up in the directory."""
     data = event.data
@@ -82,12 +92,13 @@ def on_notification_requested(event, directory, now, settings):
     return work.outcome()
 
 
-def _signed(text, settings):
+def _signed(text: str, settings: Settings) -> str:
     prefix = f"【{settings.sms_signature}】"
     return text if text.startswith("【") else prefix + text
 
 
-def directory_from_dispatch(health, people, projects):
+def directory_from_dispatch(health: dict[str, Any], people: Sequence[dict[str, Any]],
+                            projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """directory.loaded's data rebuilt from dispatch's RPC answers (health,
     list_people, list_projects): for a directory loaded before sla's queue
     existed, whose event sla never received."""

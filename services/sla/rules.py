@@ -1,10 +1,16 @@
 """The rules of SPEC §4 as data: article, who is responsible, how long, and
 the named settings of the ambiguous choices. Nothing here reads a clock."""
+from __future__ import annotations
+
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import roles
+from shared.contracts.sla import TierLimits
+from shared.contracts.sla import overdue_tier as contract_overdue_tier
 
 
 @dataclass(frozen=True)
@@ -14,7 +20,7 @@ class Rule:
     role: str               # who is responsible (SPEC §4 "who is responsible")
     label_zh: str
     announce: bool = True    # deadline.armed / met / missed events for this rule
-    escalate_to: tuple = ()  # roles told when it is missed (besides the events)
+    escalate_to: tuple[str, ...] = ()  # roles told when it is missed (besides the events)
     ends_with_complaint: bool = True   # cancelled when the complaint closes
 
 
@@ -53,7 +59,7 @@ DAILY_JOBS = ("daily_overdue_summary", "daily_reminder", "daily_slow_summary",
               "weekly_carryover", "monthly_report")
 
 
-def _clock_time(text):
+def _clock_time(text: object) -> time:
     hours, minutes = str(text).split(":")
     return time(int(hours), int(minutes))
 
@@ -93,10 +99,10 @@ class Settings:
     sms_signature: str = "恒大售后"
 
     @property
-    def sanction_day(self):
+    def sanction_day(self) -> int:
         return self.overdue_tier2_last_day + 1
 
-    def daily_time(self, job):
+    def daily_time(self, job: str) -> time:
         return {"daily_overdue_summary": self.daily_overdue_summary_at,
                 "daily_reminder": self.daily_reminder_at,
                 "daily_slow_summary": self.daily_slow_summary_at,
@@ -104,12 +110,12 @@ class Settings:
                 "monthly_report": self.monthly_report_at}[job]
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any] | None) -> Settings:
         section = dict((config or {}).get("SLA") or {})
         zone = ZoneInfo(config.get("TIME_ZONE", "Asia/Shanghai")) if config else ZoneInfo(
             "Asia/Shanghai")
         known = {f.name: f for f in fields(cls)}
-        values = {"zone": zone}
+        values: dict[str, Any] = {"zone": zone}
         for key, raw in section.items():
             if key.endswith("_minutes") and key[:-8] in known:
                 values[key[:-8]] = timedelta(minutes=float(raw))
@@ -131,10 +137,7 @@ class Settings:
         return cls(**values)
 
 
-def overdue_tier(day, settings):
-    """Day 1..7 -> 1, 8..15 -> 2, 16 on -> 3 (SPEC §4, Art. 36)."""
-    if day <= settings.overdue_tier1_last_day:
-        return 1
-    if day <= settings.overdue_tier2_last_day:
-        return 2
-    return 3
+def overdue_tier(day: int, settings: TierLimits) -> int:
+    """Day 1..7 -> 1, 8..15 -> 2, 16 on -> 3 (SPEC §4, Art. 36): the contract's
+    rule, so the gateway's overdue board shows the tier sla announces."""
+    return contract_overdue_tier(day, settings)

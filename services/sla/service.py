@@ -17,7 +17,7 @@ from nameko.extensions import DependencyProvider
 from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.sla import metrics as sla_metrics, repository, schemas, views
+from services.sla import metrics as sla_metrics, notification_repository, repository, views
 from services.sla.organisation import directory_from_dispatch
 from services.sla.outbox import BatchOutbox
 from services.sla.processing import SlaEngine
@@ -26,10 +26,13 @@ from services.sla.sms import SmsProvider
 from shared import roles
 from shared.clock import ClockProvider, clock_from_config
 from shared.consumer import event_handler
+from shared.contracts.dispatch import DispatchClient
+from shared.contracts.sla import DeadlinesView, ErrorView, NotificationFilters, NotificationPage
 from shared.db import Database, database_url
 from shared.errors import CCRMError, Forbidden
 from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
+from shared.validation import load_input
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +122,16 @@ class SlaService:
         minutes), and reads the directory by RPC when it is newer."""
         if not self.engine.directory_check_due():
             return False
+        dispatch = DispatchClient(self.dispatch, DIRECTORY_RPC_SECONDS)
         try:
-            with eventlet.Timeout(DIRECTORY_RPC_SECONDS):
-                health = self.dispatch.health()
+            with eventlet.Timeout(DIRECTORY_RPC_SECONDS):     # the three calls together
+                health = dispatch.health()
                 remote = (health.get("directory") or {}).get("version")
                 if remote is None or remote <= (self.engine.directory_version() or 0):
                     self.engine.directory_checked(ok=True)
                     return False
-                people = self.dispatch.list_people(include_inactive=True)
-                projects = self.dispatch.list_projects()
+                people = dispatch.list_people(include_inactive=True)
+                projects = dispatch.list_projects()
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - dispatch down: later
             log.info("directory sync skipped: dispatch did not answer (%s)", type(exc).__name__)
             self.engine.directory_checked(ok=False)
@@ -154,14 +158,14 @@ class SlaService:
         with self.engine.db.connection() as conn:
             timers = repository.timers_of(conn, str(complaint_id))
         shown = [views.timer_view(t) for t in timers if views.is_shown(t)]
-        return schemas.DeadlinesView().dump({"complaint_id": complaint_id, "timers": shown})
+        return DeadlinesView().dump({"complaint_id": complaint_id, "timers": shown})
 
     @_rpc()
     def list_notifications(self, actor, filters=None):
         """SMS and other messages with their delivery status: an admin sees
         all; anyone else only their own."""
         actor = actor or {}
-        query = schemas.load(schemas.NotificationFilters(), filters or {})
+        query = load_input(NotificationFilters, filters or {})   # None: no filters
         person = actor.get("person_id")
         if not person:
             raise Forbidden("调用者身份不明 (caller unknown)")
@@ -169,13 +173,13 @@ class SlaService:
         if not admin and query["person_id"] not in (None, person):
             raise Forbidden("只能查看本人的通知 (you may only see your own notifications)")
         with self.engine.db.connection() as conn:
-            rows, total = repository.list_notifications(conn, query,
-                                                        None if admin else person)
+            rows, total = notification_repository.list_notifications(
+                conn, query, None if admin else person)
         zone = self.clock.zone
         items = [dict(row, id=str(row["id"]), **{
             name: row[name].astimezone(zone) if row[name] else None
             for name in ("created_at", "next_attempt_at", "sent_at")}) for row in rows]
-        return schemas.NotificationPage().dump({"items": items, "total": total,
+        return NotificationPage().dump({"items": items, "total": total,
                                                 "page": query["page"],
                                                 "page_size": query["page_size"]})
 
@@ -184,7 +188,7 @@ class SlaService:
         """Events sla could not apply (yet): parked, applied later, recorded."""
         with self.engine.db.connection() as conn:
             rows = repository.list_errors(conn, state, min(int(limit), 1000))
-        return schemas.ErrorView(many=True).dump(rows)
+        return ErrorView(many=True).dump(rows)
 
     @_rpc()
     def health(self):

@@ -1,13 +1,17 @@
 """How sla's rows read to a person (pure): a complaint's deadlines, each met
 or missed and by how much."""
-from services.sla.model import ARMED, CANCELLED, MET, MISSED
+from __future__ import annotations
+
+from typing import Any
+
+from services.sla.model import ARMED, CANCELLED, MET, MISSED, Timer
 from services.sla.rules import RULES
 from shared import roles
 
 ROLE_ZH = dict(roles.LABELS_ZH, handler="责任人（第一责任部门一把手）", system="系统")
 
 
-def duration_zh(seconds):
+def duration_zh(seconds: int | None) -> str:
     """`12分钟`, `1小时5分钟`, `2天3小时` (started minutes count: 61 s = 2分钟)."""
     seconds = int(seconds or 0)
     if seconds < 60:
@@ -15,7 +19,7 @@ def duration_zh(seconds):
     minutes = -(-seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    parts = []
+    parts: list[str] = []
     if days:
         parts.append(f"{days}天")
     if hours:
@@ -25,7 +29,7 @@ def duration_zh(seconds):
     return "".join(parts) or "0分钟"
 
 
-def summary_zh(timer):
+def summary_zh(timer: Timer) -> str:
     charges = timer.details.get("charges") or []
     if timer.state == MET:
         return "按时完成 (met)"
@@ -47,7 +51,7 @@ def summary_zh(timer):
     return text
 
 
-def timer_view(timer):
+def timer_view(timer: Timer) -> dict[str, Any]:
     charges = [{"person_id": c.get("person_id"), "role": c.get("role"),
                 "late_seconds": c.get("late_seconds")}
                for c in timer.details.get("charges") or []]
@@ -61,7 +65,7 @@ def timer_view(timer):
     }
 
 
-def is_shown(timer):
+def is_shown(timer: Timer) -> bool:
     """Internal rows (a cancelled overdue day that never started) stay out."""
     return not (timer.rule == "overdue" and timer.state == CANCELLED
                 and not timer.details.get("withdrawn")) and timer.state in (

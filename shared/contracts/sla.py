@@ -1,14 +1,185 @@
-"""The sla service's RPC contract: its methods as a typed client.
+"""The sla service's RPC contract: its methods as a typed client, the filters
+its callers send, the views it answers with, and the overdue tiers of SPEC §4
+that callers show next to sla's overdue days.
 
-Callers use `SlaClient(proxy)`; the service implements each
-method under the same name and signature (tests/contracts hold them together).
+Callers use `SlaClient(proxy)`; the service implements each method under the
+same name and signature, loads the filters with `NotificationFilters` and
+dumps its answers with the views below (services/sla/tests/test_contract_rpc.py
+holds them together).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from marshmallow import fields, validate
+
 from shared.contracts.base import ServiceClient, raises
 from shared.contracts.types import Actor, Form, Json
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.validation import Form as FormSchema
+from shared.validation import Text, choice, messages
+
+# -- the overdue tiers (SPEC §4, Art. 36) ----------------------------------------------
+
+
+class TierLimits(Protocol):
+    """What the tier of an overdue day depends on: the last day of tiers 1 and 2
+    (sla's Settings has them, read from the config's `SLA:` section)."""
+
+    @property
+    def overdue_tier1_last_day(self) -> int: ...
+
+    @property
+    def overdue_tier2_last_day(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class OverdueTiers:
+    """Days 1-7 are tier 1, 8-15 tier 2, 16 on tier 3 (SPEC §4 defaults)."""
+
+    overdue_tier1_last_day: int = 7
+    overdue_tier2_last_day: int = 15
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> OverdueTiers:
+        """The limits as sla reads them from the same config (its `SLA:` section),
+        so a caller's tiers match sla's on a deployment that changed them."""
+        section = (config or {}).get("SLA") or {}
+        defaults = cls()
+        return cls(
+            int(section.get("overdue_tier1_last_day", defaults.overdue_tier1_last_day)),
+            int(section.get("overdue_tier2_last_day", defaults.overdue_tier2_last_day)))
+
+
+SPEC_TIERS = OverdueTiers()
+
+
+def overdue_tier(day: int, limits: TierLimits = SPEC_TIERS) -> int:
+    """Day 1..7 -> 1, 8..15 -> 2, 16 on -> 3 (SPEC §4, Art. 36)."""
+    if day <= limits.overdue_tier1_last_day:
+        return 1
+    if day <= limits.overdue_tier2_last_day:
+        return 2
+    return 3
+
+
+# -- requests -----------------------------------------------------------------------------
+
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+
+
+class FilterText(Text):
+    """Optional one-line filter text; a blank value (`?template=`) means no filter,
+    as it always has."""
+
+    def __init__(self, max_length: int = 100, **kwargs: Any) -> None:
+        super().__init__(max_length, allow_none=True, load_default=None, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _page_number(default: int, maximum: int | None = None) -> fields.Integer:
+    return fields.Integer(load_default=default, validate=validate.Range(min=1, max=maximum),
+                          error_messages=messages(invalid="须为整数 (must be an integer)"))
+
+
+class NotificationFilters(FormSchema):
+    """`list_notifications` filters (the gateway's query string as it is)."""
+
+    status = choice(NOTIFICATION_STATUSES, "状态", load_default=None, allow_none=True)
+    template = FilterText()
+    complaint_id = FilterText()
+    person_id = FilterText(metadata={
+        "description": "recipient (admin only; others always see their own)"})
+    page = _page_number(1)
+    page_size = _page_number(50, 200)
+
+
+# -- answers ------------------------------------------------------------------------------
+
+
+class NotificationView(FormSchema):
+    id = fields.String()
+    created_at = fields.AwareDateTime()
+    recipient_person_id = fields.String(allow_none=True)
+    recipient_name = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    template = fields.String()
+    text = fields.String()
+    complaint_id = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf(NOTIFICATION_STATUSES))
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime(allow_none=True)
+    sent_at = fields.AwareDateTime(allow_none=True)
+    provider = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class NotificationPage(FormSchema):
+    items = fields.List(fields.Nested(NotificationView))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+TIMER_STATES = ("armed", "met", "missed", "cancelled")
+
+
+class ChargeView(FormSchema):
+    person_id = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    late_seconds = fields.Integer()
+
+
+class TimerView(FormSchema):
+    timer_id = fields.String()
+    rule = fields.String()
+    label = fields.String(metadata={"description": "the rule in zh-CN"})
+    article = fields.String()
+    person_id = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    due_at = fields.AwareDateTime()
+    state = fields.String(validate=validate.OneOf(TIMER_STATES),
+                          metadata={"description": "armed, met, missed, cancelled"})
+    done_at = fields.AwareDateTime(allow_none=True)
+    late_seconds = fields.Integer(allow_none=True)
+    final = fields.Boolean(metadata={"description": "nothing more will change for it"})
+    summary = fields.String(metadata={"description": "e.g. 超时12分钟 (late by 12 min)"})
+    charges = fields.List(fields.Nested(ChargeView), metadata={
+        "description": "order_sign: each holder's own minutes past the deadline"})
+    day = fields.Raw(allow_none=True, metadata={"description": "progress date or overdue day"})
+
+
+class DeadlinesView(FormSchema):
+    """`list_timers`: the complaint's deadlines (the overdue board reads the
+    missed `overdue` timers' `day`)."""
+
+    complaint_id = fields.String()
+    timers = fields.List(fields.Nested(TimerView))
+
+
+class ErrorView(FormSchema):
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    state = fields.String(metadata={"description": "parked (waiting), applied (later), recorded"})
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String(allow_none=True)
+    complaint_id = fields.String(allow_none=True)
+    waiting_for = fields.String(allow_none=True)
+    message = fields.String()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+# -- the client ---------------------------------------------------------------------------
 
 
 class SlaClient(ServiceClient):
@@ -19,12 +190,16 @@ class SlaClient(ServiceClient):
 
     @raises(NotFound, InvalidInput)
     def list_errors(self, state: str | None = None, limit: int = 200) -> Json:
+        """Events sla could not apply (yet): a list of `ErrorView`."""
         return self._call("list_errors", state=state, limit=limit)
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
     def list_notifications(self, actor: Actor, filters: Form | None = None) -> Json:
+        """A `NotificationPage`; `filters` as `NotificationFilters` loads them.
+        Forbidden for an unknown caller, or a non-admin asking for another person's."""
         return self._call("list_notifications", actor, filters=filters)
 
     @raises(NotFound, InvalidInput)
     def list_timers(self, complaint_id: str) -> Json:
+        """The complaint's `DeadlinesView`."""
         return self._call("list_timers", complaint_id)

@@ -23,16 +23,16 @@ from pathlib import Path
 
 import eventlet
 from marshmallow import Schema, fields
-from nameko.exceptions import RemoteError
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
-from services.gateway import rpc
 from services.gateway.api import route
 from services.gateway.schemas import ClockState
-from services.sla.rules import Settings as SlaSettings, overdue_tier
 from shared import roles
-from shared.errors import NotFound, Unavailable, from_remote
+from shared.contracts.dispatch import DispatchClient
+from shared.contracts.intake import IntakeClient
+from shared.contracts.sla import OverdueTiers, SlaClient, TierLimits, overdue_tier
+from shared.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -243,15 +243,15 @@ class WebRoutes:
         now = self.clock.now()
         in_work = self._board_in_work(principal)
         timeout = min(self.rpc_timeout(), 5)
+        deadlines = SlaClient(sla, timeout).list_timers
+        routing = DispatchClient(self.dispatch, timeout).get_complaint_view
         pool = eventlet.GreenPool(BOARD_CONCURRENCY)
         days = list(pool.imap(
-            lambda c: _days_overdue(self._board_ask(sla, "list_timers", c["id"], timeout)),
-            in_work))
+            lambda c: _days_overdue(self._board_ask(deadlines, c["id"])), in_work))
         overdue = [(c, n) for c, n in zip(in_work, days, strict=True) if n]
-        routings = list(pool.imap(lambda pair: self._board_ask(
-            self.dispatch, "get_complaint_view", pair[0]["id"], timeout), overdue))
-        settings = SlaSettings.from_config(self.config)   # sla's own reading
-        items = [_board_item(c, n, view, settings)
+        routings = list(pool.imap(lambda pair: self._board_ask(routing, pair[0]["id"]), overdue))
+        tiers = OverdueTiers.from_config(self.config)   # as sla reads the same config
+        items = [_board_item(c, n, view, tiers)
                  for (c, n), view in zip(overdue, routings, strict=True)]
         items.sort(key=lambda i: (-i["days_overdue"], i["complaint_id"]))
         return {"as_of": now.astimezone(self.clock.zone).isoformat(),
@@ -259,11 +259,11 @@ class WebRoutes:
                 "items": items}
 
     def _board_in_work(self, principal):
+        intake = IntakeClient(self.intake, self.rpc_timeout())
         found, page = [], 1
         while len(found) < BOARD_MAX_COMPLAINTS:
-            answer = rpc.call(self.intake, "list_complaints", principal.as_dict(),
-                              {"state": IN_WORK_STATE, "page": page,
-                               "page_size": BOARD_PAGE_SIZE}, timeout=self.rpc_timeout())
+            answer = intake.list_complaints(principal.as_dict(), {
+                "state": IN_WORK_STATE, "page": page, "page_size": BOARD_PAGE_SIZE})
             found += answer["items"]
             if page * BOARD_PAGE_SIZE >= answer["total"]:
                 break
@@ -271,16 +271,16 @@ class WebRoutes:
         return found[:BOARD_MAX_COMPLAINTS]
 
     @staticmethod
-    def _board_ask(proxy, method, complaint_id, timeout):
-        """One service's answer on one complaint, or None (the board still shows)."""
+    def _board_ask(ask, complaint_id):
+        """One service's answer on one complaint (`ask`: a contract client's
+        method), or None (the board still shows)."""
         try:
-            return rpc.call(proxy, method, complaint_id, timeout=timeout)
-        except RemoteError as exc:
-            if not isinstance(from_remote(exc.exc_type, exc.value), NotFound):
-                log.warning("overdue board: %s.%s(%s) failed: %s", proxy.service_name, method,
-                            complaint_id, exc)
+            return ask(complaint_id)
+        except NotFound:
+            pass      # the service does not know it (yet): nothing to show
         except Exception as exc:  # noqa: BLE001 - one complaint's part missing, not the board
-            log.warning("overdue board: %s(%s) failed: %s", method, complaint_id, exc)
+            log.warning("overdue board: %s(%s) failed: %s",
+                        getattr(ask, "__qualname__", ask), complaint_id, exc)
         return None
 
 
@@ -291,14 +291,14 @@ def _days_overdue(deadlines):
                 if t.get("rule") == "overdue" and t.get("state") == "missed"), default=0)
 
 
-def _board_item(complaint, days, view, settings):
+def _board_item(complaint, days, view, tiers: TierLimits):
     routing = ((view or {}).get("routings") or [None])[-1] or {}
     handler = routing.get("handler") or {}
     return {
         "complaint_id": complaint["id"], "project_id": complaint["project_id"],
         "room": complaint.get("room"), "category": complaint.get("category"),
         "category_label": complaint.get("category_label"),
-        "days_overdue": days, "tier": overdue_tier(days, settings),
+        "days_overdue": days, "tier": overdue_tier(days, tiers),
         "completion_due_at": (view or {}).get("completion_due_at"),
         "company_id": routing.get("company_id"), "company_name": routing.get("company_name"),
         "department": routing.get("department"),

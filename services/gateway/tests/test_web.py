@@ -17,7 +17,7 @@ from services.gateway.openapi import build_spec
 from services.gateway.routes import web
 from services.gateway.routes.web import (PAGES_DIR, STATIC, STATIC_DIR, StaticFiles, WebRoutes,
                                          _board_item, _days_overdue)
-from services.sla.rules import Settings
+from shared.contracts.sla import OverdueTiers as Settings
 
 SCRIPT_BUDGET = 500 * 1024
 PAGE_URLS = {"/": "index.html", "/desk": "desk.html", "/board": "board.html",

@@ -3,7 +3,7 @@ field it reads must be one the producer's registered schema publishes, and
 what it requires the producer must require too."""
 import pytest
 
-from services.sla.schemas import INCOMING
+from services.sla.incoming import INCOMING
 from shared.events.registry import schema_for
 
 # FactsIn reads these when an event has them (complaint.received,

@@ -11,7 +11,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from services.sla.model import Message, Outcome
-from services.sla.processing import SlaEngine, notify_backoff
+from services.sla.processing import SlaEngine
+from services.sla.sending import notify_backoff
 from services.sla.rules import Settings
 from services.sla.sms import (HttpSmsGateway, RecordingSmsGateway, SendResult, SmsGateway,
                               SmsMessage, gateway_from_config)

@@ -1,9 +1,9 @@
-"""marshmallow schemas of the sla service: the fields it reads from other
-services' events (consumer views: unknown fields ignored, so a producer may
-add fields freely), its RPC inputs and its answers."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+"""What sla reads of other services' events (consumer views: unknown fields
+ignored, so a producer may add fields freely). Its RPC filters and answers
+are sla's contract: shared/contracts/sla.py."""
+from typing import Any
 
-from shared.validation import load_input
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 
 class In(Schema):
@@ -11,15 +11,15 @@ class In(Schema):
         unknown = EXCLUDE
 
 
-def time_required():
+def time_required() -> fields.AwareDateTime:
     return fields.AwareDateTime(required=True)
 
 
-def time_optional():
+def time_optional() -> fields.AwareDateTime:
     return fields.AwareDateTime(allow_none=True, load_default=None)
 
 
-def text_optional():
+def text_optional() -> fields.String:
     return fields.String(allow_none=True, load_default=None)
 
 
@@ -243,7 +243,7 @@ INTAKE_FACTS = ("complaint.received", "complaint.resolved_on_spot",
                 "order.submitted", "order.reviewed", "order.rejected", "order.signed",
                 "complaint.reopened", "complaint.escalated")
 
-INCOMING = {name: FactsIn for name in INTAKE_FACTS}
+INCOMING: dict[str, type[Schema]] = {name: FactsIn for name in INTAKE_FACTS}
 INCOMING.update({
     "complaint.closed": ComplaintClosedIn,
     "callback.recorded": CallbackIn,
@@ -271,95 +271,6 @@ ORGANISATION_EVENTS = frozenset({"directory.loaded", "analysis.issued",
                                  "notification.requested"})
 
 
-def load_incoming(event_type, data):
+def load_incoming(event_type: str, data: Any) -> Any:
     """The event's data as sla reads it; raises ValidationError."""
     return INCOMING[event_type]().load(data or {})
-
-
-# -- RPC ------------------------------------------------------------------------
-
-STATUSES = ("pending", "sent", "failed")
-
-
-class NotificationFilters(Schema):
-    status = fields.String(validate=validate.OneOf(STATUSES), load_default=None,
-                           allow_none=True)
-    template = fields.String(load_default=None, allow_none=True)
-    complaint_id = fields.String(load_default=None, allow_none=True)
-    person_id = fields.String(load_default=None, allow_none=True, metadata={
-        "description": "recipient (admin only; others always see their own)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class NotificationView(Schema):
-    id = fields.String()
-    created_at = fields.AwareDateTime()
-    recipient_person_id = fields.String(allow_none=True)
-    recipient_name = fields.String(allow_none=True)
-    mobile = fields.String(allow_none=True)
-    template = fields.String()
-    text = fields.String()
-    complaint_id = fields.String(allow_none=True)
-    source = fields.String(allow_none=True)
-    status = fields.String()
-    attempts = fields.Integer()
-    next_attempt_at = fields.AwareDateTime(allow_none=True)
-    sent_at = fields.AwareDateTime(allow_none=True)
-    provider = fields.String(allow_none=True)
-    provider_id = fields.String(allow_none=True)
-    error = fields.String(allow_none=True)
-
-
-class NotificationPage(Schema):
-    items = fields.List(fields.Nested(NotificationView))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
-
-
-class ChargeView(Schema):
-    person_id = fields.String(allow_none=True)
-    role = fields.String(allow_none=True)
-    late_seconds = fields.Integer()
-
-
-class TimerView(Schema):
-    timer_id = fields.String()
-    rule = fields.String()
-    label = fields.String(metadata={"description": "the rule in zh-CN"})
-    article = fields.String()
-    person_id = fields.String(allow_none=True)
-    role = fields.String(allow_none=True)
-    due_at = fields.AwareDateTime()
-    state = fields.String(metadata={"description": "armed, met, missed, cancelled"})
-    done_at = fields.AwareDateTime(allow_none=True)
-    late_seconds = fields.Integer(allow_none=True)
-    final = fields.Boolean(metadata={"description": "nothing more will change for it"})
-    summary = fields.String(metadata={"description": "e.g. 超时12分钟 (late by 12 min)"})
-    charges = fields.List(fields.Nested(ChargeView), metadata={
-        "description": "order_sign: each holder's own minutes past the deadline"})
-    day = fields.Raw(allow_none=True, metadata={"description": "progress date or overdue day"})
-
-
-class DeadlinesView(Schema):
-    complaint_id = fields.String()
-    timers = fields.List(fields.Nested(TimerView))
-
-
-class ErrorView(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    kind = fields.String()
-    state = fields.String(metadata={"description": "parked (waiting), applied (later), recorded"})
-    event_id = fields.String(allow_none=True)
-    event_type = fields.String(allow_none=True)
-    complaint_id = fields.String(allow_none=True)
-    waiting_for = fields.String(allow_none=True)
-    message = fields.String()
-    resolved_at = fields.AwareDateTime(allow_none=True)
-
-
-def load(schema, data):
-    """Input by the shared helper; RPC callers may pass no filters at all (None)."""
-    return load_input(schema, data or {})
