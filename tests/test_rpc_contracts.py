@@ -343,14 +343,30 @@ def bypasses(path: Path, tree: ast.Module, proxies: set[str]) -> list[str]:
         elif isinstance(node, ast.Import):
             rpc_modules |= {a.asname for a in node.names
                             if a.name.split(".")[-1] == "rpc" and a.asname}
-    found: list[tuple[int, str]] = []
+    found: set[tuple[int, str]] = set()
+    # `self.<proxy>` is the RpcProxy only in a class that does not set that
+    # attribute itself (the service class, or a mixin of it such as the
+    # gateway's routes); a helper's `self.media = MediaClient(...)` is a client.
+    scopes: list[tuple[ast.AST, set[str]]] = [(tree, set())]
+    scopes += [(node, proxies - assigned_attributes(node)) for node in ast.walk(tree)
+               if isinstance(node, ast.ClassDef)]
+    for scope, scope_proxies in scopes:
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Call):
+                problem = bypass(node, rpc_modules, call_functions, scope_proxies)
+                if problem:
+                    found.add((node.lineno, problem))
     where = path.relative_to(REPO_ROOT)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            problem = bypass(node, rpc_modules, call_functions, proxies)
-            if problem:
-                found.append((node.lineno, problem))
     return [f"{where}:{line}: {problem}" for line, problem in sorted(found)]
+
+
+def assigned_attributes(cls: ast.ClassDef) -> set[str]:
+    """Attributes the class sets on `self` (`self.x = ...`)."""
+    return {target.attr for node in ast.walk(cls)
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+            and target.value.id == "self"}
 
 
 def test_callers_use_the_typed_clients() -> None:
@@ -381,6 +397,14 @@ class Service:
         self.media.get("m1")
         MediaClient(self.media)._call("get", "m1")
         return MediaClient(self.media).get("m1")
+
+
+class Helper:
+    def __init__(self, media):
+        self.media = media          # a client here, not the proxy
+
+    def one(self):
+        return self.media.get("m1")
 """
 
 
