@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 EVENT = "hub_blocked"
 
-Pending = tuple[int, "str | None", "float | None"]
+# What the watcher saw stuck: (tick count, stack, main thread CPU seconds at capture).
+Pending = tuple[int, str | None, float | None]
 
 
 class HubWatch:
