@@ -8,11 +8,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ccrm-installed
 ARGS   ?=
 
-.PHONY: help install test run preflight clean fault-test
+.PHONY: help install test lint run preflight clean fault-test
 
 help:
 	@echo "make run    - migrate, load the demo organisation, start every service (http://127.0.0.1:8000)"
 	@echo "make test   - run the test suite (ARGS=\"...\" passes options to pytest)"
+	@echo "make lint   - ruff and mypy on the typed paths, lint-imports (make test runs them too)"
 	@echo "make fault-test - kill -9 every service in turn and restart RabbitMQ while complaints flow,"
 	@echo "                  then reconcile (FAULT_ARGS=\"--duration 90\" for the short form)"
 	@echo "make install- create .venv and install the project"
@@ -34,6 +35,19 @@ preflight: $(STAMP)
 
 test: preflight browser-deps
 	$(PY) -m pytest $(ARGS)
+
+# Style, types and the import contract (pyproject: [tool.ruff], [tool.mypy],
+# [tool.importlinter]); tests/test_code_quality.py runs the same under `make test`.
+# ruff and mypy check the typed paths: mypy's `files`. Every tool runs even when
+# an earlier one failed, so one run shows everything; the target fails if any did.
+TYPED_PATHS = $(shell $(PYTHON) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['tool']['mypy']['files']))")
+
+lint: $(STAMP)
+	@status=0; \
+	$(PY) -m ruff check $(TYPED_PATHS) || status=1; \
+	$(PY) -m mypy || status=1; \
+	$(VENV)/bin/lint-imports || status=1; \
+	exit $$status
 
 # The fault test (docs/reliability.md): its own command, not part of `make test`.
 # It restarts RabbitMQ (rabbitmqctl stop_app/start_app), so run it alone.

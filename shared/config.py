@@ -5,6 +5,7 @@ and a script calling `load_config()` see exactly the same values.
 """
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from nameko.cli.main import setup_yaml_parser
@@ -15,7 +16,7 @@ DEFAULT_CONFIG_PATH = REPO_ROOT / "config.yaml"
 _parser_ready = False
 
 
-def load_config(path=None):
+def load_config(path: str | os.PathLike[str] | None = None) -> Any:
     """Read the deployment config (`CCRM_CONFIG` or the repo's config.yaml)."""
     global _parser_ready
     if not _parser_ready:
@@ -26,7 +27,7 @@ def load_config(path=None):
         return yaml.safe_load(handle)
 
 
-def as_bool(value):
+def as_bool(value: object) -> bool:
     """YAML gives real booleans; env substitution may give strings."""
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}

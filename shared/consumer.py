@@ -7,9 +7,14 @@ error, for an operator to see; only then is the original acknowledged. A
 republished copy may duplicate an effect only if the handler's transaction
 committed, which the inbox already guards against.
 """
+from __future__ import annotations
+
 import json
 import logging
 import traceback
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
 
 import amqp.exceptions
 import kombu
@@ -25,19 +30,24 @@ ATTEMPTS_HEADER = "x-ccrm-attempts"
 DEAD_LETTER_QUEUE = "ccrm.dead-letter"
 MAX_ATTEMPTS = 5
 
+# What nameko hands a handler's caller when it raised (sys.exc_info()).
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
 
 class ReliableEventHandler(EventHandler):
     max_attempts = MAX_ATTEMPTS
     queue_check = QueueCheck()
+    queue: kombu.Queue
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         # QUEUE_TYPE (shared.queues); a retry republishes by name, any type.
         self.queue = with_queue_type(self.queue, self.container.config)
         self.queue_check.declare(self.queue)
         self.queue_check.declare(dead_letter_queue(self.container.config))
 
-    def handle_message_processed(self, message, result=None, exc_info=None):
+    def handle_message_processed(self, message: kombu.Message, result: Any = None,
+                                 exc_info: ExcInfo | None = None) -> None:
         if exc_info is not None:
             try:
                 self._retry_or_dead_letter(message, exc_info)
@@ -47,7 +57,7 @@ class ReliableEventHandler(EventHandler):
                 return
         settle(self.queue_consumer, message)
 
-    def _retry_or_dead_letter(self, message, exc_info):
+    def _retry_or_dead_letter(self, message: kombu.Message, exc_info: ExcInfo) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         headers = dict(message.headers or {}, **{ATTEMPTS_HEADER: attempts})
         config = self.container.config
@@ -80,7 +90,7 @@ class ReliableEventHandler(EventHandler):
 CONNECTION_GONE = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
 
 
-def settle(queue_consumer, message, requeue=False):
+def settle(queue_consumer: Any, message: kombu.Message, requeue: bool = False) -> None:
     """Ack (or requeue) a message. If its connection died meanwhile (a broker
     restart), the broker has already put the message back for redelivery, and
     the inbox (events) or the request key and state checks (RPC) make the
@@ -96,12 +106,12 @@ def settle(queue_consumer, message, requeue=False):
                     "redelivers it", "requeue" if requeue else "acknowledge", exc)
 
 
-def dead_letter_queue(config):
+def dead_letter_queue(config: Mapping[str, Any]) -> kombu.Queue:
     """`ccrm.dead-letter` as declared under `config` (an operator's reader uses it too)."""
     return kombu.Queue(DEAD_LETTER_QUEUE, durable=True, queue_arguments=queue_arguments(config))
 
 
-def _decoded(message):
+def _decoded(message: kombu.Message) -> Any:
     body = message.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")

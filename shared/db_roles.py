@@ -15,9 +15,16 @@ Importing this module needs only the standard library (scripts/run_local.py
 uses `service_dsn` before the project may be installed); psycopg is imported
 where SQL runs.
 """
+from __future__ import annotations
+
 import logging
 import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:      # only for the annotations: see the module doc
+    from psycopg import Connection
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +79,16 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 _CONNECT = "GRANT CONNECT ON DATABASE {database} TO {role};"
 
 
-def role_name(service, prefix=ROLE_PREFIX):
+def role_name(service: str, prefix: str = ROLE_PREFIX) -> str:
     return f"{prefix}{service}"
 
 
-def password_variable(service):
+def password_variable(service: str) -> str:
     return f"{PASSWORD_PREFIX}{service.upper()}"
 
 
-def service_dsn(dsn, service, environ=None, prefix=ROLE_PREFIX):
+def service_dsn(dsn: str, service: str, environ: Mapping[str, str] | None = None,
+                prefix: str = ROLE_PREFIX) -> str:
     """`dsn` (the owner's URL) with the service's role as its user, and the
     role's password when `CCRM_DB_PASSWORD_<SERVICE>` is set."""
     environ = os.environ if environ is None else environ
@@ -95,26 +103,29 @@ def service_dsn(dsn, service, environ=None, prefix=ROLE_PREFIX):
     return urlunsplit(parts._replace(netloc=f"{user}@{where}"))
 
 
-def database_urls(dsn, services=SERVICES, environ=None, prefix=ROLE_PREFIX):
+def database_urls(dsn: str, services: Iterable[str] = SERVICES,
+                  environ: Mapping[str, str] | None = None,
+                  prefix: str = ROLE_PREFIX) -> dict[str, str]:
     """The config's `DATABASE_URLS`: every service's own URL."""
     return {service: service_dsn(dsn, service, environ, prefix) for service in services}
 
 
-def _run(conn, template, **names):
+def _run(conn: Connection[Any], template: str, **names: str | tuple[str, ...]) -> None:
     from psycopg import sql
     conn.execute(sql.SQL(template).format(**{
         key: sql.Identifier(*value) if isinstance(value, tuple) else sql.Identifier(value)
         for key, value in names.items()}))
 
 
-def _rows(conn, query, params=()):
+def _rows(conn: Connection[Any], query: str,
+          params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Plain tuples, whatever row factory the caller's connection has."""
     from psycopg.rows import tuple_row
     with conn.cursor(row_factory=tuple_row) as cursor:
         return cursor.execute(query, params).fetchall()
 
 
-def _create_role(conn, role):
+def _create_role(conn: Connection[Any], role: str) -> None:
     """CREATE ROLE unless it exists. Roles are cluster-wide: two migrations
     (two test runs, on two databases) may race here, and the loser's error is
     duplicate_object or, in the catalogue's index, unique_violation."""
@@ -132,7 +143,7 @@ def _create_role(conn, role):
         _run(conn, "ALTER ROLE {role} LOGIN", role=role)
 
 
-def _set_password(conn, role, password):
+def _set_password(conn: Connection[Any], role: str, password: str) -> None:
     """Sent already hashed (SCRAM), so the clear text is never in a server log."""
     from psycopg import sql
     hashed = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
@@ -140,7 +151,8 @@ def _set_password(conn, role, password):
         sql.Identifier(role), sql.Literal(hashed.decode())))
 
 
-def _grant(conn, service, role, database, schemas, clock):
+def _grant(conn: Connection[Any], service: str, role: str, database: str,
+           schemas: Iterable[str], clock: bool) -> None:
     for schema in schemas:
         _run(conn, _NOTHING_IN, schema=schema, role=role)
     _run(conn, _CONNECT, database=database, role=role)
@@ -153,7 +165,9 @@ def _grant(conn, service, role, database, schemas, clock):
             _run(conn, _CLOCK_WRITER, schema=CLOCK_SCHEMA, role=role)
 
 
-def ensure_roles(conn, services=SERVICES, environ=None, prefix=ROLE_PREFIX):
+def ensure_roles(conn: Connection[Any], services: Iterable[str] = SERVICES,
+                 environ: Mapping[str, str] | None = None,
+                 prefix: str = ROLE_PREFIX) -> list[str]:
     """Create the services' roles and give each exactly its rights in this
     database. `conn` is the owner's autocommit connection; idempotent."""
     environ = os.environ if environ is None else environ

@@ -5,25 +5,28 @@ Domain code raises these; the gateway turns them into
 nameko RPC they travel as `RemoteError(exc_type, message)`, so each class has a
 stable name and `from_remote()` rebuilds it on the gateway side.
 """
+from __future__ import annotations
+
 import json
+from typing import Any
 
 
 class CCRMError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message, fields=None):
+    def __init__(self, message: str, fields: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
 
-    def to_body(self):
-        error = {"code": self.code, "message": self.message}
+    def to_body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:
             error["fields"] = self.fields
         return {"error": error}
 
-    def __str__(self):
+    def __str__(self) -> str:
         # The RPC layer carries str(exc): keep fields with the message.
         return json.dumps({"message": self.message, "fields": self.fields,
                            "code": self.code, "status": self.status}, ensure_ascii=False)
@@ -33,7 +36,8 @@ class InvalidInput(CCRMError):
     status = 400
     code = "invalid_input"
 
-    def __init__(self, fields, message="输入有误，请按字段提示修改 (invalid input)"):
+    def __init__(self, fields: dict[str, Any],
+                 message: str = "输入有误，请按字段提示修改 (invalid input)") -> None:
         super().__init__(message, fields)
 
 
@@ -78,7 +82,7 @@ _BY_NAME = {cls.__name__: cls for cls in (
     TooLarge, UnsupportedMediaType, Unavailable)}
 
 
-def from_remote(exc_type, value):
+def from_remote(exc_type: str, value: Any) -> CCRMError | None:
     """Rebuild a CCRMError from nameko's RemoteError parts, or None.
 
     A service's own subclass (say `DirectoryIncomplete`) is unknown here; its
@@ -100,11 +104,11 @@ def from_remote(exc_type, value):
     return error
 
 
-def validation_fields(marshmallow_messages):
+def validation_fields(marshmallow_messages: Any) -> dict[str, list[str]]:
     """Flatten marshmallow's nested messages into {"a.b": ["..."]}."""
-    flat = {}
+    flat: dict[str, list[str]] = {}
 
-    def walk(prefix, value):
+    def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)

@@ -15,12 +15,15 @@ A hub that never comes back cannot log through `logging` (its locks are
 green); after `stuck_after` seconds the watcher writes one raw JSON line to
 stderr itself.
 """
+from __future__ import annotations
+
 import json
 import logging
 import os
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 import eventlet
 from eventlet import patcher
@@ -35,9 +38,13 @@ log = logging.getLogger(__name__)
 
 EVENT = "hub_blocked"
 
+# What the watcher saw stuck: (tick count, stack, main thread CPU seconds at capture).
+Pending = tuple[int, str | None, float | None]
+
 
 class HubWatch:
-    def __init__(self, service, limit=1.0, tick=0.1, poll=0.05, stuck_after=None):
+    def __init__(self, service: str, limit: float = 1.0, tick: float = 0.1, poll: float = 0.05,
+                 stuck_after: float | None = None) -> None:
         self.service = service
         self.limit = float(limit)
         self.tick = tick
@@ -47,13 +54,14 @@ class HubWatch:
         self._running = False
         self._ticks = 0
         self._last_tick = 0.0
-        self._pending = None       # (tick count, stack, cpu at capture) the watcher saw stuck
-        self._heartbeat = None
-        self._watcher = None
+        # (tick count, stack, cpu at capture) the watcher saw stuck
+        self._pending: Pending | None = None
+        self._heartbeat: Any = None
+        self._watcher: Any = None
 
     # -- lifecycle (from a green thread of the hub's OS thread) ---------------------
 
-    def start(self):
+    def start(self) -> None:
         if self._running:
             return
         self._main_ident = _thread.get_ident()
@@ -64,7 +72,7 @@ class HubWatch:
         self._watcher = _threading.Thread(target=self._watch, name="ccrm-hub-watch", daemon=True)
         self._watcher.start()
 
-    def stop(self):
+    def stop(self) -> None:
         # The watcher goes first: a heartbeat that stops ticking must not look blocked.
         # Not joined (that would block the hub for a poll): it sees the flag
         # within `poll` and ends; it is a daemon thread anyway.
@@ -76,7 +84,7 @@ class HubWatch:
 
     # -- the green side -------------------------------------------------------------
 
-    def _beat(self):
+    def _beat(self) -> None:
         while self._running:
             eventlet.sleep(self.tick)
             now = _time.monotonic()
@@ -88,12 +96,13 @@ class HubWatch:
                 self._report(late, pending)
             self._ticks += 1
 
-    def _report(self, late, pending):
+    def _report(self, late: float, pending: Pending) -> None:
         _, stack, cpu_at_start = pending
         self.reports += 1
         metrics.hub_blocked.labels(self.service).inc()
-        extra = {"event": EVENT, "service": self.service, "blocked_seconds": round(late, 3),
-                 "limit_seconds": self.limit, "stack": stack}
+        extra: dict[str, Any] = {"event": EVENT, "service": self.service,
+                                 "blocked_seconds": round(late, 3),
+                                 "limit_seconds": self.limit, "stack": stack}
         cpu = _main_cpu_seconds(self._main_ident)
         if cpu is not None and cpu_at_start is not None:
             # ~blocked_seconds: CPU-bound code; ~0: a blocking call (sleep, C I/O)
@@ -103,10 +112,11 @@ class HubWatch:
 
     # -- the OS-thread side ---------------------------------------------------------
 
-    def _watch(self):
+    def _watch(self) -> None:
         seen_ticks, seen_at = self._ticks, _time.monotonic()
         previous = seen_at
-        captured_for = stuck_for = None
+        captured_for: int | None = None
+        stuck_for: int | None = None
         while self._running:
             _time.sleep(self.poll)
             now = _time.monotonic()
@@ -125,15 +135,15 @@ class HubWatch:
                 stuck_for = ticks
                 self._write_stuck(stale)
 
-    def _main_stack(self):
+    def _main_stack(self) -> str | None:
         frame = sys._current_frames().get(self._main_ident)
         if frame is None:
             return None
         return "".join(traceback.format_stack(frame))
 
-    def _write_stuck(self, stale):
+    def _write_stuck(self, stale: float) -> None:
         line = json.dumps({
-            "ts": datetime.fromtimestamp(_time.time(), timezone.utc).isoformat(
+            "ts": datetime.fromtimestamp(_time.time(), UTC).isoformat(
                 timespec="milliseconds"),
             "level": "ERROR", "logger": __name__, "service": self.service,
             "message": f"eventlet hub blocked for {stale:.1f} s and still blocked",
@@ -145,7 +155,7 @@ class HubWatch:
             pass
 
 
-def _main_cpu_seconds(ident):
+def _main_cpu_seconds(ident: int) -> float | None:
     try:
         return _time.clock_gettime(_time.pthread_getcpuclockid(ident))
     except (AttributeError, OSError, OverflowError):
@@ -154,18 +164,18 @@ def _main_cpu_seconds(ident):
 
 # -- one watch per process, shared by its containers ---------------------------------
 
-_shared = {"watch": None, "users": 0}
+_shared: dict[str, Any] = {"watch": None, "users": 0}
 
 
-def acquire(service, limit):
+def acquire(service: str, limit: float) -> HubWatch:
     if _shared["watch"] is None:
-        _shared["watch"] = HubWatch(service, limit)
-        _shared["watch"].start()
+        _shared["watch"] = watch = HubWatch(service, limit)
+        watch.start()
     _shared["users"] += 1
     return _shared["watch"]
 
 
-def release():
+def release() -> None:
     _shared["users"] -= 1
     if _shared["users"] <= 0:
         _shared["users"] = 0

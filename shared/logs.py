@@ -9,7 +9,8 @@ run_local.py's prefixing and any line-based shipper keep working.
 """
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from shared import worker_context
 
@@ -17,20 +18,20 @@ from shared import worker_context
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName"}
 
-_process = {"service": None}
+_process: dict[str, str | None] = {"service": None}
 
 
-def set_process_service(name):
+def set_process_service(name: str) -> None:
     """The service named on lines logged outside a worker (set at container set-up)."""
     if _process["service"] is None:
         _process["service"] = name
 
 
 class JsonFormatter(logging.Formatter):
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         context = worker_context.current()
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(
                 timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,

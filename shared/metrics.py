@@ -9,13 +9,21 @@ Gauges that cost a query (outbox backlog, sla's due timers) are read when
 Prometheus scrapes, through `register_reading`, each bounded in time: a slow
 database leaves the value out of that scrape instead of holding it.
 """
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Callable, Iterator
 
 import eventlet
-from prometheus_client import (CollectorRegistry, Counter, Histogram, ProcessCollector,
-                               disable_created_metrics)
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +65,30 @@ hub_blocked = Counter(
 
 READING_TIMEOUT = 2.0
 
+# A scrape-time reading: returns a number.
+Reader = Callable[[], float]
+
 
 class ScrapeReadings:
     """Gauges computed at scrape time: `register(name, help, service, read)`."""
 
-    def __init__(self, timeout=READING_TIMEOUT):
+    def __init__(self, timeout: float = READING_TIMEOUT) -> None:
         self.timeout = timeout
-        self._readings = {}    # name -> (help, {service: read})
+        # name -> (help, {service: read})
+        self._readings: dict[str, tuple[str, dict[str, Reader]]] = {}
 
-    def register(self, name, documentation, service, read):
+    def register(self, name: str, documentation: str, service: str, read: Reader) -> None:
         self._readings.setdefault(name, (documentation, {}))[1][service] = read
 
-    def unregister(self, name, service):
+    def unregister(self, name: str, service: str) -> None:
         entry = self._readings.get(name)
         if entry is not None:
             entry[1].pop(service, None)
 
-    def describe(self):
+    def describe(self) -> list[Metric]:
         return []     # names vary with what is registered; nothing to check up front
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         for name, (documentation, readers) in sorted(self._readings.items()):
             family = GaugeMetricFamily(name, documentation, labels=["service"])
             for service, read in sorted(readers.items()):
@@ -85,7 +97,7 @@ class ScrapeReadings:
                     family.add_metric([service], value)
             yield family
 
-    def _read(self, name, service, read):
+    def _read(self, name: str, service: str, read: Reader) -> float | None:
         try:
             with eventlet.Timeout(self.timeout):
                 value = float(read())
@@ -100,10 +112,10 @@ readings = ScrapeReadings()
 REGISTRY.register(readings)
 
 
-def register_reading(name, documentation, service, read):
+def register_reading(name: str, documentation: str, service: str, read: Reader) -> None:
     """`read()` -> a number, called at each scrape (within READING_TIMEOUT)."""
     readings.register(name, documentation, service, read)
 
 
-def unregister_reading(name, service):
+def unregister_reading(name: str, service: str) -> None:
     readings.unregister(name, service)

@@ -6,7 +6,11 @@ is bound when a container is set up, before it consumes anything: a port
 already taken fails the start with a message naming the address (see
 docs/observability.md for why that is not just logged).
 """
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import eventlet
 import eventlet.wsgi
@@ -16,14 +20,16 @@ from shared.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
 
-_servers = {}     # (host, port) -> MetricsServer
+Address = tuple[str, int]
+
+_servers: dict[Address, MetricsServer] = {}
 
 
 class MetricsAddressError(RuntimeError):
     pass
 
 
-def parse_address(value):
+def parse_address(value: object) -> Address | None:
     """`host:port` -> (host, port); empty or absent -> None (no server)."""
     if value is None or not str(value).strip():
         return None
@@ -39,7 +45,7 @@ def parse_address(value):
     return (host.strip("[]") or "127.0.0.1"), number
 
 
-def _app(environ, start_response):
+def _app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     if environ.get("PATH_INFO", "/") not in ("/metrics", "/metrics/"):
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"metrics are at /metrics\n"]
@@ -50,10 +56,10 @@ _metrics_app = make_wsgi_app(REGISTRY)
 
 
 class MetricsServer:
-    def __init__(self, address):
+    def __init__(self, address: Address) -> None:
         self.address = address
         self.users = 0
-        self._thread = None
+        self._thread: Any = None
         try:
             # No SO_REUSEPORT (eventlet's default): a second process must not
             # share the port silently.
@@ -67,23 +73,23 @@ class MetricsServer:
                 "empty to serve no metrics.") from exc
 
     @property
-    def port(self):
+    def port(self) -> int:
         return self.socket.getsockname()[1]
 
-    def start(self):
+    def start(self) -> None:
         if self._thread is None:
             self._thread = eventlet.spawn(eventlet.wsgi.server, self.socket, _app,
                                           log_output=False, max_size=16)
             log.info("metrics served at http://%s:%s/metrics", self.address[0], self.port)
 
-    def close(self):
+    def close(self) -> None:
         if self._thread is not None:
             self._thread.kill()
             self._thread = None
         self.socket.close()
 
 
-def acquire(address):
+def acquire(address: Address) -> MetricsServer:
     """The server of `address` (bound now, started by `start()`)."""
     server = _servers.get(address)
     if server is None:
@@ -92,7 +98,7 @@ def acquire(address):
     return server
 
 
-def release(server):
+def release(server: MetricsServer) -> None:
     server.users -= 1
     if server.users <= 0:
         _servers.pop(server.address, None)

@@ -7,15 +7,19 @@ Applying twice is a no-op; an advisory lock keeps two runners from racing.
 Then each migrated service gets its own database role with rights on its own
 schema only (shared/db_roles.py).
 """
+from __future__ import annotations
+
 import argparse
 import logging
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import shared  # noqa: F401  (sets the psycopg wait function)
 import psycopg
 
+import shared  # noqa: F401  (sets the psycopg wait function)
 from shared.config import REPO_ROOT, load_config
 from shared.db import ensure_database
 from shared.db_roles import CLOCK_SCHEMA, SERVICES, ensure_roles
@@ -29,7 +33,7 @@ MESSAGING_SQL = REPO_ROOT / "shared" / "migrations" / "messaging.sql"
 _FILE = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 
 
-def migration_dir(schema):
+def migration_dir(schema: str) -> Path | None:
     for candidate in (REPO_ROOT / "services" / schema / "migrations",
                       REPO_ROOT / "shared" / "migrations" / schema):
         if candidate.is_dir():
@@ -37,7 +41,7 @@ def migration_dir(schema):
     return None
 
 
-def migration_files(directory):
+def migration_files(directory: str | Path | None) -> list[Path]:
     if directory is None:
         return []
     files = sorted(p for p in Path(directory).iterdir() if _FILE.match(p.name))
@@ -47,9 +51,10 @@ def migration_files(directory):
     return files
 
 
-def migrate_schema(conn, schema, directory):
+def migrate_schema(conn: psycopg.Connection[Any], schema: str,
+                   directory: str | Path | None) -> list[str]:
     """Apply pending files; return the names applied."""
-    applied_now = []
+    applied_now: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"migrate:{schema}",))
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
@@ -58,7 +63,8 @@ def migrate_schema(conn, schema, directory):
             applied_at timestamptz NOT NULL DEFAULT now())''')
     steps = [("000", "000_messaging.sql", MESSAGING_SQL.read_text(encoding="utf-8")
               .replace("{schema}", schema))] if schema in SERVICE_SCHEMAS else []
-    steps += [(p.name[:3], p.name, p.read_text(encoding="utf-8")) for p in migration_files(directory)]
+    steps += [(p.name[:3], p.name, p.read_text(encoding="utf-8"))
+              for p in migration_files(directory)]
     for version, name, sql in steps:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"migrate:{schema}",))
@@ -75,12 +81,13 @@ def migrate_schema(conn, schema, directory):
     return applied_now
 
 
-def migrate(dsn, schemas=SCHEMAS, create_database=True, roles=True):
+def migrate(dsn: str, schemas: Sequence[str] = SCHEMAS, create_database: bool = True,
+            roles: bool = True) -> list[str]:
     """Apply what is pending; return the names applied now. With `roles`, the
     migrated services' roles are (re)created and granted afterwards."""
     if create_database:
         ensure_database(dsn)
-    applied = []
+    applied: list[str] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         for schema in schemas:
             directory = migration_dir(schema)
@@ -91,7 +98,7 @@ def migrate(dsn, schemas=SCHEMAS, create_database=True, roles=True):
     return applied
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Apply CCRM database migrations.")
     parser.add_argument("schemas", nargs="*", default=list(SCHEMAS))
     parser.add_argument("--dsn", help="database URL (default: DATABASE_URL of the config)")

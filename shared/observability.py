@@ -15,10 +15,13 @@ the worker's correlation id (shared.worker_context) for logs and outbox:
 
 The id is put in `worker_ctx.data`, so every RPC the worker makes carries it on.
 """
+from __future__ import annotations
+
 import inspect
 import json
 import logging
 import time
+from typing import Any
 
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
@@ -37,7 +40,7 @@ DEFAULT_HUB_BLOCK_LIMIT = 1.0
 OUTCOMES = frozenset({"applied", "duplicate", "ignored", "parked", "invalid"})
 
 
-def entrypoint_kind(entrypoint):
+def entrypoint_kind(entrypoint: Any) -> str:
     for cls, kind in ((EventHandler, "event"), (Rpc, "rpc"), (HttpRequestHandler, "http"),
                       (Timer, "timer")):
         if isinstance(entrypoint, cls):
@@ -47,13 +50,13 @@ def entrypoint_kind(entrypoint):
 
 class Observability(DependencyProvider):
 
-    def __init__(self, service):
+    def __init__(self, service: str) -> None:
         self.service = service
-        self.server = None
+        self.server: metrics_server.MetricsServer | None = None
         self.watching = False
-        self._signatures = {}
+        self._signatures: dict[str, inspect.Signature] = {}
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         logs.set_process_service(self.service)
         self.block_limit = float(config.get("HUB_BLOCK_LIMIT") or DEFAULT_HUB_BLOCK_LIMIT)
@@ -61,13 +64,13 @@ class Observability(DependencyProvider):
         if address is not None:
             self.server = metrics_server.acquire(address)    # a taken port fails here
 
-    def start(self):
+    def start(self) -> None:
         if self.server is not None:
             self.server.start()
         hub_watch.acquire(self.service, self.block_limit)
         self.watching = True
 
-    def stop(self):
+    def stop(self) -> None:
         if self.watching:
             self.watching = False
             hub_watch.release()
@@ -79,9 +82,10 @@ class Observability(DependencyProvider):
 
     # -- around each worker -----------------------------------------------------------
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: Any) -> None:
         kind = entrypoint_kind(worker_ctx.entrypoint)
-        correlation = complaint = None
+        correlation: str | None = None
+        complaint: Any = None
         if kind == "event":
             envelope = _envelope(worker_ctx.args[0] if worker_ctx.args else None)
             correlation = (valid_correlation_id(worker_ctx.data.get(CONTEXT_KEY))
@@ -103,7 +107,7 @@ class Observability(DependencyProvider):
                              complaint if isinstance(complaint, str) else None,
                              kind=kind, started=time.perf_counter())
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         context = worker_context.current()
         if context is None or context.started is None:
             return
@@ -122,10 +126,10 @@ class Observability(DependencyProvider):
                 event_type = getattr(worker_ctx.entrypoint, "event_type", "?")  # its pattern
             metrics.events_consumed.labels(self.service, event_type, outcome).inc()
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: Any) -> None:
         worker_context.end()
 
-    def _argument(self, worker_ctx, name):
+    def _argument(self, worker_ctx: Any, name: str) -> Any:
         """The value of parameter `name` of the called method, if it has one."""
         method = worker_ctx.entrypoint.method_name
         signature = self._signatures.get(method)
@@ -141,7 +145,7 @@ class Observability(DependencyProvider):
         return bound.arguments.get(name)
 
 
-def _envelope(payload):
+def _envelope(payload: Any) -> dict[str, Any]:
     """The event as a dict (nameko hands over the decoded JSON; be lenient)."""
     if isinstance(payload, (bytes, str)):
         try:

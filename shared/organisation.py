@@ -82,10 +82,10 @@ DESK_OPEN_MONTHS_AFTER_LAST_DELIVERY = 6
 ROTATION_MONTHS = 6
 
 
-def department_unit_id(company_id, department):
+def department_unit_id(company_id: str, department: str) -> str:
     """Unit id of a regional company's department; the property company is its own."""
     return company_id if department == PROPERTY else f"{company_id}.{department}"
 
 
-def desk_unit_id(project_id):
+def desk_unit_id(project_id: str) -> str:
     return f"{project_id}.desk"

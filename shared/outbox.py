@@ -12,16 +12,20 @@ shared.worker_context) unless given one. The relay counts what the broker
 confirmed (ccrm_events_published_total), and the unsent rows are read as
 ccrm_outbox_backlog when Prometheus scrapes (shared.metrics).
 """
+from __future__ import annotations
+
 import logging
 import threading
 import time
+from datetime import datetime, tzinfo
+from typing import Any
 
 import kombu
 from nameko.extensions import DependencyProvider
 
 from shared import metrics, worker_context
 from shared.db import Database, database_url
-from shared.events.envelope import build_envelope
+from shared.events.envelope import Envelope, build_envelope
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +35,16 @@ _wakeup = threading.Event()
 
 
 class Outbox:
-    def __init__(self, schema, producer, region, zone=None):
+    def __init__(self, schema: str, producer: str, region: str,
+                 zone: tzinfo | None = None) -> None:
         self.schema = schema
         self.producer = producer
         self.region = region
         self.zone = zone
 
-    def add(self, conn, event_type, data, *, occurred_at, complaint_id=None,
-            correlation_id=None, version=1):
+    def add(self, conn: Any, event_type: str, data: Any, *, occurred_at: datetime,
+            complaint_id: str | None = None, correlation_id: str | None = None,
+            version: int = 1) -> Envelope:
         envelope = build_envelope(
             event_type, data, producer=self.producer, region=self.region,
             occurred_at=occurred_at, complaint_id=complaint_id,
@@ -56,15 +62,15 @@ class Outbox:
 class EventPublisher:
     """kombu publishing with confirms; each publish waits at most `confirm_timeout`."""
 
-    def __init__(self, amqp_uri, confirm_timeout=5.0, heartbeat=0):
+    def __init__(self, amqp_uri: str, confirm_timeout: float = 5.0, heartbeat: float = 0) -> None:
         self.amqp_uri = amqp_uri
         self.confirm_timeout = confirm_timeout
         self.heartbeat = heartbeat
-        self._connection = None
-        self._producer = None
-        self._declared = set()
+        self._connection: kombu.Connection | None = None
+        self._producer: kombu.Producer | None = None
+        self._declared: set[str] = set()
 
-    def _ensure(self):
+    def _ensure(self) -> kombu.Producer:
         if self._connection is None:
             self._connection = kombu.Connection(
                 self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5,
@@ -72,9 +78,11 @@ class EventPublisher:
             self._connection.ensure_connection(max_retries=1)
             self._producer = kombu.Producer(self._connection.channel())
             self._declared = set()
+        assert self._producer is not None   # set and cleared with the connection
         return self._producer
 
-    def publish(self, exchange_name, routing_key, body, message_id, headers=None):
+    def publish(self, exchange_name: str, routing_key: str, body: str, message_id: str,
+                headers: dict[str, Any] | None = None) -> None:
         producer = self._ensure()
         exchange = kombu.Exchange(exchange_name, type="topic", durable=True)
         if exchange_name not in self._declared:
@@ -86,7 +94,7 @@ class EventPublisher:
             message_id=message_id, headers=headers or {},
             timeout=self.confirm_timeout, confirm_timeout=self.confirm_timeout)
 
-    def close(self, graceful=True):
+    def close(self, graceful: bool = True) -> None:
         """Close the connection; `graceful=False` drops it without waiting for
         the broker (a killed container must not hang on a broker that is gone)."""
         if self._connection is not None:
@@ -101,17 +109,18 @@ class EventPublisher:
         self._producer = None
 
 
-def relay_once(database, schema, publisher, batch_size=500, service=None):
+def relay_once(database: Database, schema: str, publisher: EventPublisher, batch_size: int = 500,
+               service: str | None = None) -> int:
     """Publish one batch in id order; return how many rows were published
     (counted under `service`, default the schema's name).
 
     An advisory lock makes one relay per schema active at a time, so events
     leave in the order they were committed even with several instances."""
-    published = []
+    published: list[int] = []
     with database.transaction() as conn:
-        locked = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
-                              (f"outbox:{schema}",)).fetchone()["ok"]
-        if not locked:
+        lock = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
+                            (f"outbox:{schema}",)).fetchone()
+        if lock is None or not lock["ok"]:
             return 0
         rows = conn.execute(
             f"""SELECT id, event_id, exchange, routing_key, body FROM {schema}.outbox
@@ -133,7 +142,7 @@ def relay_once(database, schema, publisher, batch_size=500, service=None):
     return len(published)
 
 
-def _correlation_id(body):
+def _correlation_id(body: str) -> str | None:
     marker = '"correlation_id":"'
     start = body.find(marker)
     if start < 0:
@@ -142,11 +151,14 @@ def _correlation_id(body):
     return body[start:body.find('"', start)]
 
 
-def outbox_backlog(database, schema, statement_timeout_ms=None):
+def outbox_backlog(database: Database, schema: str,
+                   statement_timeout_ms: int | None = None) -> int:
     with database.transaction() as conn:
         if statement_timeout_ms:
             conn.execute(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
-        row = conn.execute(f"SELECT count(*) AS n FROM {schema}.outbox WHERE published_at IS NULL").fetchone()
+        row = conn.execute(
+            f"SELECT count(*) AS n FROM {schema}.outbox WHERE published_at IS NULL").fetchone()
+    assert row is not None      # count(*) always answers one row
     return row["n"]
 
 
@@ -157,14 +169,15 @@ BACKLOG_TIMEOUT_MS = 1000
 class OutboxRelay(DependencyProvider):
     """Runs the relay loop beside the service; gives workers an `Outbox`."""
 
-    def __init__(self, schema, producer=None, poll_interval=1.0, batch_size=500):
+    def __init__(self, schema: str, producer: str | None = None, poll_interval: float = 1.0,
+                 batch_size: int = 500) -> None:
         self.schema = schema
         self.producer = producer or schema
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self._running = False
 
-    def setup(self):
+    def setup(self) -> None:
         from zoneinfo import ZoneInfo
         config = self.container.config
         self.database = Database(database_url(config, self.schema), size=2)
@@ -177,24 +190,24 @@ class OutboxRelay(DependencyProvider):
         self.outbox = Outbox(self.schema, self.producer, config.get("REGION_CODE", "GZ"),
                              ZoneInfo(config.get("TIME_ZONE", "Asia/Shanghai")))
 
-    def start(self):
+    def start(self) -> None:
         self._running = True
         metrics.register_reading(
             BACKLOG_METRIC, "Outbox rows not yet published", self.container.service_name,
             lambda: outbox_backlog(self.database, self.schema, BACKLOG_TIMEOUT_MS))
         self.container.spawn_managed_thread(self._run, identifier=f"outbox-relay-{self.schema}")
 
-    def stop(self):
+    def stop(self) -> None:
         self._running = False
         metrics.unregister_reading(BACKLOG_METRIC, self.container.service_name)
         _wakeup.set()
 
-    def kill(self):
+    def kill(self) -> None:
         self.stop()
         self.publisher.close(graceful=False)
         self.database.close()
 
-    def _run(self):
+    def _run(self) -> None:
         failures = 0
         while self._running:
             try:
@@ -213,5 +226,5 @@ class OutboxRelay(DependencyProvider):
         self.publisher.close()
         self.database.close()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Outbox:
         return self.outbox

@@ -7,8 +7,12 @@ evt-...--<service>.<method>, ccrm.dead-letter): replicated on a RabbitMQ
 cluster, consumed by every instance of a service in turn. Exclusive and
 auto-delete queues (RPC reply queues) cannot be quorum queues and stay classic.
 """
+from __future__ import annotations
+
 import copy
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import amqp.exceptions
 import kombu
@@ -25,7 +29,7 @@ QUEUE_TYPES = ("classic", "quorum")
 DEFAULT_QUEUE_TYPE = "classic"
 
 
-def queue_type(config):
+def queue_type(config: Mapping[str, Any]) -> str:
     """The configured type, or InvalidInput naming the key and the allowed values."""
     value = config.get(CONFIG_KEY)
     if value is None or value == "":
@@ -39,25 +43,27 @@ def queue_type(config):
     return chosen
 
 
-def queue_arguments(config):
+def queue_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
     """Declaration arguments for a durable shared queue: {} for classic."""
     if queue_type(config) == "quorum":
         return {"x-queue-type": "quorum"}
     return {}
 
 
-def with_queue_type(queue, config):
+def with_queue_type(queue: kombu.Queue, config: Mapping[str, Any]) -> kombu.Queue:
     """A copy of kombu `queue` declared as the configured type; `queue` itself
     when classic or when the queue is exclusive or auto-delete."""
     arguments = queue_arguments(config)
     if not arguments or queue.exclusive or queue.auto_delete:
         return queue
     typed = copy.copy(queue)
-    typed.queue_arguments = dict(queue.queue_arguments or {}, **arguments)
+    # kombu sets `queue_arguments` from its attrs table: stubs do not list it.
+    typed.queue_arguments = dict(  # type: ignore[attr-defined]
+        queue.queue_arguments or {}, **arguments)  # type: ignore[attr-defined]
     return typed
 
 
-def declare_on_fresh_channel(connection, queue):
+def declare_on_fresh_channel(connection: kombu.Connection, queue: kombu.Queue) -> Any:
     """Declare `queue` on a new channel of kombu `connection`; return a usable channel.
 
     A queue that already exists with the other type (QUEUE_TYPE changed without
@@ -71,7 +77,8 @@ def declare_on_fresh_channel(connection, queue):
         queue(channel).declare()
     except amqp.exceptions.PreconditionFailed as exc:
         log.error("queue %s exists with other arguments than %s; using it as it is "
-                  "(see docs/operations.md): %s", queue.name, queue.queue_arguments, exc)
+                  "(see docs/operations.md): %s", queue.name,
+                  queue.queue_arguments, exc)  # type: ignore[attr-defined]
         channel = connection.channel()
     return channel
 
@@ -86,13 +93,13 @@ class QueueCheck(SharedExtension):
     unreachable broker is not refused here: nameko's consumer waits for it.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self._connection = None
+        self._connection: kombu.Connection | None = None
         self._lock = Semaphore()
-        self._declared = set()
+        self._declared: set[str] = set()
 
-    def declare(self, queue):
+    def declare(self, queue: kombu.Queue) -> None:
         if queue.exclusive or queue.auto_delete:
             return
         with self._lock:
@@ -115,16 +122,16 @@ class QueueCheck(SharedExtension):
                 return
             self._declared.add(queue.name)
 
-    def start(self):
+    def start(self) -> None:
         self._close()            # every setup() has run: nothing more to declare
 
-    def stop(self):
+    def stop(self) -> None:
         self._close()
 
-    def kill(self):
+    def kill(self) -> None:
         self._close()
 
-    def _close(self):
+    def _close(self) -> None:
         if self._connection is not None:
             self._connection.release()
             self._connection = None

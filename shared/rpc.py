@@ -9,9 +9,12 @@ exclusive to its instance and stays classic; the proxy only refuses a bad
 QUEUE_TYPE at start, so a service without RPC entrypoints (the gateway) is
 refused as the others are.
 """
+from __future__ import annotations
+
 from typing import Any
 
 import eventlet
+import kombu
 import kombu.exceptions
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
@@ -24,7 +27,7 @@ from nameko.constants import (
 )
 from nameko.exceptions import RemoteError, UnknownService
 
-from shared.consumer import settle
+from shared.consumer import ExcInfo, settle
 from shared.errors import Unavailable, from_remote
 from shared.queues import QueueCheck, queue_arguments, with_queue_type
 
@@ -46,8 +49,10 @@ class Responder(nameko_rpc.Responder):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_check = QueueCheck()
+    queue: kombu.Queue | None       # nameko's, None until the first setup()
 
-    def handle_result(self, message, result, exc_info):
+    def handle_result(self, message: kombu.Message, result: Any,
+                      exc_info: ExcInfo | None) -> tuple[Any, ExcInfo | None]:
         """nameko's, with the patient Responder above."""
         config = self.container.config
         responder = Responder(
@@ -58,13 +63,13 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
         settle(self.queue_consumer, message)
         return result, exc_info
 
-    def setup(self):
+    def setup(self) -> None:
         # nameko builds the queue once per container (this is a shared
         # extension); registering it with the QueueConsumer only records the
         # provider, the queue is read when consuming starts.
         first = self.queue is None
         super().setup()
-        if first:
+        if first and self.queue is not None:     # super() has just built it
             self.queue = with_queue_type(self.queue, self.container.config)
             self.queue_check.declare(self.queue)
 
@@ -77,7 +82,7 @@ rpc = Rpc.decorator
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
-    def setup(self):
+    def setup(self) -> None:
         queue_arguments(self.container.config)
         super().setup()
 

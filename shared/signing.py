@@ -17,16 +17,17 @@ has no meaning here and is refused rather than guessed.
 import hashlib
 import json
 import uuid
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 
 class NotCanonical(TypeError):
     """The record holds a value with no canonical form."""
 
 
-def _decimal(value):
+def _decimal(value: Decimal) -> str:
     if not value.is_finite():
         raise NotCanonical(f"decimal {value} has no canonical form")
     # By value: trailing zeros dropped, plain notation, no negative zero.
@@ -34,11 +35,11 @@ def _decimal(value):
     return "0" if text in {"-0", "0"} else text
 
 
-def _canonical_value(value):
+def _canonical_value(value: object) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise NotCanonical(f"datetime {value!r} has no time zone")
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, time):
@@ -55,14 +56,14 @@ def _canonical_value(value):
     raise NotCanonical(f"{type(value).__name__} has no canonical form")
 
 
-def canonical_form(record):
+def canonical_form(record: object) -> str:
     """The record as canonical JSON text (see the module doc)."""
     if not isinstance(record, dict):
         raise NotCanonical("a signed record is a dict")
     return _dumps(record)
 
 
-def _dumps(value):
+def _dumps(value: object) -> str:
     try:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False, default=_canonical_value)
@@ -70,6 +71,6 @@ def _dumps(value):
         raise NotCanonical(str(exc)) from None
 
 
-def record_sha256(record):
+def record_sha256(record: object) -> str:
     """Hex SHA-256 of the record's canonical form (UTF-8)."""
     return hashlib.sha256(canonical_form(record).encode("utf-8")).hexdigest()

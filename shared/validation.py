@@ -46,7 +46,7 @@ def load_input(schema: Schema | type[Schema], data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidInput({"_body": ["须为 JSON 对象 (must be a JSON object)"]})
     try:
-        return schema.load(data)  # type: ignore[return-value]
+        return schema.load(data)
     except ValidationError as exc:
         raise InvalidInput(validation_fields(exc.messages)) from None
 

@@ -5,7 +5,7 @@ schema changed and the document was not regenerated.
 """
 import sys
 
-from marshmallow import fields
+from marshmallow import Schema, fields
 
 from shared.events.envelope import EnvelopeSchema
 from shared.events.registry import all_events
@@ -25,7 +25,7 @@ removes or renames a field is a new `version`, published beside the old one.
 """
 
 
-def field_type(field):
+def field_type(field: fields.Field) -> str:
     if isinstance(field, fields.Nested):
         inner = field.schema
         names = ", ".join(inner.fields)
@@ -40,7 +40,7 @@ def field_type(field):
     }.get(type(field), type(field).__name__)
 
 
-def field_rows(schema):
+def field_rows(schema: Schema) -> list[str]:
     rows = []
     for name, field in schema.fields.items():
         required = "yes" if field.required else ""
@@ -50,7 +50,7 @@ def field_rows(schema):
     return rows
 
 
-def render():
+def render() -> str:
     envelope = "\n".join(["| field | type | required | null | about |", "|---|---|---|---|---|",
                           *field_rows(EnvelopeSchema())])
     out = [HEADER.format(envelope=envelope), "## Index", "",

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 from shared.events.registry import event
 
 
-def _about(description):
+def _about(description: str) -> dict[str, str]:
     return {"description": description}
 
 
@@ -80,12 +80,12 @@ class DirectoryLoaded(Schema):
 
 # -- the departments' side of a complaint (SPEC §2, §3; Art. 20-34) -------------------------
 
-def _time(description, required=True):
+def _time(description: str, required: bool = True) -> fields.AwareDateTime:
     return fields.AwareDateTime(required=True, allow_none=not required,
                                 metadata=_about(description))
 
 
-def _text(description, required=True):
+def _text(description: str, required: bool = True) -> fields.String:
     return fields.String(required=True, allow_none=not required, metadata=_about(description))
 
 
@@ -292,7 +292,8 @@ class MeetingHeld(CaseFacts):
     minutes_due_at = _time("held_at + 24 hours")
 
 
-@event("meeting.minutes_filed", "dispatch", "the chairman filed a meeting's minutes with the centre")
+@event("meeting.minutes_filed", "dispatch",
+       "the chairman filed a meeting's minutes with the centre")
 class MeetingMinutesFiled(CaseFacts):
     meeting_id = fields.String(required=True)
     filed_at = _time("when they were filed")

@@ -1,7 +1,11 @@
 """The event envelope of SPEC §7, and how one is built from a domain change."""
+from __future__ import annotations
+
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -37,12 +41,14 @@ class Envelope:
     body: str
 
     @property
-    def payload(self):
+    def payload(self) -> Any:
         return json.loads(self.body)
 
 
-def build_envelope(event_type, data, *, producer, region, occurred_at,
-                   complaint_id=None, correlation_id=None, version=1, zone=None):
+def build_envelope(event_type: str, data: Any, *, producer: str, region: str,
+                   occurred_at: datetime, complaint_id: str | None = None,
+                   correlation_id: str | None = None, version: int = 1,
+                   zone: tzinfo | None = None) -> Envelope:
     """Validate `data` against the registered schema and wrap it (SPEC §7)."""
     from shared.events.registry import schema_for  # registry imports envelope
     schema = schema_for(event_type, version)
@@ -63,7 +69,7 @@ def build_envelope(event_type, data, *, producer, region, occurred_at,
     return Envelope(event_id, event_type, version, f"{producer}.events", body)
 
 
-def load_envelope(payload):
+def load_envelope(payload: bytes | str | Any) -> dict[str, Any]:
     """Check an incoming envelope (consumers); raises ValidationError."""
     if isinstance(payload, (bytes, str)):
         payload = json.loads(payload)

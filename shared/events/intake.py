@@ -9,12 +9,12 @@ from marshmallow import Schema, fields, validate
 from shared.events.registry import event
 
 
-def _time(description, required=True):
+def _time(description: str, required: bool = True) -> fields.AwareDateTime:
     return fields.AwareDateTime(required=required, allow_none=not required,
                                 metadata={"description": description})
 
 
-def _text(description, required=True, allow_none=True):
+def _text(description: str, required: bool = True, allow_none: bool = True) -> fields.String:
     return fields.String(required=required, allow_none=allow_none,
                          metadata={"description": description})
 

@@ -7,16 +7,16 @@ from marshmallow import Schema, fields
 from shared.events.registry import event
 
 
-def _about(description):
+def _about(description: str) -> dict[str, str]:
     return {"description": description}
 
 
-def _money(description, required=True):
+def _money(description: str, required: bool = True) -> fields.Decimal:
     return fields.Decimal(as_string=True, required=required, allow_none=True,
                           metadata=_about(description))
 
 
-def _time(description, required=True):
+def _time(description: str, required: bool = True) -> fields.AwareDateTime:
     return fields.AwareDateTime(required=required, allow_none=not required,
                                 metadata=_about(description))
 
@@ -128,7 +128,8 @@ class Sha256s(Schema):
        "revision says what changed")
 class MonthlyReportIssued(Schema):
     month = fields.String(required=True)
-    revision = fields.Integer(required=True, metadata=_about("1, then +1 for each changed re-issue"))
+    revision = fields.Integer(required=True,
+                              metadata=_about("1, then +1 for each changed re-issue"))
     issued_at = _time("when it was issued")
     trigger = fields.String(required=True, metadata=_about("monthly_report.due or on_demand"))
     totals = fields.Dict(required=True, metadata=_about(

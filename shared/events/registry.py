@@ -3,9 +3,19 @@
 Producers declare their schemas with `@event(...)` in `shared/events/<producer>.py`;
 the catalogue document (docs/events.md) is generated from this registry.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from marshmallow import Schema
 
 from shared.errors import CCRMError
+
+# `EventType.type` shadows the builtin inside the class body.
+SchemaClass = type[Schema]
+S = TypeVar("S", bound=SchemaClass)
 
 
 @dataclass(frozen=True)
@@ -14,23 +24,23 @@ class EventType:
     version: int
     producer: str
     when: str
-    schema: type
+    schema: SchemaClass
 
     @property
-    def key(self):
+    def key(self) -> tuple[str, int]:
         return (self.type, self.version)
 
 
-_REGISTRY = {}
+_REGISTRY: dict[tuple[str, int], EventType] = {}
 
 
 class UnknownEvent(CCRMError):
     code = "unknown_event"
 
 
-def event(type, producer, when, version=1):
+def event(type: str, producer: str, when: str, version: int = 1) -> Callable[[S], S]:
     """Class decorator that registers a marshmallow schema as an event's data."""
-    def register(schema_cls):
+    def register(schema_cls: S) -> S:
         key = (type, version)
         if key in _REGISTRY:
             raise ValueError(f"event {type} v{version} registered twice")
@@ -39,15 +49,15 @@ def event(type, producer, when, version=1):
     return register
 
 
-def _load_all():
+def _load_all() -> None:
     # Importing the producer modules fills the registry.
     from shared.events import catalogue_modules  # noqa: F401
 
 
-_instances = {}
+_instances: dict[tuple[str, int], Schema] = {}
 
 
-def schema_for(event_type, version=1):
+def schema_for(event_type: str, version: int = 1) -> Schema:
     """The event's schema instance. Instances are cached: marshmallow builds a
     schema's fields on construction, which costs more than the dump itself."""
     key = (event_type, version)
@@ -61,6 +71,6 @@ def schema_for(event_type, version=1):
     return schema
 
 
-def all_events():
+def all_events() -> list[EventType]:
     _load_all()
     return sorted(_REGISTRY.values(), key=lambda e: (e.producer, e.type, e.version))

@@ -12,11 +12,11 @@ from marshmallow import Schema, fields
 from shared.events.registry import event
 
 
-def _about(description):
+def _about(description: str) -> dict[str, str]:
     return {"description": description}
 
 
-def _time(description, required=True):
+def _time(description: str, required: bool = True) -> fields.AwareDateTime:
     return fields.AwareDateTime(required=required, allow_none=not required,
                                 metadata=_about(description))
 
@@ -24,7 +24,8 @@ def _time(description, required=True):
 class Deadline(Schema):
     timer_id = fields.String(required=True)
     rule = fields.String(required=True, metadata=_about("SPEC §4 rule code"))
-    article = fields.String(required=True, metadata=_about("the regulation's article(s), e.g. 14, 18"))
+    article = fields.String(required=True,
+                            metadata=_about("the regulation's article(s), e.g. 14, 18"))
     person_id = fields.String(required=True, allow_none=True, metadata=_about(
         "who is responsible (null: a post, e.g. centre staff, or nobody known)"))
     role = fields.String(required=True, allow_none=True, metadata=_about(

@@ -87,7 +87,8 @@ class EventSubscriber:
                     message = simple.get(timeout=timeout)
                 except simple.Empty:
                     return self.received
-                self.received.append(json.loads(message.body) if isinstance(message.body, (str, bytes))
+                body = message.body
+                self.received.append(json.loads(body) if isinstance(body, (str, bytes))
                                      else message.payload)
                 message.ack()
 
@@ -99,7 +100,8 @@ class EventSubscriber:
             self.drain(timeout=0.1)
             if predicate(self.received):
                 return self.received
-        raise AssertionError(f"events not seen in {timeout}s; got {[e['type'] for e in self.received]}")
+        seen = [e["type"] for e in self.received]
+        raise AssertionError(f"events not seen in {timeout}s; got {seen}")
 
     def close(self):
         self.connection.release()

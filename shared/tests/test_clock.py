@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -28,7 +28,7 @@ def test_production_clock_cannot_be_moved():
 
 
 def test_fixed_clock_moves_only_when_told():
-    start = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     clock = FixedClock(start)
     clock.advance(timedelta(minutes=30))
     assert clock.now() == start + timedelta(minutes=30)

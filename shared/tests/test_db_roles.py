@@ -10,8 +10,16 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from shared.db_roles import (APPEND_ONLY, CLOCK_WRITERS, SERVICES, database_urls,
-                             ensure_roles, password_variable, role_name, service_dsn)
+from shared.db_roles import (
+    APPEND_ONLY,
+    CLOCK_WRITERS,
+    SERVICES,
+    database_urls,
+    ensure_roles,
+    password_variable,
+    role_name,
+    service_dsn,
+)
 from shared.migrate import SCHEMAS, migrate
 
 OUTBOX_ROW = ("INSERT INTO {schema}.outbox (event_id, exchange, routing_key, body) "

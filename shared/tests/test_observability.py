@@ -5,7 +5,7 @@ import io
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import eventlet
 import pytest
@@ -27,7 +27,7 @@ from shared.rpc import rpc
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 11, 27, 2, 42, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
 COMPLAINT = "C-GZ-2026-000123"
 CORRELATION = "0b9a4c57-5c1e-4d8e-9a34-6a1f6f1d2e3c"
 STORED = {"media_id": "m-1", "kind": "signature", "stage": None, "content_type": "image/png",

@@ -1,7 +1,7 @@
 """Outbox and inbox on the real PostgreSQL and RabbitMQ."""
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import kombu
 import pytest
@@ -10,12 +10,11 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from shared.consumer import dead_letter_queue, event_handler
 from shared.db import DatabaseProvider
-from shared.errors import Unavailable
 from shared.events.envelope import InvalidEvent
 from shared.inbox import first_delivery
 from shared.outbox import EventPublisher, Outbox, OutboxRelay, outbox_backlog, relay_once
 
-NOW = datetime(2026, 11, 27, 2, 42, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
 STORED = {"media_id": "m-1", "kind": "signature", "stage": None, "content_type": "image/png",
           "size": 10, "sha256": "ab" * 32, "uploaded_by": "p-1", "complaint_id": None}
 
@@ -94,7 +93,8 @@ def test_redelivered_event_changes_nothing(clean_database, outbox, publisher, su
 
     for delivery in deliveries:
         with clean_database.transaction() as conn:
-            if first_delivery(conn, "penalty", "test.effect", delivery["event_id"], delivery["type"]):
+            if first_delivery(conn, "penalty", "test.effect", delivery["event_id"],
+                              delivery["type"]):
                 conn.execute("INSERT INTO public.effects VALUES (%s, 1)", (delivery["event_id"],))
     with clean_database.connection() as conn:
         assert conn.execute("SELECT count(*) AS n FROM public.effects").fetchone()["n"] == 1
@@ -103,7 +103,7 @@ def test_redelivered_event_changes_nothing(clean_database, outbox, publisher, su
 def test_unreachable_broker_fails_fast():
     publisher = EventPublisher("pyamqp://guest:guest@127.0.0.1:1//", confirm_timeout=1)
     started = time.monotonic()
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - any error will do: the wait is the point
         publisher.publish("media.events", "media.stored", "{}", "x")
     assert time.monotonic() - started < 15
 
@@ -160,7 +160,8 @@ def test_failed_handler_retries_then_dead_letters(clean_database, ccrm_config, c
     container = container_factory(FlakyConsumer, ccrm_config)
     container.start()
     with clean_database.transaction() as conn:
-        flaky = outbox.add(conn, "media.stored", dict(STORED, media_id="fails-once"), occurred_at=NOW)
+        flaky = outbox.add(conn, "media.stored", dict(STORED, media_id="fails-once"),
+                           occurred_at=NOW)
         broken = outbox.add(conn, "media.stored", dict(STORED, media_id="always-fails"),
                             occurred_at=NOW)
     relay_once(clean_database, "media", publisher)

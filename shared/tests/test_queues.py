@@ -4,7 +4,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import eventlet
 import kombu
@@ -25,7 +25,7 @@ from shared.outbox import EventPublisher, Outbox
 from shared.queues import queue_arguments, queue_type, with_queue_type
 from shared.rpc import RpcProxy, rpc
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 
 
