@@ -4,8 +4,16 @@ from dataclasses import fields as dc_fields
 
 from psycopg.types.json import Jsonb
 
-from services.intake.closure import Callback, Closure
-from services.intake.domain import Binding, Complaint, Holder, Link, Rating, TimelineEntry
+from services.intake.model import (
+    Binding,
+    Callback,
+    Closure,
+    Complaint,
+    Holder,
+    Link,
+    Rating,
+    TimelineEntry,
+)
 
 _COMPLAINT_COLUMNS = tuple(f.name for f in dc_fields(Complaint) if f.name != "holders")
 _SELECT_COMPLAINT = f"SELECT {', '.join(_COMPLAINT_COLUMNS)} FROM intake.complaints"

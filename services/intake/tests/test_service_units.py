@@ -32,7 +32,7 @@ class FakeDispatch:
             raise remote(NotFound("unknown project"))
         return PROJECT_RECORD
 
-    def list_people(self, role=None, project_id=None):
+    def list_people(self, role=None, project_id=None, include_inactive=False):
         return [{"id": f"the-{role}", "active": True}]
 
 
@@ -133,7 +133,7 @@ def test_a_failed_commit_stores_nothing_binds_nothing_and_gives_the_number_back(
 
 def test_a_directory_that_does_not_answer_refuses_the_step(clean_database):
     class SlowDispatch(FakeDispatch):
-        def list_people(self, role=None, project_id=None):
+        def list_people(self, role=None, project_id=None, include_inactive=False):
             eventlet.sleep(5)
 
     media = FakeMedia()
