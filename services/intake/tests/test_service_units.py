@@ -59,6 +59,10 @@ class FakeMedia:
                                 "record_sha256": record_sha256}
         return {"id": media_id}
 
+    def verify_signature(self, media_id, current_record_sha256):
+        bound = self.bound[media_id]["record_sha256"]
+        return {"intact": bound == current_record_sha256, "bound_record_sha256": bound}
+
 
 class BrokenOutbox(Outbox):
     """The transaction fails at its last write (the event)."""
