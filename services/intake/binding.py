@@ -36,7 +36,7 @@ class IntakeBindings(BindingStore):
         with self.db.transaction() as conn:
             complaint = repository.get_complaint(conn, binding.complaint_id, for_update=True)
             current = repository.get_binding(conn, binding.media_id, for_update=True)
-            if current is None or current.state != "pending":
+            if complaint is None or current is None or current.state != "pending":
                 return None
             if refused is None:
                 complaint, current, entry = signature_bound(complaint, current, now)
@@ -51,7 +51,7 @@ class IntakeBindings(BindingStore):
         with self.db.transaction() as conn:
             complaint = repository.get_complaint(conn, binding.complaint_id)
             current = repository.get_binding(conn, binding.media_id, for_update=True)
-            if current is None or current.state != "pending":
+            if complaint is None or current is None or current.state != "pending":
                 return None
             current = replace(current, attempts=binding.attempts + 1, last_error=error,
                               next_attempt_at=next_attempt_at)

@@ -90,7 +90,8 @@ def dump_complaint(complaint: Complaint, timeline: Iterable[TimelineEntry], rati
     timeline, closures = list(timeline), list(closures)
     data = complaint_dict(c)
     decisions = [{"step": _DECISION_ACTIONS[e.action][0],
-                  "decision": _DECISION_ACTIONS[e.action][1], "by": e.actor_id, "at": e.at, "reason": e.note, "order_round": e.order_round}
+                  "decision": _DECISION_ACTIONS[e.action][1], "by": e.actor_id, "at": e.at,
+                  "reason": e.note, "order_round": e.order_round}
                  for e in timeline if e.action in _DECISION_ACTIONS]
     has_order = c.order_round > 1 or not c.resolved_on_spot
     data["order"] = {
