@@ -8,6 +8,8 @@ A mixin of GatewayService: the gateway adds it to its bases with `intake`,
 step's route only checks the caller and the request's shape, then asks
 intake, which checks everything again (roles, states, the directory): the
 gateway is not trusted with the rules.
+Every call goes through a contract's typed client (IntakeClient,
+DispatchClient, SlaClient, MediaClient): its bounded wait, our errors.
 
 The complaint's page (GET /api/complaints/{id}) is put together here: intake's
 record (with its order, responsibility, closure and timeline), dispatch's view
@@ -48,7 +50,8 @@ TAGS = ["complaints"]
 LINK_TAGS = ["customer link"]
 
 
-# -- request bodies (they document the OpenAPI; intake validates again) ---------------------
+# -- request bodies: intake's contract's forms (shared.contracts.intake), so the gateway
+# checks a request's shape with the very class intake loads it with again --------------
 
 class RecordComplaintBody(intake_forms.RecordForm):
     """登记投诉 (SPEC §2): an order is drafted unless resolved on the spot."""
