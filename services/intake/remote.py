@@ -1,43 +1,31 @@
-"""Intake's calls to the media and dispatch services, each with a bounded
-wait (ARCHITECTURE, traps), remote errors rebuilt as our own, and the few
-directory answers intake needs cached briefly (they change when the
+"""What intake asks the dispatch and media services, through their
+contracts' clients (bounded wait, remote errors rebuilt as our own), with
+the few directory answers intake needs cached briefly (they change when the
 organisation file is reloaded, not per request)."""
+from __future__ import annotations
+
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
-from nameko.exceptions import RemoteError, UnknownService
-
-from services.gateway import rpc
-from shared.errors import NotFound, Unavailable, from_remote
+from shared.contracts.dispatch import DispatchClient
+from shared.contracts.media import MediaClient
+from shared.errors import NotFound
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 30.0
 
 
-def call(proxy, method, *args, timeout=15.0, **kwargs):
-    """`proxy.method(*args, **kwargs)`: Unavailable after `timeout` seconds or
-    when the service is not running; a CCRMError raised there is raised here."""
-    try:
-        return rpc.call(proxy, method, *args, timeout=timeout, **kwargs)
-    except RemoteError as exc:
-        mapped = from_remote(exc.exc_type, exc.value)
-        if mapped is not None:
-            raise mapped from None
-        raise
-    except UnknownService:
-        service = getattr(proxy, "service_name", "?")
-        raise Unavailable(f"{service} 服务未运行 ({service} is not running)") from None
-
-
 class _Cache:
-    def __init__(self, seconds):
+    def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._values = {}
+        self._values: dict[Any, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key, load):
+    def get(self, key: Any, load: Callable[[], Any]) -> Any:
         with self._lock:
             hit = self._values.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.seconds:
@@ -47,8 +35,7 @@ class _Cache:
             self._values[key] = (time.monotonic(), value)
         return value
 
-
-    def clear(self):
+    def clear(self) -> None:
         with self._lock:
             self._values.clear()
 
@@ -57,7 +44,7 @@ _projects = _Cache(CACHE_SECONDS)
 _people_by_role = _Cache(CACHE_SECONDS)
 
 
-def clear_caches():
+def clear_caches() -> None:
     """Forget cached directory answers (tests; a directory reload shows after 30 s)."""
     _projects.clear()
     _people_by_role.clear()
@@ -66,26 +53,24 @@ def clear_caches():
 class Directory:
     """The organisation directory as intake reads it (dispatch's RPC)."""
 
-    def __init__(self, proxy, timeout):
-        self.proxy = proxy
-        self.timeout = timeout
+    def __init__(self, dispatch: DispatchClient) -> None:
+        self.dispatch = dispatch
 
-    def project(self, project_id):
+    def project(self, project_id: str) -> dict[str, Any] | None:
         """The project, or None if the directory does not know it."""
-        def load():
+        def load() -> dict[str, Any] | None:
             try:
-                return call(self.proxy, "get_project", project_id, timeout=self.timeout)
+                return self.dispatch.get_project(project_id)
             except NotFound:
                 return None
         return _projects.get(project_id, load)
 
-    def person_for_role(self, role):
+    def person_for_role(self, role: str) -> str | None:
         """The active person holding a centre role (the deputy GM, the GM);
         with several, the first by id, so every instance picks the same one.
         None when the post is vacant: the order still moves, the holding is
         recorded with its role and no person."""
-        people = _people_by_role.get(role, lambda: call(
-            self.proxy, "list_people", role=role, timeout=self.timeout))
+        people = _people_by_role.get(role, lambda: self.dispatch.list_people(role=role))
         active = sorted(p["id"] for p in people if p.get("active", True))
         if not active:
             log.warning("no active person holds role %s: order holding recorded without a person",
@@ -95,21 +80,17 @@ class Directory:
 
 
 class Media:
-    def __init__(self, proxy, timeout):
-        self.proxy = proxy
-        self.timeout = timeout
+    """The media service as intake uses it: a missing media is None, not an error."""
 
-    def get(self, media_id):
+    def __init__(self, media: MediaClient) -> None:
+        self.client = media
+
+    def get(self, media_id: str) -> dict[str, Any] | None:
         """The media's description, or None if there is no such media."""
         try:
-            return call(self.proxy, "get", media_id, timeout=self.timeout)
+            return self.client.get(media_id)
         except NotFound:
             return None
 
-    def bind_signature(self, binding):
-        return call(self.proxy, "bind_signature", binding.media_id, binding.record_type,
-                    binding.complaint_id, binding.record_sha256, bound_by=binding.bound_by,
-                    complaint_id=binding.complaint_id, timeout=self.timeout)
-
-    def verify_signature(self, media_id, record_sha256):
-        return call(self.proxy, "verify_signature", media_id, record_sha256, timeout=self.timeout)
+    def verify_signature(self, media_id: str, record_sha256: str) -> dict[str, Any]:
+        return self.client.verify_signature(media_id, record_sha256)

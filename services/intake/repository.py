@@ -1,11 +1,28 @@
 """SQL of the intake schema. Every function runs in the caller's connection,
 so a change, its timeline entries and its outbox events commit together."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 from dataclasses import fields as dc_fields
+from datetime import datetime
+from typing import Any, TypeVar
 
 from psycopg.types.json import Jsonb
 
-from services.intake.closure import Callback, Closure
-from services.intake.domain import Binding, Complaint, Holder, Link, Rating, TimelineEntry
+from services.intake.model import (
+    Binding,
+    Callback,
+    Closure,
+    Complaint,
+    Holder,
+    Link,
+    Rating,
+    TimelineEntry,
+)
+
+# A psycopg connection in a transaction, rows as dicts (shared.db).
+Conn = Any
+T = TypeVar("T")
 
 _COMPLAINT_COLUMNS = tuple(f.name for f in dc_fields(Complaint) if f.name != "holders")
 _SELECT_COMPLAINT = f"SELECT {', '.join(_COMPLAINT_COLUMNS)} FROM intake.complaints"
@@ -17,13 +34,13 @@ _LINK_COLUMNS = tuple(f.name for f in dc_fields(Link))
 _RATING_COLUMNS = tuple(f.name for f in dc_fields(Rating))
 
 
-def _insert(conn, table, columns, values):
+def _insert(conn: Conn, table: str, columns: Iterable[str], values: Mapping[str, Any]) -> None:
     conn.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"VALUES ({', '.join(f'%({c})s' for c in columns)})", values)
 
 
-def _params(record, names):
+def _params(record: object, names: Iterable[str]) -> dict[str, Any]:
     """A dataclass's values as SQL parameters: tuples as arrays, dicts as jsonb."""
     values = {}
     for name in names:
@@ -36,7 +53,7 @@ def _params(record, names):
     return values
 
 
-def _record(cls, row, **extra):
+def _record(cls: type[T], row: Mapping[str, Any], **extra: Any) -> T:
     """A dataclass from a row: arrays back to tuples."""
     values = {key: tuple(value) if key in _ARRAYS and value is not None else value
               for key, value in row.items()}
@@ -45,7 +62,7 @@ def _record(cls, row, **extra):
 
 # -- ids ------------------------------------------------------------------------------
 
-def next_number(conn, region, year):
+def next_number(conn: Conn, region: str, year: int) -> int:
     """The next complaint number of (region, year). The row lock taken here is
     held until the recording commits, so concurrent recordings get distinct
     numbers, and a rolled-back recording hands its number back."""
@@ -58,7 +75,7 @@ def next_number(conn, region, year):
 
 # -- recording requests -------------------------------------------------------------
 
-def recorded_by_request(conn, person_id, request_key):
+def recorded_by_request(conn: Conn, person_id: str | None, request_key: str) -> str | None:
     """The complaint a request key already recorded, or None."""
     row = conn.execute(
         """SELECT complaint_id FROM intake.record_requests
@@ -67,7 +84,8 @@ def recorded_by_request(conn, person_id, request_key):
     return row["complaint_id"] if row else None
 
 
-def insert_record_request(conn, person_id, request_key, complaint_id):
+def insert_record_request(conn: Conn, person_id: str | None, request_key: str,
+                          complaint_id: str) -> None:
     conn.execute(
         """INSERT INTO intake.record_requests (person_id, request_key, complaint_id)
            VALUES (%(p)s, %(k)s, %(c)s)""",
@@ -76,7 +94,7 @@ def insert_record_request(conn, person_id, request_key, complaint_id):
 
 # -- complaints -------------------------------------------------------------------------
 
-def insert_complaint(conn, complaint):
+def insert_complaint(conn: Conn, complaint: Complaint) -> None:
     _insert(conn, "intake.complaints", _COMPLAINT_COLUMNS, _params(complaint, _COMPLAINT_COLUMNS))
     save_holders(conn, complaint)
 
@@ -87,7 +105,7 @@ _IMMUTABLE = {"id", "region", "project_id", "room", "customer_name", "customer_p
 _MUTABLE = tuple(c for c in _COMPLAINT_COLUMNS if c not in _IMMUTABLE)
 
 
-def update_complaint(conn, complaint):
+def update_complaint(conn: Conn, complaint: Complaint) -> None:
     """Store the state of a complaint; what the customer signed is never updated."""
     conn.execute(
         f"UPDATE intake.complaints SET {', '.join(f'{c} = %({c})s' for c in _MUTABLE)} "
@@ -95,7 +113,7 @@ def update_complaint(conn, complaint):
     save_holders(conn, complaint)
 
 
-def get_complaint(conn, complaint_id, for_update=False):
+def get_complaint(conn: Conn, complaint_id: str, for_update: bool = False) -> Complaint | None:
     lock = " FOR UPDATE" if for_update else ""
     row = conn.execute(_SELECT_COMPLAINT + " WHERE id = %(id)s" + lock,
                        {"id": complaint_id}).fetchone()
@@ -105,7 +123,7 @@ def get_complaint(conn, complaint_id, for_update=False):
     return _record(Complaint, row, holders=holders.get(row["id"], ()))
 
 
-def save_holders(conn, complaint):
+def save_holders(conn: Conn, complaint: Complaint) -> None:
     """Upsert this round's holdings by position: a holding only ever gains its end."""
     for seq, h in enumerate(complaint.holders):
         conn.execute(
@@ -118,7 +136,8 @@ def save_holders(conn, complaint):
              "person": h.person_id, "role": h.role, "from": h.held_from, "to": h.held_to})
 
 
-def holders_of(conn, keys):
+def holders_of(conn: Conn,
+               keys: list[tuple[str, int]]) -> dict[str, tuple[Holder, ...]]:
     """{complaint_id: (Holder, ...)} of the given (complaint_id, round) pairs."""
     if not keys:
         return {}
@@ -127,7 +146,7 @@ def holders_of(conn, keys):
         """SELECT complaint_id, order_round, person_id, role, held_from, held_to
            FROM intake.order_holders WHERE complaint_id = ANY(%(ids)s)
            ORDER BY complaint_id, order_round, seq""", {"ids": list(rounds)}).fetchall()
-    found = {}
+    found: dict[str, list[Holder]] = {}
     for row in rows:
         if row["order_round"] == rounds[row["complaint_id"]]:
             found.setdefault(row["complaint_id"], []).append(
@@ -135,8 +154,11 @@ def holders_of(conn, keys):
     return {key: tuple(value) for key, value in found.items()}
 
 
-def list_complaints(conn, *, state=None, project_id=None, category=None, holder_id=None,
-                    callbacks_for=False, callback_due=None, visible=None, limit=20, offset=0):
+def list_complaints(conn: Conn, *, state: str | None = None, project_id: str | None = None,
+                    category: str | None = None, holder_id: str | None = None,
+                    callbacks_for: bool = False, callback_due: bool | None = None,
+                    visible: Mapping[str, Any] | None = None, limit: int = 20,
+                    offset: int = 0) -> tuple[list[Complaint], int]:
     """(complaints, total) matching the filters.
 
     `holder_id`: only what waits on that person now: the order they hold,
@@ -144,7 +166,8 @@ def list_complaints(conn, *, state=None, project_id=None, category=None, holder_
     is theirs, and (`callbacks_for`, centre staff) callbacks owed after
     blocked visits. `visible=None` means everything; otherwise a dict of
     `projects`, `person_id`, `unit_id` (see Actor.may_see_complaint)."""
-    where, params = [], {"limit": limit, "offset": offset}
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if visible is not None:
         where.append("""(c.project_id = ANY(%(visible_projects)s)
                          OR %(visible_person)s = ANY(c.responsible_person_ids)
@@ -187,7 +210,7 @@ def list_complaints(conn, *, state=None, project_id=None, category=None, holder_
 
 # -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
 
-def add_timeline(conn, complaint_id, entries):
+def add_timeline(conn: Conn, complaint_id: str, entries: Iterable[TimelineEntry]) -> None:
     for e in entries:
         conn.execute(
             """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
@@ -200,7 +223,7 @@ def add_timeline(conn, complaint_id, entries):
              "details": Jsonb(e.details or {})})
 
 
-def timeline(conn, complaint_id):
+def timeline(conn: Conn, complaint_id: str) -> list[TimelineEntry]:
     rows = conn.execute(
         """SELECT at, actor_id, actor_role, action, from_state, to_state, order_round, note,
                   details
@@ -211,12 +234,12 @@ def timeline(conn, complaint_id):
 
 # -- customer links ----------------------------------------------------------------------
 
-def insert_link(conn, link):
+def insert_link(conn: Conn, link: Link) -> None:
     _insert(conn, "intake.customer_links", _LINK_COLUMNS,
             {name: getattr(link, name) for name in _LINK_COLUMNS})
 
 
-def get_link(conn, token_sha256, for_update=False):
+def get_link(conn: Conn, token_sha256: str, for_update: bool = False) -> Link | None:
     row = conn.execute(
         f"SELECT {', '.join(_LINK_COLUMNS)} FROM intake.customer_links "
         "WHERE token_sha256 = %(h)s" + (" FOR UPDATE" if for_update else ""),
@@ -224,19 +247,19 @@ def get_link(conn, token_sha256, for_update=False):
     return Link(**row) if row else None
 
 
-def mark_link_used(conn, link):
+def mark_link_used(conn: Conn, link: Link) -> None:
     conn.execute("UPDATE intake.customer_links SET used_at = %(at)s WHERE token_sha256 = %(h)s",
                  {"at": link.used_at, "h": link.token_sha256})
 
 
 # -- signature bindings --------------------------------------------------------------------
 
-def insert_binding(conn, binding):
+def insert_binding(conn: Conn, binding: Binding) -> None:
     _insert(conn, "intake.signature_bindings", _BINDING_COLUMNS,
             {name: getattr(binding, name) for name in _BINDING_COLUMNS})
 
 
-def get_binding(conn, media_id, for_update=False):
+def get_binding(conn: Conn, media_id: str, for_update: bool = False) -> Binding | None:
     row = conn.execute(
         f"SELECT {', '.join(_BINDING_COLUMNS)} FROM intake.signature_bindings "
         "WHERE media_id = %(id)s" + (" FOR UPDATE" if for_update else ""),
@@ -244,7 +267,7 @@ def get_binding(conn, media_id, for_update=False):
     return Binding(**row) if row else None
 
 
-def save_binding(conn, binding):
+def save_binding(conn: Conn, binding: Binding) -> None:
     conn.execute(
         """UPDATE intake.signature_bindings
               SET state = %(state)s, attempts = %(attempts)s, last_error = %(last_error)s,
@@ -254,7 +277,8 @@ def save_binding(conn, binding):
          ("state", "attempts", "last_error", "next_attempt_at", "bound_at", "media_id")})
 
 
-def claim_due_bindings(conn, now, lease_until, limit):
+def claim_due_bindings(conn: Conn, now: datetime, lease_until: datetime,
+                       limit: int) -> list[Binding]:
     """Pending bindings whose next attempt is due, leased to this caller until
     `lease_until` (another instance skips them meanwhile)."""
     rows = conn.execute(
@@ -268,7 +292,7 @@ def claim_due_bindings(conn, now, lease_until, limit):
     return [Binding(**row) for row in rows]
 
 
-def pending_bindings(conn):
+def pending_bindings(conn: Conn) -> int:
     return conn.execute(
         "SELECT count(*) AS n FROM intake.signature_bindings WHERE state = 'pending'"
     ).fetchone()["n"]
@@ -276,7 +300,7 @@ def pending_bindings(conn):
 
 # -- ratings ------------------------------------------------------------------------------
 
-def get_rating(conn, complaint_id, order_round):
+def get_rating(conn: Conn, complaint_id: str, order_round: int) -> Rating | None:
     row = conn.execute(
         f"SELECT {', '.join(_RATING_COLUMNS)} FROM intake.reception_ratings "
         "WHERE complaint_id = %(id)s AND order_round = %(round)s",
@@ -284,7 +308,7 @@ def get_rating(conn, complaint_id, order_round):
     return Rating(**row) if row else None
 
 
-def insert_rating(conn, rating):
+def insert_rating(conn: Conn, rating: Rating) -> None:
     _insert(conn, "intake.reception_ratings", _RATING_COLUMNS,
             {name: getattr(rating, name) for name in _RATING_COLUMNS})
 
@@ -295,7 +319,7 @@ _CLOSURE_COLUMNS = tuple(f.name for f in dc_fields(Closure))
 _CALLBACK_COLUMNS = tuple(f.name for f in dc_fields(Callback))
 
 
-def save_closure(conn, closure):
+def save_closure(conn: Conn, closure: Closure) -> None:
     """Insert an application or store its new status (the row is the latest word)."""
     changing = [c for c in _CLOSURE_COLUMNS if c != "application_id"]
     conn.execute(
@@ -306,7 +330,7 @@ def save_closure(conn, closure):
         _params(closure, _CLOSURE_COLUMNS))
 
 
-def get_closure(conn, application_id, for_update=False):
+def get_closure(conn: Conn, application_id: str, for_update: bool = False) -> Closure | None:
     row = conn.execute(
         f"SELECT {', '.join(_CLOSURE_COLUMNS)} FROM intake.closures "
         "WHERE application_id = %(id)s" + (" FOR UPDATE" if for_update else ""),
@@ -314,7 +338,7 @@ def get_closure(conn, application_id, for_update=False):
     return _record(Closure, row) if row else None
 
 
-def closures_of(conn, complaint_id):
+def closures_of(conn: Conn, complaint_id: str) -> list[Closure]:
     rows = conn.execute(
         f"SELECT {', '.join(_CLOSURE_COLUMNS)} FROM intake.closures "
         "WHERE complaint_id = %(id)s ORDER BY received_at, application_id",
@@ -322,16 +346,16 @@ def closures_of(conn, complaint_id):
     return [_record(Closure, row) for row in rows]
 
 
-def insert_callback(conn, callback):
+def insert_callback(conn: Conn, callback: Callback) -> None:
     _insert(conn, "intake.callbacks", _CALLBACK_COLUMNS, _params(callback, _CALLBACK_COLUMNS))
 
 
-def callbacks_of(conn, complaint_id):
+def callbacks_of(conn: Conn, complaint_id: str) -> list[Callback]:
     rows = conn.execute(
         f"SELECT {', '.join(_CALLBACK_COLUMNS)} FROM intake.callbacks "
         "WHERE complaint_id = %(id)s ORDER BY id", {"id": complaint_id}).fetchall()
     return [_record(Callback, row) for row in rows]
 
 
-def ping(conn):
+def ping(conn: Conn) -> None:
     return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

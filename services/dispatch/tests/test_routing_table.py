@@ -43,7 +43,7 @@ def test_the_file_holds_exactly_the_spec_table():
 
 
 def test_the_table_covers_every_category_intake_records():
-    from services.intake.domain import CATEGORIES
+    from shared.categories import CATEGORIES
     assert set(TABLE.categories) == set(CATEGORIES)
 
 

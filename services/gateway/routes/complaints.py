@@ -8,6 +8,8 @@ A mixin of GatewayService: the gateway adds it to its bases with `intake`,
 step's route only checks the caller and the request's shape, then asks
 intake, which checks everything again (roles, states, the directory): the
 gateway is not trusted with the rules.
+Every call goes through a contract's typed client (IntakeClient,
+DispatchClient, SlaClient, MediaClient): its bounded wait, our errors.
 
 The complaint's page (GET /api/complaints/{id}) is put together here: intake's
 record (with its order, responsibility, closure and timeline), dispatch's view
@@ -23,17 +25,24 @@ import json
 import logging
 
 import eventlet
-from marshmallow import Schema, fields
+from marshmallow import fields
 from nameko.exceptions import RemoteError
 
-from services.gateway import bodies, rpc
+from services.gateway import bodies
 from services.gateway.api import route
 from services.gateway.routes.access import ComplaintAccess
+from services.gateway.rpc import request_key
 from services.gateway.schemas import MediaObject
-from services.intake import closure as intake_closure
-from services.intake import schemas as intake_schemas
 from shared import roles
-from shared.errors import CCRMError, InvalidInput, NotFound, from_remote
+from shared.contracts.dispatch import DispatchClient
+from shared.contracts.intake import IntakeClient
+from shared.contracts.intake import forms as intake_forms
+from shared.contracts.intake import views as intake_views
+from shared.contracts.intake.vocabulary import CALLBACK_ROLES, STEP_RECORD_SIGNATURE
+from shared.contracts.media import MediaClient
+from shared.contracts.sla import SlaClient
+from shared.errors import CCRMError, InvalidInput, NotFound, Unavailable
+from shared.validation import Form
 
 log = logging.getLogger(__name__)
 
@@ -41,50 +50,51 @@ TAGS = ["complaints"]
 LINK_TAGS = ["customer link"]
 
 
-# -- request bodies (they document the OpenAPI; intake validates again) ---------------------
+# -- request bodies: intake's contract's forms (shared.contracts.intake), so the gateway
+# checks a request's shape with the very class intake loads it with again --------------
 
-class RecordComplaintBody(intake_schemas.RecordForm):
+class RecordComplaintBody(intake_forms.RecordForm):
     """登记投诉 (SPEC §2): an order is drafted unless resolved on the spot."""
 
 
-class ReviewBody(intake_schemas.DecisionForm):
+class ReviewBody(intake_forms.DecisionForm):
     """副总经理审核: approve, or reject back to the specialist with a reason."""
 
 
-class SignBody(intake_schemas.SignForm):
+class SignBody(intake_forms.SignForm):
     """总经理签发: approve (optionally overriding the department, with a reason)
     or reject back to the deputy GM with a reason."""
 
 
-class RatingBody(intake_schemas.RatingForm):
+class RatingBody(intake_forms.RatingForm):
     """接待评价 1-5 (Art. 16)."""
 
 
-class ReopenBody(intake_schemas.ReopenForm):
+class ReopenBody(intake_forms.ReopenForm):
     """再次投诉: the customer raised a closed complaint again."""
 
 
-class EscalateBody(intake_schemas.EscalateForm):
+class EscalateBody(intake_forms.EscalateForm):
     """标记重大 / 群体性 / 共性问题 (Art. 5, 21, 33)."""
 
 
-class CallbackBody(intake_schemas.CallbackForm):
+class CallbackBody(intake_forms.CallbackForm):
     """售后服务中心回访 after a blocked visit (Art. 23): when, the outcome, what the
     customer said. Centre staff, the centre's deputy GM or GM, or a specialist
     of the project's desk."""
 
 
-class VerifyClosureBody(intake_schemas.VerifyForm):
+class VerifyClosureBody(intake_forms.VerifyForm):
     """结案核查 (Art. 29): the specialist's callback and satisfaction survey;
     `decision` approve (default, needs `satisfaction`) or reject (needs
     `reason`: the work goes back to the department)."""
 
 
-class ClosureDecisionBody(intake_schemas.DecisionForm):
+class ClosureDecisionBody(intake_forms.DecisionForm):
     """结案审核 / 审批: approve, or reject back one step with a reason."""
 
 
-class ComplaintPageView(intake_schemas.ComplaintView):
+class ComplaintPageView(intake_views.ComplaintView):
     """The complaint with its order, responsibility, deadlines, timeline and
     media (SPEC §10). `dispatch`, `deadlines` and `media` are each
     `{"unavailable": true, "reason": ...}` when their service did not answer."""
@@ -99,21 +109,20 @@ class ComplaintPageView(intake_schemas.ComplaintView):
                        "signatures, photos and material the record and the work name"})
 
 
-class ComplaintQuery(intake_schemas.ListFilters):
+class ComplaintQuery(intake_forms.ListFilters):
     """Filters of the complaint list; page_size at most 100."""
 
 
-class LinkSignBody(intake_schemas.LinkSignForm):
+class LinkSignBody(intake_forms.LinkSignForm):
     """The customer's signature, uploaded first through POST /api/sign/{token}/media."""
 
 
-class SignatureUploadForm(intake_schemas.Input):
+class SignatureUploadForm(Form):
     """Multipart form: only the `file` part (a JPEG, PNG, WebP or HEIC image)."""
 
 
-class LinkRatingAccepted(Schema):
-    complaint_id = fields.String()
-    score = fields.Integer()
+class LinkRatingAccepted(intake_views.LinkRated):
+    """What the customer's rating answers."""
 
 
 def _raw_json(request):
@@ -153,30 +162,33 @@ class ComplaintRoutes(ComplaintAccess):
     """Routes over the intake service; needs `self.intake`, `self.dispatch`
     and `self.media` (RpcProxy attributes), and uses `self.sla` if present."""
 
-    def _intake(self, method, *args, **kwargs):
-        return rpc.call(self.intake, method, *args, timeout=self.rpc_timeout(), **kwargs)
+    def _intake_api(self):
+        """Intake's typed client with the usual bounded wait."""
+        return IntakeClient(self.intake, self.rpc_timeout())
 
     def _page_timeout(self):
         return float(self.config.get("COMPLAINT_PAGE_TIMEOUT",
                                      min(self.rpc_timeout(), PAGE_PART_SECONDS)))
 
     @staticmethod
-    def _part(proxy, method, *args, timeout, missing=None):
-        """One service's part of the page: its answer, `missing` when it has
+    def _part(ask, *args, missing=None):
+        """One service's part of the page: `ask(*args)` (a method of a typed
+        client with the page's bounded wait), `missing` when the service has
         nothing on this complaint (404), or why it is unavailable."""
+        service = getattr(getattr(ask, "__self__", None), "service", "?")
         try:
-            return rpc.call(proxy, method, *args, timeout=timeout)
-        except RemoteError as exc:
-            error = from_remote(exc.exc_type, exc.value)
-            if isinstance(error, NotFound):
-                return missing
-            log.warning("%s.%s failed for the complaint page: %s", proxy.service_name, method,
-                        exc)
-            return _unavailable(error.message if error else "服务出错 (the service failed)")
-        except CCRMError as exc:     # Unavailable: no answer in time
+            return ask(*args)
+        except NotFound:
+            return missing
+        except Unavailable as exc:   # no answer in time, not running, broker down
             return _unavailable(exc.message)
-        except Exception as exc:     # noqa: BLE001 - not running, broker trouble: still a page
-            service = getattr(proxy, "service_name", "?")
+        except CCRMError as exc:
+            log.warning("%s.%s failed for the complaint page: %s", service, ask.__name__, exc)
+            return _unavailable(exc.message)
+        except RemoteError as exc:   # an error of the service's own, not one of ours
+            log.warning("%s.%s failed for the complaint page: %s", service, ask.__name__, exc)
+            return _unavailable("服务出错 (the service failed)")
+        except Exception as exc:     # noqa: BLE001 - broker trouble: still a page
             return _unavailable(f"{service} 服务不可用 ({type(exc).__name__})")
 
     def _page_media(self, ids, timeout):
@@ -184,13 +196,14 @@ class ComplaintRoutes(ComplaintAccess):
             return {"items": [], "missing": []}
         shown = ids[:PAGE_MAX_MEDIA]
         pool = eventlet.GreenPool(min(len(shown), 20))
-        answers = list(pool.imap(lambda media_id: self._part(
-            self.media, "get", media_id, timeout=timeout), shown))
+        media = MediaClient(self.media, timeout)
+        answers = list(pool.imap(lambda media_id: self._part(media.get, media_id), shown))
         items = [a for a in answers if isinstance(a, dict) and not a.get("unavailable")]
-        failed = [i for i, a in zip(shown, answers) if isinstance(a, dict) and a.get("unavailable")]
+        pairs = list(zip(shown, answers, strict=True))
+        failed = [i for i, a in pairs if isinstance(a, dict) and a.get("unavailable")]
         if failed and not items:
             return _unavailable(next(a for a in answers if a)["reason"])
-        page = {"items": items, "missing": [i for i, a in zip(shown, answers) if a is None]}
+        page = {"items": items, "missing": [i for i, a in pairs if a is None]}
         if failed:
             page["unavailable_ids"] = failed
         if len(ids) > len(shown):
@@ -201,20 +214,20 @@ class ComplaintRoutes(ComplaintAccess):
 
     @route("POST", "/api/complaints", summary="登记投诉 (record a complaint)",
            roles={roles.SPECIALIST}, body=RecordComplaintBody,
-           response=intake_schemas.ComplaintView, status=201, tags=TAGS,
+           response=intake_views.ComplaintView, status=201, tags=TAGS,
            description="Only a specialist of the project's desk. For visit and mobile, upload "
            "the customer's signature first (POST /api/media, kind=signature) and give its id; "
            "for phone and letter the customer signs through a one-time link sent by SMS.")
     def record_complaint(self, request, principal, payload):
-        return 201, self._intake("record_complaint", principal.as_dict(), _raw_json(request),
-                                 request_key=rpc.request_key(request))
+        return 201, self._intake_api().record_complaint(
+            principal.as_dict(), _raw_json(request), request_key=request_key(request))
 
     @route("GET", "/api/complaints", summary="投诉列表 (filtered, paginated list)",
-           query=ComplaintQuery, response=intake_schemas.ComplaintPage, tags=TAGS,
+           query=ComplaintQuery, response=intake_views.ComplaintPage, tags=TAGS,
            description="Specialists see their desks' projects; centre roles see all.")
     def list_complaints(self, request, principal, payload):
         filters = {key: value for key, value in payload.items() if value is not None}
-        return self._intake("list_complaints", principal.as_dict(), filters)
+        return self._intake_api().list_complaints(principal.as_dict(), filters)
 
     @route("GET", "/api/complaints/<complaint_id>",
            summary="投诉详情 (the complaint with its order, responsibility, deadlines, timeline "
@@ -227,12 +240,11 @@ class ComplaintRoutes(ComplaintAccess):
         timeout = self._page_timeout()
         pool = eventlet.GreenPool()
         # intake's wait is the usual one: there is no page without it
-        record = pool.spawn(rpc.call, self.intake, "get_complaint", principal.as_dict(),
-                            complaint_id, timeout=self.rpc_timeout())
-        work = pool.spawn(self._part, self.dispatch, "get_complaint_view", complaint_id,
-                          timeout=timeout)
+        record = pool.spawn(self._intake_api().get_complaint, principal.as_dict(), complaint_id)
+        work = pool.spawn(self._part, DispatchClient(self.dispatch, timeout).get_complaint_view,
+                          complaint_id)
         sla = getattr(self, "sla", None)
-        deadlines = (pool.spawn(self._part, sla, "list_timers", complaint_id, timeout=timeout,
+        deadlines = (pool.spawn(self._part, SlaClient(sla, timeout).list_timers, complaint_id,
                                 missing={"complaint_id": complaint_id, "timers": []})
                      if sla is not None else None)
         try:
@@ -251,99 +263,99 @@ class ComplaintRoutes(ComplaintAccess):
 
     @route("POST", "/api/complaints/<complaint_id>/rating",
            summary="接待评价（专员终端）(reception rating from the desk terminal)",
-           roles={roles.SPECIALIST}, body=RatingBody, response=intake_schemas.ComplaintView,
+           roles={roles.SPECIALIST}, body=RatingBody, response=intake_views.ComplaintView,
            tags=TAGS, description="Once per complaint; a second rating is refused (409).")
     def rate_complaint_reception(self, request, principal, payload, complaint_id):
-        return self._intake("rate_reception", principal.as_dict(), complaint_id,
-                            payload["score"], payload["comment"])
+        return self._intake_api().rate_reception(principal.as_dict(), complaint_id,
+                                                 payload["score"], payload["comment"])
 
     @route("POST", "/api/complaints/<complaint_id>/order/submit",
            summary="提交督办单 (submit the supervision order)", roles={roles.SPECIALIST},
-           response=intake_schemas.ComplaintView, tags=TAGS)
+           response=intake_views.ComplaintView, tags=TAGS)
     def submit_complaint_order(self, request, principal, payload, complaint_id):
-        return self._intake("submit_order", principal.as_dict(), complaint_id)
+        return self._intake_api().submit_order(principal.as_dict(), complaint_id)
 
     @route("POST", "/api/complaints/<complaint_id>/order/review",
            summary="审核督办单 (deputy GM: approve or reject)", roles={roles.CENTRE_DEPUTY_GM},
-           body=ReviewBody, response=intake_schemas.ComplaintView, tags=TAGS)
+           body=ReviewBody, response=intake_views.ComplaintView, tags=TAGS)
     def review_complaint_order(self, request, principal, payload, complaint_id):
-        return self._intake("review_order", principal.as_dict(), complaint_id,
-                            payload["decision"], payload["reason"])
+        return self._intake_api().review_order(principal.as_dict(), complaint_id,
+                                               payload["decision"], payload["reason"])
 
     @route("POST", "/api/complaints/<complaint_id>/order/sign",
            summary="签发督办单 (GM: sign or reject; may override the department)",
-           roles={roles.CENTRE_GM}, body=SignBody, response=intake_schemas.ComplaintView,
+           roles={roles.CENTRE_GM}, body=SignBody, response=intake_views.ComplaintView,
            tags=TAGS)
     def sign_complaint_order(self, request, principal, payload, complaint_id):
-        return self._intake("sign_order", principal.as_dict(), complaint_id, payload["decision"],
-                            payload["reason"], department=payload["department"],
-                            department_reason=payload["department_reason"])
+        return self._intake_api().sign_order(
+            principal.as_dict(), complaint_id, payload["decision"], payload["reason"],
+            department=payload["department"], department_reason=payload["department_reason"])
 
     @route("POST", "/api/complaints/<complaint_id>/reopen",
            summary="再次投诉，重新打开 (reopen a closed complaint)", roles={roles.SPECIALIST},
-           body=ReopenBody, response=intake_schemas.ComplaintView, tags=TAGS)
+           body=ReopenBody, response=intake_views.ComplaintView, tags=TAGS)
     def reopen_complaint(self, request, principal, payload, complaint_id):
-        return self._intake("reopen", principal.as_dict(), complaint_id, payload["reason"])
+        return self._intake_api().reopen(principal.as_dict(), complaint_id, payload["reason"])
 
     @route("POST", "/api/complaints/<complaint_id>/escalate",
            summary="升级为重大 / 群体性 / 共性问题 (escalate)", roles={roles.CENTRE_GM},
-           body=EscalateBody, response=intake_schemas.ComplaintView, tags=TAGS)
+           body=EscalateBody, response=intake_views.ComplaintView, tags=TAGS)
     def escalate_complaint(self, request, principal, payload, complaint_id):
-        return self._intake("escalate", principal.as_dict(), complaint_id, payload["level"],
-                            payload["reason"])
+        return self._intake_api().escalate(principal.as_dict(), complaint_id, payload["level"],
+                                           payload["reason"])
 
     # -- after the order: the callback and the closure loop (Art. 23, 29) -------------------
 
     @route("POST", "/api/complaints/<complaint_id>/callbacks",
            summary="受阻回访后的中心回访 (the centre's callback after a blocked visit)",
-           roles=intake_closure.CALLBACK_ROLES, body=CallbackBody,
-           response=intake_schemas.ComplaintView, status=201, tags=TAGS,
+           roles=CALLBACK_ROLES, body=CallbackBody,
+           response=intake_views.ComplaintView, status=201, tags=TAGS,
            description="Only while a blocked visit awaits it (409 otherwise); Art. 23 allows "
            "30 minutes from the blocked-visit record.")
     def record_complaint_callback(self, request, principal, payload, complaint_id):
-        return 201, self._intake("record_callback", principal.as_dict(), complaint_id,
-                                 _raw_json(request))
+        return 201, self._intake_api().record_callback(principal.as_dict(), complaint_id,
+                                                       _raw_json(request))
 
     @route("POST", "/api/complaints/<complaint_id>/closure/verify",
            summary="结案核查：回访及满意度调查 (specialist: verify the closure)",
            roles={roles.SPECIALIST}, body=VerifyClosureBody,
-           response=intake_schemas.ComplaintView, tags=TAGS,
+           response=intake_views.ComplaintView, tags=TAGS,
            description="A specialist of the project's desk, after the department applied. "
            "Reject sends the work back to the department.")
     def verify_complaint_closure(self, request, principal, payload, complaint_id):
-        return self._intake("verify_closure", principal.as_dict(), complaint_id,
-                            payload["satisfaction"], payload["comment"], payload["decision"],
-                            payload["reason"])
+        return self._intake_api().verify_closure(
+            principal.as_dict(), complaint_id, payload["satisfaction"], payload["comment"],
+            payload["decision"], payload["reason"])
 
     @route("POST", "/api/complaints/<complaint_id>/closure/review",
            summary="结案审核 (deputy GM: approve, or reject back to verification)",
            roles={roles.CENTRE_DEPUTY_GM}, body=ClosureDecisionBody,
-           response=intake_schemas.ComplaintView, tags=TAGS)
+           response=intake_views.ComplaintView, tags=TAGS)
     def review_complaint_closure(self, request, principal, payload, complaint_id):
-        return self._intake("review_closure", principal.as_dict(), complaint_id,
-                            payload["decision"], payload["reason"])
+        return self._intake_api().review_closure(principal.as_dict(), complaint_id,
+                                                 payload["decision"], payload["reason"])
 
     @route("POST", "/api/complaints/<complaint_id>/closure/approve",
            summary="结案审批 (GM: approve and close, or reject back to the review)",
            roles={roles.CENTRE_GM}, body=ClosureDecisionBody,
-           response=intake_schemas.ComplaintView, tags=TAGS)
+           response=intake_views.ComplaintView, tags=TAGS)
     def approve_complaint_closure(self, request, principal, payload, complaint_id):
-        return self._intake("approve_closure", principal.as_dict(), complaint_id,
-                            payload["decision"], payload["reason"])
+        return self._intake_api().approve_closure(principal.as_dict(), complaint_id,
+                                                  payload["decision"], payload["reason"])
 
     @route("GET", "/api/complaints/<complaint_id>/signature/verify",
            summary="核验签名记录是否被改动 (is the signed record intact?)",
-           response=intake_schemas.Verification, tags=TAGS)
+           response=intake_views.Verification, tags=TAGS)
     def verify_complaint_signature(self, request, principal, payload, complaint_id):
-        return self._intake("verify_record_signature", principal.as_dict(), complaint_id)
+        return self._intake_api().verify_record_signature(principal.as_dict(), complaint_id)
 
     # -- the customer's one-time links (no bearer token) ------------------------------------
 
     @route("GET", "/api/sign/<token>", summary="客户打开链接 (what the customer's link shows)",
-           public=True, response=intake_schemas.LinkView, tags=LINK_TAGS,
+           public=True, response=intake_views.LinkView, tags=LINK_TAGS,
            description="404 for an unknown link, 409 for one that was used or has expired.")
     def open_customer_link(self, request, principal, payload, token):
-        return self._intake("open_signing_link", token)
+        return self._intake_api().open_signing_link(token)
 
     @route("POST", "/api/sign/<token>/media",
            summary="客户上传签名图片 (the customer uploads the signature image)", public=True,
@@ -352,7 +364,7 @@ class ComplaintRoutes(ComplaintAccess):
            tags=LINK_TAGS, description="Multipart `file`; stored as kind=signature for the "
            "link's complaint. Then POST /api/sign/{token} with its id.")
     def upload_customer_signature(self, request, principal, payload, token):
-        link = self._intake("check_link", token, "record_signature")
+        link = self._intake_api().check_link(token, STEP_RECORD_SIGNATURE)
         upload = request.files.get("file")
         if upload is None:
             raise InvalidInput({"file": ["缺少文件 (missing file)"]})
@@ -360,19 +372,18 @@ class ComplaintRoutes(ComplaintAccess):
         content = upload.stream.read(limit + 1)
         if len(content) > limit:
             raise bodies.upload_too_large(limit)
-        return 201, rpc.call(
-            self.media, "upload", base64.b64encode(content).decode("ascii"),
-            (upload.filename or "")[:200], "signature", complaint_id=link["complaint_id"],
-            uploaded_by=None, step=link["step"], timeout=self.rpc_timeout())
+        return 201, MediaClient(self.media, self.rpc_timeout()).upload(
+            base64.b64encode(content).decode("ascii"), (upload.filename or "")[:200],
+            "signature", complaint_id=link["complaint_id"], uploaded_by=None, step=link["step"])
 
     @route("POST", "/api/sign/<token>", summary="客户签名确认记录 (the customer signs the record)",
-           public=True, body=LinkSignBody, response=intake_schemas.LinkSigned, tags=LINK_TAGS,
+           public=True, body=LinkSignBody, response=intake_views.LinkSigned, tags=LINK_TAGS,
            description="One time only: the link is used up; the answer names the rating link.")
     def sign_customer_link(self, request, principal, payload, token):
-        return self._intake("sign_by_link", token, payload["signature_media_id"])
+        return self._intake_api().sign_by_link(token, payload["signature_media_id"])
 
     @route("POST", "/api/sign/<token>/rating",
            summary="客户评价接待 (the customer rates the reception)", public=True,
            body=RatingBody, response=LinkRatingAccepted, tags=LINK_TAGS)
     def rate_customer_link(self, request, principal, payload, token):
-        return self._intake("rate_by_link", token, payload["score"], payload["comment"])
+        return self._intake_api().rate_by_link(token, payload["score"], payload["comment"])

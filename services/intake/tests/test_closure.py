@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake import closure, domain
-from services.intake.domain import Actor
+from services.intake import aftercare, closure, model, order
+from shared.contracts.intake import vocabulary
+from services.intake.access import Actor
 from services.intake.tests.helpers import DEPUTY, GM, NOW, OTHER_SPECIALIST, SPECIALIST, \
     SPECIALIST_2, STAFF
 from services.intake.tests.test_domain import ZONE, assert_events_match_schemas, signed
@@ -24,7 +25,7 @@ APP = "C-GZ-2026-000001-A1"
 
 
 def routed_data(**changes):
-    """complaint.routed's data as intake reads it (schemas.RoutedIn)."""
+    """complaint.routed's data as intake reads it (incoming.RoutedIn)."""
     data = {
         "order_round": 1, "routing_id": "C-GZ-2026-000001-R1", "reason": "order_signed",
         "department": "property", "department_name": "物业公司", "department_overridden": False,
@@ -60,7 +61,7 @@ def applied_data(application_id=APP, **changes):
 
 
 def routed():
-    return closure.on_routed(signed(), routed_data(), NOW + 5 * MIN).complaint
+    return aftercare.on_routed(signed(), routed_data(), NOW + 5 * MIN).complaint
 
 
 def applied():
@@ -92,10 +93,10 @@ def closed():
 def test_routing_keeps_who_answers_and_lets_them_see_the_complaint():
     c = signed()
     assert not HEAD.may_see_complaint(c)
-    outcome = closure.on_routed(c, routed_data(), NOW + 5 * MIN)
+    outcome = aftercare.on_routed(c, routed_data(), NOW + 5 * MIN)
     new = outcome.complaint
     assert (new.handler_id, new.routing_id, new.state) == ("pcgz-head", "C-GZ-2026-000001-R1",
-                                                           domain.ORDER_SIGNED)
+                                                           vocabulary.ORDER_SIGNED)
     assert new.responsibility["handler"]["name"] == "温嘉欣"
     assert new.responsibility["cooperating_departments"][0]["unit_id"] == "rc-gz.engineering"
     assert new.responsible_person_ids == ("pcgz-head", "pcgz-vp-eng", "pcgz-chairman")
@@ -111,40 +112,40 @@ def test_routing_keeps_who_answers_and_lets_them_see_the_complaint():
 def test_an_escalation_reroutes_to_the_chairman_but_older_or_other_rounds_change_nothing():
     c = routed()
     chairman = {"person_id": "pcgz-chairman", "name": "叶永康", "mobile": "13602200001"}
-    again = closure.on_routed(c, routed_data(routing_id="R2", reason="escalated", major=True,
+    again = aftercare.on_routed(c, routed_data(routing_id="R2", reason="escalated", major=True,
                                              handler=chairman, routed_at=NOW + 50 * MIN), NOW)
     assert again.complaint.handler_id == "pcgz-chairman"
     assert again.complaint.responsibility["major"] is True
-    late = closure.on_routed(again.complaint, routed_data(routing_id="R0",
+    late = aftercare.on_routed(again.complaint, routed_data(routing_id="R0",
                                                           routed_at=NOW + MIN), NOW)
     assert late is None                                        # an older announcement
-    assert closure.on_routed(c, routed_data(), NOW) is None    # the same routing again
-    assert closure.on_routed(c, routed_data(routing_id="R9", order_round=2), NOW) is None
+    assert aftercare.on_routed(c, routed_data(), NOW) is None    # the same routing again
+    assert aftercare.on_routed(c, routed_data(routing_id="R9", order_round=2), NOW) is None
 
 
 # -- the callback after a blocked visit (Art. 23) -------------------------------------------------
 
 def test_a_blocked_visit_makes_a_callback_due_without_changing_the_state():
     c = routed()
-    first = closure.on_visit_blocked(c, blocked_data(), NOW)
+    first = aftercare.on_visit_blocked(c, blocked_data(), NOW)
     new = first.complaint
-    assert new.state == domain.ORDER_SIGNED and new.callback_due_since == NOW + 30 * MIN
+    assert new.state == vocabulary.ORDER_SIGNED and new.callback_due_since == NOW + 30 * MIN
     assert [(e.action, e.actor_id, e.note) for e in first.entries] == [
         ("visit_blocked", "pcgz-head", "客户拒绝开门")]
-    second = closure.on_visit_blocked(new, blocked_data("V2", NOW + 50 * MIN), NOW).complaint
+    second = aftercare.on_visit_blocked(new, blocked_data("V2", NOW + 50 * MIN), NOW).complaint
     assert second.callback_due_since == NOW + 30 * MIN     # still owed since the first
     assert second.callback_visit_ids == ("C-GZ-2026-000001-V1", "V2")
-    assert closure.on_visit_blocked(second, blocked_data("V2"), NOW) is None
-    assert closure.on_visit_blocked(c, blocked_data(order_round=2), NOW) is None
+    assert aftercare.on_visit_blocked(second, blocked_data("V2"), NOW) is None
+    assert aftercare.on_visit_blocked(c, blocked_data(order_round=2), NOW) is None
 
 
 @pytest.mark.parametrize("actor, role", [
     (STAFFER, roles.CENTRE_STAFF), (DEP, roles.CENTRE_DEPUTY_GM), (BOSS, roles.CENTRE_GM),
     (SPEC2, roles.SPECIALIST)])
 def test_the_centre_or_the_desk_records_the_callback(actor, role):
-    due = closure.on_visit_blocked(routed(), blocked_data(), NOW).complaint
+    due = aftercare.on_visit_blocked(routed(), blocked_data(), NOW).complaint
     now = NOW + 45 * MIN
-    outcome = closure.record_callback(due, actor, {"callback_at": now - 5 * MIN,
+    outcome = aftercare.record_callback(due, actor, {"callback_at": now - 5 * MIN,
                                                    "outcome": "reached", "note": "已解释"}, now,
                                       zone=ZONE)
     new = outcome.complaint
@@ -157,24 +158,24 @@ def test_the_centre_or_the_desk_records_the_callback(actor, role):
     assert data["due_since"] == (NOW + 30 * MIN).astimezone(ZONE)
     assert_events_match_schemas(outcome)
     with pytest.raises(Conflict):            # answered: nothing is owed any more
-        closure.record_callback(new, actor, {"outcome": "reached"}, now)
+        aftercare.record_callback(new, actor, {"outcome": "reached"}, now)
 
 
 @pytest.mark.parametrize("actor", [OTHER, HEAD, HR, Actor.customer()])
 def test_others_may_not_record_the_callback(actor):
-    due = closure.on_visit_blocked(routed(), blocked_data(), NOW).complaint
+    due = aftercare.on_visit_blocked(routed(), blocked_data(), NOW).complaint
     with pytest.raises(Forbidden):
-        closure.record_callback(due, actor, {"outcome": "reached"}, NOW + 40 * MIN)
+        aftercare.record_callback(due, actor, {"outcome": "reached"}, NOW + 40 * MIN)
 
 
 def test_a_callback_nobody_owes_or_at_an_impossible_time_is_refused():
     with pytest.raises(Conflict) as caught:
-        closure.record_callback(routed(), STAFFER, {"outcome": "reached"}, NOW + 40 * MIN)
+        aftercare.record_callback(routed(), STAFFER, {"outcome": "reached"}, NOW + 40 * MIN)
     assert "没有待回访" in caught.value.message
-    due = closure.on_visit_blocked(routed(), blocked_data(), NOW).complaint
+    due = aftercare.on_visit_blocked(routed(), blocked_data(), NOW).complaint
     for when in (NOW + 2 * timedelta(hours=1), NOW - timedelta(hours=1)):
         with pytest.raises(InvalidInput) as bad:
-            closure.record_callback(due, STAFFER, {"outcome": "reached", "callback_at": when},
+            aftercare.record_callback(due, STAFFER, {"outcome": "reached", "callback_at": when},
                                     NOW + 40 * MIN)
         assert "callback_at" in bad.value.fields
 
@@ -183,7 +184,7 @@ def test_a_callback_nobody_owes_or_at_an_impossible_time_is_refused():
 
 def test_an_application_goes_to_the_rounds_specialist():
     c, x = applied()
-    assert c.state == domain.CLOSURE_APPLIED and c.closure_application_id == APP
+    assert c.state == vocabulary.CLOSURE_APPLIED and c.closure_application_id == APP
     assert (x.status, x.holder_id, x.holder_role) == ("applied", "p01-spec-1", "specialist")
     assert x.material_media_ids == ("M-GZ-" + "d" * 32,) and x.applied_at == LATER
 
@@ -192,8 +193,8 @@ def test_applications_of_other_rounds_or_repeated_change_nothing_and_impossible_
     c, x = applied()
     assert closure.on_closure_applied(c, x, applied_data(), LATER) is None
     assert closure.on_closure_applied(routed(), None, applied_data(order_round=2), LATER) is None
-    for state in (domain.ORDER_DRAFTED, domain.ORDER_REVIEWED, domain.CLOSED):
-        with pytest.raises(closure.UnexpectedEvent):
+    for state in (vocabulary.ORDER_DRAFTED, vocabulary.ORDER_REVIEWED, vocabulary.CLOSED):
+        with pytest.raises(model.UnexpectedEvent):
             closure.on_closure_applied(replace(routed(), state=state), None, applied_data(),
                                        LATER)
 
@@ -205,7 +206,7 @@ def test_a_newer_application_supersedes_the_one_the_centre_still_holds(build):
     old, new = outcome.closures
     assert (old.application_id, old.status, old.holder_id) == (APP, "superseded", None)
     assert (new.application_id, new.status) == ("A2", "applied")
-    assert outcome.complaint.state == domain.CLOSURE_APPLIED
+    assert outcome.complaint.state == vocabulary.CLOSURE_APPLIED
     assert outcome.entries[0].details["superseded"] == APP
 
 
@@ -227,26 +228,26 @@ STEPS = {
                                                    deputy_gm_id="centre-deputy-gm", zone=ZONE),
 }
 STATES = {
-    domain.ORDER_DRAFTED: lambda: (replace(signed(), state=domain.ORDER_DRAFTED), None),
-    domain.ORDER_SIGNED: lambda: (routed(), None),
-    domain.CLOSURE_APPLIED: applied,
-    domain.CLOSURE_VERIFIED: verified,
-    domain.CLOSURE_REVIEWED: reviewed,
-    domain.CLOSED: closed,
+    vocabulary.ORDER_DRAFTED: lambda: (replace(signed(), state=vocabulary.ORDER_DRAFTED), None),
+    vocabulary.ORDER_SIGNED: lambda: (routed(), None),
+    vocabulary.CLOSURE_APPLIED: applied,
+    vocabulary.CLOSURE_VERIFIED: verified,
+    vocabulary.CLOSURE_REVIEWED: reviewed,
+    vocabulary.CLOSED: closed,
 }
 ALLOWED = {   # (state, step): (new state, event, closure status, who holds it next)
-    (domain.CLOSURE_APPLIED, "verify_approve"): (
-        domain.CLOSURE_VERIFIED, "closure.verified", "verified", "centre-deputy-gm"),
-    (domain.CLOSURE_APPLIED, "verify_reject"): (
-        domain.ORDER_SIGNED, "closure.rejected", "rejected", None),
-    (domain.CLOSURE_VERIFIED, "review_approve"): (
-        domain.CLOSURE_REVIEWED, "closure.reviewed", "reviewed", "centre-gm"),
-    (domain.CLOSURE_VERIFIED, "review_reject"): (
-        domain.CLOSURE_APPLIED, "closure.rejected", "applied", "p01-spec-1"),
-    (domain.CLOSURE_REVIEWED, "approve_approve"): (
-        domain.CLOSED, "complaint.closed", "approved", None),
-    (domain.CLOSURE_REVIEWED, "approve_reject"): (
-        domain.CLOSURE_VERIFIED, "closure.rejected", "verified", "centre-deputy-gm"),
+    (vocabulary.CLOSURE_APPLIED, "verify_approve"): (
+        vocabulary.CLOSURE_VERIFIED, "closure.verified", "verified", "centre-deputy-gm"),
+    (vocabulary.CLOSURE_APPLIED, "verify_reject"): (
+        vocabulary.ORDER_SIGNED, "closure.rejected", "rejected", None),
+    (vocabulary.CLOSURE_VERIFIED, "review_approve"): (
+        vocabulary.CLOSURE_REVIEWED, "closure.reviewed", "reviewed", "centre-gm"),
+    (vocabulary.CLOSURE_VERIFIED, "review_reject"): (
+        vocabulary.CLOSURE_APPLIED, "closure.rejected", "applied", "p01-spec-1"),
+    (vocabulary.CLOSURE_REVIEWED, "approve_approve"): (
+        vocabulary.CLOSED, "complaint.closed", "approved", None),
+    (vocabulary.CLOSURE_REVIEWED, "approve_reject"): (
+        vocabulary.CLOSURE_VERIFIED, "closure.rejected", "verified", "centre-deputy-gm"),
 }
 
 
@@ -285,7 +286,7 @@ def test_a_rejection_at_verification_sends_the_work_back_to_the_department():
     assert (rejected.rejected_stage, rejected.rejection_reason) == ("verify", "客户说仍在漏水")
     # the department applies again: a new application starts the loop afresh
     again = closure.on_closure_applied(outcome.complaint, None, applied_data("A2"), LATER)
-    assert again.complaint.state == domain.CLOSURE_APPLIED and again.closures[0].status == "applied"
+    assert again.complaint.state == vocabulary.CLOSURE_APPLIED and again.closures[0].status == "applied"
 
 
 def test_review_and_approval_rejections_go_back_one_centre_step_only():
@@ -307,7 +308,7 @@ def test_review_and_approval_rejections_go_back_one_centre_step_only():
 
 def test_the_approval_closes_the_complaint_with_the_survey():
     c, x = closed()
-    assert c.state == domain.CLOSED and c.closed_at == LATER + 3 * MIN
+    assert c.state == vocabulary.CLOSED and c.closed_at == LATER + 3 * MIN
     assert (x.status, x.closed_by, x.satisfaction) == ("approved", "centre-gm", 4)
     reviewed_complaint, current = reviewed()
     data = STEPS["approve_approve"](reviewed_complaint, current).events[0][1]
@@ -363,7 +364,7 @@ def test_verification_needs_the_survey_and_rejections_need_a_reason():
 def test_a_reopen_starts_the_next_round_without_the_last_rounds_responsibility():
     c, _ = closed()
     c = replace(c, callback_due_since=NOW)
-    reopened = domain.reopen(c, SPEC, "漏水复发", LATER + timedelta(days=1)).complaint
+    reopened = order.reopen(c, SPEC, "漏水复发", LATER + timedelta(days=1)).complaint
     assert reopened.order_round == 2 and reopened.handler_id is None
     assert reopened.responsibility is None and reopened.closure_application_id is None
     assert reopened.callback_due_since is None and reopened.responsible_person_ids == ()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import eventlet
 import pytest
 
-from services.intake import closure
+from services.intake import model
 from services.intake.tests.helpers import DEPUTY, GM, NOW, SPECIALIST, SPECIALIST_2, STAFF, form
 from services.intake.tests.test_service_units import BrokenOutbox, FakeMedia, make_service
 from shared.errors import Conflict
@@ -125,10 +125,10 @@ def test_a_newer_application_supersedes_the_one_under_verification(service, sign
 
 def test_an_event_for_an_unknown_complaint_or_out_of_step_is_refused_whole(
         service, signed_id, clean_database):
-    with pytest.raises(closure.UnexpectedEvent):
+    with pytest.raises(model.UnexpectedEvent):
         service.on_closure_applied(applied("C-GZ-2026-000999"))
     drafted = service.record_complaint(SPECIALIST, form())["id"]
-    with pytest.raises(closure.UnexpectedEvent):
+    with pytest.raises(model.UnexpectedEvent):
         service.on_closure_applied(applied(drafted))
     # Not marked applied: a retry (after the cause is fixed) applies it.
     assert rows(clean_database, "SELECT 1 FROM intake.inbox") == []

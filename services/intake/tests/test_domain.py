@@ -6,9 +6,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.intake import domain, schemas
 from shared import ids
-from services.intake.domain import Actor
+from services.intake import access, links, model, order, signature
+from shared.contracts.intake import forms
+from shared import signature_binding
+from shared import validation
+from shared.contracts.intake import vocabulary
+from services.intake.access import Actor
 from services.intake.tests.helpers import (DEPUTY, GM, NOW, OTHER_SPECIALIST, PROJECT_RECORD,
                                            SPECIALIST, SPECIALIST_2, STAFF, form,
                                            signature_media)
@@ -25,14 +29,14 @@ CID = "C-GZ-2026-000001"
 
 
 def loaded(now=NOW, **changes):
-    return schemas.load(schemas.RecordForm(now=now), form(now, **changes))
+    return forms.load(forms.RecordForm(now=now), form(now, **changes))
 
 
 def recorded(channel="visit", now=NOW, on_spot=False, actor=SPEC, token="t" * 43, **changes):
-    media = signature_media() if channel in domain.SIGNED_AT_DESK else None
+    media = signature_media() if channel in vocabulary.SIGNED_AT_DESK else None
     data = loaded(now, channel=channel, resolved_on_spot=on_spot,
                   customer_signature_media_id=media["id"] if media else None, **changes)
-    return domain.record(CID, "GZ", data, actor, PROJECT_RECORD, now, signature_media=media,
+    return order.record(CID, "GZ", data, actor, PROJECT_RECORD, now, signature_media=media,
                          link_token=None if media else token, zone=ZONE)
 
 
@@ -41,16 +45,16 @@ def drafted(now=NOW):
 
 
 def submitted(now=NOW):
-    return domain.submit(drafted(now), SPEC, now + MIN, "centre-deputy-gm").complaint
+    return order.submit(drafted(now), SPEC, now + MIN, "centre-deputy-gm").complaint
 
 
 def reviewed(now=NOW):
-    return domain.review(submitted(now), DEP, "approve", None, now + 2 * MIN,
+    return order.review(submitted(now), DEP, "approve", None, now + 2 * MIN,
                          gm_id="centre-gm").complaint
 
 
 def signed(now=NOW):
-    return domain.sign(reviewed(now), BOSS, "approve", None, now + 3 * MIN).complaint
+    return order.sign(reviewed(now), BOSS, "approve", None, now + 3 * MIN).complaint
 
 
 def assert_events_match_schemas(outcome):
@@ -64,16 +68,16 @@ def assert_events_match_schemas(outcome):
 def test_a_visit_is_recorded_with_its_order_drafted_and_held_by_the_specialist():
     outcome = recorded("visit")
     c = outcome.complaint
-    assert c.state == domain.ORDER_DRAFTED and c.order_round == 1
-    assert c.holders == (domain.Holder("p01-spec-1", roles.SPECIALIST, NOW),)
-    assert c.signature_status == domain.SIG_BINDING
+    assert c.state == vocabulary.ORDER_DRAFTED and c.order_round == 1
+    assert c.holders == (model.Holder("p01-spec-1", roles.SPECIALIST, NOW),)
+    assert c.signature_status == vocabulary.SIG_BINDING
     assert c.signature_media_id == signature_media()["id"]
     assert c.region_company_id == "rc-gz" and c.property_company_id == "pc-gz"
     assert c.round_started_at == c.contact_ended_at
     assert [(e.action, e.from_state, e.to_state) for e in outcome.entries] == [
-        ("recorded", None, domain.RECEIVED), ("order_drafted", domain.RECEIVED, domain.ORDER_DRAFTED)]
+        ("recorded", None, vocabulary.RECEIVED), ("order_drafted", vocabulary.RECEIVED, vocabulary.ORDER_DRAFTED)]
     assert [t for t, _ in outcome.events] == ["complaint.received"]
-    assert outcome.binding.record_sha256 == domain.record_hash(c)
+    assert outcome.binding.record_sha256 == model.record_hash(c)
     assert outcome.binding.state == "pending" and outcome.new_links == []
     data = outcome.events[0][1]
     assert data["specialist_id"] == "p01-spec-1" and data["actor_id"] == "p01-spec-1"
@@ -85,11 +89,11 @@ def test_a_visit_is_recorded_with_its_order_drafted_and_held_by_the_specialist()
 def test_a_phone_complaint_waits_for_the_customer_to_sign_through_a_link():
     outcome = recorded("phone", token="secret-token-" + "x" * 30)
     c = outcome.complaint
-    assert c.signature_status == domain.SIG_PENDING and c.signature_media_id is None
+    assert c.signature_status == vocabulary.SIG_PENDING and c.signature_media_id is None
     assert outcome.binding is None
     [made] = outcome.new_links
-    assert made.link.step == domain.STEP_RECORD_SIGNATURE
-    assert made.link.token_sha256 == domain.token_hash(made.token) != made.token
+    assert made.link.step == vocabulary.STEP_RECORD_SIGNATURE
+    assert made.link.token_sha256 == model.token_hash(made.token) != made.token
     assert made.link.expires_at == NOW + timedelta(hours=24)
     assert [t for t, _ in outcome.events] == ["complaint.received", "complaint.signature_requested"]
     requested = outcome.events[1][1]
@@ -101,7 +105,7 @@ def test_a_phone_complaint_waits_for_the_customer_to_sign_through_a_link():
 def test_resolved_on_the_spot_is_closed_without_an_order():
     outcome = recorded("visit", on_spot=True)
     c = outcome.complaint
-    assert c.state == domain.CLOSED and c.closed_at == NOW and c.holders == ()
+    assert c.state == vocabulary.CLOSED and c.closed_at == NOW and c.holders == ()
     assert [e.action for e in outcome.entries] == ["recorded", "resolved_on_spot"]
     assert [t for t, _ in outcome.events] == ["complaint.received", "complaint.resolved_on_spot"]
     assert_events_match_schemas(outcome)
@@ -121,45 +125,45 @@ def test_only_a_specialist_of_the_projects_desk_records(actor):
 def test_a_desk_signature_must_be_a_free_signature(media, message):
     data = loaded(channel="visit", customer_signature_media_id=media["id"])
     with pytest.raises(InvalidInput) as caught:
-        domain.record(CID, "GZ", data, SPEC, PROJECT_RECORD, NOW, signature_media=media)
+        order.record(CID, "GZ", data, SPEC, PROJECT_RECORD, NOW, signature_media=media)
     assert message in caught.value.fields["customer_signature_media_id"][0]
 
 
 def test_the_record_hash_covers_what_was_signed_and_nothing_else():
     c = drafted()
-    assert domain.record_hash(c) == domain.record_hash(replace(c, state=domain.ORDER_SIGNED,
+    assert model.record_hash(c) == model.record_hash(replace(c, state=vocabulary.ORDER_SIGNED,
                                                                reopen_count=3))
-    assert domain.record_hash(c) != domain.record_hash(replace(c, demand=c.demand + "。"))
-    assert domain.record_hash(c) != domain.record_hash(replace(c, room="3-2-1802"))
+    assert model.record_hash(c) != model.record_hash(replace(c, demand=c.demand + "。"))
+    assert model.record_hash(c) != model.record_hash(replace(c, room="3-2-1802"))
 
 
 # -- the order's state machine --------------------------------------------------------------
 
 STEPS = {
-    "submit": lambda c: domain.submit(c, SPEC, NOW + 9 * MIN, "centre-deputy-gm"),
-    "review_approve": lambda c: domain.review(c, DEP, "approve", None, NOW + 9 * MIN,
+    "submit": lambda c: order.submit(c, SPEC, NOW + 9 * MIN, "centre-deputy-gm"),
+    "review_approve": lambda c: order.review(c, DEP, "approve", None, NOW + 9 * MIN,
                                               gm_id="centre-gm"),
-    "review_reject": lambda c: domain.review(c, DEP, "reject", "缺少照片", NOW + 9 * MIN,
+    "review_reject": lambda c: order.review(c, DEP, "reject", "缺少照片", NOW + 9 * MIN,
                                              gm_id=None),
-    "sign_approve": lambda c: domain.sign(c, BOSS, "approve", None, NOW + 9 * MIN),
-    "sign_reject": lambda c: domain.sign(c, BOSS, "reject", "部门有误", NOW + 9 * MIN,
+    "sign_approve": lambda c: order.sign(c, BOSS, "approve", None, NOW + 9 * MIN),
+    "sign_reject": lambda c: order.sign(c, BOSS, "reject", "部门有误", NOW + 9 * MIN,
                                          deputy_gm_id="centre-deputy-gm"),
-    "reopen": lambda c: domain.reopen(c, SPEC, "客户再次来电", NOW + 9 * MIN),
+    "reopen": lambda c: order.reopen(c, SPEC, "客户再次来电", NOW + 9 * MIN),
 }
 STATES = {
-    domain.ORDER_DRAFTED: drafted,
-    domain.ORDER_SUBMITTED: submitted,
-    domain.ORDER_REVIEWED: reviewed,
-    domain.ORDER_SIGNED: signed,
-    domain.CLOSED: lambda: recorded("visit", on_spot=True).complaint,
+    vocabulary.ORDER_DRAFTED: drafted,
+    vocabulary.ORDER_SUBMITTED: submitted,
+    vocabulary.ORDER_REVIEWED: reviewed,
+    vocabulary.ORDER_SIGNED: signed,
+    vocabulary.CLOSED: lambda: recorded("visit", on_spot=True).complaint,
 }
 ALLOWED = {
-    (domain.ORDER_DRAFTED, "submit"): domain.ORDER_SUBMITTED,
-    (domain.ORDER_SUBMITTED, "review_approve"): domain.ORDER_REVIEWED,
-    (domain.ORDER_SUBMITTED, "review_reject"): domain.ORDER_DRAFTED,
-    (domain.ORDER_REVIEWED, "sign_approve"): domain.ORDER_SIGNED,
-    (domain.ORDER_REVIEWED, "sign_reject"): domain.ORDER_SUBMITTED,
-    (domain.CLOSED, "reopen"): domain.ORDER_DRAFTED,
+    (vocabulary.ORDER_DRAFTED, "submit"): vocabulary.ORDER_SUBMITTED,
+    (vocabulary.ORDER_SUBMITTED, "review_approve"): vocabulary.ORDER_REVIEWED,
+    (vocabulary.ORDER_SUBMITTED, "review_reject"): vocabulary.ORDER_DRAFTED,
+    (vocabulary.ORDER_REVIEWED, "sign_approve"): vocabulary.ORDER_SIGNED,
+    (vocabulary.ORDER_REVIEWED, "sign_reject"): vocabulary.ORDER_SUBMITTED,
+    (vocabulary.CLOSED, "reopen"): vocabulary.ORDER_DRAFTED,
 }
 
 
@@ -195,45 +199,45 @@ def test_the_wrong_role_is_refused_before_the_state_is_looked_at(step, actor):
     complaint = signed()   # a state where no step is allowed: the role decides first
     with pytest.raises(Forbidden):
         if step == "submit":
-            domain.submit(complaint, actor, NOW, None)
+            order.submit(complaint, actor, NOW, None)
         elif step == "review":
-            domain.review(complaint, actor, "approve", None, NOW, gm_id=None)
+            order.review(complaint, actor, "approve", None, NOW, gm_id=None)
         else:
-            domain.sign(complaint, actor, "approve", None, NOW)
+            order.sign(complaint, actor, "approve", None, NOW)
 
 
 def test_another_specialist_of_the_desk_may_submit():
-    outcome = domain.submit(drafted(), SPEC2, NOW + MIN, "centre-deputy-gm", zone=ZONE)
+    outcome = order.submit(drafted(), SPEC2, NOW + MIN, "centre-deputy-gm", zone=ZONE)
     assert outcome.complaint.submitted_by == "p01-spec-2"
 
 
 def test_a_rejection_needs_a_reason():
     with pytest.raises(InvalidInput) as caught:
-        domain.review(submitted(), DEP, "reject", "  ", NOW + 5 * MIN, gm_id=None)
+        order.review(submitted(), DEP, "reject", "  ", NOW + 5 * MIN, gm_id=None)
     assert "reason" in caught.value.fields
     with pytest.raises(InvalidInput):
-        domain.sign(reviewed(), BOSS, "reject", None, NOW + 5 * MIN)
+        order.sign(reviewed(), BOSS, "reject", None, NOW + 5 * MIN)
 
 
 def test_holder_intervals_through_rejections_back_one_step():
     t = [NOW + n * 10 * MIN for n in range(9)]
     c = recorded(now=t[0]).complaint
-    c = domain.submit(c, SPEC2, t[1], "centre-deputy-gm").complaint
-    rejected = domain.review(c, DEP, "reject", "诉求不清", t[2], gm_id=None)
+    c = order.submit(c, SPEC2, t[1], "centre-deputy-gm").complaint
+    rejected = order.review(c, DEP, "reject", "诉求不清", t[2], gm_id=None)
     c = rejected.complaint
-    assert c.state == domain.ORDER_DRAFTED and c.holder.person_id == "p01-spec-2"
+    assert c.state == vocabulary.ORDER_DRAFTED and c.holder.person_id == "p01-spec-2"
     assert rejected.events[0][0] == "order.rejected"
     assert rejected.events[0][1]["returned_to_role"] == roles.SPECIALIST
-    resubmitted = domain.submit(c, SPEC, t[3], "centre-deputy-gm")
+    resubmitted = order.submit(c, SPEC, t[3], "centre-deputy-gm")
     assert resubmitted.events[0][1]["resubmitted"] is True
     c = resubmitted.complaint
-    c = domain.review(c, DEP, "approve", "同意", t[4], gm_id="centre-gm").complaint
-    c = domain.sign(c, BOSS, "reject", "请再核实", t[5], deputy_gm_id="centre-deputy-gm").complaint
-    assert c.state == domain.ORDER_SUBMITTED and c.reviewed_at is None
-    c = domain.review(c, DEP, "approve", None, t[6], gm_id="centre-gm").complaint
-    final = domain.sign(c, BOSS, "approve", None, t[7])
+    c = order.review(c, DEP, "approve", "同意", t[4], gm_id="centre-gm").complaint
+    c = order.sign(c, BOSS, "reject", "请再核实", t[5], deputy_gm_id="centre-deputy-gm").complaint
+    assert c.state == vocabulary.ORDER_SUBMITTED and c.reviewed_at is None
+    c = order.review(c, DEP, "approve", None, t[6], gm_id="centre-gm").complaint
+    final = order.sign(c, BOSS, "approve", None, t[7])
     c = final.complaint
-    assert c.state == domain.ORDER_SIGNED and c.holder is None
+    assert c.state == vocabulary.ORDER_SIGNED and c.holder is None
     assert c.first_submitted_at == t[1] and c.submitted_at == t[3]
     assert c.reviewed_at == t[6] and c.signed_at == t[7]
     assert [(h.person_id, h.role, h.held_from, h.held_to) for h in c.holders] == [
@@ -251,12 +255,12 @@ def test_holder_intervals_through_rejections_back_one_step():
 
 
 def test_a_vacant_deputy_post_still_moves_the_order():
-    c = domain.submit(drafted(), SPEC, NOW + MIN, None).complaint
-    assert c.holder == domain.Holder(None, roles.CENTRE_DEPUTY_GM, NOW + MIN)
+    c = order.submit(drafted(), SPEC, NOW + MIN, None).complaint
+    assert c.holder == model.Holder(None, roles.CENTRE_DEPUTY_GM, NOW + MIN)
 
 
 def test_the_gm_may_override_the_department_with_a_reason_that_is_kept():
-    outcome = domain.sign(reviewed(), BOSS, "approve", "同意", NOW + 5 * MIN,
+    outcome = order.sign(reviewed(), BOSS, "approve", "同意", NOW + 5 * MIN,
                           department="engineering", department_reason="属工程质量问题")
     c = outcome.complaint
     assert (c.department, c.department_reason) == ("engineering", "属工程质量问题")
@@ -274,7 +278,7 @@ def test_the_gm_may_override_the_department_with_a_reason_that_is_kept():
 ])
 def test_bad_department_overrides_are_refused(decision, department, reason, field):
     with pytest.raises(InvalidInput) as caught:
-        domain.sign(reviewed(), BOSS, decision, "退回理由", NOW + 5 * MIN, department=department,
+        order.sign(reviewed(), BOSS, decision, "退回理由", NOW + 5 * MIN, department=department,
                     department_reason=reason)
     assert field in caught.value.fields
 
@@ -283,33 +287,33 @@ def test_bad_department_overrides_are_refused(decision, department, reason, fiel
 
 def test_reopening_starts_a_new_round_and_keeps_the_history():
     closed = recorded("visit", on_spot=True).complaint
-    outcome = domain.reopen(closed, SPEC2, "客户再次投诉漏水", NOW + timedelta(days=3))
+    outcome = order.reopen(closed, SPEC2, "客户再次投诉漏水", NOW + timedelta(days=3))
     c = outcome.complaint
-    assert c.state == domain.ORDER_DRAFTED and c.order_round == 2 and c.reopen_count == 1
+    assert c.state == vocabulary.ORDER_DRAFTED and c.order_round == 2 and c.reopen_count == 1
     assert c.round_started_at == NOW + timedelta(days=3) and c.closed_at is None
-    assert c.holders == (domain.Holder("p01-spec-2", roles.SPECIALIST, NOW + timedelta(days=3)),)
+    assert c.holders == (model.Holder("p01-spec-2", roles.SPECIALIST, NOW + timedelta(days=3)),)
     assert c.contact_ended_at == closed.contact_ended_at   # the signed record is unchanged
-    assert domain.record_hash(c) == domain.record_hash(closed)
+    assert model.record_hash(c) == model.record_hash(closed)
     assert outcome.events[0][1]["previous_closed_at"] == NOW
     assert_events_match_schemas(outcome)
     with pytest.raises(Forbidden):
-        domain.reopen(closed, OTHER, "x", NOW)
+        order.reopen(closed, OTHER, "x", NOW)
 
 
 def test_escalation_is_the_gms_and_changes_no_state():
     c = submitted()
-    outcome = domain.escalate(c, BOSS, "major", "涉及多户", NOW + 5 * MIN)
+    outcome = order.escalate(c, BOSS, "major", "涉及多户", NOW + 5 * MIN)
     assert outcome.complaint.state == c.state and outcome.complaint.escalation_level == "major"
     assert outcome.entries[0].from_state == outcome.entries[0].to_state == c.state
     assert_events_match_schemas(outcome)
     with pytest.raises(Conflict):
-        domain.escalate(outcome.complaint, BOSS, "major", "again", NOW + 6 * MIN)
-    regrouped = domain.escalate(outcome.complaint, BOSS, "group", "群体", NOW + 6 * MIN)
+        order.escalate(outcome.complaint, BOSS, "major", "again", NOW + 6 * MIN)
+    regrouped = order.escalate(outcome.complaint, BOSS, "group", "群体", NOW + 6 * MIN)
     assert regrouped.events[0][1]["previous_level"] == "major"
     with pytest.raises(Forbidden):
-        domain.escalate(c, DEP, "major", "x", NOW)
+        order.escalate(c, DEP, "major", "x", NOW)
     with pytest.raises(Conflict):
-        domain.escalate(recorded("visit", on_spot=True).complaint, BOSS, "major", "x", NOW)
+        order.escalate(recorded("visit", on_spot=True).complaint, BOSS, "major", "x", NOW)
 
 
 # -- links, signing, rating ------------------------------------------------------------------
@@ -321,87 +325,87 @@ def phone_complaint():
 
 def test_link_checks():
     _, link = phone_complaint()
-    domain.check_link(link, NOW + MIN, domain.STEP_RECORD_SIGNATURE)
+    links.check_link(link, NOW + MIN, vocabulary.STEP_RECORD_SIGNATURE)
     with pytest.raises(NotFound):
-        domain.check_link(None, NOW)
+        links.check_link(None, NOW)
     with pytest.raises(Conflict, match="过期"):
-        domain.check_link(link, NOW + timedelta(hours=24))
+        links.check_link(link, NOW + timedelta(hours=24))
     with pytest.raises(Conflict, match="已使用"):
-        domain.check_link(replace(link, used_at=NOW), NOW)
+        links.check_link(replace(link, used_at=NOW), NOW)
     with pytest.raises(Conflict, match="不能用于"):
-        domain.check_link(link, NOW, domain.STEP_RATING)
+        links.check_link(link, NOW, vocabulary.STEP_RATING)
 
 
 def test_the_customer_signs_once_through_the_link():
     c, link = phone_complaint()
     media = signature_media(complaint_id=c.id)
-    outcome = domain.sign_by_link(c, link, media, NOW + MIN, rating_token="r" * 43,
+    outcome = links.sign_by_link(c, link, media, NOW + MIN, rating_token="r" * 43,
                                   link_ttl=timedelta(hours=72))
-    assert outcome.complaint.signature_status == domain.SIG_BINDING
+    assert outcome.complaint.signature_status == vocabulary.SIG_BINDING
     assert outcome.complaint.signature_media_id == media["id"]
     assert outcome.used_link.used_at == NOW + MIN
-    assert outcome.binding.record_sha256 == domain.record_hash(outcome.complaint)
+    assert outcome.binding.record_sha256 == model.record_hash(outcome.complaint)
     [rating_link] = outcome.new_links
-    assert rating_link.link.step == domain.STEP_RATING
+    assert rating_link.link.step == vocabulary.STEP_RATING
     assert outcome.events[0][1]["rating_link_path"] == "/sign/" + "r" * 43
     assert_events_match_schemas(outcome)
     with pytest.raises(Conflict):
-        domain.sign_by_link(outcome.complaint, outcome.used_link, media, NOW + 2 * MIN,
+        links.sign_by_link(outcome.complaint, outcome.used_link, media, NOW + 2 * MIN,
                             rating_token="s" * 43, link_ttl=timedelta(hours=1))
     with pytest.raises(InvalidInput):   # a signature uploaded for another complaint
-        domain.sign_by_link(c, link, signature_media(complaint_id="C-GZ-2026-000002"), NOW,
+        links.sign_by_link(c, link, signature_media(complaint_id="C-GZ-2026-000002"), NOW,
                             rating_token="s" * 43, link_ttl=timedelta(hours=1))
 
 
 def test_reception_is_rated_once():
     c = drafted()
-    outcome = domain.rate(c, 5, "态度很好", NOW + MIN, existing=None, via="terminal", actor=SPEC)
+    outcome = links.rate(c, 5, "态度很好", NOW + MIN, existing=None, via="terminal", actor=SPEC)
     assert outcome.rating.score == 5 and outcome.rating.specialist_id == "p01-spec-1"
     assert outcome.events[0][0] == "complaint.reception_rated"
     assert_events_match_schemas(outcome)
     with pytest.raises(Conflict):
-        domain.rate(c, 4, None, NOW + 2 * MIN, existing=outcome.rating, via="terminal", actor=SPEC)
+        links.rate(c, 4, None, NOW + 2 * MIN, existing=outcome.rating, via="terminal", actor=SPEC)
     with pytest.raises(Forbidden):
-        domain.rate(c, 4, None, NOW, existing=None, via="terminal", actor=OTHER)
+        links.rate(c, 4, None, NOW, existing=None, via="terminal", actor=OTHER)
     for bad in (0, 6, True, "5"):
         with pytest.raises(InvalidInput):
-            domain.rate(c, bad, None, NOW, existing=None, via="terminal", actor=SPEC)
+            links.rate(c, bad, None, NOW, existing=None, via="terminal", actor=SPEC)
 
 
 def test_rating_through_a_link_uses_it_up():
     c, sign_link = phone_complaint()
-    rating_link = domain.new_link("r" * 43, c, domain.STEP_RATING, NOW, timedelta(hours=1)).link
-    outcome = domain.rate(c, 3, None, NOW + MIN, existing=None, via="link", link=rating_link)
+    rating_link = model.new_link("r" * 43, c, vocabulary.STEP_RATING, NOW, timedelta(hours=1)).link
+    outcome = links.rate(c, 3, None, NOW + MIN, existing=None, via="link", link=rating_link)
     assert outcome.used_link.used_at == NOW + MIN and outcome.rating.via == "link"
     with pytest.raises(Conflict):   # the signing link is not a rating link
-        domain.rate(c, 3, None, NOW, existing=None, via="link", link=sign_link)
+        links.rate(c, 3, None, NOW, existing=None, via="link", link=sign_link)
 
 
 def test_a_refused_bind_marks_the_signature_refused():
     outcome = recorded("visit")
-    c, binding, entry = domain.signature_refused(outcome.complaint, outcome.binding, "bound to V-1",
+    c, binding, entry = signature.signature_refused(outcome.complaint, outcome.binding, "bound to V-1",
                                                  NOW + MIN)
-    assert c.signature_status == domain.SIG_REFUSED and binding.state == "refused"
+    assert c.signature_status == vocabulary.SIG_REFUSED and binding.state == "refused"
     assert entry.action == "signature_refused" and entry.note == "bound to V-1"
-    c, binding, entry = domain.signature_bound(outcome.complaint, outcome.binding, NOW + MIN)
-    assert c.signature_status == domain.SIG_SIGNED and binding.bound_at == NOW + MIN
+    c, binding, entry = signature.signature_bound(outcome.complaint, outcome.binding, NOW + MIN)
+    assert c.signature_status == vocabulary.SIG_SIGNED and binding.bound_at == NOW + MIN
 
 
 def test_bind_retries_back_off():
-    assert [domain.retry_delay(n).total_seconds() for n in (1, 2, 3, 10)] == [5, 10, 20, 300]
+    assert [signature_binding.retry_delay(n).total_seconds() for n in (1, 2, 3, 10)] == [5, 10, 20, 300]
 
 
 # -- who sees what -----------------------------------------------------------------------------
 
 def test_visibility():
     c = drafted()
-    domain.require_may_see(SPEC, c)
-    domain.require_may_see(STAFFER, c)
-    domain.require_may_see(BOSS, c)
+    access.require_may_see(SPEC, c)
+    access.require_may_see(STAFFER, c)
+    access.require_may_see(BOSS, c)
     with pytest.raises(Forbidden):
-        domain.require_may_see(OTHER, c)
+        access.require_may_see(OTHER, c)
     with pytest.raises(Forbidden):
-        domain.require_may_see(Actor.from_dict({"person_id": "hr-1", "roles": ["hr"]}), c)
+        access.require_may_see(Actor.from_dict({"person_id": "hr-1", "roles": ["hr"]}), c)
     with pytest.raises(Forbidden):
         Actor.from_dict({"roles": ["centre_gm"]})
 
@@ -416,18 +420,18 @@ def test_visibility():
     ("+86 020-12345678", None), ("20-12345678", None), ("", None), (None, None),
 ])
 def test_phone_numbers(raw, expected):
-    assert domain.normalise_phone(raw) == expected
+    assert validation.normalise_phone(raw) == expected
 
 
 def test_recording_times():
-    ok = domain.recording_time_errors(NOW + MIN, NOW - MIN, NOW)
+    ok = forms.recording_time_errors(NOW + MIN, NOW - MIN, NOW)
     assert ok == {}
-    errors = domain.recording_time_errors(NOW - MIN, NOW + timedelta(hours=1), NOW)
+    errors = forms.recording_time_errors(NOW - MIN, NOW + timedelta(hours=1), NOW)
     assert set(errors) == {"requested_completion_at", "contact_ended_at"}
-    assert domain.recording_time_errors(NOW + MIN, NOW + MIN, NOW) == {}   # clock skew
+    assert forms.recording_time_errors(NOW + MIN, NOW + MIN, NOW) == {}   # clock skew
     too_old = NOW - timedelta(days=31)
-    assert "contact_ended_at" in domain.recording_time_errors(NOW + MIN, too_old, NOW)
-    assert "requested_completion_at" in domain.recording_time_errors(
+    assert "contact_ended_at" in forms.recording_time_errors(NOW + MIN, too_old, NOW)
+    assert "requested_completion_at" in forms.recording_time_errors(
         NOW + timedelta(days=800), NOW, NOW)
 
 

@@ -5,13 +5,14 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake import domain
+from services.intake import links, model
+from shared.contracts.intake import vocabulary
 from services.intake.tests.test_domain import MIN, NOW, recorded
 from shared.errors import Conflict, NotFound
 
 
 def rating_link(complaint):
-    return domain.new_link("r" * 43, complaint, domain.STEP_RATING, NOW, timedelta(hours=72)).link
+    return model.new_link("r" * 43, complaint, vocabulary.STEP_RATING, NOW, timedelta(hours=72)).link
 
 
 def test_a_rating_link_of_an_earlier_round_rates_nothing():
@@ -19,13 +20,13 @@ def test_a_rating_link_of_an_earlier_round_rates_nothing():
     link = rating_link(c)
     reopened = replace(c, order_round=c.order_round + 1)
     with pytest.raises(Conflict) as refused:
-        domain.rate(reopened, 5, None, NOW + MIN, existing=None, via="link", link=link)
+        links.rate(reopened, 5, None, NOW + MIN, existing=None, via="link", link=link)
     assert "earlier round" in refused.value.message
-    assert domain.rate(c, 5, None, NOW + MIN, existing=None, via="link", link=link).rating
+    assert links.rate(c, 5, None, NOW + MIN, existing=None, via="link", link=link).rating
 
 
 def test_a_rating_link_of_another_complaint_is_unknown():
     c = recorded("phone").complaint
     other = replace(c, id="C-GZ-2026-000002")
     with pytest.raises(NotFound):
-        domain.rate(other, 5, None, NOW + MIN, existing=None, via="link", link=rating_link(c))
+        links.rate(other, 5, None, NOW + MIN, existing=None, via="link", link=rating_link(c))

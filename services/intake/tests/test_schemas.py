@@ -4,18 +4,18 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake import schemas
+from shared.contracts.intake import forms
 from services.intake.tests.helpers import NOW, form
 from shared.errors import InvalidInput
 
 
 def load(data, now=NOW):
-    return schemas.load(schemas.RecordForm(now=now), data)
+    return forms.load(forms.RecordForm(now=now), data)
 
 
 def errors_of(data, schema=None):
     with pytest.raises(InvalidInput) as caught:
-        schemas.load(schema or schemas.RecordForm(now=NOW), data)
+        forms.load(schema or forms.RecordForm(now=NOW), data)
     return caught.value.fields
 
 
@@ -117,49 +117,49 @@ def test_every_problem_is_reported_at_once():
 
 def test_not_an_object():
     with pytest.raises(InvalidInput) as caught:
-        schemas.load(schemas.RecordForm(now=NOW), ["a"])
+        forms.load(forms.RecordForm(now=NOW), ["a"])
     assert "_body" in caught.value.fields
 
 
 def test_decisions():
-    assert schemas.load(schemas.DecisionForm(), {"decision": "approve"})["reason"] is None
-    assert "reason" in errors_of({"decision": "reject"}, schemas.DecisionForm())
-    assert "reason" in errors_of({"decision": "reject", "reason": "  "}, schemas.DecisionForm())
-    assert "decision" in errors_of({"decision": "maybe"}, schemas.DecisionForm())
+    assert forms.load(forms.DecisionForm(), {"decision": "approve"})["reason"] is None
+    assert "reason" in errors_of({"decision": "reject"}, forms.DecisionForm())
+    assert "reason" in errors_of({"decision": "reject", "reason": "  "}, forms.DecisionForm())
+    assert "decision" in errors_of({"decision": "maybe"}, forms.DecisionForm())
     assert "department_reason" in errors_of({"decision": "approve", "department": "engineering"},
-                                            schemas.SignForm())
+                                            forms.SignForm())
     assert "department" in errors_of({"decision": "approve", "department": "hr",
-                                      "department_reason": "x"}, schemas.SignForm())
+                                      "department_reason": "x"}, forms.SignForm())
     assert "department" in errors_of({"decision": "reject", "reason": "r",
                                       "department": "engineering", "department_reason": "x"},
-                                     schemas.SignForm())
+                                     forms.SignForm())
 
 
 @pytest.mark.parametrize("score", [0, 6, "5", 4.5, None, True])
 def test_rating_scores(score):
-    assert "score" in errors_of({"score": score}, schemas.RatingForm())
+    assert "score" in errors_of({"score": score}, forms.RatingForm())
 
 
 def test_list_filters():
-    loaded = schemas.load(schemas.ListFilters(), {"page": "2", "page_size": "100",
+    loaded = forms.load(forms.ListFilters(), {"page": "2", "page_size": "100",
                                                   "assigned_to_me": "true"})
     assert (loaded["page"], loaded["page_size"], loaded["assigned_to_me"]) == (2, 100, True)
-    assert "page_size" in errors_of({"page_size": "101"}, schemas.ListFilters())
-    assert "page" in errors_of({"page": "0"}, schemas.ListFilters())
-    assert "state" in errors_of({"state": "lost"}, schemas.ListFilters())
+    assert "page_size" in errors_of({"page_size": "101"}, forms.ListFilters())
+    assert "page" in errors_of({"page": "0"}, forms.ListFilters())
+    assert "state" in errors_of({"state": "lost"}, forms.ListFilters())
 
 
 def test_callback_forms():
-    loaded = schemas.load(schemas.CallbackForm(), {"outcome": "reached"})
+    loaded = forms.load(forms.CallbackForm(), {"outcome": "reached"})
     assert loaded == {"outcome": "reached", "callback_at": None, "note": None}
-    at = schemas.load(schemas.CallbackForm(), {"outcome": "declined",
+    at = forms.load(forms.CallbackForm(), {"outcome": "declined",
                                                "callback_at": "2026-11-27T10:30:00+08:00"})
     assert at["callback_at"] == NOW + timedelta(minutes=30)
-    assert "outcome" in errors_of({}, schemas.CallbackForm())
-    assert "outcome" in errors_of({"outcome": "busy"}, schemas.CallbackForm())
+    assert "outcome" in errors_of({}, forms.CallbackForm())
+    assert "outcome" in errors_of({"outcome": "busy"}, forms.CallbackForm())
     assert "callback_at" in errors_of({"outcome": "reached", "callback_at": "2026-11-27T10:30"},
-                                      schemas.CallbackForm())
-    assert "note" in errors_of({"outcome": "reached", "note": "x" * 2001}, schemas.CallbackForm())
+                                      forms.CallbackForm())
+    assert "note" in errors_of({"outcome": "reached", "note": "x" * 2001}, forms.CallbackForm())
 
 
 @pytest.mark.parametrize("data, field", [
@@ -170,11 +170,11 @@ def test_callback_forms():
     ({"satisfaction": 5, "score": 5}, "score"),
 ])
 def test_verification_forms_refuse(data, field):
-    assert field in errors_of(data, schemas.VerifyForm())
+    assert field in errors_of(data, forms.VerifyForm())
 
 
 def test_verification_forms_load():
-    assert schemas.load(schemas.VerifyForm(), {"satisfaction": 5, "comment": "好"}) == {
+    assert forms.load(forms.VerifyForm(), {"satisfaction": 5, "comment": "好"}) == {
         "satisfaction": 5, "comment": "好", "decision": "approve", "reason": None}
-    rejected = schemas.load(schemas.VerifyForm(), {"decision": "reject", "reason": "未修好"})
+    rejected = forms.load(forms.VerifyForm(), {"decision": "reject", "reason": "未修好"})
     assert rejected["satisfaction"] is None and rejected["reason"] == "未修好"

@@ -32,7 +32,7 @@ class FakeDispatch:
             raise remote(NotFound("unknown project"))
         return PROJECT_RECORD
 
-    def list_people(self, role=None, project_id=None):
+    def list_people(self, role=None, project_id=None, include_inactive=False):
         return [{"id": f"the-{role}", "active": True}]
 
 
@@ -58,6 +58,10 @@ class FakeMedia:
         self.bound[media_id] = {"record_type": record_type, "record_id": record_id,
                                 "record_sha256": record_sha256}
         return {"id": media_id}
+
+    def verify_signature(self, media_id, current_record_sha256):
+        bound = self.bound[media_id]["record_sha256"]
+        return {"intact": bound == current_record_sha256, "bound_record_sha256": bound}
 
 
 class BrokenOutbox(Outbox):
@@ -133,7 +137,7 @@ def test_a_failed_commit_stores_nothing_binds_nothing_and_gives_the_number_back(
 
 def test_a_directory_that_does_not_answer_refuses_the_step(clean_database):
     class SlowDispatch(FakeDispatch):
-        def list_people(self, role=None, project_id=None):
+        def list_people(self, role=None, project_id=None, include_inactive=False):
             eventlet.sleep(5)
 
     media = FakeMedia()

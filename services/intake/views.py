@@ -1,0 +1,131 @@
+"""Intake's answers: its records dumped with the contract's views
+(shared.contracts.intake.views), times in the group's zone."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from services.intake.model import (
+    Binding,
+    Callback,
+    Closure,
+    Complaint,
+    Holder,
+    Rating,
+    TimelineEntry,
+)
+from shared.categories import CATEGORIES
+from shared.contracts.intake import views
+from shared.contracts.intake.vocabulary import (
+    CALLBACK_OUTCOMES,
+    CLOSURE_LABELS,
+    ESCALATION_LEVELS,
+    STATE_LABELS,
+)
+
+_DECISION_ACTIONS = {"order_reviewed": ("review", "approve"),
+                     "order_review_rejected": ("review", "reject"),
+                     "order_signed": ("sign", "approve"),
+                     "order_sign_rejected": ("sign", "reject")}
+
+# Dump schemas are built once: building one costs more than using it.
+_SUMMARY, _VIEW, _LINK = views.ComplaintSummary(), views.ComplaintView(), views.LinkView()
+
+
+def _localise(value: Any, zone: tzinfo) -> Any:
+    """Datetimes (also inside dicts and lists) in the group's zone."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone)
+    if isinstance(value, dict):
+        return {k: _localise(v, zone) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_localise(v, zone) for v in value]
+    return value
+
+
+def _holder(h: Holder) -> dict[str, Any]:
+    return {"person_id": h.person_id, "role": h.role, "held_from": h.held_from,
+            "held_to": h.held_to}
+
+
+def complaint_dict(c: Complaint) -> dict[str, Any]:
+    return {
+        "id": c.id, "region": c.region, "project_id": c.project_id, "room": c.room,
+        "customer_name": c.customer_name, "customer_phone": c.customer_phone,
+        "channel": c.channel, "demand": c.demand, "category": c.category,
+        "category_label": CATEGORIES.get(c.category, c.category),
+        "state": c.state, "state_label": STATE_LABELS.get(c.state, c.state),
+        "signature_status": c.signature_status, "recorded_by": c.recorded_by,
+        "recorded_at": c.recorded_at, "requested_completion_at": c.requested_completion_at,
+        "contact_ended_at": c.contact_ended_at, "resolved_on_spot": c.resolved_on_spot,
+        "region_company_id": c.region_company_id, "property_company_id": c.property_company_id,
+        "closed_at": c.closed_at, "escalation_level": c.escalation_level,
+        "reopen_count": c.reopen_count,
+        "holder": _holder(c.holder) if c.holder else None,
+        "handler_id": c.handler_id, "callback_due": c.callback_due_since is not None,
+    }
+
+
+def dump_summary(complaint: Complaint, zone: tzinfo) -> dict[str, Any]:
+    return _SUMMARY.dump(_localise(complaint_dict(complaint), zone))
+
+
+def _closure(x: Closure) -> dict[str, Any]:
+    return dict(vars(x), status_label=CLOSURE_LABELS[x.status])
+
+
+def _responsibility(c: Complaint) -> dict[str, Any] | None:
+    if c.responsibility is None:
+        return None
+    return dict(c.responsibility, routed_at=c.routed_at)
+
+
+def dump_complaint(complaint: Complaint, timeline: Iterable[TimelineEntry], rating: Rating | None,
+                   binding: Binding | None, zone: tzinfo, closures: Iterable[Closure] = (),
+                   callbacks: Iterable[Callback] = ()) -> dict[str, Any]:
+    """The complaint with its order, signature, rating, responsibility,
+    callbacks, closure applications and timeline (views.ComplaintView)."""
+    c = complaint
+    timeline, closures = list(timeline), list(closures)
+    data = complaint_dict(c)
+    decisions = [{"step": _DECISION_ACTIONS[e.action][0],
+                  "decision": _DECISION_ACTIONS[e.action][1], "by": e.actor_id, "at": e.at,
+                  "reason": e.note, "order_round": e.order_round}
+                 for e in timeline if e.action in _DECISION_ACTIONS]
+    has_order = c.order_round > 1 or not c.resolved_on_spot
+    data["order"] = {
+        "order_round": c.order_round, "round_started_at": c.round_started_at,
+        "holder": data["holder"], "holders": [_holder(h) for h in c.holders],
+        "submitted_at": c.submitted_at, "submitted_by": c.submitted_by,
+        "first_submitted_at": c.first_submitted_at, "reviewed_at": c.reviewed_at,
+        "reviewed_by": c.reviewed_by, "signed_at": c.signed_at, "signed_by": c.signed_by,
+        "department": c.department, "department_reason": c.department_reason,
+        "decisions": decisions,
+    } if has_order else None
+    data["signature"] = {"status": c.signature_status, "media_id": c.signature_media_id,
+                         "bound_at": binding.bound_at if binding else None}
+    data["rating"] = ({"score": rating.score, "comment": rating.comment, "via": rating.via,
+                       "rated_at": rating.rated_at, "order_round": rating.order_round}
+                      if rating else None)
+    data["escalation"] = ({"level": c.escalation_level,
+                           "level_label": ESCALATION_LEVELS[c.escalation_level],
+                           "reason": c.escalation_reason, "at": c.escalated_at,
+                           "by": c.escalated_by} if c.escalation_level else None)
+    data["responsibility"] = _responsibility(c)
+    data["callback"] = {"due": c.callback_due_since is not None,
+                        "due_since": c.callback_due_since, "visit_ids": list(c.callback_visit_ids)}
+    data["callbacks"] = [dict(vars(k), outcome_label=CALLBACK_OUTCOMES[k.outcome])
+                         for k in callbacks]
+    data["closures"] = [_closure(x) for x in closures]
+    data["closure"] = next((_closure(x) for x in closures
+                            if x.application_id == c.closure_application_id), None)
+    data["timeline"] = [{"at": e.at, "actor_id": e.actor_id, "actor_role": e.actor_role,
+                         "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+                         "note": e.note, "order_round": e.order_round, "details": e.details}
+                        for e in timeline]
+    return _VIEW.dump(_localise(data, zone))
+
+
+def dump_link(view: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    return _LINK.dump(_localise(view, zone))

@@ -1,0 +1,213 @@
+"""What intake's RPC methods take: the request forms (marshmallow 4).
+
+The gateway checks a request's shape with these before it calls intake, and
+intake loads the same request with the same class again: input is never
+trusted, even from the gateway. Unknown fields are refused, text is bounded
+and free of control characters (shared.validation), and every message is
+field-by-field in zh-CN with an English gloss (SPEC §2, §10). Text is kept
+verbatim: SQL or markup in a demand is stored and shown as text.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from shared.categories import CATEGORIES
+from shared.contracts.intake import vocabulary as v
+from shared.organisation import DEPARTMENTS
+from shared.validation import (
+    Form,
+    MediaId,
+    Phone,
+    Text,
+    Time,
+    choice,
+    load_input,
+    messages,
+    optional_text,
+)
+
+# Loads a form: `load(RecordForm(now=now), data)`, field-by-field InvalidInput.
+load = load_input
+
+
+def flag(**kwargs: Any) -> fields.Boolean:
+    """A true/false field with the shared messages."""
+    return fields.Boolean(error_messages=messages(invalid="须为 true 或 false (boolean)"),
+                          **kwargs)
+
+
+def recording_time_errors(requested_completion_at: datetime | None,
+                          contact_ended_at: datetime | None,
+                          now: datetime) -> dict[str, list[str]]:
+    """Field errors of the two times a recording gives (SPEC §2)."""
+    errors: dict[str, list[str]] = {}
+    if contact_ended_at is not None:
+        if contact_ended_at > now + v.CONTACT_CLOCK_SKEW:
+            errors["contact_ended_at"] = [
+                "接待结束时间不能晚于当前时间 (contact end cannot be in the future)"]
+        elif contact_ended_at < now - v.CONTACT_MAX_AGE:
+            errors["contact_ended_at"] = [
+                f"接待结束时间不能早于 {v.CONTACT_MAX_AGE.days} 天前 "
+                f"(contact end more than {v.CONTACT_MAX_AGE.days} days ago)"]
+    if requested_completion_at is not None:
+        if requested_completion_at <= now:
+            errors["requested_completion_at"] = [
+                "要求完成时间须晚于当前时间 (must be in the future)"]
+        elif requested_completion_at > now + v.REQUESTED_MAX_AHEAD:
+            errors["requested_completion_at"] = [
+                f"要求完成时间不能晚于 {v.REQUESTED_MAX_AHEAD.days} 天后 "
+                f"(at most {v.REQUESTED_MAX_AHEAD.days} days ahead)"]
+    return errors
+
+
+class RecordForm(Form):
+    """A complaint as the specialist records it (SPEC §2)."""
+
+    def __init__(self, *, now: datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.now = now   # given by the intake service; the gateway checks shape only
+
+    project_id = Text(50, required=True, metadata={"description": "项目 (project id)"})
+    room = Text(40, required=True, metadata={"description": "房号 (room number)"})
+    customer_name = Text(50, required=True, metadata={"description": "客户姓名"})
+    customer_phone = Phone(required=True, metadata={
+        "description": "客户电话: CN mobile 1[3-9]xxxxxxxxx or landline 0xx-xxxxxxxx"})
+    channel = choice(v.CHANNELS, "渠道", required=True)
+    demand = Text(2000, multiline=True, required=True, metadata={"description": "客户诉求"})
+    category = choice(tuple(CATEGORIES), "类别", required=True,
+                      metadata={"description": "SPEC §3 category code"})
+    requested_completion_at = Time(required=True, metadata={
+        "description": "要求完成时间 (in the future)"})
+    contact_ended_at = Time(required=True, metadata={
+        "description": "接待结束时间: call ended / visitor left (not in the future)"})
+    customer_signature_media_id = MediaId(allow_none=True, load_default=None, metadata={
+        "description": "客户签名 media id: required for visit and mobile, absent for phone and "
+                       "letter (the customer signs through a link)"})
+    resolved_on_spot = flag(load_default=False, metadata={
+        "description": "当场解决 (Art. 15): stored as closed, no order"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def signature_by_channel(self, data: dict[str, Any], **kwargs: Any) -> None:
+        channel, media_id = data.get("channel"), data.get("customer_signature_media_id")
+        if channel in v.SIGNED_AT_DESK and not media_id:
+            raise ValidationError({"customer_signature_media_id": [
+                "来访和移动端登记须附客户签名 (visit and mobile need the customer's signature)"]})
+        if channel in v.SIGNED_BY_LINK and media_id:
+            raise ValidationError({"customer_signature_media_id": [
+                "电话和信函投诉由客户通过短信链接签名 (phone and letter: the customer signs "
+                "through the link)"]})
+
+    @validates_schema(skip_on_field_errors=False)
+    def times(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if self.now is None:
+            return
+        errors = recording_time_errors(data.get("requested_completion_at"),
+                                       data.get("contact_ended_at"), self.now)
+        if errors:
+            raise ValidationError(errors)
+
+
+class DecisionForm(Form):
+    """Review or sign: approve, or reject back one step with a reason."""
+    decision = choice(v.DECISIONS, "决定", required=True)
+    reason = Text(500, multiline=True, allow_none=True, load_default=None,
+                  metadata={"description": "理由: required when rejecting"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def reason_for_rejection(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("decision") == "reject" and not data.get("reason"):
+            raise ValidationError({"reason": ["退回须填写理由 (a rejection needs a reason)"]})
+
+
+class SignForm(DecisionForm):
+    department = choice(DEPARTMENTS, "部门", allow_none=True, load_default=None, metadata={
+        "description": "override the routed first responsible department"})
+    department_reason = Text(500, multiline=True, allow_none=True, load_default=None,
+                             metadata={"description": "why the department was overridden"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def override_has_reason(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("department") and not data.get("department_reason"):
+            raise ValidationError({"department_reason": [
+                "调整部门须说明理由 (an override needs a reason)"]})
+        if data.get("department_reason") and not data.get("department"):
+            raise ValidationError({"department": ["请指定调整后的部门 (name the department)"]})
+        if data.get("decision") == "reject" and data.get("department"):
+            raise ValidationError({"department": [
+                "退回时不能调整部门 (no department change on a rejection)"]})
+
+
+class RatingForm(Form):
+    score = fields.Integer(required=True, strict=True,
+                           validate=validate.Range(1, 5, error="评分须为 1 到 5 (score 1-5)"),
+                           error_messages=messages(invalid="评分须为整数 (an integer 1-5)"))
+    comment = optional_text(500, multiline=True)
+
+
+class ReopenForm(Form):
+    reason = Text(500, multiline=True, required=True,
+                  metadata={"description": "客户再次投诉的内容或理由"})
+
+
+class EscalateForm(Form):
+    level = choice(tuple(v.ESCALATION_LEVELS), "级别", required=True,
+                   metadata={"description": "major 重大 / group 群体性 / common_issue 共性问题"})
+    reason = Text(500, multiline=True, required=True)
+
+
+class CallbackForm(Form):
+    """售后服务中心回访 after a blocked visit (Art. 23)."""
+    callback_at = Time(allow_none=True, load_default=None, metadata={
+        "description": "when the customer was called (default: now); not in the future"})
+    outcome = choice(tuple(v.CALLBACK_OUTCOMES), "回访结果", required=True, metadata={
+        "description": "reached 已回访 / unreachable 未能联系上 / declined 客户拒绝"})
+    note = Text(2000, multiline=True, allow_none=True, load_default=None,
+                metadata={"description": "回访记录: what the customer said"})
+
+
+class VerifyForm(Form):
+    """结案核查 (Art. 29): the callback and satisfaction survey, then approve
+    (to the deputy GM) or reject (the work goes back to the department)."""
+    satisfaction = fields.Integer(
+        strict=True, allow_none=True, load_default=None,
+        validate=validate.Range(1, 5, error="满意度须为 1 到 5 (satisfaction 1-5)"),
+        error_messages=messages(invalid="满意度须为整数 (an integer 1-5)"),
+        metadata={"description": "客户满意度 1-5: required to approve"})
+    comment = Text(2000, multiline=True, allow_none=True, load_default=None,
+                   metadata={"description": "回访记录: the customer's words"})
+    decision = choice(v.DECISIONS, "决定", load_default="approve", metadata={
+        "description": "approve (default) or reject back to the department"})
+    reason = Text(500, multiline=True, allow_none=True, load_default=None,
+                  metadata={"description": "理由: required when rejecting"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def by_decision(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["decision"] == "approve" and data.get("satisfaction") is None:
+            raise ValidationError({"satisfaction": [
+                "核查通过须录入客户满意度 1-5 (satisfaction 1-5 is required to approve)"]})
+        if data["decision"] == "reject" and not data.get("reason"):
+            raise ValidationError({"reason": ["退回须填写理由 (a rejection needs a reason)"]})
+
+
+class LinkSignForm(Form):
+    signature_media_id = MediaId(required=True)
+
+
+class ListFilters(Form):
+    state = choice(v.STATES, "状态", load_default=None)
+    project_id = Text(50, load_default=None)
+    category = choice(tuple(CATEGORIES), "类别", load_default=None)
+    assigned_to_me = flag(load_default=False, metadata={
+        "description": "only what waits on me: the order I hold, the department's work I "
+                       "handle, the closure step that is mine, callbacks owed (centre staff)"})
+    callback_due = flag(load_default=None, metadata={
+        "description": "true: a blocked visit awaits the centre's callback (Art. 23)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(
+        1, 100000, error="页码须为正整数 (page >= 1)"),
+        error_messages=messages(invalid="须为整数 (integer)"))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(
+        1, 100, error="每页 1 到 100 条 (page_size 1-100)"),
+        error_messages=messages(invalid="须为整数 (integer)"))
