@@ -53,13 +53,26 @@ def error_text(exc: BaseException) -> str:
 
 
 class Binding(Protocol):
-    """What the binder reads of a service's pending binding."""
-    media_id: str
-    record_type: str
-    record_sha256: str
-    bound_by: str | None
-    complaint_id: str | None
-    attempts: int
+    """What the binder reads of a service's pending binding (read-only, so a
+    frozen dataclass is one)."""
+
+    @property
+    def media_id(self) -> str: ...
+
+    @property
+    def record_type(self) -> str: ...
+
+    @property
+    def record_sha256(self) -> str: ...
+
+    @property
+    def bound_by(self) -> str | None: ...
+
+    @property
+    def complaint_id(self) -> str | None: ...
+
+    @property
+    def attempts(self) -> int: ...
 
     @property
     def record_id(self) -> str: ...

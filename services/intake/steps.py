@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 
@@ -334,7 +334,5 @@ class Steps:
         """Bind a signature in media right after the commit: (complaint,
         binding, timeline entry) as stored after the attempt, or None if
         another attempt had already finished it."""
-        # cast: the binder's Binding protocol declares settable attributes,
-        # intake's bindings are frozen (a protocol of read-only properties fits).
-        result: Attempt | None = self.binder().attempt(cast(Any, binding))
+        result: Attempt | None = self.binder().attempt(binding)
         return result
