@@ -15,15 +15,16 @@ Pure: each step returns an Outcome.
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from services.dispatch.case import (HistoryEntry, Outcome, case_facts, check_media,
-                                    in_handler_department, is_centre, raise_errors)
+from services.dispatch.case import Case, HistoryEntry, Outcome, case_facts
+from services.dispatch.checks import (Staff, check_media, in_handler_department, is_centre,
+                                      raise_errors)
 from shared import roles
+from shared.contracts.dispatch.forms import APPROVE
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 RAISED, REPORTED, DECIDED, FILED = "raised", "reported", "decided", "filed"
 STATUS_LABELS = {RAISED: "待一把手书面报告", REPORTED: "待审批", DECIDED: "待报备售后服务中心",
                  FILED: "已报备"}
-APPROVE, REJECT = "approve", "reject"
 REPORT_WITHIN = timedelta(days=3)
 FILE_WITHIN = timedelta(hours=24)
 REPORT_KINDS = ("report", "material")

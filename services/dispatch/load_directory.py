@@ -17,12 +17,12 @@ import psycopg
 
 from services.dispatch import repository
 from services.dispatch.directory import from_document
-from services.dispatch.org_file import invalid, read_organisation
-from services.dispatch.schemas import directory_loaded_data
+from services.dispatch.views import directory_loaded_data
 from shared.clock import clock_from_config
 from shared.config import REPO_ROOT, load_config
 from shared.db import Database, database_url
 from shared.errors import CCRMError
+from shared.organisation_file import invalid, read_organisation
 from shared.outbox import Outbox
 
 EVENT = "directory.loaded"

@@ -6,11 +6,15 @@ The minutes may come with the record of the meeting or later
 (`file_minutes`); `meeting.minutes_filed` carries when, so the sla service
 can see whether the 24 hours were kept. Pure.
 """
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from __future__ import annotations
 
-from services.dispatch.case import (CLOSED, STATES, HistoryEntry, Outcome, case_facts, check_media,
-                                    not_after_now, raise_errors, require_state)
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.dispatch.case import CLOSED, STATES, Case, HistoryEntry, Outcome, case_facts
+from services.dispatch.checks import (Staff, check_media, not_after_now, raise_errors,
+                                      require_state)
 from shared.errors import Conflict, Forbidden
 
 MINUTES_WITHIN = timedelta(hours=24)

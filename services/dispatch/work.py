@@ -8,15 +8,15 @@ validated form, and returns an Outcome.
 from dataclasses import dataclass, replace
 
 from services.dispatch.case import (CLOSED, CLOSURE_APPLIED, IN_PROGRESS, ROUTED,
-                                    VISIT_BLOCKED, WORKING, Binding, HistoryEntry, Outcome,
-                                    case_facts, check_media, cooperating_department,
-                                    in_handler_department, in_future, not_after_now, not_before,
-                                    raise_errors, require_handler_department, require_routed,
-                                    require_state, with_state)
+                                    VISIT_BLOCKED, WORKING, Binding, Case, HistoryEntry, Outcome,
+                                    case_facts, with_state)
+from services.dispatch.checks import (Staff, check_media, cooperating_department,
+                                      in_handler_department, in_future, not_after_now,
+                                      not_before, raise_errors, require_handler_department,
+                                      require_routed, require_state)
+from shared.contracts.dispatch.forms import BLOCKED, DONE
 from shared.errors import Conflict, Forbidden
 from shared.signing import record_sha256
-
-DONE, BLOCKED = "done", "blocked"
 PENDING, VERIFIED, REVIEWED, APPROVED, REJECTED = (
     "pending", "verified", "reviewed", "approved", "rejected")
 PHOTO_KINDS = ("photo",)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from services.dispatch.directory import from_document
-from services.dispatch.org_file import read_organisation
+from shared.organisation_file import read_organisation
 from shared.config import REPO_ROOT
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
