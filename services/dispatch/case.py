@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-
 # Where a complaint stands on the departments' side, per order round.
 AWAITING_ORDER = "awaiting_order"  # known from intake; this round's order is not signed yet
 ROUTING_FAILED = "routing_failed"  # signed, but the directory lacks someone the rule needs
@@ -46,7 +45,8 @@ class Contact:
         return cls(person.id, person.name, person.mobile, role)
 
     def as_dict(self, with_role: bool = False) -> dict[str, Any]:
-        data = {"person_id": self.person_id, "name": self.name, "mobile": self.mobile}
+        data: dict[str, Any] = {"person_id": self.person_id, "name": self.name,
+                                "mobile": self.mobile}
         if with_role:
             data["role"] = self.role
         return data
@@ -68,7 +68,7 @@ class Routing:
     complaint_id: str
     order_round: int
     reason: str  # order_signed, escalated or retry
-    routed_at: object
+    routed_at: datetime
     category: str
     department: str
     department_name: str
@@ -138,11 +138,11 @@ class Facts:
     category: str
     intake_state: str
     order_round: int
-    requested_completion_at: object
-    occurred_at: object
+    requested_completion_at: datetime
+    occurred_at: datetime
     region_company_id: str | None = None
     property_company_id: str | None = None
-    signed_at: object = None
+    signed_at: datetime | None = None
     department: str | None = None
     department_reason: str | None = None
     escalation_level: str | None = None
@@ -158,18 +158,18 @@ class Case:
     property_company_id: str | None
     order_round: int
     intake_state: str
-    requested_completion_at: object
-    signed_at: object
+    requested_completion_at: datetime
+    signed_at: datetime | None
     department_override: str | None
     department_reason: str | None
     escalation_level: str | None
-    facts_at: object  # occurred_at of the latest intake facts applied
+    facts_at: datetime  # occurred_at of the latest intake facts applied
     state: str
-    created_at: object
-    updated_at: object
+    created_at: datetime
+    updated_at: datetime
     routing: Routing | None = None
-    completion_due_at: object = None  # Art. 25, set by the done visit
-    visited_at: object = None  # this round's done visit
+    completion_due_at: datetime | None = None  # Art. 25, set by the done visit
+    visited_at: datetime | None = None  # this round's done visit
 
     @property
     def major(self) -> bool:
@@ -184,7 +184,7 @@ class Case:
 @dataclass(frozen=True)
 class HistoryEntry:
     """One line of the append-only history (who, when, what, from which state)."""
-    at: object
+    at: datetime
     actor_id: str | None
     action: str
     from_state: str | None
@@ -204,12 +204,12 @@ class Binding:
     complaint_id: str
     record_sha256: str
     bound_by: str | None
-    created_at: object
+    created_at: datetime
     state: str = "pending"
-    next_attempt_at: object = None
+    next_attempt_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
-    bound_at: object = None
+    bound_at: datetime | None = None
 
 
 @dataclass

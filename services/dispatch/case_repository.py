@@ -6,9 +6,9 @@ field names are the columns (trusted names, never user input).
 """
 from dataclasses import fields, replace
 
-import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 from psycopg.types.json import Jsonb
 
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 from services.dispatch.assignment import RoutingError
 from services.dispatch.case import Binding, Case, HistoryEntry, Routing
 from services.dispatch.claims import Claim
@@ -75,7 +75,8 @@ def save_case(conn, case):
     values["routing_id"] = case.routing.id if case.routing else None
     names = ", ".join(_CASE_COLUMNS)
     params = ", ".join(f"%({n})s" for n in _CASE_COLUMNS)
-    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _CASE_COLUMNS if n not in ("id", "created_at"))
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _CASE_COLUMNS
+                        if n not in ("id", "created_at"))
     conn.execute(f"""INSERT INTO dispatch.complaints ({names}) VALUES ({params})
                      ON CONFLICT (id) DO UPDATE SET {updates}""", values)
 
@@ -188,8 +189,9 @@ def get_record(conn, cls, record_id, for_update=False):
 
 def records(conn, cls, complaint_id):
     table, _ = TABLES[cls]
-    order = {"visits": "recorded_at", "progress": "recorded_at", "closure_applications": "applied_at",
-             "claims": "raised_at", "meetings": "held_at", "callbacks": "callback_at"}[table]
+    order = {"visits": "recorded_at", "progress": "recorded_at",
+             "closure_applications": "applied_at", "claims": "raised_at",
+             "meetings": "held_at", "callbacks": "callback_at"}[table]
     return [_from_row(cls, row) for row in conn.execute(
         f"SELECT * FROM dispatch.{table} WHERE complaint_id = %(id)s ORDER BY {order}, id",
         {"id": complaint_id})]

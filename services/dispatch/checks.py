@@ -10,8 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.dispatch.case import (AWAITING_ORDER, ROUTING_FAILED, STATE_LABELS, Case,
-                                    Cooperating, Routing)
+from services.dispatch.case import (
+    AWAITING_ORDER,
+    ROUTING_FAILED,
+    STATE_LABELS,
+    Case,
+    Cooperating,
+    Routing,
+)
 from services.dispatch.directory import Directory
 from shared import roles
 from shared.errors import Conflict, Forbidden, InvalidInput
@@ -86,13 +92,14 @@ def may_see(staff: Staff, case: Case, routings: list[Routing]) -> bool:
 
 # -- states -------------------------------------------------------------------------------
 
-def require_routed(case: Case, action: str) -> None:
+def require_routed(case: Case, action: str) -> Routing:
     """The order of this round must have reached a department."""
     if case.state in (AWAITING_ORDER, ROUTING_FAILED) or case.routing is None:
         hint = ("派单失败，待管理员补全组织架构 (routing failed: the directory lacks someone)"
                 if case.state == ROUTING_FAILED else
                 "督办单尚未签发派出 (the order is not signed and routed yet)")
         raise Conflict(f"投诉 {case.id} 不能{action}：{hint}")
+    return case.routing
 
 
 def require_state(case: Case, allowed: tuple[str, ...], action: str, hint: str = "") -> None:

@@ -48,8 +48,8 @@ def directory_snapshot(directory: Directory) -> Json:
     return schema_for("directory.loaded").dump(data)
 
 
-def get_person(directory: Directory, person_id: object) -> Json:
-    person_id = load_input(forms.IdArgument(), {"id": person_id})["id"]
+def get_person(directory: Directory, argument: object) -> Json:
+    person_id: str = load_input(forms.IdArgument(), {"id": argument})["id"]
     person = directory.person(person_id)
     if person is None:
         raise NotFound(f"组织架构中没有此人 (unknown person) {person_id}")
@@ -69,8 +69,8 @@ def list_people(directory: Directory, role: Any, project_id: Any, include_inacti
     return dv.PERSON_OUT.dump([views.person_view(directory, p) for p in people], many=True)
 
 
-def get_project(directory: Directory, project_id: object, today: Any) -> Json:
-    project_id = load_input(forms.IdArgument(), {"id": project_id})["id"]
+def get_project(directory: Directory, argument: object, today: Any) -> Json:
+    project_id: str = load_input(forms.IdArgument(), {"id": argument})["id"]
     project = directory.project(project_id)
     if project is None:
         raise NotFound(f"项目不存在 (unknown project) {project_id}")

@@ -3,11 +3,18 @@ desk_assignments, directory_versions). Every function runs in the caller's
 connection, so a load and its `directory.loaded` event commit together."""
 from dataclasses import dataclass
 
-import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 from psycopg.types.json import Jsonb
 
-from services.dispatch.directory import (DeskAssignment, Directory, Person, Position, Project,
-                                         Unit, Version)
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from services.dispatch.directory import (
+    DeskAssignment,
+    Directory,
+    Person,
+    Position,
+    Project,
+    Unit,
+    Version,
+)
 
 _LOCK = "dispatch:directory"
 
@@ -25,7 +32,8 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
     """Make `directory` the current one; whatever it no longer lists turns inactive."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": _LOCK})
     version = conn.execute(
-        "SELECT coalesce(max(version), 0) + 1 AS v FROM dispatch.directory_versions").fetchone()["v"]
+        "SELECT coalesce(max(version), 0) + 1 AS v FROM dispatch.directory_versions"
+    ).fetchone()["v"]
     vacancies = directory.vacancies()
     conn.execute(
         """INSERT INTO dispatch.directory_versions
@@ -40,8 +48,8 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
 
     # Parents first: a unit's parent must exist when it is written.
     units = sorted(directory.units, key=lambda u: u.parent_id is not None)
-    _upsert(conn, """INSERT INTO dispatch.units
-                         (id, kind, name, parent_id, department, active, first_version, last_version)
+    _upsert(conn, """INSERT INTO dispatch.units (id, kind, name, parent_id, department,
+                                                active, first_version, last_version)
                      VALUES (%(id)s, %(kind)s, %(name)s, %(parent_id)s, %(department)s, true,
                              %(version)s, %(version)s)
                      ON CONFLICT (id) DO UPDATE SET
@@ -49,8 +57,8 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
                          department = EXCLUDED.department, active = true,
                          last_version = EXCLUDED.last_version, removed_at = NULL""",
             [dict(vars(u), **stamp) for u in units])
-    _upsert(conn, """INSERT INTO dispatch.people
-                         (id, name, mobile, roles, unit_id, bonus, active, first_version, last_version)
+    _upsert(conn, """INSERT INTO dispatch.people (id, name, mobile, roles, unit_id, bonus,
+                                                 active, first_version, last_version)
                      VALUES (%(id)s, %(name)s, %(mobile)s, %(roles)s, %(unit_id)s, %(bonus)s, true,
                              %(version)s, %(version)s)
                      ON CONFLICT (id) DO UPDATE SET
@@ -59,8 +67,10 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
                          last_version = EXCLUDED.last_version, left_at = NULL""",
             [dict(vars(p), roles=list(p.roles), **stamp) for p in directory.people])
     conn.execute("DELETE FROM dispatch.positions")
-    _upsert(conn, """INSERT INTO dispatch.positions (unit_id, position, person_id, seq, areas, title)
-                     VALUES (%(unit_id)s, %(position)s, %(person_id)s, %(seq)s, %(areas)s, %(title)s)""",
+    _upsert(conn, """INSERT INTO dispatch.positions
+                         (unit_id, position, person_id, seq, areas, title)
+                     VALUES (%(unit_id)s, %(position)s, %(person_id)s, %(seq)s, %(areas)s,
+                             %(title)s)""",
             [dict(vars(p), areas=list(p.areas)) for p in directory.positions])
     _upsert(conn, """INSERT INTO dispatch.projects
                          (id, name, city, city_tier, region_company_id, property_company_id,
@@ -98,8 +108,8 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
     counts.update(joined=len(joined), left=len(left),
                   people_inactive=conn.execute(
                       "SELECT count(*) AS n FROM dispatch.people WHERE NOT active").fetchone()["n"])
-    conn.execute("UPDATE dispatch.directory_versions SET counts = %(counts)s WHERE version = %(version)s",
-                 {"counts": Jsonb(counts), "version": version})
+    conn.execute("UPDATE dispatch.directory_versions SET counts = %(counts)s "
+                 "WHERE version = %(version)s", {"counts": Jsonb(counts), "version": version})
     return LoadResult(version, counts, joined, left, tuple(vacancies))
 
 

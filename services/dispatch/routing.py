@@ -69,7 +69,8 @@ class TableSchema(Base):
     version = fields.String(allow_none=True, load_default=None)
     categories = fields.Dict(
         keys=fields.String(validate=validate.Regexp(
-            CATEGORY_CODE, error="类型编码须为小写字母、数字和下划线 (lower-case code): {input!r}")),
+            CATEGORY_CODE,
+            error="类型编码须为小写字母、数字和下划线 (lower-case code): {input!r}")),
         values=Nested(RouteSchema), required=True,
         validate=validate.Length(min=1, error="至少一个类型 (at least one category)"))
 

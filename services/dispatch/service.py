@@ -8,13 +8,12 @@ Entrypoints only: each loads its arguments with the contract's forms
 (shared.contracts.dispatch) and hands a decision of the pure domain modules
 to the service layer (casework: steps and events; queries: what is read).
 """
-import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
-
 import logging
 
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 from services.dispatch import assignment, claims, meetings, queries, work
 from services.dispatch import incoming as read
 from services.dispatch.bindings import binder
@@ -199,7 +198,7 @@ class DispatchService:
         return cw.out(cw.record_step(actor, Claim, claim_id, lambda s, claim: claims.file_claim(
             s.case, claim, s.staff, s.now)))
 
-    # -- major-complaint meetings (Art. 33) -----------------------------------------------------------
+    # -- major-complaint meetings (Art. 33) ------------------------------------------------------
 
     @_rpc()
     def record_meeting(self, actor, complaint_id, held_at=None, responsible=None, solution=None,

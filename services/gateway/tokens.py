@@ -12,11 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import shared  # noqa: F401
+from services.gateway.auth import TOKEN_TTL, TokenRepository
 from shared.clock import clock_from_config, system_now
 from shared.config import REPO_ROOT, load_config
 from shared.db import Database, database_url
 from shared.organisation_file import people_of, read_organisation
-from services.gateway.auth import TOKEN_TTL, TokenRepository
 
 
 def issue_tokens(database, people, now, ttl=TOKEN_TTL):

@@ -9,7 +9,6 @@ from shared import organisation as org
 from shared import roles
 from shared.organisation_file.yaml_file import place
 
-
 # Roles that mean a post in the file: whoever has the role must hold the post.
 # (A specialist may be between desks; hr, finance and admin hold no post.)
 _POSTS_OF_ROLE = {
@@ -57,7 +56,8 @@ def cross_check(doc: dict[str, Any]) -> dict[Any, Any]:
 
     def unit(path: tuple[Any, ...], unit_id: str) -> None:
         if unit_id in units:
-            problems.add(path, f"单位编号重复，与 {units[unit_id]} 相同 (duplicate unit id {unit_id!r})")
+            problems.add(path, f"单位编号重复，与 {units[unit_id]} 相同 "
+                               f"(duplicate unit id {unit_id!r})")
         else:
             units[unit_id] = place(path)
 
@@ -117,7 +117,8 @@ def cross_check(doc: dict[str, Any]) -> dict[Any, Any]:
             ref((section, i, "leaders", k, "person"), leader["person"], roles.SUPERVISING_LEADER)
         for path, post in posts:
             ref(path + ("head",), post["head"], roles.HEAD)
-            ref(path + ("supervising_leader",), post["supervising_leader"], roles.SUPERVISING_LEADER)
+            ref(path + ("supervising_leader",), post["supervising_leader"],
+                roles.SUPERVISING_LEADER)
 
     for i, company in enumerate(doc["regional_companies"]):
         company_posts("regional_companies", i, company,
@@ -141,7 +142,8 @@ def cross_check(doc: dict[str, Any]) -> dict[Any, Any]:
         for k, assignment in enumerate(project["desk"]["specialists"]):
             path = ("projects", i, "desk", "specialists", k, "person")
             if assignment["person"] in on_desk:
-                problems.add(path, f"同一客服专员列出两次 (specialist {assignment['person']!r} listed twice)")
+                problems.add(path, f"同一客服专员列出两次 "
+                                   f"(specialist {assignment['person']!r} listed twice)")
             on_desk.add(assignment["person"])
             ref(path, assignment["person"], roles.SPECIALIST)
 

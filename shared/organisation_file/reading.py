@@ -30,8 +30,8 @@ class OrganisationFile:
 
 
 def invalid(fields_by_place: dict[str, list[str]]) -> InvalidInput:
-    return InvalidInput(fields_by_place,
-                        "组织架构文件有误，未加载任何内容 (organisation file refused; nothing loaded)")
+    return InvalidInput(fields_by_place, "组织架构文件有误，未加载任何内容 "
+                                         "(organisation file refused; nothing loaded)")
 
 
 def read_organisation(path: str | Path) -> OrganisationFile:
@@ -49,7 +49,7 @@ def read_organisation(path: str | Path) -> OrganisationFile:
         document = OrganisationSchema().load(data)
     except ValidationError as err:
         raise invalid(error_places(err.messages, people_csv)) from None
-    return OrganisationFile(document, str(path), digest.hexdigest())  # type: ignore[arg-type]
+    return OrganisationFile(document, str(path), digest.hexdigest())
 
 
 def people_of(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,7 +25,8 @@ class Id(Text):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["validate"] = validate.Regexp(
-            ID, error="编号只能由字母、数字和 - _ . 组成 (an id holds letters, digits, - _ . only): {input!r}")
+            ID, error="编号只能由字母、数字和 - _ . 组成 "
+                      "(an id holds letters, digits, - _ . only): {input!r}")
         super().__init__(64, **kwargs)
 
 
@@ -99,7 +100,8 @@ class LeaderSchema(Base):
     person = Id(required=True)
     title = vacant(Text)
     supervises = List(Text(validate=one_of(org.SUPERVISION_AREAS)), required=True,
-                      validate=[validate.Length(min=1, error="至少一项 (at least one)"), no_repeats])
+                      validate=[validate.Length(min=1, error="至少一项 (at least one)"),
+                                no_repeats])
 
 
 class PostSchema(Base):
@@ -148,7 +150,8 @@ class DeskSchema(Base):
     def delivery_after_sale(self, data: dict[str, Any], **kwargs: Any) -> None:
         last = data.get("last_delivery_on")
         if last is not None and last < data["first_sale_on"]:
-            raise ValidationError("不能早于 first_sale_on (before the first sale)", "last_delivery_on")
+            raise ValidationError("不能早于 first_sale_on (before the first sale)",
+                                  "last_delivery_on")
 
 
 class ProjectSchema(Base):
@@ -167,7 +170,8 @@ class PersonSchema(Base):
     name = Text(40, required=True)
     mobile = Mobile(required=True)
     roles = List(Text(validate=one_of(org.ROLES)), required=True,
-                 validate=[validate.Length(min=1, error="至少一个角色 (at least one role)"), no_repeats])
+                 validate=[validate.Length(min=1, error="至少一个角色 (at least one role)"),
+                           no_repeats])
     unit = Id(required=True)
     bonus = Money(positive=False, allow_none=True, load_default=None)  # 月度综合奖金
 

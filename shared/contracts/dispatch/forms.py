@@ -83,7 +83,7 @@ class VisitForm(Form):
         if data["outcome"] == DONE and "customer_signature_media_id" in missing:
             missing["customer_signature_media_id"] = [SIGNATURE_REQUIRED]
         if missing:
-            raise ValidationError(missing)  # type: ignore[arg-type]
+            raise ValidationError(missing)
 
     @post_load
     def attempted(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
