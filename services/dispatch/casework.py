@@ -180,10 +180,13 @@ class Casework:
 
         def apply(conn: Any) -> None:
             before = case_repository.lock_new_case(conn, complaint_id)
-            if before is None and facts is None:
+            if facts is not None:
+                case = merge_facts(before, facts, now)
+            elif before is not None:
+                case = before
+            else:
                 raise LookupError(f"{envelope['type']} for complaint {complaint_id} "
                                   "that dispatch has never seen")
-            case = merge_facts(before, facts, now) if facts else before
             outcome = decide(StepContext(conn, case, now, directory=directory, data=loaded,
                                          before=before))
             self.store(conn, outcome, now)

@@ -157,6 +157,8 @@ def retry_failed_routings(cw: Casework) -> int:
         now = cw.clock.now()
         with cw.db.transaction() as conn:
             case = case_repository.lock_case(conn, complaint_id)
+            if case is None:
+                continue
             outcome = assignment.retry(case, cw.routing_table, directory, now,
                                        case_repository.next_id(conn, case, "routings"))
             if outcome.result is not None or outcome.resolve_routing_errors:

@@ -1,7 +1,11 @@
 """SQL of the directory (dispatch.units, people, positions, projects,
 desk_assignments, directory_versions). Every function runs in the caller's
 connection, so a load and its `directory.loaded` event commit together."""
+from __future__ import annotations
+
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from psycopg.types.json import Jsonb
 
@@ -22,13 +26,14 @@ _LOCK = "dispatch:directory"
 @dataclass(frozen=True)
 class LoadResult:
     version: int
-    counts: dict
-    joined: tuple  # person ids new (or back) in this load
-    left: tuple  # person ids this load marked inactive
-    vacancies: tuple
+    counts: dict[str, int]
+    joined: tuple[str, ...]  # person ids new (or back) in this load
+    left: tuple[str, ...]  # person ids this load marked inactive
+    vacancies: tuple[str, ...]
 
 
-def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None):
+def replace_directory(conn: Any, directory: Directory, *, loaded_at: datetime, source: str,
+                      sha256: str, label: str | None = None) -> LoadResult:
     """Make `directory` the current one; whatever it no longer lists turns inactive."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": _LOCK})
     version = conn.execute(
@@ -113,13 +118,13 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
     return LoadResult(version, counts, joined, left, tuple(vacancies))
 
 
-def _upsert(conn, sql, rows):
+def _upsert(conn: Any, sql: str, rows: list[dict[str, Any]]) -> None:
     if rows:
         with conn.cursor() as cursor:
             cursor.executemany(sql, rows)
 
 
-def current_version(conn):
+def current_version(conn: Any) -> dict[str, Any] | None:
     row = conn.execute(
         """SELECT version, loaded_at, source, sha256, label, region_code, region_name, counts,
                   vacancies
@@ -127,7 +132,7 @@ def current_version(conn):
     return row
 
 
-def load_snapshot(conn):
+def load_snapshot(conn: Any) -> Directory:
     """The current directory, inactive records included (history names them)."""
     head = current_version(conn)
     if head is None:
@@ -157,12 +162,12 @@ def load_snapshot(conn):
                      projects, assignments, version)
 
 
-def read_directory(database):
+def read_directory(database: Any) -> Directory:
     """A consistent snapshot even while a reload commits."""
     with database.transaction() as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return load_snapshot(conn)
 
 
-def ping(conn):
+def ping(conn: Any) -> bool:
     return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

@@ -143,3 +143,16 @@ def test_people_may_come_from_a_csv_file(demo_raw, write_org, tmp_path):
     (tmp_path / "people.csv").write_text("\n".join(rows), encoding="utf-8")
     fields = refused(write_org(demo_raw))
     assert list(fields) == ["people.csv 第5行.mobile"]
+
+
+def test_people_of_the_file_are_the_directorys_people():
+    """The token command reads people from the file (shared.organisation_file),
+    not from dispatch: the same people, roles and projects as the directory."""
+    from shared.organisation_file import people_of
+    document = read_organisation(DEMO_FILE).document
+    directory = from_document(document)
+    assert people_of(document) == [
+        {"id": p.id, "name": p.name, "roles": sorted(p.roles),
+         "project_ids": sorted(directory.project_ids_of(p.id))}
+        for p in directory.active_people()]
+    assert any(p["project_ids"] for p in people_of(document))
