@@ -4,9 +4,9 @@ import csv
 import pytest
 
 from services.dispatch.directory import from_document
-from shared.organisation_file import read_organisation
 from services.dispatch.tests.conftest import DEMO_FILE, person, project
 from shared.errors import InvalidInput
+from shared.organisation_file import read_organisation
 
 
 def refused(path):

@@ -7,12 +7,19 @@ import pytest
 
 from services.dispatch import work
 from services.dispatch.checks import may_see, staff_of
-from services.dispatch.tests.casework import (NOW, REQUESTED, facts, photo, routed_case, signature,
-                                              staff)
+from services.dispatch.tests.casework import (
+    NOW,
+    REQUESTED,
+    facts,
+    photo,
+    routed_case,
+    signature,
+    staff,
+)
 from shared.contracts.dispatch.forms import ClosureForm, ProgressForm, VisitForm
-from shared.validation import load_input as load
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.signing import record_sha256
+from shared.validation import load_input as load
 
 SIG = signature()["id"]
 PHOTO = photo()["id"]
