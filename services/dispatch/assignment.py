@@ -6,13 +6,31 @@ it; the people come from the directory snapshot and are frozen on the
 routing. A directory that lacks someone the rule needs is a recorded
 failure naming the missing role (`routing.failed`), never a silent gap.
 """
-from dataclasses import dataclass
+from __future__ import annotations
 
-from shared import organisation as org
-from services.dispatch.case import (AWAITING_ORDER, CLOSED, ROUTED, ROUTING_FAILED, Contact,
-                                    Cooperating, HistoryEntry, Outcome, Routing, case_facts,
-                                    with_state)
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from services.dispatch.case import (
+    AWAITING_ORDER,
+    CLOSED,
+    ROUTED,
+    ROUTING_FAILED,
+    Case,
+    Contact,
+    Cooperating,
+    Facts,
+    HistoryEntry,
+    Outcome,
+    Routing,
+    case_facts,
+    with_state,
+)
+from services.dispatch.directory import Directory, Person, Project
 from services.dispatch.responsibility import DirectoryIncomplete, resolve_responsibility
+from services.dispatch.routing import RoutingTable
+from shared import organisation as org
 from shared.errors import InvalidInput, NotFound
 
 ORDER_SIGNED, ESCALATED, RETRY = "order_signed", "escalated", "retry"
@@ -29,16 +47,17 @@ class RoutingError:
     unit_id: str | None
     message: str
     directory_version: int | None
-    failed_at: object
+    failed_at: datetime
 
 
 class RoutingFailure(Exception):
-    def __init__(self, role, unit_id, message, department=None):
+    def __init__(self, role: str, unit_id: str | None, message: str,
+                 department: str | None = None) -> None:
         super().__init__(message)
         self.role, self.unit_id, self.message, self.department = role, unit_id, message, department
 
 
-def departments_for(table, case):
+def departments_for(table: RoutingTable, case: Case) -> tuple[str, tuple[str, ...]]:
     """(first responsible department, cooperating departments) of the case.
 
     An override by the GM replaces the first department; the table's first
@@ -56,7 +75,8 @@ def departments_for(table, case):
     return department, cooperating
 
 
-def resolve(table, directory, case, routing_id, reason, now):
+def resolve(table: RoutingTable, directory: Directory, case: Case, routing_id: str, reason: str,
+            now: datetime) -> Routing:
     """The frozen routing of the case's order round, or RoutingFailure."""
     department, cooperating_codes = departments_for(table, case)
     try:
@@ -68,7 +88,8 @@ def resolve(table, directory, case, routing_id, reason, now):
     except InvalidInput as exc:
         raise RoutingFailure("department", None, "; ".join(
             m for ms in exc.fields.values() for m in ms), department) from None
-    project = directory.project(case.project_id)
+    # resolve_responsibility found the project (NotFound otherwise).
+    project = cast(Project, directory.project(case.project_id))
     company = found.company
     department_unit = directory.department_unit(company.id, department)
     if department_unit is None or not department_unit.active:
@@ -81,6 +102,8 @@ def resolve(table, directory, case, routing_id, reason, now):
                              f"{department_unit.name} 没有一把手 (head missing in "
                              f"{department_unit.id})", department)
     supervising = directory.holder(department_unit.id, org.POS_SUPERVISING_LEADER)
+    chairman: Person | None
+    leaders: tuple[Contact, ...]
     if found.major:
         chairman = found.handler
         leaders = (Contact.of(chairman, org.POS_CHAIRMAN),)
@@ -112,7 +135,7 @@ def resolve(table, directory, case, routing_id, reason, now):
         directory_version=directory.version.version if directory.version else None)
 
 
-def _leader_role(index, leader, project):
+def _leader_role(index: int, leader: Person, project: Project | None) -> str:
     if index == 0:
         return org.POS_SUPERVISING_LEADER  # the department's own (Art. 21.1)
     if project is not None and leader.id == project.project_gm_id:
@@ -120,7 +143,7 @@ def _leader_role(index, leader, project):
     return "company_leader"  # a leader supervising design, engineering, ... or quality
 
 
-def _cooperating(directory, project, department):
+def _cooperating(directory: Directory, project: Project, department: str) -> Cooperating:
     unit_id = (project.property_company_id if department == org.PROPERTY
                else org.department_unit_id(project.region_company_id, department))
     unit = directory.unit(unit_id)
@@ -130,7 +153,8 @@ def _cooperating(directory, project, department):
 
 # -- the steps --------------------------------------------------------------------------------
 
-def on_order_signed(case, facts, table, directory, now, routing_id):
+def on_order_signed(case: Case, facts: Facts, table: RoutingTable, directory: Directory,
+                    now: datetime, routing_id: str) -> Outcome:
     """The GM signed this round's order: route it (unless already routed)."""
     if facts.order_round < case.order_round:
         return Outcome(case)  # a previous round's order: its routing is history
@@ -139,7 +163,8 @@ def on_order_signed(case, facts, table, directory, now, routing_id):
     return route_now(case, table, directory, now, routing_id, ORDER_SIGNED)
 
 
-def on_escalated(case, table, directory, now, routing_id):
+def on_escalated(case: Case, table: RoutingTable, directory: Directory, now: datetime,
+                 routing_id: str) -> Outcome:
     """Major / group / common issue: the chairman answers from now on; the
     routing is resolved again and announced again (Art. 21.2, 33)."""
     if case.state == ROUTING_FAILED:
@@ -149,7 +174,8 @@ def on_escalated(case, table, directory, now, routing_id):
     return route_now(case, table, directory, now, routing_id, ESCALATED)
 
 
-def retry(case, table, directory, now, routing_id):
+def retry(case: Case, table: RoutingTable, directory: Directory, now: datetime,
+          routing_id: str) -> Outcome:
     """After the directory changed: try a failed routing again."""
     if case.state == ROUTING_FAILED:
         return route_now(case, table, directory, now, routing_id, RETRY)
@@ -159,7 +185,8 @@ def retry(case, table, directory, now, routing_id):
     return Outcome(case, resolve_routing_errors=True)  # nothing left to route
 
 
-def route_now(case, table, directory, now, routing_id, reason):
+def route_now(case: Case, table: RoutingTable, directory: Directory, now: datetime,
+              routing_id: str, reason: str) -> Outcome:
     try:
         routing = resolve(table, directory, case, routing_id, reason, now)
     except RoutingFailure as failure:
@@ -176,7 +203,8 @@ def route_now(case, table, directory, now, routing_id, reason):
     return outcome
 
 
-def _failed(case, directory, now, reason, failure):
+def _failed(case: Case, directory: Directory, now: datetime, reason: str,
+            failure: RoutingFailure) -> Outcome:
     new = with_state(case, ROUTING_FAILED, now) if case.state in (
         AWAITING_ORDER, ROUTING_FAILED) else case  # an escalation keeps the routing it had
     version = directory.version.version if directory.version else None
@@ -194,7 +222,7 @@ def _failed(case, directory, now, reason, failure):
     return outcome
 
 
-def routed_data(case, routing):
+def routed_data(case: Case, routing: Routing) -> dict[str, Any]:
     """`complaint.routed` (shared.events.dispatch)."""
     return dict(
         case_facts(case, routing), routing_id=routing.id, reason=routing.reason,

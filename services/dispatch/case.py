@@ -4,11 +4,11 @@ of a complaint, who answers for it, who is acting, and what a step changes.
 Pure: no I/O. `now` and directory snapshots are passed in; every step
 returns an `Outcome` the service stores in one transaction with its events.
 """
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from __future__ import annotations
 
-from shared import roles
-from shared.errors import Conflict, Forbidden, InvalidInput
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 
 # Where a complaint stands on the departments' side, per order round.
 AWAITING_ORDER = "awaiting_order"  # known from intake; this round's order is not signed yet
@@ -28,9 +28,6 @@ STATE_LABELS = {
 # States in which the department works on the complaint.
 WORKING = (ROUTED, VISIT_BLOCKED, IN_PROGRESS)
 
-# Terminals' clocks drift a little: a time "now" may be a minute or two ahead.
-CLOCK_SKEW = timedelta(minutes=2)
-MAX_AHEAD = timedelta(days=730)
 
 
 # -- records ------------------------------------------------------------------------------
@@ -44,11 +41,12 @@ class Contact:
     role: str | None = None
 
     @classmethod
-    def of(cls, person, role=None):
+    def of(cls, person: Any, role: str | None = None) -> Contact:
         return cls(person.id, person.name, person.mobile, role)
 
-    def as_dict(self, with_role=False):
-        data = {"person_id": self.person_id, "name": self.name, "mobile": self.mobile}
+    def as_dict(self, with_role: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {"person_id": self.person_id, "name": self.name,
+                                "mobile": self.mobile}
         if with_role:
             data["role"] = self.role
         return data
@@ -70,7 +68,7 @@ class Routing:
     complaint_id: str
     order_round: int
     reason: str  # order_signed, escalated or retry
-    routed_at: object
+    routed_at: datetime
     category: str
     department: str
     department_name: str
@@ -92,7 +90,7 @@ class Routing:
     cooperating: tuple
     directory_version: int | None
 
-    def detail(self):
+    def detail(self) -> dict[str, Any]:
         """The people and units, as stored (jsonb) beside the routing's columns."""
         return {
             "category": self.category, "department_name": self.department_name,
@@ -112,7 +110,7 @@ class Routing:
         }
 
     @classmethod
-    def from_row(cls, row):
+    def from_row(cls, row: dict[str, Any]) -> Routing:
         d = row["detail"]
         return cls(
             id=row["id"], complaint_id=row["complaint_id"], order_round=row["order_round"],
@@ -140,11 +138,11 @@ class Facts:
     category: str
     intake_state: str
     order_round: int
-    requested_completion_at: object
-    occurred_at: object
+    requested_completion_at: datetime
+    occurred_at: datetime
     region_company_id: str | None = None
     property_company_id: str | None = None
-    signed_at: object = None
+    signed_at: datetime | None = None
     department: str | None = None
     department_reason: str | None = None
     escalation_level: str | None = None
@@ -160,33 +158,33 @@ class Case:
     property_company_id: str | None
     order_round: int
     intake_state: str
-    requested_completion_at: object
-    signed_at: object
+    requested_completion_at: datetime
+    signed_at: datetime | None
     department_override: str | None
     department_reason: str | None
     escalation_level: str | None
-    facts_at: object  # occurred_at of the latest intake facts applied
+    facts_at: datetime  # occurred_at of the latest intake facts applied
     state: str
-    created_at: object
-    updated_at: object
+    created_at: datetime
+    updated_at: datetime
     routing: Routing | None = None
-    completion_due_at: object = None  # Art. 25, set by the done visit
-    visited_at: object = None  # this round's done visit
+    completion_due_at: datetime | None = None  # Art. 25, set by the done visit
+    visited_at: datetime | None = None  # this round's done visit
 
     @property
-    def major(self):
+    def major(self) -> bool:
         """Major, group or common issue (Art. 5, 21, 33): the chairman answers."""
         return self.escalation_level is not None
 
     @property
-    def routed_this_round(self):
+    def routed_this_round(self) -> bool:
         return self.routing is not None and self.routing.order_round == self.order_round
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
     """One line of the append-only history (who, when, what, from which state)."""
-    at: object
+    at: datetime
     actor_id: str | None
     action: str
     from_state: str | None
@@ -206,12 +204,12 @@ class Binding:
     complaint_id: str
     record_sha256: str
     bound_by: str | None
-    created_at: object
+    created_at: datetime
     state: str = "pending"
-    next_attempt_at: object = None
+    next_attempt_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
-    bound_at: object = None
+    bound_at: datetime | None = None
 
 
 @dataclass
@@ -225,7 +223,8 @@ class Outcome:
     resolve_routing_errors: bool = False
     result: object = None  # the record the caller asked for
 
-    def add(self, entry=None, event=None, record=None):
+    def add(self, entry: HistoryEntry | None = None, event: tuple[str, dict] | None = None,
+            record: Any = None) -> Outcome:
         if entry is not None:
             self.history.append(entry)
         if event is not None:
@@ -237,7 +236,7 @@ class Outcome:
 
 # -- the local copy -----------------------------------------------------------------------
 
-def new_case(facts, now):
+def new_case(facts: Facts, now: datetime) -> Case:
     return Case(
         id=facts.complaint_id, project_id=facts.project_id, category=facts.category,
         region_company_id=facts.region_company_id,
@@ -249,7 +248,7 @@ def new_case(facts, now):
         state=AWAITING_ORDER, created_at=now, updated_at=now)
 
 
-def merge_facts(case, facts, now):
+def merge_facts(case: Case | None, facts: Facts, now: datetime) -> Case:
     """The case with intake's newer facts. Events of one complaint travel on
     several queues and may arrive out of order: a fact older than what is
     kept (an earlier round, or an earlier moment of this round) is ignored.
@@ -274,140 +273,13 @@ def merge_facts(case, facts, now):
     return merged
 
 
-# -- who acts -----------------------------------------------------------------------------
+# -- changes and events ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Staff:
-    """The caller as the directory knows them (the gateway's word is not taken
-    for their unit or roles)."""
-    person_id: str
-    name: str
-    roles: frozenset
-    unit_id: str
-    project_ids: frozenset = frozenset()  # the desks a specialist serves
-
-
-def staff_of(directory, actor):
-    if not isinstance(actor, dict) or not isinstance(actor.get("person_id"), str) \
-            or (actor.get("kind") or "person") != "person":
-        raise Forbidden("调用者身份不明 (caller unknown)")
-    person = directory.person(actor["person_id"])
-    if person is None or not person.active:
-        raise Forbidden(f"组织架构中没有此人 (not in the directory) {actor['person_id']}")
-    return Staff(person.id, person.name, frozenset(person.roles), person.unit_id,
-                 frozenset(directory.project_ids_of(person.id)))
-
-
-def in_handler_department(staff, routing):
-    """The handler, or anyone of the responsible unit (the department, or for a
-    major complaint the company and the routed department both)."""
-    return staff.person_id == routing.handler.person_id or staff.unit_id in (
-        routing.unit_id, routing.department_unit_id)
-
-
-def cooperating_department(staff, routing):
-    return next((c for c in routing.cooperating if c.unit_id == staff.unit_id), None)
-
-
-def require_handler_department(staff, routing, action):
-    if not in_handler_department(staff, routing):
-        raise Forbidden(f"只有责任部门（{routing.unit_name}）的人员可以{action} "
-                        f"(only the handler's department may do this)")
-
-
-def is_centre(staff):
-    return bool(staff.roles & (roles.CENTRE | {roles.ADMIN}))
-
-
-def may_see(staff, case, routings):
-    """Who may read a complaint's dispatch page: the centre, the project's desk,
-    and whoever a routing made answer for it or cooperate on it (as intake's
-    complaint page allows)."""
-    if is_centre(staff) or case.project_id in staff.project_ids:
-        return True
-    for routing in routings:
-        people = {routing.handler, routing.chairman, routing.department_head,
-                  routing.supervising_leader, *routing.leaders}
-        units = {routing.unit_id, routing.department_unit_id,
-                 *(c.unit_id for c in routing.cooperating)}
-        if staff.person_id in {p.person_id for p in people if p} or staff.unit_id in units:
-            return True
-    return False
-
-
-# -- states -------------------------------------------------------------------------------
-
-def require_routed(case, action):
-    """The order of this round must have reached a department."""
-    if case.state in (AWAITING_ORDER, ROUTING_FAILED) or case.routing is None:
-        hint = ("派单失败，待管理员补全组织架构 (routing failed: the directory lacks someone)"
-                if case.state == ROUTING_FAILED else
-                "督办单尚未签发派出 (the order is not signed and routed yet)")
-        raise Conflict(f"投诉 {case.id} 不能{action}：{hint}")
-
-
-def require_state(case, allowed, action, hint=""):
-    if case.state not in allowed:
-        label = STATE_LABELS.get(case.state, case.state)
-        raise Conflict(f"投诉 {case.id} 当前为「{label}」，不能{action}"
-                       + (f"：{hint}" if hint else "") + f" (state {case.state})")
-
-
-def with_state(case, state, now, **changes):
+def with_state(case: Case, state: str, now: datetime, **changes: Any) -> Case:
     return replace(case, state=state, updated_at=now, **changes)
 
 
-# -- input checks that need `now` or other records -------------------------------------------
-
-def not_after_now(value, now, field_name, errors):
-    if value is not None and value > now + CLOCK_SKEW:
-        errors.setdefault(field_name, []).append("不能晚于当前时间 (cannot be in the future)")
-
-
-def not_before(value, earliest, field_name, what_zh, what_en, errors):
-    if value is not None and earliest is not None and value < earliest - CLOCK_SKEW:
-        errors.setdefault(field_name, []).append(f"不能早于{what_zh} (cannot be before {what_en})")
-
-
-def in_future(value, now, field_name, errors):
-    if value is None:
-        return
-    if value <= now:
-        errors.setdefault(field_name, []).append("不能早于当前时间 (cannot be in the past)")
-    elif value > now + MAX_AHEAD:
-        errors.setdefault(field_name, []).append(
-            f"不能晚于 {MAX_AHEAD.days} 天后 (at most {MAX_AHEAD.days} days ahead)")
-
-
-def raise_errors(errors):
-    if errors:
-        raise InvalidInput(errors)
-
-
-def check_media(media, media_id, kinds, field_name, complaint_id, errors, signature=False):
-    """A media description from the media service: it exists, is of an
-    allowed kind, belongs to this complaint (or none yet); a signature is not
-    bound to another record."""
-    kinds_text = "、".join(kinds)
-    if media is None:
-        errors.setdefault(field_name, []).append(f"文件不存在 (no such media) {media_id}")
-        return
-    if media.get("kind") not in kinds:
-        errors.setdefault(field_name, []).append(
-            f"{media_id} 须为 {kinds_text} 类文件，实为 {media.get('kind')} "
-            f"(must be a {kinds_text} upload)")
-    owner = media.get("complaint_id")
-    if owner and owner != complaint_id:
-        errors.setdefault(field_name, []).append(
-            f"{media_id} 属于投诉 {owner} (uploaded for another complaint)")
-    if signature and media.get("binding"):
-        binding = media["binding"]
-        errors.setdefault(field_name, []).append(
-            f"该签名已用于 {binding.get('record_type')} {binding.get('record_id')} "
-            "(signature already attached to another record)")
-
-
-def case_facts(case, routing=None):
+def case_facts(case: Case, routing: Routing | None = None) -> dict[str, Any]:
     """Fields every dispatch event about a complaint carries."""
     routing = routing or case.routing
     return {"complaint_id": case.id, "project_id": case.project_id,
@@ -416,8 +288,3 @@ def case_facts(case, routing=None):
             "handler_id": routing.handler.person_id if routing else None,
             "major": case.major}
 
-
-def record_id(case, prefix, number):
-    """Readable ids inside a complaint's: `C-GZ-2026-000123-V1` (SPEC §7: the
-    region is in every id)."""
-    return f"{case.id}-{prefix}{number}"

@@ -4,11 +4,15 @@ Every function runs in the caller's connection, so a step, its history and
 its outbox rows commit together. Records are the domain's dataclasses; their
 field names are the columns (trusted names, never user input).
 """
-from dataclasses import fields, replace
+from __future__ import annotations
 
-import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from dataclasses import fields, replace
+from datetime import datetime
+from typing import Any
+
 from psycopg.types.json import Jsonb
 
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 from services.dispatch.assignment import RoutingError
 from services.dispatch.case import Binding, Case, HistoryEntry, Routing
 from services.dispatch.claims import Claim
@@ -24,16 +28,16 @@ TABLES = {
 }
 
 
-def _columns(cls):
+def _columns(cls: Any) -> list[str]:
     return [f.name for f in fields(cls)]
 
 
-def _row_values(record):
+def _row_values(record: Any) -> dict[str, Any]:
     return {name: list(value) if isinstance(value, tuple) else value
             for name, value in vars(record).items()}
 
 
-def _from_row(cls, row):
+def _from_row(cls: Any, row: dict[str, Any]) -> Any:
     values = {}
     for f in fields(cls):
         value = row[f.name]
@@ -46,12 +50,12 @@ def _from_row(cls, row):
 _CASE_COLUMNS = [name for name in _columns(Case) if name != "routing"] + ["routing_id"]
 
 
-def lock_case(conn, complaint_id):
+def lock_case(conn: Any, complaint_id: str) -> Case | None:
     """The case, locked until the transaction ends (steps on one complaint queue)."""
     return get_case(conn, complaint_id, for_update=True)
 
 
-def get_case(conn, complaint_id, for_update=False):
+def get_case(conn: Any, complaint_id: str, for_update: bool = False) -> Case | None:
     row = conn.execute(
         f"SELECT * FROM dispatch.complaints WHERE id = %(id)s{' FOR UPDATE' if for_update else ''}",
         {"id": complaint_id}).fetchone()
@@ -62,7 +66,7 @@ def get_case(conn, complaint_id, for_update=False):
                 routing=routing)
 
 
-def lock_new_case(conn, complaint_id):
+def lock_new_case(conn: Any, complaint_id: str) -> Case | None:
     """Serialise the first events of a complaint not stored yet: two handlers
     creating it at once queue here instead of colliding on the insert."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
@@ -70,17 +74,18 @@ def lock_new_case(conn, complaint_id):
     return lock_case(conn, complaint_id)
 
 
-def save_case(conn, case):
+def save_case(conn: Any, case: Case) -> None:
     values = {name: getattr(case, name) for name in _columns(Case) if name != "routing"}
     values["routing_id"] = case.routing.id if case.routing else None
     names = ", ".join(_CASE_COLUMNS)
     params = ", ".join(f"%({n})s" for n in _CASE_COLUMNS)
-    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _CASE_COLUMNS if n not in ("id", "created_at"))
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _CASE_COLUMNS
+                        if n not in ("id", "created_at"))
     conn.execute(f"""INSERT INTO dispatch.complaints ({names}) VALUES ({params})
                      ON CONFLICT (id) DO UPDATE SET {updates}""", values)
 
 
-def next_id(conn, case, table):
+def next_id(conn: Any, case: Case, table: str) -> str:
     """`<complaint>-<prefix><n>`: the next number of that record on the
     complaint (the caller holds the complaint's lock)."""
     count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} WHERE complaint_id = %(id)s",
@@ -90,13 +95,13 @@ def next_id(conn, case, table):
 
 # -- routings ---------------------------------------------------------------------------------
 
-def get_routing(conn, routing_id):
+def get_routing(conn: Any, routing_id: str) -> Routing | None:
     row = conn.execute("SELECT * FROM dispatch.routings WHERE id = %(id)s",
                        {"id": routing_id}).fetchone()
     return Routing.from_row(row) if row else None
 
 
-def insert_routing(conn, routing):
+def insert_routing(conn: Any, routing: Routing) -> None:
     conn.execute(
         """INSERT INTO dispatch.routings (id, complaint_id, order_round, reason, routed_at,
                                           department, major, handler_id, directory_version, detail)
@@ -109,13 +114,13 @@ def insert_routing(conn, routing):
          "directory_version": routing.directory_version, "detail": Jsonb(routing.detail())})
 
 
-def routings(conn, complaint_id):
+def routings(conn: Any, complaint_id: str) -> list[Routing]:
     return [Routing.from_row(row) for row in conn.execute(
         "SELECT * FROM dispatch.routings WHERE complaint_id = %(id)s ORDER BY routed_at, id",
         {"id": complaint_id})]
 
 
-def insert_routing_error(conn, error):
+def insert_routing_error(conn: Any, error: RoutingError) -> None:
     """A new failure replaces the complaint's open one (made on an older
     directory), so each complaint is retried once per directory load."""
     conn.execute("""UPDATE dispatch.routing_errors SET resolved_at = %(at)s,
@@ -131,14 +136,17 @@ def insert_routing_error(conn, error):
         vars(error))
 
 
-def resolve_routing_errors(conn, complaint_id, now, routing_id):
+def resolve_routing_errors(conn: Any, complaint_id: str, now: datetime,
+                           routing_id: str | None) -> None:
     conn.execute("""UPDATE dispatch.routing_errors SET resolved_at = %(now)s, resolved_by = %(by)s
                     WHERE complaint_id = %(id)s AND resolved_at IS NULL""",
                  {"now": now, "by": routing_id, "id": complaint_id})
 
 
-def routing_errors(conn, complaint_id=None, open_only=False, limit=200):
-    where, params = [], {"limit": limit}
+def routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool = False,
+                   limit: int = 200) -> list[dict[str, Any]]:
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
     if complaint_id is not None:
         where.append("complaint_id = %(id)s")
         params["id"] = complaint_id
@@ -149,7 +157,7 @@ def routing_errors(conn, complaint_id=None, open_only=False, limit=200):
                             ORDER BY failed_at DESC, id DESC LIMIT %(limit)s""", params).fetchall()
 
 
-def complaints_to_reroute(conn, directory_version, limit=50):
+def complaints_to_reroute(conn: Any, directory_version: int, limit: int = 50) -> list[str]:
     """Complaints with an open routing error made on an older directory."""
     return [row["complaint_id"] for row in conn.execute(
         """SELECT DISTINCT complaint_id FROM dispatch.routing_errors
@@ -157,14 +165,14 @@ def complaints_to_reroute(conn, directory_version, limit=50):
            ORDER BY complaint_id LIMIT %(limit)s""", {"v": directory_version, "limit": limit})]
 
 
-def open_routing_error_count(conn):
+def open_routing_error_count(conn: Any) -> int:
     return conn.execute("""SELECT count(DISTINCT complaint_id) AS n FROM dispatch.routing_errors
                            WHERE resolved_at IS NULL""").fetchone()["n"]
 
 
 # -- records of the work ------------------------------------------------------------------------
 
-def save_record(conn, record):
+def save_record(conn: Any, record: Any) -> None:
     if isinstance(record, Routing):
         return insert_routing(conn, record)
     if isinstance(record, RoutingError):
@@ -179,23 +187,24 @@ def save_record(conn, record):
     conn.execute(sql, _row_values(record))
 
 
-def get_record(conn, cls, record_id, for_update=False):
+def get_record(conn: Any, cls: type, record_id: str, for_update: bool = False) -> Any:
     table, _ = TABLES[cls]
     row = conn.execute(f"SELECT * FROM dispatch.{table} WHERE id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": record_id}).fetchone()
     return _from_row(cls, row) if row else None
 
 
-def records(conn, cls, complaint_id):
+def records(conn: Any, cls: type, complaint_id: str) -> list[Any]:
     table, _ = TABLES[cls]
-    order = {"visits": "recorded_at", "progress": "recorded_at", "closure_applications": "applied_at",
-             "claims": "raised_at", "meetings": "held_at", "callbacks": "callback_at"}[table]
+    order = {"visits": "recorded_at", "progress": "recorded_at",
+             "closure_applications": "applied_at", "claims": "raised_at",
+             "meetings": "held_at", "callbacks": "callback_at"}[table]
     return [_from_row(cls, row) for row in conn.execute(
         f"SELECT * FROM dispatch.{table} WHERE complaint_id = %(id)s ORDER BY {order}, id",
         {"id": complaint_id})]
 
 
-def complaint_of(conn, cls, record_id):
+def complaint_of(conn: Any, cls: type, record_id: str) -> str | None:
     table, _ = TABLES[cls]
     row = conn.execute(f"SELECT complaint_id FROM dispatch.{table} WHERE id = %(id)s",
                        {"id": record_id}).fetchone()
@@ -204,7 +213,7 @@ def complaint_of(conn, cls, record_id):
 
 # -- requests (one record per request key) ----------------------------------------------------
 
-def record_of_request(conn, person_id, request_key):
+def record_of_request(conn: Any, person_id: str, request_key: str) -> Any:
     """The record a request key already made, or None."""
     row = conn.execute(
         """SELECT record_type, record_id FROM dispatch.requests
@@ -216,7 +225,7 @@ def record_of_request(conn, person_id, request_key):
     return get_record(conn, cls, row["record_id"])
 
 
-def insert_request(conn, person_id, request_key, record):
+def insert_request(conn: Any, person_id: str, request_key: str, record: Any) -> None:
     conn.execute(
         """INSERT INTO dispatch.requests (person_id, request_key, record_type, record_id)
            VALUES (%(p)s, %(k)s, %(t)s, %(id)s)""",
@@ -225,7 +234,7 @@ def insert_request(conn, person_id, request_key, record):
 
 # -- history ----------------------------------------------------------------------------------
 
-def add_history(conn, complaint_id, entries):
+def add_history(conn: Any, complaint_id: str, entries: list[HistoryEntry]) -> None:
     if not entries:
         return
     with conn.cursor() as cursor:
@@ -237,7 +246,7 @@ def add_history(conn, complaint_id, entries):
             [dict(vars(e), complaint_id=complaint_id, details=Jsonb(e.details)) for e in entries])
 
 
-def history(conn, complaint_id):
+def history(conn: Any, complaint_id: str) -> list[HistoryEntry]:
     return [HistoryEntry(row["at"], row["actor_id"], row["action"], row["from_state"],
                          row["to_state"], row["order_round"], row["record_id"], row["note"],
                          row["details"])
@@ -247,26 +256,27 @@ def history(conn, complaint_id):
 
 # -- signature bindings ---------------------------------------------------------------------------
 
-def insert_binding(conn, binding):
+def insert_binding(conn: Any, binding: Binding) -> None:
     names = _columns(Binding)
     conn.execute(f"INSERT INTO dispatch.signature_bindings ({', '.join(names)}) "
                  f"VALUES ({', '.join(f'%({n})s' for n in names)})", vars(binding))
 
 
-def get_binding(conn, media_id, for_update=False):
+def get_binding(conn: Any, media_id: str, for_update: bool = False) -> Binding | None:
     row = conn.execute(f"SELECT * FROM dispatch.signature_bindings WHERE media_id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": media_id}).fetchone()
     return _from_row(Binding, row) if row else None
 
 
-def save_binding(conn, binding):
+def save_binding(conn: Any, binding: Binding) -> None:
     conn.execute("""UPDATE dispatch.signature_bindings
                     SET state = %(state)s, attempts = %(attempts)s, last_error = %(last_error)s,
                         next_attempt_at = %(next_attempt_at)s, bound_at = %(bound_at)s
                     WHERE media_id = %(media_id)s""", vars(binding))
 
 
-def claim_due_bindings(conn, now, lease_until, limit):
+def claim_due_bindings(conn: Any, now: datetime, lease_until: datetime,
+                       limit: int) -> list[Binding]:
     """Pending binds whose time has come, leased so another instance skips them."""
     rows = conn.execute(
         """SELECT * FROM dispatch.signature_bindings
@@ -279,12 +289,12 @@ def claim_due_bindings(conn, now, lease_until, limit):
     return due
 
 
-def bindings_of(conn, complaint_id):
+def bindings_of(conn: Any, complaint_id: str) -> dict[str, Any]:
     return {row["media_id"]: row for row in conn.execute(
         "SELECT * FROM dispatch.signature_bindings WHERE complaint_id = %(id)s",
         {"id": complaint_id})}
 
 
-def pending_binding_count(conn):
+def pending_binding_count(conn: Any) -> int:
     return conn.execute("""SELECT count(*) AS n FROM dispatch.signature_bindings
                            WHERE state = 'pending'""").fetchone()["n"]

@@ -12,18 +12,29 @@ the claim.
 
 Pure: each step returns an Outcome.
 """
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from __future__ import annotations
 
-from services.dispatch.case import (HistoryEntry, Outcome, case_facts, check_media,
-                                    in_handler_department, is_centre, raise_errors)
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from services.dispatch.case import Case, HistoryEntry, Outcome, Routing, case_facts
+from services.dispatch.checks import (
+    Errors,
+    Staff,
+    check_media,
+    in_handler_department,
+    is_centre,
+    raise_errors,
+)
 from shared import roles
+from shared.contracts.dispatch.forms import APPROVE
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 RAISED, REPORTED, DECIDED, FILED = "raised", "reported", "decided", "filed"
 STATUS_LABELS = {RAISED: "待一把手书面报告", REPORTED: "待审批", DECIDED: "待报备售后服务中心",
                  FILED: "已报备"}
-APPROVE, REJECT = "approve", "reject"
 REPORT_WITHIN = timedelta(days=3)
 FILE_WITHIN = timedelta(hours=24)
 REPORT_KINDS = ("report", "material")
@@ -34,45 +45,46 @@ class Claim:
     id: str
     complaint_id: str
     order_round: int
-    amount_claimed: object  # Decimal, CNY
+    amount_claimed: Decimal  # Decimal, CNY
     description: str
     raised_by: str
-    raised_at: object
+    raised_at: datetime
     head_person_id: str  # 第一责任部门一把手: writes the report
     major: bool
-    report_due_at: object
+    report_due_at: datetime
     status: str = RAISED
-    reported_at: object = None
+    reported_at: datetime | None = None
     reported_by: str | None = None
     report_text: str | None = None
     report_media_id: str | None = None
-    decided_at: object = None
+    decided_at: datetime | None = None
     decided_by: str | None = None
     decided_as: str | None = None  # chairman or supervising_leader
     decision: str | None = None
-    amount_granted: object = None
+    amount_granted: Decimal | None = None
     decision_note: str | None = None
-    file_due_at: object = None
-    filed_at: object = None
+    file_due_at: datetime | None = None
+    filed_at: datetime | None = None
     filed_by: str | None = None
 
 
-def _require_status(claim, expected, action):
+def _require_status(claim: Claim, expected: str, action: str) -> None:
     if claim.status != expected:
         raise Conflict(f"索赔 {claim.id} 当前为「{STATUS_LABELS[claim.status]}」，不能{action} "
                        f"(claim is {claim.status})")
 
 
-def _require_claim_routing(case, action):
+def _require_claim_routing(case: Case, action: str) -> Routing:
     if case.routing is None:
         raise Conflict(f"投诉 {case.id} 尚未派单，不能{action} (the complaint is not routed yet)")
+    return case.routing
 
 
-def raise_claim(case, staff, form, now, claim_id):
+def raise_claim(case: Case, staff: Staff, form: dict[str, Any], now: datetime,
+                claim_id: str) -> Outcome:
     """Recorded by the handler's department or the centre (the project's desk
     specialists and centre staff, who hear the customer)."""
-    _require_claim_routing(case, "登记索赔")
-    routing = case.routing
+    routing = _require_claim_routing(case, "登记索赔")
     if not (in_handler_department(staff, routing) or is_centre(staff)
             or (roles.SPECIALIST in staff.roles and case.project_id in staff.project_ids)):
         raise Forbidden("只有责任部门、该项目客服专员或售后服务中心可以登记索赔 "
@@ -91,13 +103,14 @@ def raise_claim(case, staff, form, now, claim_id):
     return outcome
 
 
-def report_claim(case, claim, staff, form, now, media):
+def report_claim(case: Case, claim: Claim, staff: Staff, form: dict[str, Any], now: datetime,
+                 media: dict[str, Any]) -> Outcome:
     """The head of the first responsible department's written report (Art. 34)."""
     if staff.person_id != claim.head_person_id:
         raise Forbidden("只有第一责任部门一把手可以提交索赔书面报告 "
                         "(only the first responsible department's head may report)")
     _require_status(claim, RAISED, "提交书面报告")
-    errors = {}
+    errors: Errors = {}
     media_id = form["report_media_id"]
     if media_id is not None:
         check_media(media.get(media_id), media_id, REPORT_KINDS, "report_media_id", case.id,
@@ -115,9 +128,11 @@ def report_claim(case, claim, staff, form, now, media):
     return outcome
 
 
-def approvers(case):
+def approvers(case: Case) -> list[tuple[str, str]]:
     """[(person_id, as)] who may decide a claim on this complaint now."""
     routing = case.routing
+    if routing is None:
+        return []
     if case.major:
         return [(routing.chairman.person_id, roles.CHAIRMAN)]
     found = []
@@ -127,7 +142,8 @@ def approvers(case):
     return found
 
 
-def decide_claim(case, claim, staff, form, now):
+def decide_claim(case: Case, claim: Claim, staff: Staff, form: dict[str, Any],
+                 now: datetime) -> Outcome:
     _require_claim_routing(case, "审批索赔")
     allowed = dict(reversed(approvers(case)))  # one person both? the chairman's seat wins
     if staff.person_id not in allowed:
@@ -140,13 +156,15 @@ def decide_claim(case, claim, staff, form, now):
     granted = form["amount_granted"]
     if form["decision"] == APPROVE:
         if granted is None or granted <= 0:
-            raise InvalidInput({"amount_granted": ["批准时须填写赔付金额 (the amount granted is required)"]})
+            raise InvalidInput({"amount_granted": [
+                "批准时须填写赔付金额 (the amount granted is required)"]})
         if granted > claim.amount_claimed:
             raise InvalidInput({"amount_granted": [
                 f"不能超过索赔金额 {claim.amount_claimed} (more than was claimed)"]})
     else:
         if granted:
-            raise InvalidInput({"amount_granted": ["驳回时不能填写赔付金额 (no amount on a rejection)"]})
+            raise InvalidInput({"amount_granted": [
+                "驳回时不能填写赔付金额 (no amount on a rejection)"]})
         if not form["note"]:
             raise InvalidInput({"note": ["驳回须说明理由 (a rejection needs a reason)"]})
         granted = None
@@ -167,7 +185,7 @@ def decide_claim(case, claim, staff, form, now):
     return outcome
 
 
-def file_claim(case, claim, staff, now):
+def file_claim(case: Case, claim: Claim, staff: Staff, now: datetime) -> Outcome:
     """Reported to the centre within 24 hours of the decision (Art. 34)."""
     if staff.person_id != claim.head_person_id and not (
             case.routing is not None and in_handler_department(staff, case.routing)):
@@ -176,7 +194,7 @@ def file_claim(case, claim, staff, now):
     if claim.status in (RAISED, REPORTED):
         raise Conflict(f"索赔 {claim.id} 尚未审批，不能报备 (not decided yet)")
     _require_status(claim, DECIDED, "报备")
-    late = now > claim.file_due_at
+    late = claim.file_due_at is not None and now > claim.file_due_at
     changed = replace(claim, status=FILED, filed_at=now, filed_by=staff.person_id)
     data = dict(case_facts(case), claim_id=claim.id, filed_at=now, by=staff.person_id,
                 file_due_at=claim.file_due_at, late=late, head_person_id=claim.head_person_id)

@@ -4,15 +4,18 @@ people, the positions they hold, projects and their service desks.
 Pure: built either from a validated organisation file (`from_document`) or
 from the database rows, and read by the responsibility rule. No I/O here.
 """
+from __future__ import annotations
+
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from shared import organisation as org
 
 
-def add_months(day, months):
+def add_months(day: date, months: int) -> date:
     """`day` plus whole calendar months, clamped to the month's last day."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
@@ -34,12 +37,12 @@ class Person:
     id: str
     name: str
     mobile: str
-    roles: tuple
+    roles: tuple[str, ...]
     unit_id: str
     bonus: Decimal | None = None  # 月度综合奖金, CNY
     active: bool = True
 
-    def label(self):
+    def label(self) -> str:
         return f"{self.name} ({self.id})"
 
 
@@ -49,7 +52,7 @@ class Position:
     position: str
     person_id: str
     seq: int = 0
-    areas: tuple = ()  # what a company leader supervises
+    areas: tuple[str, ...] = ()  # what a company leader supervises
     title: str | None = None
 
 
@@ -67,17 +70,17 @@ class Project:
     active: bool = True
 
     @property
-    def desk_unit_id(self):
+    def desk_unit_id(self) -> str:
         return org.desk_unit_id(self.id)
 
     @property
-    def desk_closes_on(self):
+    def desk_closes_on(self) -> date | None:
         """Art. 7: the desk stays until six months after the last delivery."""
         if self.last_delivery_on is None:
             return None
         return add_months(self.last_delivery_on, org.DESK_OPEN_MONTHS_AFTER_LAST_DELIVERY)
 
-    def desk_open_on(self, day):
+    def desk_open_on(self, day: date) -> bool:
         closes = self.desk_closes_on
         return self.first_sale_on <= day and (closes is None or day <= closes)
 
@@ -90,7 +93,7 @@ class DeskAssignment:
     active: bool = True
 
     @property
-    def rotation_due_on(self):
+    def rotation_due_on(self) -> date:
         """Art. 43: a specialist rotates every six months."""
         return add_months(self.assigned_on, org.ROTATION_MONTHS)
 
@@ -109,16 +112,16 @@ class Version:
 class Directory:
     region_code: str | None
     region_name: str | None
-    units: tuple
-    people: tuple
-    positions: tuple
-    projects: tuple
-    assignments: tuple
+    units: tuple[Unit, ...]
+    people: tuple[Person, ...]
+    positions: tuple[Position, ...]
+    projects: tuple[Project, ...]
+    assignments: tuple[DeskAssignment, ...]
     version: Version | None = None
-    _index: dict = field(default=None, init=False, compare=False, repr=False)
+    _index: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def __post_init__(self):
-        by_unit = {}
+    def __post_init__(self) -> None:
+        by_unit: dict[tuple[str, str], list[Position]] = {}
         for pos in sorted(self.positions, key=lambda p: (p.unit_id, p.position, p.seq)):
             by_unit.setdefault((pos.unit_id, pos.position), []).append(pos)
         object.__setattr__(self, "_index", {
@@ -129,72 +132,72 @@ class Directory:
         })
 
     @classmethod
-    def empty(cls):
+    def empty(cls) -> Directory:
         return cls(None, None, (), (), (), (), ())
 
     @property
-    def loaded(self):
+    def loaded(self) -> bool:
         return self.version is not None or bool(self.people)
 
     # -- lookups -------------------------------------------------------------------
 
-    def unit(self, unit_id):
+    def unit(self, unit_id: str | None) -> Unit | None:
         return self._index["units"].get(unit_id)
 
-    def person(self, person_id):
+    def person(self, person_id: str | None) -> Person | None:
         return self._index["people"].get(person_id)
 
-    def project(self, project_id):
+    def project(self, project_id: str | None) -> Project | None:
         return self._index["projects"].get(project_id)
 
-    def active_people(self):
+    def active_people(self) -> list[Person]:
         return [p for p in self.people if p.active]
 
-    def active_projects(self):
+    def active_projects(self) -> list[Project]:
         return [p for p in self.projects if p.active]
 
-    def positions_in(self, unit_id, position):
+    def positions_in(self, unit_id: str, position: str) -> list[Position]:
         return list(self._index["positions"].get((unit_id, position), ()))
 
-    def holders(self, unit_id, position):
+    def holders(self, unit_id: str, position: str) -> list[Person]:
         """Active people holding `position` in the unit, in file order."""
         found = (self.person(pos.person_id) for pos in self.positions_in(unit_id, position))
         return [p for p in found if p is not None and p.active]
 
-    def holder(self, unit_id, position):
+    def holder(self, unit_id: str, position: str) -> Person | None:
         holders = self.holders(unit_id, position)
         return holders[0] if holders else None
 
-    def leaders_supervising(self, company_id, area):
+    def leaders_supervising(self, company_id: str, area: str) -> list[Person]:
         """Company leaders whose supervised areas include `area`."""
         found = [self.person(pos.person_id) for pos in self.positions_in(company_id, org.POS_LEADER)
                  if area in pos.areas]
         return [p for p in found if p is not None and p.active]
 
-    def department_unit(self, company_id, department):
+    def department_unit(self, company_id: str, department: str) -> Unit | None:
         return self.unit(org.department_unit_id(company_id, department))
 
-    def desk_assignments(self, project_id, active_only=True):
+    def desk_assignments(self, project_id: str, active_only: bool = True) -> list[DeskAssignment]:
         return sorted((a for a in self.assignments if a.project_id == project_id
                        and (a.active or not active_only)),
                       key=lambda a: (a.assigned_on, a.person_id))
 
-    def positions_of(self, person_id):
+    def positions_of(self, person_id: str) -> list[Position]:
         return sorted((p for p in self.positions if p.person_id == person_id),
                       key=lambda p: (p.unit_id, p.position))
 
-    def project_ids_of(self, person_id):
+    def project_ids_of(self, person_id: str) -> list[str]:
         """The desks a specialist serves, and the project a project GM runs."""
         ids = {a.project_id for a in self.assignments if a.person_id == person_id and a.active}
         ids |= {p.id for p in self.projects if p.project_gm_id == person_id and p.active}
         return sorted(ids)
 
-    def people_with_role(self, role):
+    def people_with_role(self, role: str) -> list[Person]:
         return [p for p in self.active_people() if role in p.roles]
 
     # -- what an operator should know -----------------------------------------------
 
-    def counts(self):
+    def counts(self) -> dict[str, int]:
         active_units = [u for u in self.units if u.active]
         return {
             "people": len(self.active_people()),
@@ -207,11 +210,11 @@ class Directory:
             "specialists": len({a.person_id for a in self.assignments if a.active}),
         }
 
-    def vacancies(self):
+    def vacancies(self) -> list[str]:
         """Posts the responsibility rule may need that nobody holds (zh messages)."""
-        missing = []
+        missing: list[str] = []
 
-        def need(unit, position, what):
+        def need(unit: Unit | None, position: str, what: str) -> None:
             if unit is not None and self.holder(unit.id, position) is None:
                 missing.append(f"{unit.name} {what}")
 
@@ -227,7 +230,8 @@ class Directory:
                          else org.PROPERTY_LEADER_AREAS)
                 for area in areas:
                     if not self.leaders_supervising(unit.id, area):
-                        missing.append(f"{unit.name} 分管{org.AREA_NAMES_ZH[area]}的领导 ({area} leader)")
+                        missing.append(f"{unit.name} 分管{org.AREA_NAMES_ZH[area]}的领导 "
+                                       f"({area} leader)")
                 if unit.kind == org.UNIT_REGION_COMPANY:
                     for code in org.REGION_DEPARTMENTS:
                         if self.department_unit(unit.id, code) is None:
@@ -243,16 +247,18 @@ class Directory:
                 missing.append(f"{project.name} 项目售后服务中心客服专员 (specialist)")
         return missing
 
-    def _active(self, person_id):
+    def _active(self, person_id: str | None) -> bool:
         person = self.person(person_id) if person_id else None
         return person is not None and person.active
 
 
-def from_document(doc):
+def from_document(doc: dict[str, Any]) -> Directory:
     """The snapshot a validated organisation file describes (every person active)."""
-    units, positions = [], []
+    units: list[Unit] = []
+    positions: list[Position] = []
 
-    def post(unit_id, position, person_id, seq=0, areas=(), title=None):
+    def post(unit_id: str, position: str, person_id: str | None, seq: int = 0,
+             areas: tuple[str, ...] = (), title: str | None = None) -> None:
         if person_id:
             positions.append(Position(unit_id, position, person_id, seq, tuple(areas), title))
 
@@ -266,7 +272,8 @@ def from_document(doc):
     for group_unit in doc.get("group_units") or ():
         units.append(Unit(group_unit["id"], org.UNIT_GROUP, group_unit["name"]))
 
-    def company(record, kind, departments):
+    def company(record: dict[str, Any], kind: str,
+                departments: list[tuple[str, dict[str, Any]]]) -> None:
         units.append(Unit(record["id"], kind, record["name"],
                           department=org.PROPERTY if kind == org.UNIT_PROPERTY_COMPANY else None))
         post(record["id"], org.POS_CHAIRMAN, record.get("chairman"))
@@ -276,20 +283,21 @@ def from_document(doc):
         for code, dept in departments:
             unit_id = org.department_unit_id(record["id"], code)
             if unit_id != record["id"]:
-                units.append(Unit(unit_id, org.UNIT_DEPARTMENT,
-                                  dept.get("name") or record["name"] + org.DEPARTMENT_NAMES_ZH[code],
-                                  record["id"], code))
+                name = dept.get("name") or record["name"] + org.DEPARTMENT_NAMES_ZH[code]
+                units.append(Unit(unit_id, org.UNIT_DEPARTMENT, name, record["id"], code))
             post(unit_id, org.POS_HEAD, dept.get("head"))
             post(unit_id, org.POS_SUPERVISING_LEADER, dept.get("supervising_leader"))
 
     for record in doc["regional_companies"]:
         departments = record.get("departments") or {}
         company(record, org.UNIT_REGION_COMPANY,
-                [(code, departments[code]) for code in org.REGION_DEPARTMENTS if code in departments])
+                [(code, departments[code]) for code in org.REGION_DEPARTMENTS
+                 if code in departments])
     for record in doc["property_companies"]:
         company(record, org.UNIT_PROPERTY_COMPANY, [(org.PROPERTY, record.get("property") or {})])
 
-    projects, assignments = [], []
+    projects: list[Project] = []
+    assignments: list[DeskAssignment] = []
     for record in doc["projects"]:
         desk = record["desk"]
         project = Project(record["id"], record["name"], record.get("city"), record["city_tier"],

@@ -12,17 +12,17 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 import psycopg
 
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
 from services.dispatch import repository
 from services.dispatch.directory import from_document
-from services.dispatch.org_file import invalid, read_organisation
-from services.dispatch.schemas import directory_loaded_data
+from services.dispatch.views import directory_loaded_data
 from shared.clock import clock_from_config
 from shared.config import REPO_ROOT, load_config
 from shared.db import Database, database_url
 from shared.errors import CCRMError
+from shared.organisation_file import invalid, read_organisation
 from shared.outbox import Outbox
 
 EVENT = "directory.loaded"
@@ -36,7 +36,8 @@ def load_organisation(database, path, *, now, outbox, expected_region=None):
     if expected_region and directory.region_code != expected_region:
         raise invalid({"region.code": [
             f"文件属于 {directory.region_code} 区域，本部署服务 {expected_region} "
-            f"(file is for region {directory.region_code}, this deployment serves {expected_region})"]})
+            f"(file is for region {directory.region_code}, "
+            f"this deployment serves {expected_region})"]})
     with database.transaction() as conn:
         result = repository.replace_directory(
             conn, directory, loaded_at=now, source=org_file.source, sha256=org_file.sha256,

@@ -6,11 +6,21 @@ The minutes may come with the record of the meeting or later
 (`file_minutes`); `meeting.minutes_filed` carries when, so the sla service
 can see whether the 24 hours were kept. Pure.
 """
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from __future__ import annotations
 
-from services.dispatch.case import (CLOSED, STATES, HistoryEntry, Outcome, case_facts, check_media,
-                                    not_after_now, raise_errors, require_state)
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.dispatch.case import CLOSED, STATES, Case, HistoryEntry, Outcome, case_facts
+from services.dispatch.checks import (
+    Errors,
+    Staff,
+    check_media,
+    not_after_now,
+    raise_errors,
+    require_state,
+)
 from shared.errors import Conflict, Forbidden
 
 MINUTES_WITHIN = timedelta(hours=24)
@@ -24,22 +34,22 @@ class Meeting:
     complaint_id: str
     order_round: int
     chairman_person_id: str
-    held_at: object
+    held_at: datetime
     responsible: str  # who answers for the solution (责任人)
     solution: str
-    due_at: object  # 整改完成时间
+    due_at: datetime  # 整改完成时间
     recorded_by: str
-    recorded_at: object
+    recorded_at: datetime
     minutes_media_id: str | None = None
-    minutes_filed_at: object = None
+    minutes_filed_at: datetime | None = None
     minutes_filed_by: str | None = None
 
     @property
-    def minutes_due_at(self):
+    def minutes_due_at(self) -> datetime:
         return self.held_at + MINUTES_WITHIN
 
 
-def _require_chairman(case, staff, action):
+def _require_chairman(case: Case, staff: Staff, action: str) -> None:
     if case.routing is None:
         raise Conflict(f"投诉 {case.id} 尚未派单，不能{action} (the complaint is not routed yet)")
     if not case.major:
@@ -51,7 +61,8 @@ def _require_chairman(case, staff, action):
                         "(only the responsible company's chairman)")
 
 
-def _minutes_filed(case, meeting, staff, now):
+def _minutes_filed(case: Case, meeting: Meeting, staff: Staff,
+                   now: datetime) -> tuple[tuple[str, dict[str, Any]], HistoryEntry]:
     late = now > meeting.minutes_due_at
     data = dict(case_facts(case), meeting_id=meeting.id, filed_at=now, by=staff.person_id,
                 minutes_media_id=meeting.minutes_media_id, held_at=meeting.held_at,
@@ -61,10 +72,11 @@ def _minutes_filed(case, meeting, staff, now):
         meeting.order_round, meeting.id, details={"late": late})
 
 
-def record_meeting(case, staff, form, now, meeting_id, media):
+def record_meeting(case: Case, staff: Staff, form: dict[str, Any], now: datetime,
+                   meeting_id: str, media: dict[str, Any]) -> Outcome:
     _require_chairman(case, staff, "登记专题会议")
     require_state(case, OPEN_STATES, "登记专题会议")
-    errors = {}
+    errors: Errors = {}
     not_after_now(form["held_at"], now, "held_at", errors)
     if form["due_at"] <= form["held_at"]:
         errors.setdefault("due_at", []).append("须晚于会议时间 (must be after the meeting)")
@@ -94,11 +106,12 @@ def record_meeting(case, staff, form, now, meeting_id, media):
     return outcome
 
 
-def file_minutes(case, meeting, staff, form, now, media):
+def file_minutes(case: Case, meeting: Meeting, staff: Staff, form: dict[str, Any],
+                 now: datetime, media: dict[str, Any]) -> Outcome:
     _require_chairman(case, staff, "上传会议纪要")
     if meeting.minutes_media_id is not None:
         raise Conflict(f"会议 {meeting.id} 的纪要已上传 (minutes already filed)")
-    errors = {}
+    errors: Errors = {}
     minutes_id = form["minutes_media_id"]
     check_media(media.get(minutes_id), minutes_id, MINUTES_KINDS, "minutes_media_id", case.id,
                 errors)

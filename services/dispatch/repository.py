@@ -1,13 +1,24 @@
 """SQL of the directory (dispatch.units, people, positions, projects,
 desk_assignments, directory_versions). Every function runs in the caller's
 connection, so a load and its `directory.loaded` event commit together."""
-from dataclasses import dataclass
+from __future__ import annotations
 
-import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from psycopg.types.json import Jsonb
 
-from services.dispatch.directory import (DeskAssignment, Directory, Person, Position, Project,
-                                         Unit, Version)
+import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from services.dispatch.directory import (
+    DeskAssignment,
+    Directory,
+    Person,
+    Position,
+    Project,
+    Unit,
+    Version,
+)
 
 _LOCK = "dispatch:directory"
 
@@ -15,17 +26,19 @@ _LOCK = "dispatch:directory"
 @dataclass(frozen=True)
 class LoadResult:
     version: int
-    counts: dict
-    joined: tuple  # person ids new (or back) in this load
-    left: tuple  # person ids this load marked inactive
-    vacancies: tuple
+    counts: dict[str, int]
+    joined: tuple[str, ...]  # person ids new (or back) in this load
+    left: tuple[str, ...]  # person ids this load marked inactive
+    vacancies: tuple[str, ...]
 
 
-def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None):
+def replace_directory(conn: Any, directory: Directory, *, loaded_at: datetime, source: str,
+                      sha256: str, label: str | None = None) -> LoadResult:
     """Make `directory` the current one; whatever it no longer lists turns inactive."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": _LOCK})
     version = conn.execute(
-        "SELECT coalesce(max(version), 0) + 1 AS v FROM dispatch.directory_versions").fetchone()["v"]
+        "SELECT coalesce(max(version), 0) + 1 AS v FROM dispatch.directory_versions"
+    ).fetchone()["v"]
     vacancies = directory.vacancies()
     conn.execute(
         """INSERT INTO dispatch.directory_versions
@@ -40,8 +53,8 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
 
     # Parents first: a unit's parent must exist when it is written.
     units = sorted(directory.units, key=lambda u: u.parent_id is not None)
-    _upsert(conn, """INSERT INTO dispatch.units
-                         (id, kind, name, parent_id, department, active, first_version, last_version)
+    _upsert(conn, """INSERT INTO dispatch.units (id, kind, name, parent_id, department,
+                                                active, first_version, last_version)
                      VALUES (%(id)s, %(kind)s, %(name)s, %(parent_id)s, %(department)s, true,
                              %(version)s, %(version)s)
                      ON CONFLICT (id) DO UPDATE SET
@@ -49,8 +62,8 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
                          department = EXCLUDED.department, active = true,
                          last_version = EXCLUDED.last_version, removed_at = NULL""",
             [dict(vars(u), **stamp) for u in units])
-    _upsert(conn, """INSERT INTO dispatch.people
-                         (id, name, mobile, roles, unit_id, bonus, active, first_version, last_version)
+    _upsert(conn, """INSERT INTO dispatch.people (id, name, mobile, roles, unit_id, bonus,
+                                                 active, first_version, last_version)
                      VALUES (%(id)s, %(name)s, %(mobile)s, %(roles)s, %(unit_id)s, %(bonus)s, true,
                              %(version)s, %(version)s)
                      ON CONFLICT (id) DO UPDATE SET
@@ -59,8 +72,10 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
                          last_version = EXCLUDED.last_version, left_at = NULL""",
             [dict(vars(p), roles=list(p.roles), **stamp) for p in directory.people])
     conn.execute("DELETE FROM dispatch.positions")
-    _upsert(conn, """INSERT INTO dispatch.positions (unit_id, position, person_id, seq, areas, title)
-                     VALUES (%(unit_id)s, %(position)s, %(person_id)s, %(seq)s, %(areas)s, %(title)s)""",
+    _upsert(conn, """INSERT INTO dispatch.positions
+                         (unit_id, position, person_id, seq, areas, title)
+                     VALUES (%(unit_id)s, %(position)s, %(person_id)s, %(seq)s, %(areas)s,
+                             %(title)s)""",
             [dict(vars(p), areas=list(p.areas)) for p in directory.positions])
     _upsert(conn, """INSERT INTO dispatch.projects
                          (id, name, city, city_tier, region_company_id, property_company_id,
@@ -98,18 +113,18 @@ def replace_directory(conn, directory, *, loaded_at, source, sha256, label=None)
     counts.update(joined=len(joined), left=len(left),
                   people_inactive=conn.execute(
                       "SELECT count(*) AS n FROM dispatch.people WHERE NOT active").fetchone()["n"])
-    conn.execute("UPDATE dispatch.directory_versions SET counts = %(counts)s WHERE version = %(version)s",
-                 {"counts": Jsonb(counts), "version": version})
+    conn.execute("UPDATE dispatch.directory_versions SET counts = %(counts)s "
+                 "WHERE version = %(version)s", {"counts": Jsonb(counts), "version": version})
     return LoadResult(version, counts, joined, left, tuple(vacancies))
 
 
-def _upsert(conn, sql, rows):
+def _upsert(conn: Any, sql: str, rows: list[dict[str, Any]]) -> None:
     if rows:
         with conn.cursor() as cursor:
             cursor.executemany(sql, rows)
 
 
-def current_version(conn):
+def current_version(conn: Any) -> dict[str, Any] | None:
     row = conn.execute(
         """SELECT version, loaded_at, source, sha256, label, region_code, region_name, counts,
                   vacancies
@@ -117,7 +132,7 @@ def current_version(conn):
     return row
 
 
-def load_snapshot(conn):
+def load_snapshot(conn: Any) -> Directory:
     """The current directory, inactive records included (history names them)."""
     head = current_version(conn)
     if head is None:
@@ -147,12 +162,12 @@ def load_snapshot(conn):
                      projects, assignments, version)
 
 
-def read_directory(database):
+def read_directory(database: Any) -> Directory:
     """A consistent snapshot even while a reload commits."""
     with database.transaction() as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return load_snapshot(conn)
 
 
-def ping(conn):
+def ping(conn: Any) -> bool:
     return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

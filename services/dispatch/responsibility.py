@@ -3,10 +3,13 @@
 Resolved from a directory snapshot at dispatch time; the caller freezes the
 answer on the order, so later changes to the directory never move it. Pure.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from services.dispatch.directory import Directory, Person, Unit
 from shared import organisation as org
-from services.dispatch.directory import Person, Unit
 from shared import roles
 from shared.errors import Conflict, InvalidInput, NotFound
 
@@ -15,7 +18,7 @@ class DirectoryIncomplete(Conflict):
     """The directory lacks a person the rule needs: an admin must fill the post."""
     code = "directory_incomplete"
 
-    def __init__(self, message, role, unit_id):
+    def __init__(self, message: str, role: str, unit_id: str | None) -> None:
         super().__init__(message, {"role": [role], "unit_id": [unit_id or ""]})
         self.role = role
         self.unit_id = unit_id
@@ -29,10 +32,11 @@ class Responsibility:
     company: Unit  # the regional company, or the property company for `property`
     unit: Unit  # the responsible department (the company itself when major)
     handler: Person
-    leaders: tuple
+    leaders: tuple[Person, ...]
 
 
-def resolve_responsibility(directory, project_id, department, major=False):
+def resolve_responsibility(directory: Directory, project_id: str, department: str,
+                           major: bool = False) -> Responsibility:
     """Handler and leaders for a complaint on `project_id` routed to `department`.
 
     - handler: head of the department in the project's regional company (of its
@@ -45,10 +49,12 @@ def resolve_responsibility(directory, project_id, department, major=False):
     """
     if department not in org.DEPARTMENTS:
         raise InvalidInput({"department": [
-            f"未知部门 (unknown department) {department!r}; 须为 {', '.join(org.DEPARTMENTS)} 之一"]})
+            f"未知部门 (unknown department) {department!r}; "
+            f"须为 {', '.join(org.DEPARTMENTS)} 之一"]})
     if not directory.loaded:
         raise DirectoryIncomplete(
-            "组织架构尚未加载 (no directory loaded: run python -m services.dispatch.load_directory)",
+            "组织架构尚未加载 (no directory loaded: "
+            "run python -m services.dispatch.load_directory)",
             "directory", None)
     project = directory.project(project_id)
     if project is None or not project.active:
@@ -84,14 +90,15 @@ def resolve_responsibility(directory, project_id, department, major=False):
         gm = directory.person(project.project_gm_id) if project.project_gm_id else None
         if gm is None or not gm.active:
             raise DirectoryIncomplete(
-                f"三线项目 {project.name} 没有项目总经理 (tier-3 project {project.id} has no project_gm)",
+                f"三线项目 {project.name} 没有项目总经理 "
+                f"(tier-3 project {project.id} has no project_gm)",
                 roles.PROJECT_GM, project.desk_unit_id)
         leaders.append(gm)
     return Responsibility(project.id, department, False, company, unit, handler,
                           tuple(_unique(leaders)))
 
 
-def _required(directory, unit, position):
+def _required(directory: Directory, unit: Unit, position: str) -> Person:
     person = directory.holder(unit.id, position)
     if person is None:
         raise DirectoryIncomplete(
@@ -100,7 +107,7 @@ def _required(directory, unit, position):
     return person
 
 
-def _area_leaders(directory, company, areas):
+def _area_leaders(directory: Directory, company: Unit, areas: Iterable[str]) -> list[Person]:
     found = []
     for area in areas:
         leaders = directory.leaders_supervising(company.id, area)
@@ -113,7 +120,7 @@ def _area_leaders(directory, company, areas):
     return found
 
 
-def _unique(people):
+def _unique(people: Iterable[Person]) -> Iterator[Person]:
     seen = set()
     for person in people:
         if person.id not in seen:

@@ -5,21 +5,23 @@ Read from `services/dispatch/routing.yaml` (or the config's ROUTING_FILE)
 and validated when the service starts: a bad table is refused with every
 problem named by its place, and the service does not start on it.
 """
+from __future__ import annotations
+
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 from nameko.extensions import DependencyProvider
 
 from shared import organisation as org
-from services.dispatch.org_file import (FILE_PLACE, Base, List, Nested, Text, _StrictLoader,
-                                        error_places, one_of)
 from shared.config import REPO_ROOT
 from shared.errors import InvalidInput
+from shared.organisation_file.schema import Base, List, Nested
+from shared.organisation_file.yaml_file import error_places, read_mapping
+from shared.validation import Text, one_of
 
 DEFAULT_FILE = Path(__file__).with_name("routing.yaml")
 CATEGORY_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -30,21 +32,21 @@ class Route:
     category: str
     name: str
     first: str  # first responsible department (第一责任部门)
-    cooperating: tuple  # departments that cooperate unconditionally (无条件配合)
+    cooperating: tuple[str, ...]  # departments that cooperate unconditionally (无条件配合)
 
 
 @dataclass(frozen=True)
 class RoutingTable:
-    routes: dict  # category code -> Route
+    routes: dict[str, Route]  # category code -> Route
     source: str
     sha256: str
     label: str | None = None
 
     @property
-    def categories(self):
+    def categories(self) -> tuple[str, ...]:
         return tuple(self.routes)
 
-    def route_for(self, category):
+    def route_for(self, category: str) -> Route | None:
         return self.routes.get(category)
 
 
@@ -54,7 +56,7 @@ class RouteSchema(Base):
     cooperating = List(Text(validate=one_of(org.DEPARTMENTS)), load_default=list)
 
     @validates_schema(skip_on_field_errors=True)
-    def departments_differ(self, data, **kwargs):
+    def departments_differ(self, data: dict[str, Any], **kwargs: Any) -> None:
         cooperating = data["cooperating"]
         if len(set(cooperating)) != len(cooperating):
             raise ValidationError({"cooperating": ["有重复项 (repeated department)"]})
@@ -67,34 +69,22 @@ class TableSchema(Base):
     version = fields.String(allow_none=True, load_default=None)
     categories = fields.Dict(
         keys=fields.String(validate=validate.Regexp(
-            CATEGORY_CODE, error="类型编码须为小写字母、数字和下划线 (lower-case code): {input!r}")),
+            CATEGORY_CODE,
+            error="类型编码须为小写字母、数字和下划线 (lower-case code): {input!r}")),
         values=Nested(RouteSchema), required=True,
         validate=validate.Length(min=1, error="至少一个类型 (at least one category)"))
 
 
-def refused(fields_by_place):
+def refused(fields_by_place: dict[str, list[str]]) -> InvalidInput:
     return InvalidInput(fields_by_place, "派单规则表有误 (routing table refused)")
 
 
-def read_routing_table(path=None):
+def read_routing_table(path: str | Path | None = None) -> RoutingTable:
     """Read and validate the table; raise InvalidInput naming every problem."""
     path = Path(path) if path else DEFAULT_FILE
     if not path.is_absolute():
         path = REPO_ROOT / path
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise refused({FILE_PLACE: [f"无法读取文件 (cannot read) {path}: {exc.strerror or exc}"]}) from None
-    try:
-        stream = io.StringIO(raw.decode("utf-8-sig"))
-        stream.name = str(path)
-        data = yaml.load(stream, Loader=_StrictLoader)
-    except UnicodeDecodeError:
-        raise refused({FILE_PLACE: [f"{path} 须为 UTF-8 编码 (must be UTF-8)"]}) from None
-    except yaml.YAMLError as exc:
-        raise refused({FILE_PLACE: [f"YAML 格式错误 (YAML syntax error): {exc}"]}) from None
-    if not isinstance(data, dict):
-        raise refused({FILE_PLACE: ["文件内容须为映射 (the file must hold a YAML mapping)"]})
+    raw, data = read_mapping(path, refused)
     try:
         doc = TableSchema().load(data)
     except ValidationError as err:
@@ -108,8 +98,8 @@ class RoutingTableProvider(DependencyProvider):
     """Loads the table once when the service starts; a bad table stops the
     start with its problems listed (never a service routing on a broken table)."""
 
-    def setup(self):
+    def setup(self) -> None:
         self.table = read_routing_table(self.container.config.get("ROUTING_FILE"))
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> RoutingTable:
         return self.table

@@ -5,20 +5,48 @@ centre's side of the closure loop (intake's events, Art. 29) does to it.
 Pure: every step takes the locked case, the acting staff member and the
 validated form, and returns an Outcome.
 """
-from dataclasses import dataclass, replace
+from __future__ import annotations
 
-from services.dispatch.case import (CLOSED, CLOSURE_APPLIED, IN_PROGRESS, ROUTED,
-                                    VISIT_BLOCKED, WORKING, Binding, HistoryEntry, Outcome,
-                                    case_facts, check_media, cooperating_department,
-                                    in_handler_department, in_future, not_after_now, not_before,
-                                    raise_errors, require_handler_department, require_routed,
-                                    require_state, with_state)
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
+
+from services.dispatch.case import (
+    CLOSED,
+    CLOSURE_APPLIED,
+    IN_PROGRESS,
+    ROUTED,
+    VISIT_BLOCKED,
+    WORKING,
+    Binding,
+    Case,
+    HistoryEntry,
+    Outcome,
+    case_facts,
+    with_state,
+)
+from services.dispatch.checks import (
+    Errors,
+    Staff,
+    check_media,
+    cooperating_department,
+    in_future,
+    in_handler_department,
+    not_after_now,
+    not_before,
+    raise_errors,
+    require_handler_department,
+    require_routed,
+    require_state,
+)
+from shared.contracts.dispatch.forms import BLOCKED, DONE
 from shared.errors import Conflict, Forbidden
 from shared.signing import record_sha256
 
-DONE, BLOCKED = "done", "blocked"
 PENDING, VERIFIED, REVIEWED, APPROVED, REJECTED = (
     "pending", "verified", "reviewed", "approved", "rejected")
+Form = dict[str, Any]       # a loaded form, or an event's data as read
+Media = dict[str, Any]      # media's description of each file a step names (or None)
 PHOTO_KINDS = ("photo",)
 MATERIAL_KINDS = ("material", "photo")
 SIGNED_AT = ("督办单签发时间", "the order's signing")
@@ -30,19 +58,19 @@ class Visit:
     complaint_id: str
     order_round: int
     outcome: str  # done or blocked
-    happened_at: object  # visited_at, or attempted_at for a blocked visit
+    happened_at: datetime  # visited_at, or attempted_at for a blocked visit
     recorded_by: str
-    recorded_at: object
+    recorded_at: datetime
     department: str
     photo_media_ids: tuple = ()
     plan: str | None = None
-    agreed_completion_at: object = None
-    completion_due_at: object = None
+    agreed_completion_at: datetime | None = None
+    completion_due_at: datetime | None = None
     reason: str | None = None  # why the customer blocked the visit
     signature_media_id: str | None = None
     record_sha256: str | None = None
 
-    def signed_record(self):
+    def signed_record(self) -> dict[str, Any]:
         """What the customer's signature confirms: the visit as recorded (SPEC §6)."""
         return {"record_type": "visit", "id": self.id, "complaint_id": self.complaint_id,
                 "order_round": self.order_round, "outcome": self.outcome,
@@ -62,7 +90,7 @@ class Progress:
     unit_id: str
     by_handler_department: bool
     recorded_by: str
-    recorded_at: object
+    recorded_at: datetime
     photo_media_ids: tuple = ()
 
 
@@ -74,22 +102,22 @@ class ClosureApplication:
     material_media_ids: tuple
     signature_media_id: str
     applied_by: str
-    applied_at: object
+    applied_at: datetime
     status: str = PENDING
     record_sha256: str | None = None
-    verified_at: object = None
+    verified_at: datetime | None = None
     verified_by: str | None = None
     satisfaction: int | None = None
-    reviewed_at: object = None
+    reviewed_at: datetime | None = None
     reviewed_by: str | None = None
-    rejected_at: object = None
+    rejected_at: datetime | None = None
     rejected_by: str | None = None
     rejected_stage: str | None = None
     rejection_reason: str | None = None
-    closed_at: object = None
+    closed_at: datetime | None = None
     closed_by: str | None = None
 
-    def signed_record(self):
+    def signed_record(self) -> dict[str, Any]:
         return {"record_type": "closure_application", "id": self.id,
                 "complaint_id": self.complaint_id, "order_round": self.order_round,
                 "material_media_ids": list(self.material_media_ids),
@@ -102,36 +130,40 @@ class Callback:
     id: str
     complaint_id: str
     order_round: int
-    callback_at: object
+    callback_at: datetime
     by: str | None
     outcome: str | None
     note: str | None
-    received_at: object
+    received_at: datetime
 
 
-def _media_errors(form, media, field_name, kinds, complaint_id, errors):
+def _media_errors(form: Form, media: Media, field_name: str, kinds: tuple[str, ...],
+                  complaint_id: str, errors: Errors) -> None:
     for media_id in form.get(field_name) or ():
         check_media(media.get(media_id), media_id, kinds, field_name, complaint_id, errors)
 
 
-def _signature_binding(record, record_type, by, now):
-    return Binding(record.signature_media_id, record_type, record.id, record.complaint_id,
-                   record.record_sha256, by, now, next_attempt_at=now)
+def _signature_binding(record: Visit | ClosureApplication, record_type: str, by: str,
+                       now: datetime) -> Binding:
+    # Only signed records get here: both are set when the record is made.
+    return Binding(cast(str, record.signature_media_id), record_type, record.id,
+                   record.complaint_id, cast(str, record.record_sha256), by, now,
+                   next_attempt_at=now)
 
 
 # -- the visit (Art. 22, 23, 25) ---------------------------------------------------------------
 
-def record_visit(case, staff, form, now, visit_id, media):
+def record_visit(case: Case, staff: Staff, form: Form, now: datetime, visit_id: str,
+                 media: Media) -> Outcome:
     """Done: plan, agreed completion time, photos and the customer's signature;
     the completion deadline becomes min(requested, agreed) (Art. 25).
     Blocked by the customer: when and why, then the centre calls back (Art. 23)."""
-    require_routed(case, "登记上门回访")
-    routing = case.routing
+    routing = require_routed(case, "登记上门回访")
     require_handler_department(staff, routing, "登记上门回访")
     if case.visited_at is not None:
         raise Conflict(f"投诉 {case.id} 本轮已登记上门回访 (the visit is already recorded)")
     require_state(case, (ROUTED, VISIT_BLOCKED), "登记上门回访")
-    errors = {}
+    errors: Errors = {}
     photos = tuple(form["photo_media_ids"])
     _media_errors(form, media, "photo_media_ids", PHOTO_KINDS, case.id, errors)
     if form["outcome"] == DONE:
@@ -158,7 +190,7 @@ def record_visit(case, staff, form, now, visit_id, media):
         outcome = Outcome(new).add(
             HistoryEntry(now, staff.person_id, "visit_recorded", case.state, new.state,
                          case.order_round, visit.id, visit.plan,
-                         {"agreed_completion_at": visit.agreed_completion_at.isoformat(),
+                         {"agreed_completion_at": form["agreed_completion_at"].isoformat(),
                           "completion_due_at": due.isoformat()}),
             ("visit.recorded", data), visit)
         outcome.bindings.append(_signature_binding(visit, "visit", staff.person_id, now))
@@ -183,10 +215,10 @@ def record_visit(case, staff, form, now, visit_id, media):
 
 # -- progress (Art. 26) ------------------------------------------------------------------------
 
-def record_progress(case, staff, form, now, progress_id, media):
+def record_progress(case: Case, staff: Staff, form: Form, now: datetime, progress_id: str,
+                    media: Media) -> Outcome:
     """A progress note by the handler's department or a cooperating one."""
-    require_routed(case, "登记处理进展")
-    routing = case.routing
+    routing = require_routed(case, "登记处理进展")
     if in_handler_department(staff, routing):
         department, unit_id, own = routing.department, routing.department_unit_id, True
     else:
@@ -196,7 +228,7 @@ def record_progress(case, staff, form, now, progress_id, media):
                             "(only the handler's or a cooperating department may do this)")
         department, unit_id, own = cooperating.department, cooperating.unit_id, False
     require_state(case, WORKING + (CLOSURE_APPLIED,), "登记处理进展")
-    errors = {}
+    errors: Errors = {}
     _media_errors(form, media, "photo_media_ids", PHOTO_KINDS, case.id, errors)
     raise_errors(errors)
     progress = Progress(progress_id, case.id, case.order_round, form["note"], department,
@@ -217,16 +249,17 @@ def record_progress(case, staff, form, now, progress_id, media):
 
 # -- the closure application (Art. 28) ---------------------------------------------------------
 
-def apply_closure(case, staff, form, now, application_id, media):
+def apply_closure(case: Case, staff: Staff, form: Form, now: datetime, application_id: str,
+                  media: Media) -> Outcome:
     """Apply for closure with customer-signed material; one application at a time."""
-    require_routed(case, "申请结案")
-    require_handler_department(staff, case.routing, "申请结案")
+    routing = require_routed(case, "申请结案")
+    require_handler_department(staff, routing, "申请结案")
     if case.state == CLOSURE_APPLIED:
         raise Conflict(f"投诉 {case.id} 已有待审批的结案申请，请等待核查或退回 "
                        "(a closure application is already pending)")
     require_state(case, (VISIT_BLOCKED, IN_PROGRESS), "申请结案",
                   "须先登记上门回访 (record the visit first)" if case.state == ROUTED else "")
-    errors = {}
+    errors: Errors = {}
     _media_errors(form, media, "material_media_ids", MATERIAL_KINDS, case.id, errors)
     signature_id = form["customer_signature_media_id"]
     check_media(media.get(signature_id), signature_id, ("signature",),
@@ -254,12 +287,13 @@ def apply_closure(case, staff, form, now, application_id, media):
 
 # -- the centre's side of the loop (intake's events, Art. 29) ------------------------------------
 
-def _work_state(case):
+def _work_state(case: Case) -> str:
     """Where the work stands again once an application is off the table."""
     return IN_PROGRESS if case.visited_at is not None else VISIT_BLOCKED
 
 
-def on_closure_verified(case, application, data, now):
+def on_closure_verified(case: Case, application: ClosureApplication, data: Form,
+                        now: datetime) -> Outcome:
     if application.status != PENDING:
         return Outcome(case)
     changed = replace(application, status=VERIFIED, verified_at=data["verified_at"],
@@ -269,7 +303,8 @@ def on_closure_verified(case, application, data, now):
         application.id, details={"satisfaction": data.get("satisfaction")}), None, changed)
 
 
-def on_closure_reviewed(case, application, data, now):
+def on_closure_reviewed(case: Case, application: ClosureApplication, data: Form,
+                        now: datetime) -> Outcome:
     if application.status not in (PENDING, VERIFIED):
         return Outcome(case)
     changed = replace(application, status=REVIEWED, reviewed_at=data["reviewed_at"],
@@ -279,7 +314,8 @@ def on_closure_reviewed(case, application, data, now):
         application.id), None, changed)
 
 
-def on_closure_rejected(case, application, data, now):
+def on_closure_rejected(case: Case, application: ClosureApplication, data: Form,
+                        now: datetime) -> Outcome:
     """Rejected at verification: the application is off the table, the work
     reopens and a new application may follow (overdue runs again as if never
     applied, SPEC §4). Rejected at review or approval: the centre's chain steps
@@ -310,7 +346,8 @@ def on_closure_rejected(case, application, data, now):
         application.id, data.get("reason"), entry_details), None, changed)
 
 
-def on_closed(case, application, data, now):
+def on_closed(case: Case, application: ClosureApplication | None, data: Form,
+              now: datetime) -> Outcome:
     """The GM approved the closure: the complaint is closed."""
     out = Outcome(case)
     if application is not None and application.status != APPROVED:
@@ -326,7 +363,7 @@ def on_closed(case, application, data, now):
     return out
 
 
-def on_reopened(before, case, data, now):
+def on_reopened(before: Case | None, case: Case, data: Form, now: datetime) -> Outcome:
     """再次投诉: a new order round starts on intake's side; the department waits
     for its order (the previous rounds stay in the history)."""
     if before is not None and case.order_round == before.order_round:
@@ -338,7 +375,7 @@ def on_reopened(before, case, data, now):
         case.order_round, note=data.get("reason")))
 
 
-def on_callback(case, data, now, callback_id):
+def on_callback(case: Case, data: Form, now: datetime, callback_id: str) -> Outcome:
     callback = Callback(callback_id, case.id, case.order_round, data["callback_at"],
                         data.get("by"), data.get("outcome"), data.get("note"), now)
     return Outcome(case).add(HistoryEntry(

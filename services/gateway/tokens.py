@@ -12,10 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import shared  # noqa: F401
+from services.gateway.auth import TOKEN_TTL, TokenRepository
 from shared.clock import clock_from_config, system_now
 from shared.config import REPO_ROOT, load_config
 from shared.db import Database, database_url
-from services.gateway.auth import TOKEN_TTL, TokenRepository
+from shared.organisation_file import people_of, read_organisation
 
 
 def issue_tokens(database, people, now, ttl=TOKEN_TTL):
@@ -37,16 +38,12 @@ def issue_tokens(database, people, now, ttl=TOKEN_TTL):
 
 
 def directory_people(path):
-    """People of an organisation file, as the directory will hold them."""
-    from services.dispatch.directory import from_document
-    from services.dispatch.org_file import read_organisation
+    """People of an organisation file, as the directory will hold them once
+    loaded (read from the file: the command runs before any service does)."""
     path = Path(path)
     if not path.is_absolute():
         path = REPO_ROOT / path
-    directory = from_document(read_organisation(path).document)
-    return [{"id": p.id, "name": p.name, "roles": sorted(p.roles),
-             "project_ids": sorted(directory.project_ids_of(p.id))}
-            for p in directory.active_people()]
+    return people_of(read_organisation(path).document)
 
 
 def main(argv=None):

@@ -3,7 +3,8 @@ the demo organisation, and media descriptions as the media service gives them.""
 from datetime import datetime, timedelta, timezone
 
 from services.dispatch import assignment
-from services.dispatch.case import merge_facts, staff_of
+from services.dispatch.case import merge_facts
+from services.dispatch.checks import staff_of
 from services.dispatch.routing import read_routing_table
 from shared.events.envelope import build_envelope
 from shared.events.registry import schema_for
@@ -42,7 +43,7 @@ def facts_data(complaint_id="C-GZ-2026-000001", project_id="GZ-P01", category="s
 
 
 def facts(occurred_at=NOW, **changes):
-    from services.dispatch.work_schemas import facts_of
+    from services.dispatch.incoming import facts_of
     return facts_of(facts_data(**changes), occurred_at)
 
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from services.dispatch.directory import from_document
-from services.dispatch.org_file import read_organisation
 from shared.config import REPO_ROOT
+from shared.organisation_file import read_organisation
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 _DEMO_RAW = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))

@@ -6,9 +6,15 @@ import pytest
 
 from services.dispatch import claims, meetings
 from services.dispatch.tests.casework import NOW, media, routed_case, staff
-from services.dispatch.work_schemas import (ClaimDecisionForm, ClaimForm, ClaimReportForm,
-                                            MeetingForm, MinutesForm, load)
+from shared.contracts.dispatch.forms import (
+    ClaimDecisionForm,
+    ClaimForm,
+    ClaimReportForm,
+    MeetingForm,
+    MinutesForm,
+)
 from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.validation import load_input as load
 
 REPORT = "M-GZ-" + "c" * 32
 MINUTES = "M-GZ-" + "d" * 32

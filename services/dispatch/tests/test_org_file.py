@@ -4,9 +4,9 @@ import csv
 import pytest
 
 from services.dispatch.directory import from_document
-from services.dispatch.org_file import read_organisation
 from services.dispatch.tests.conftest import DEMO_FILE, person, project
 from shared.errors import InvalidInput
+from shared.organisation_file import read_organisation
 
 
 def refused(path):
@@ -27,7 +27,7 @@ def test_bad_city_tier_names_its_place(demo_raw, write_org):
     demo_raw["projects"][2]["city_tier"] = "provincial"
     fields = refused(write_org(demo_raw))
     assert list(fields) == ["projects[2].city_tier"]
-    assert "must be one of capital, tier3, other" in fields["projects[2].city_tier"][0]
+    assert "one of capital, tier3, other" in fields["projects[2].city_tier"][0]
 
 
 def test_duplicate_person_id(demo_raw, write_org):
@@ -79,7 +79,7 @@ def test_unknown_role_unit_field_and_company(demo_raw, write_org):
     demo_raw["people"][1]["unit"] = "centre-x"
     demo_raw["regional_companies"][0]["chairmen"] = "rcgz-chairman"
     fields = refused(write_org(demo_raw))
-    assert "must be one of centre_gm" in fields["people[0].roles[1]"][0]
+    assert "one of centre_gm" in fields["people[0].roles[1]"][0]
     assert "未知字段" in fields["regional_companies[0].chairmen"][0]
     # Structure first: references are checked once the structure is right.
     assert "people[1].unit" not in fields
@@ -143,3 +143,16 @@ def test_people_may_come_from_a_csv_file(demo_raw, write_org, tmp_path):
     (tmp_path / "people.csv").write_text("\n".join(rows), encoding="utf-8")
     fields = refused(write_org(demo_raw))
     assert list(fields) == ["people.csv 第5行.mobile"]
+
+
+def test_people_of_the_file_are_the_directorys_people():
+    """The token command reads people from the file (shared.organisation_file),
+    not from dispatch: the same people, roles and projects as the directory."""
+    from shared.organisation_file import people_of
+    document = read_organisation(DEMO_FILE).document
+    directory = from_document(document)
+    assert people_of(document) == [
+        {"id": p.id, "name": p.name, "roles": sorted(p.roles),
+         "project_ids": sorted(directory.project_ids_of(p.id))}
+        for p in directory.active_people()]
+    assert any(p["project_ids"] for p in people_of(document))

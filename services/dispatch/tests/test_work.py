@@ -6,12 +6,20 @@ from datetime import timedelta
 import pytest
 
 from services.dispatch import work
-from services.dispatch.case import may_see, staff_of
-from services.dispatch.tests.casework import (NOW, REQUESTED, facts, photo, routed_case, signature,
-                                              staff)
-from services.dispatch.work_schemas import ClosureForm, ProgressForm, VisitForm, load
+from services.dispatch.checks import may_see, staff_of
+from services.dispatch.tests.casework import (
+    NOW,
+    REQUESTED,
+    facts,
+    photo,
+    routed_case,
+    signature,
+    staff,
+)
+from shared.contracts.dispatch.forms import ClosureForm, ProgressForm, VisitForm
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.signing import record_sha256
+from shared.validation import load_input as load
 
 SIG = signature()["id"]
 PHOTO = photo()["id"]

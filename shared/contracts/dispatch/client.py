@@ -1,7 +1,9 @@
-"""The dispatch service's RPC contract: its methods as a typed client.
+"""The dispatch service's RPC methods as a typed client.
 
-Callers use `DispatchClient(proxy)`; the service implements each
-method under the same name and signature (tests/contracts hold them together).
+Callers use `DispatchClient(proxy)`; the service implements each method under
+the same name and signature. What each method takes is in `forms` (the service
+loads its arguments with those schemas), what it answers in `views` and
+`directory_views`.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ class DispatchClient(ServiceClient):
             note=note,
         )
 
-    @raises(NotFound, InvalidInput)
+    @raises(NotFound)
     def directory_snapshot(self) -> Json:
+        """The current directory as the `data` of `directory.loaded` (shared.events)."""
         return self._call("directory_snapshot")
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
@@ -70,33 +73,38 @@ class DispatchClient(ServiceClient):
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
     def get_complaint_view(self, complaint_id: str, actor: Actor | None = None) -> Json:
+        """DispatchView; without an actor (a service asking) nobody's access is checked."""
         return self._call("get_complaint_view", complaint_id, actor=actor)
 
     @raises(NotFound, InvalidInput)
     def get_person(self, person_id: str) -> Json:
+        """PersonOut."""
         return self._call("get_person", person_id)
 
     @raises(NotFound, InvalidInput)
     def get_project(self, project_id: str) -> Json:
+        """ProjectOut (its desk open or not today)."""
         return self._call("get_project", project_id)
 
     def health(self) -> Json:
+        """{"service", "status": ok | degraded | down, ...}; never raises."""
         return self._call("health")
 
     @raises(NotFound, InvalidInput)
     def list_people(
         self, role: str | None = None, project_id: str | None = None, include_inactive: bool = False
     ) -> Json:
+        """[PersonOut] with the role, on the project (its desk or GM)."""
         return self._call(
             "list_people", role=role, project_id=project_id, include_inactive=include_inactive
         )
 
-    @raises(NotFound, InvalidInput)
     def list_projects(self) -> Json:
+        """[ProjectOut] of the active projects."""
         return self._call("list_projects")
 
-    @raises(NotFound, InvalidInput)
     def list_routing_errors(self, open_only: bool = True) -> Json:
+        """[RoutingErrorOut]: routings the directory could not make."""
         return self._call("list_routing_errors", open_only=open_only)
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
@@ -181,18 +189,20 @@ class DispatchClient(ServiceClient):
             report_media_id=report_media_id,
         )
 
-    @raises(NotFound, InvalidInput)
+    @raises(NotFound, InvalidInput, Conflict)
     def resolve_responsibility(self, project_id: str, department: str, major: bool = False) -> Json:
+        """ResponsibilityOut; Conflict (DirectoryIncomplete) when a post is vacant."""
         return self._call("resolve_responsibility", project_id, department, major=major)
 
-    @raises(NotFound, InvalidInput)
     def retry_failed_routings(self) -> Json:
+        """How many complaints whose routing failed were routed again (an int)."""
         return self._call("retry_failed_routings")
 
-    @raises(NotFound, InvalidInput)
     def routing_table_info(self) -> Json:
+        """The routing table in force: source, sha256, version and categories."""
         return self._call("routing_table_info")
 
     @raises(NotFound, InvalidInput)
     def verify_record_signature(self, record_id: str) -> Json:
+        """SignatureCheckOut of a signed visit or closure application."""
         return self._call("verify_record_signature", record_id)
