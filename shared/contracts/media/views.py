@@ -1,0 +1,58 @@
+"""media's answers. The service dumps with these schemas; a caller (or a
+contract test) may check an answer with `View().validate(answer)`: unknown
+fields are refused, times carry their offset (the group's zone, SPEC §10)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.contracts.media.files import KINDS, MEDIA_ID, STAGES
+from shared.contracts.media.forms import sha256_field
+
+
+class BindingView(Schema):
+    """The record a signature was bound to (`bind_signature`)."""
+
+    record_type = fields.String(required=True)
+    record_id = fields.String(required=True)
+    record_sha256 = sha256_field(required=True)
+    bound_at = fields.AwareDateTime(required=True)
+    bound_by = fields.String(required=True, allow_none=True)
+
+
+class MediaView(Schema):
+    """A stored file: `upload` and `bind_signature` answer it, `get` adds
+    a short-lived signed URL (`url`, `url_expires_at`)."""
+
+    id = fields.String(required=True, validate=validate.Regexp(MEDIA_ID))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    stage = fields.String(required=True, allow_none=True, validate=validate.OneOf(STAGES))
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True, strict=True)
+    sha256 = sha256_field(required=True)
+    complaint_id = fields.String(required=True, allow_none=True)
+    step = fields.String(required=True, allow_none=True)
+    uploaded_by = fields.String(required=True, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    filename = fields.String(required=True, allow_none=True)
+    binding = fields.Nested(BindingView, required=True, allow_none=True)
+    url = fields.String(metadata={"description": "short-lived signed URL (GET only)"})
+    url_expires_at = fields.AwareDateTime()
+
+
+class VerificationView(Schema):
+    """`verify_signature`: whether the signed record is unchanged."""
+
+    media_id = fields.String(required=True, validate=validate.Regexp(MEDIA_ID))
+    record_type = fields.String(required=True)
+    record_id = fields.String(required=True)
+    intact = fields.Boolean(required=True, truthy={True}, falsy={False})
+    bound_record_sha256 = sha256_field(required=True)
+    current_record_sha256 = sha256_field(required=True)
+
+
+class HealthView(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("ok", "degraded")))
+    database = fields.String(required=True)
+    storage = fields.String(required=True)
+    outbox_backlog = fields.Integer(required=True, allow_none=True, strict=True)
