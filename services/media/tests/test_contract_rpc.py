@@ -274,7 +274,8 @@ def test_a_planted_wrong_answer_field_fails(media):
     answer = media.upload(content_b64(samples.PNG), "a.png", "photo", stage="after")
     valid(MediaView, answer)
     for planted in ({"colour": "red"}, {"size": "68"}, {"created_at": "2026-11-27T10:42:00"},
-                    {"kind": "video"}):
+                    {"kind": "video"}, {"id": answer["id"] + "0"},
+                    {"sha256": answer["sha256"] + "\n"}):
         assert MediaView().validate(dict(answer, **planted)), planted
     missing = {k: v for k, v in answer.items() if k != "sha256"}
     assert "sha256" in MediaView().validate(missing)

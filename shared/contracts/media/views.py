@@ -4,10 +4,22 @@ fields are refused, times carry their offset (the group's zone, SPEC §10)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from shared.contracts.media.files import KINDS, MEDIA_ID, STAGES
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.contracts.media.files import KINDS, STAGES, is_media_id
 from shared.contracts.media.forms import sha256_field
+
+
+def _check_media_id(value: str) -> None:
+    if not is_media_id(value):
+        raise ValidationError("须为文件编号 M-<地区>-<32 位十六进制> (must be a media id)")
+
+
+def media_id_field(**kwargs: Any) -> fields.String:
+    return fields.String(validate=_check_media_id,
+                         metadata={"pattern": "^M-[A-Z0-9]{1,12}-[0-9a-f]{32}$"}, **kwargs)
 
 
 class BindingView(Schema):
@@ -24,7 +36,7 @@ class MediaView(Schema):
     """A stored file: `upload` and `bind_signature` answer it, `get` adds
     a short-lived signed URL (`url`, `url_expires_at`)."""
 
-    id = fields.String(required=True, validate=validate.Regexp(MEDIA_ID))
+    id = media_id_field(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     stage = fields.String(required=True, allow_none=True, validate=validate.OneOf(STAGES))
     content_type = fields.String(required=True)
@@ -43,7 +55,7 @@ class MediaView(Schema):
 class VerificationView(Schema):
     """`verify_signature`: whether the signed record is unchanged."""
 
-    media_id = fields.String(required=True, validate=validate.Regexp(MEDIA_ID))
+    media_id = media_id_field(required=True)
     record_type = fields.String(required=True)
     record_id = fields.String(required=True)
     intact = fields.Boolean(required=True, truthy={True}, falsy={False})
