@@ -20,9 +20,9 @@ from services.gateway import bodies
 from services.gateway.bodies import MAX_JSON_BYTES
 from services.gateway.idempotency import check_key
 from shared import worker_context
+from shared.errors import CCRMError, TooLarge, from_remote
 from shared.observability import CORRELATION_HEADER
 from shared.validation import load_input
-from shared.errors import CCRMError, TooLarge, from_remote
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ be refused here as a field error, not fail deep in a service as a 500).
 """
 import json
 
-from services.media.domain import human_size
+from shared.contracts.media import human_size
 from shared.errors import InvalidInput, TooLarge, UnsupportedMediaType
 
 MAX_JSON_BYTES = 256 * 1024
@@ -25,7 +25,8 @@ def require_json_type(request):
         raise UnsupportedMediaType(
             "请求体须为 JSON，Content-Type: application/json "
             "(send the body as Content-Type: application/json)",
-            {"Content-Type": [f"不支持 {request.mimetype or '(none)'} (expected application/json)"]})
+            {"Content-Type": [
+                f"不支持 {request.mimetype or '(none)'} (expected application/json)"]})
 
 
 def upload_too_large(limit):

@@ -14,7 +14,8 @@ def request_fingerprint(method, path, body):
 def check_key(key):
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput({"Idempotency-Key": [
-            f"幂等键须为 1–{MAX_KEY_LENGTH} 个可见字符 (1 to {MAX_KEY_LENGTH} printable characters)"]})
+            f"幂等键须为 1–{MAX_KEY_LENGTH} 个可见字符 "
+            f"(1 to {MAX_KEY_LENGTH} printable characters)"]})
     return key
 
 
@@ -46,11 +47,14 @@ class IdempotencyRepository:
         if row is None:  # the first call failed and released the key meanwhile
             return self.begin(person_id, key, method, path, fingerprint, lease_seconds)
         if row["request_sha256"] != fingerprint:
-            raise Conflict("此幂等键已用于另一个请求 (this Idempotency-Key was used for another request)")
-        if row["status"] is None and row["stale"] and self._take_over(person_id, key, lease_seconds):
+            raise Conflict(
+                "此幂等键已用于另一个请求 (this Idempotency-Key was used for another request)")
+        if (row["status"] is None and row["stale"]
+                and self._take_over(person_id, key, lease_seconds)):
             return None
         if row["status"] is None:
-            raise Conflict("相同请求正在处理，请稍后重试 (the same request is still being processed)")
+            raise Conflict(
+                "相同请求正在处理，请稍后重试 (the same request is still being processed)")
         return row["status"], row["response"]
 
     def _take_over(self, person_id, key, lease_seconds):

@@ -27,7 +27,8 @@ def _ref(spec, schema_cls):
 def build_spec(routes=None):
     spec = APISpec(title="CCRM API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()],
-                   info={"description": "客户投诉处理系统 CCRM: the gateway's HTTP contract (SPEC §10)."})
+                   info={"description":
+                         "客户投诉处理系统 CCRM: the gateway's HTTP contract (SPEC §10)."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     error_ref = _ref(spec, ErrorBody)
     paths = {}
@@ -60,7 +61,8 @@ def build_spec(routes=None):
             codes |= {413, 415}     # the body's size and type are checked (api, bodies)
         for code in sorted(codes):
             operation["responses"][str(code)] = {
-                "description": _ERRORS[code], "content": {"application/json": {"schema": error_ref}}}
+                "description": _ERRORS[code],
+                "content": {"application/json": {"schema": error_ref}}}
         paths.setdefault(path, {})[route.method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

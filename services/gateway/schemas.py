@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-MEDIA_KINDS = ("signature", "photo", "material", "minutes", "report")
-PHOTO_STAGES = ("before", "during", "after")
+from shared.contracts.media import KINDS, STAGES, MediaView
 
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$")
@@ -81,23 +80,12 @@ class Health(Schema):
 
 class MediaUploadForm(Schema):
     """The form fields beside `file` in `POST /api/media` (multipart)."""
-    kind = fields.String(required=True, validate=validate.OneOf(MEDIA_KINDS))
-    stage = fields.String(validate=validate.OneOf(PHOTO_STAGES), load_default=None)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    stage = fields.String(validate=validate.OneOf(STAGES), load_default=None)
     complaint_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,40}$"),
                                  load_default=None)
     step = fields.String(validate=validate.Regexp(r"^[a-z_]{1,40}$"), load_default=None)
 
 
-class MediaObject(Schema):
-    id = fields.String(required=True)
-    kind = fields.String(required=True)
-    stage = fields.String(allow_none=True)
-    content_type = fields.String(required=True)
-    size = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
-    complaint_id = fields.String(allow_none=True)
-    step = fields.String(allow_none=True)
-    uploaded_by = fields.String(allow_none=True)
-    created_at = fields.String()
-    url = fields.String(metadata={"description": "short-lived signed URL (GET only)"})
-    url_expires_at = fields.String()
+class MediaObject(MediaView):
+    """A file as media answers it (shared.contracts.media), passed through."""

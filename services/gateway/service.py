@@ -1,42 +1,53 @@
 """The gateway: the one HTTP entry for people (SPEC §8, §10).
 
 Entrypoints only: each checks who calls (api.route), then asks the service
-that owns the data by RPC with a bounded wait.
+that owns the data through its contract's typed client (clients.Clients:
+`self.client(DispatchClient)`), with a bounded wait.
 """
-import base64
 import logging
 import time
 
 import eventlet
 from nameko.dependency_providers import Config
-from shared.rpc import RpcProxy
 
-from shared import roles
-from shared.clock import ClockProvider, system_now
-from shared.db import DatabaseProvider
-from shared.errors import InvalidInput, NotFound, Unauthenticated
-from shared.observability import Observability
-from services.gateway import bodies, rpc
-from services.gateway.api import json_response, route
-from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
+from services.gateway.api import route
 from services.gateway.auth import Principal, TokenRepository, bearer_token, check_token
+from services.gateway.clients import SERVICE_CLIENTS
+from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
 from services.gateway.openapi import build_spec
+
 # Route mixins are imported as modules: `nameko run` takes every class with
 # entrypoints at this module's top level for a service.
-from services.gateway.routes import complaints, dispatch as dispatch_routes, notifications, web
+from services.gateway.routes import complaints, notifications, web
+from services.gateway.routes import dispatch as dispatch_routes
 from services.gateway.routes import penalty as penalty_routes
-from services.gateway.schemas import (ClockChange, ClockState, Health, Me, MediaObject,
-                                      MediaUploadForm)
+from services.gateway.schemas import (
+    ClockChange,
+    ClockState,
+    Health,
+    Me,
+    MediaObject,
+    MediaUploadForm,
+)
+from services.gateway.uploads import Uploads
+from shared import roles
+from shared.clock import ClockProvider, system_now
+from shared.contracts.dispatch import DispatchClient
+from shared.contracts.media import MediaClient
+from shared.db import DatabaseProvider
+from shared.errors import NotFound, Unauthenticated
+from shared.observability import Observability
+from shared.rpc import RpcProxy
 
 log = logging.getLogger(__name__)
 
 # The services deployed today; each answers `health()` over RPC.
-DEPLOYED_SERVICES = ("intake", "dispatch", "sla", "penalty", "media")
+DEPLOYED_SERVICES = tuple(SERVICE_CLIENTS)
 PERSON_CACHE_SECONDS = 30
 _people = {}  # person_id -> (read_at, person): directory answers, cached briefly
 
 
-class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
+class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
                      notifications.NotificationRoutes, penalty_routes.PenaltyRoutes,
                      web.WebRoutes):
     name = "gateway"
@@ -51,14 +62,7 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
     sla = RpcProxy("sla")
     penalty = RpcProxy("penalty")
 
-    # -- plumbing used by api.route ------------------------------------------------
-
-    def rpc_timeout(self):
-        return float(self.config.get("RPC_TIMEOUT", 15))
-
-    def max_upload_bytes(self):
-        media = self.config.get("MEDIA") or {}
-        return int(media.get("max_bytes", 10 * 1024 * 1024)) + 64 * 1024
+    # -- plumbing used by api.route (and clients.Clients, uploads.Uploads) ----------
 
     def authenticate(self, request):
         token = bearer_token(request.headers.get("Authorization"))
@@ -93,9 +97,10 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
         if cached and time.monotonic() - cached[0] < PERSON_CACHE_SECONDS:
             return cached[1]
         try:
-            person = rpc.call(self.dispatch, "get_person", person_id, timeout=self.rpc_timeout())
+            person = self.client(DispatchClient).get_person(person_id)
         except NotFound:
-            raise Unauthenticated("该人员已不在组织架构中 (person no longer in the directory)")
+            raise Unauthenticated(
+                "该人员已不在组织架构中 (person no longer in the directory)") from None
         _people[person_id] = (time.monotonic(), person)
         return person
 
@@ -108,10 +113,9 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
 
         def ask(name):
             try:
-                with eventlet.Timeout(timeout):
-                    detail = getattr(self, name).health()
+                detail = self.client(SERVICE_CLIENTS[name], timeout).health()
                 return name, {"status": detail.get("status", "ok"), "detail": detail}
-            except BaseException as exc:  # noqa: BLE001 - a timeout or error means down
+            except BaseException as exc:  # noqa: BLE001 - no answer in time or an error: down
                 return name, {"status": "down", "detail": {"error": type(exc).__name__}}
 
         pool = eventlet.GreenPool()
@@ -148,7 +152,8 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
     def get_clock(self, request, principal, payload):
         return self._clock_state()
 
-    @route("POST", "/api/admin/clock", summary="设置或快进模拟时钟 (set or advance the simulation clock)",
+    @route("POST", "/api/admin/clock",
+           summary="设置或快进模拟时钟 (set or advance the simulation clock)",
            roles={roles.ADMIN}, body=ClockChange, response=ClockState, tags=["system"])
     def change_clock(self, request, principal, payload):
         if "now" in payload:
@@ -165,24 +170,18 @@ class GatewayService(complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
            tags=["media"], description="Multipart form: `file` plus the fields below. The content "
            "is checked from its bytes (JPEG, PNG, WebP, HEIC, PDF).")
     def upload_media(self, request, principal, payload):
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput({"file": ["缺少文件 (missing file)"]})
+        upload = self.uploaded_file(request)
         if payload["complaint_id"]:
             self.require_may_see(principal, payload["complaint_id"])
-        limit = self.max_upload_bytes() - 64 * 1024
-        content = upload.stream.read(limit + 1)
-        if len(content) > limit:
-            raise bodies.upload_too_large(limit)
-        return 201, rpc.call(
-            self.media, "upload", base64.b64encode(content).decode("ascii"),
-            (upload.filename or "")[:200], payload["kind"], stage=payload["stage"],
+        return 201, self.store_upload(
+            upload, payload["kind"], stage=payload["stage"],
             complaint_id=payload["complaint_id"], uploaded_by=principal.person_id,
-            step=payload["step"], timeout=self.rpc_timeout())
+            step=payload["step"])
 
-    @route("GET", "/api/media/<media_id>", summary="文件信息与临时下载链接 (metadata and a signed URL)",
+    @route("GET", "/api/media/<media_id>",
+           summary="文件信息与临时下载链接 (metadata and a signed URL)",
            response=MediaObject, tags=["media"])
     def get_media(self, request, principal, payload, media_id):
-        media = rpc.call(self.media, "get", media_id, timeout=self.rpc_timeout())
+        media = self.client(MediaClient).get(media_id)
         self.require_media_access(principal, media)
         return media

@@ -1,28 +1,38 @@
 """Media rules (SPEC §6): what may be stored, how it is named, how a signature
-is bound to the record it confirms. Pure: no I/O, `now` is passed in."""
+is bound to the record it confirms. Pure: no I/O, `now` is passed in.
+
+What callers must know too (kinds, stages, allowed types, the id format,
+`human_size`) is the contract's, shared.contracts.media.files."""
+from __future__ import annotations
+
 import base64
 import binascii
 import hashlib
-import re
 import unicodedata
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from services.media import sniff
+from shared.contracts.media.files import (
+    ALLOWED_NAMES,
+    KINDS,
+    REPORT_NAMES,
+    STAGES,
+    allowed_types,
+    human_size,
+    is_media_id,
+    kind_stage_errors,
+)
 from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
 
-KINDS = ("signature", "photo", "material", "minutes", "report")
-STAGES = ("before", "during", "after")
-
-ALLOWED_TYPES = (sniff.JPEG, sniff.PNG, sniff.WEBP, sniff.HEIC, sniff.HEIF, sniff.PDF)
-# Only the penalty service's monthly report files may be spreadsheets.
-REPORT_ONLY_TYPES = (sniff.CSV, sniff.XLSX)
-
-ALLOWED_NAMES = "JPEG、PNG、WebP、HEIC/HEIF、PDF"
-REPORT_NAMES = "CSV、XLSX"
+__all__ = ["KINDS", "STAGES", "FileFacts", "Media", "allowed_types", "bind_signature",
+           "checked_media_id", "clean_filename", "decode_content", "detect_type", "human_size",
+           "inspect_content", "kind_stage_errors", "media_id", "object_key", "orphan_keys",
+           "sweep_age", "too_large", "verify_signature"]
 
 MAX_FILENAME = 255
-_MEDIA_ID = re.compile(r"M-[A-Z0-9]{1,12}-[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -55,36 +65,40 @@ class Media:
     bound_by: str | None = None
 
     @classmethod
-    def from_row(cls, row):
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+    def from_row(cls, row: Mapping[str, Any]) -> Media:
+        return cls(**{name: row[name] for name in COLUMNS})
 
     @property
-    def bound(self):
+    def bound(self) -> bool:
         return self.bound_record_sha256 is not None
+
+
+# The row's columns, in the dataclass's order (repository).
+COLUMNS = tuple(field.name for field in fields(Media))
 
 
 # -- naming: ids and keys are ours, never built from user input --------------
 
-def media_id(region, unique_hex):
+def media_id(region: str, unique_hex: str) -> str:
     """`M-<region>-<32 hex>`: the region makes ids unique across deployments
     (SPEC §7); the random part makes them unguessable."""
     return f"M-{region}-{unique_hex}"
 
 
-def object_key(region, now, media_id_):
+def object_key(region: str, now: datetime, media_id_: str) -> str:
     """`<region>/<yyyy>/<mm>/<media_id>` in UTC: lists by month, no user text."""
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     return f"{region}/{now:%Y}/{now:%m}/{media_id_}"
 
 
-def checked_media_id(value):
+def checked_media_id(value: object) -> str:
     """A malformed id cannot name anything: NotFound, like an unknown one."""
-    if not isinstance(value, str) or not _MEDIA_ID.fullmatch(value):
+    if not isinstance(value, str) or not is_media_id(value):
         raise NotFound(f"媒体文件不存在 (no media {value!r})")
     return value
 
 
-def clean_filename(name):
+def clean_filename(name: object) -> str | None:
     """The client's file name, kept as plain text for people only: control
     characters dropped, path parts removed, length bounded."""
     if not name:
@@ -96,33 +110,13 @@ def clean_filename(name):
 
 # -- what may be uploaded ----------------------------------------------------
 
-def kind_stage_errors(kind, stage):
-    """Field errors of the kind/stage pair: photos need a stage, nothing else has one."""
-    if kind not in KINDS:
-        return {"kind": [f"类型须为 {' / '.join(KINDS)} 之一 (kind must be one of {', '.join(KINDS)})"]}
-    if kind == "photo" and stage is None:
-        return {"stage": ["照片须注明阶段 before / during / after (a photo needs its stage)"]}
-    if kind == "photo" and stage not in STAGES:
-        return {"stage": [f"阶段须为 {' / '.join(STAGES)} 之一 (stage must be one of {', '.join(STAGES)})"]}
-    if kind != "photo" and stage is not None:
-        return {"stage": ["只有照片有阶段 (only photos have a stage)"]}
-    return {}
+def too_large(max_bytes: int) -> TooLarge:
+    limit = human_size(max_bytes)
+    return TooLarge(f"文件过大，上限 {limit} (file too large: at most {limit})",
+                    {"file": [f"超过 {limit} (larger than {limit})"]})
 
 
-def human_size(n):
-    if n % (1024 * 1024) == 0:
-        return f"{n // (1024 * 1024)} MiB"
-    if n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n} bytes"
-
-
-def too_large(max_bytes):
-    return TooLarge(f"文件过大，上限 {human_size(max_bytes)} (file too large: at most {human_size(max_bytes)})",
-                    {"file": [f"超过 {human_size(max_bytes)} (larger than {human_size(max_bytes)})"]})
-
-
-def decode_content(content_b64, max_bytes):
+def decode_content(content_b64: object, max_bytes: int) -> bytes:
     """The upload's bytes from base64 (how they travel over RPC).
 
     A payload whose encoding is already longer than the limit allows is
@@ -130,20 +124,18 @@ def decode_content(content_b64, max_bytes):
     if content_b64 is None or content_b64 == "":
         raise InvalidInput({"file": ["文件为空 (empty file)"]})
     if not isinstance(content_b64, (str, bytes)):
-        raise InvalidInput({"file": ["文件内容须为 base64 文本 (file content must be base64 text)"]})
+        raise InvalidInput({"file": [
+            "文件内容须为 base64 文本 (file content must be base64 text)"]})
     if len(content_b64) > 4 * -(-max_bytes // 3):
         raise too_large(max_bytes)
     try:
         return base64.b64decode(content_b64, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput({"file": ["文件内容不是有效的 base64 (file content is not valid base64)"]}) from None
+        raise InvalidInput({"file": [
+            "文件内容不是有效的 base64 (file content is not valid base64)"]}) from None
 
 
-def allowed_types(kind):
-    return ALLOWED_TYPES + (REPORT_ONLY_TYPES if kind == "report" else ())
-
-
-def detect_type(kind, content):
+def detect_type(kind: str, content: bytes) -> str | None:
     """The content type the bytes prove, if this kind may store it."""
     found = sniff.sniff(content[:sniff.HEAD_BYTES])
     if found is None and kind == "report":
@@ -151,7 +143,7 @@ def detect_type(kind, content):
     return found if found in allowed_types(kind) else None
 
 
-def inspect_content(kind, content, max_bytes):
+def inspect_content(kind: str, content: bytes, max_bytes: int) -> FileFacts:
     """Check an upload's bytes: not empty, within the limit, an allowed type
     by content. Returns its FileFacts (type, size, SHA-256)."""
     size = len(content)
@@ -171,7 +163,9 @@ def inspect_content(kind, content, max_bytes):
 
 # -- signatures bound to records (SPEC §6) -----------------------------------
 
-def bind_signature(media, record_type, record_id, record_sha256, by, now, complaint_id=None):
+def bind_signature(media: Media, record_type: str, record_id: str, record_sha256: str,
+                   by: str | None, now: datetime,
+                   complaint_id: str | None = None) -> tuple[Media, bool]:
     """Bind a signature to the record it confirms. Returns (media, changed):
     binding again to the same record and content changes nothing.
 
@@ -198,7 +192,7 @@ def bind_signature(media, record_type, record_id, record_sha256, by, now, compla
                    complaint_id=media.complaint_id or complaint_id), True
 
 
-def verify_signature(media, current_record_sha256):
+def verify_signature(media: Media, current_record_sha256: str) -> dict[str, Any]:
     """Whether the signed record is unchanged since it was signed."""
     if not media.bound:
         raise Conflict("签名尚未绑定到任何记录 (signature not bound to a record)")
@@ -214,7 +208,8 @@ def verify_signature(media, current_record_sha256):
 
 # -- orphans: objects stored by an upload that never committed ---------------
 
-def orphan_keys(listing, known_keys, now, older_than):
+def orphan_keys(listing: Iterable[tuple[str, datetime]], known_keys: set[str] | frozenset[str],
+                now: datetime, older_than: timedelta) -> list[str]:
     """Keys of listed (key, last_modified) objects that no row names and that
     are older than `older_than` (younger ones may belong to an upload that is
     still committing)."""
@@ -223,7 +218,7 @@ def orphan_keys(listing, known_keys, now, older_than):
             if key not in known_keys and modified <= cutoff]
 
 
-def sweep_age(seconds):
+def sweep_age(seconds: object) -> timedelta:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         raise InvalidInput({"older_than_seconds": ["须为非负整数 (must be >= 0)"]})
     return timedelta(seconds=seconds)

@@ -1,18 +1,23 @@
 """SQL of the media schema. Every function runs in the caller's connection,
 so a row and its outbox event commit together."""
-from services.media.domain import Media
+from __future__ import annotations
 
-_COLUMNS = ", ".join(Media.__dataclass_fields__)
+from collections.abc import Iterable
+from typing import Any
+
+from services.media.domain import COLUMNS, Media
+
+_COLUMNS = ", ".join(COLUMNS)
 
 
-def insert(conn, media):
+def insert(conn: Any, media: Media) -> None:
     conn.execute(
         f"""INSERT INTO media.objects ({_COLUMNS})
-            VALUES ({", ".join(f"%({name})s" for name in Media.__dataclass_fields__)})""",
-        {name: getattr(media, name) for name in Media.__dataclass_fields__})
+            VALUES ({", ".join(f"%({name})s" for name in COLUMNS)})""",
+        {name: getattr(media, name) for name in COLUMNS})
 
 
-def get(conn, media_id, for_update=False):
+def get(conn: Any, media_id: str, for_update: bool = False) -> Media | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM media.objects WHERE id = %(id)s"
         + (" FOR UPDATE" if for_update else ""),
@@ -20,7 +25,7 @@ def get(conn, media_id, for_update=False):
     return Media.from_row(row) if row else None
 
 
-def save_binding(conn, media):
+def save_binding(conn: Any, media: Media) -> None:
     conn.execute(
         """UPDATE media.objects
               SET bound_record_type = %(record_type)s, bound_record_id = %(record_id)s,
@@ -33,14 +38,15 @@ def save_binding(conn, media):
          "complaint_id": media.complaint_id})
 
 
-def known_keys(conn, keys):
+def known_keys(conn: Any, keys: Iterable[str]) -> set[str]:
     """The subset of `keys` that a row names."""
+    keys = list(keys)
     if not keys:
         return set()
     rows = conn.execute("SELECT key FROM media.objects WHERE key = ANY(%(keys)s)",
-                        {"keys": list(keys)}).fetchall()
+                        {"keys": keys}).fetchall()
     return {row["key"] for row in rows}
 
 
-def ping(conn):
-    return conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1
+def ping(conn: Any) -> bool:
+    return bool(conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1)

@@ -4,17 +4,16 @@ The file name and the type the client declares are never trusted: a `.jpg`
 that starts with `MZ` is a Windows program, not a photo. Each function returns
 the canonical content type, or None when the bytes match nothing allowed.
 """
+from __future__ import annotations
+
 import io
 import zipfile
 
-JPEG = "image/jpeg"
-PNG = "image/png"
-WEBP = "image/webp"
-HEIC = "image/heic"
-HEIF = "image/heif"
-PDF = "application/pdf"
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The content types are the contract's: callers know them as media names them.
+from shared.contracts.media.files import CSV, HEIC, HEIF, JPEG, PDF, PNG, WEBP, XLSX
+
+__all__ = ["CSV", "HEAD_BYTES", "HEIC", "HEIF", "JPEG", "PDF", "PNG", "WEBP", "XLSX",
+           "sniff", "sniff_spreadsheet"]
 
 # ISO-BMFF major brands of HEVC-coded HEIF images (and sequences).
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
@@ -26,7 +25,7 @@ AVIF_BRANDS = {b"avif", b"avis"}
 HEAD_BYTES = 64
 
 
-def sniff(head):
+def sniff(head: bytes) -> str | None:
     """The allow-listed type of a file from its first bytes (>= 12 needed)."""
     head = bytes(head[:HEAD_BYTES])
     if head.startswith(b"\xff\xd8\xff"):
@@ -40,7 +39,7 @@ def sniff(head):
     return _heif(head)
 
 
-def _heif(head):
+def _heif(head: bytes) -> str | None:
     # ISO-BMFF: box size (4 bytes), b"ftyp", major brand, minor version,
     # then compatible brands up to the end of the box.
     if len(head) < 12 or head[4:8] != b"ftyp":
@@ -59,7 +58,7 @@ def _heif(head):
     return None
 
 
-def sniff_spreadsheet(content):
+def sniff_spreadsheet(content: bytes) -> str | None:
     """CSV or XLSX, for report files only (the penalty service's monthly report).
 
     XLSX: a zip archive holding `[Content_Types].xml` and a workbook under
@@ -81,7 +80,7 @@ def sniff_spreadsheet(content):
     return CSV
 
 
-def _is_xlsx(content):
+def _is_xlsx(content: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())

@@ -7,7 +7,7 @@ instead of stalling the worker; failures surface as `Unavailable` (503).
 import io
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import certifi
 import urllib3
@@ -146,7 +146,7 @@ class InMemoryObjectStore(ObjectStore):
         self.region = "us-east-1"
         self.objects = {}
         self.put_error = None
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
 
     def ensure_bucket(self):
         return None

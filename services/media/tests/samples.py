@@ -52,7 +52,7 @@ AVIF = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 16
 AVIF_AS_MIF1 = b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf" + b"\x00" * 16
 MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 16
 
-CSV = "部门,姓名,金额\n工程部,张三,1300.00\n".encode("utf-8")
+CSV = "部门,姓名,金额\n工程部,张三,1300.00\n".encode()
 CSV_BOM = b"\xef\xbb\xbf" + CSV
 LATIN1_TEXT = "café,prix\n".encode("latin-1")
 HTML = b"<!doctype html><html><script>alert(1)</script></html>"

@@ -1,7 +1,7 @@
 """Media rules without I/O (SPEC §6)."""
 import base64
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,7 @@ from services.media import domain, sniff
 from services.media.tests import samples
 from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
 
-NOW = datetime(2026, 11, 27, 2, 42, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
 MAX = 1024
 SHA_A = "a" * 64
 SHA_B = "b" * 64

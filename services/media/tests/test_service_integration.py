@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
@@ -107,7 +107,7 @@ def test_upload_then_read_back_through_the_signed_url(media, bucket, clean_datab
     assert response.content == samples.PNG
     assert response.headers["Content-Type"] == "image/png"
     # The key is ours: region, month, id; never the client's file name.
-    year_month = datetime.now(timezone.utc).strftime("%Y/%m")
+    year_month = datetime.now(UTC).strftime("%Y/%m")
     assert objects_in(bucket) == [f"GZ/{year_month}/{uploaded['id']}"]
 
 
@@ -117,13 +117,14 @@ def test_signed_url_expires_after_the_configured_time(media, s3_config):
     # that the URL carries the configured expiry inside a valid SigV4
     # signature, which MinIO and S3 enforce.
     uploaded = media.upload(b64(samples.JPEG), "a.jpg", "material")
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     got = media.get(uploaded["id"])
     params = dict(parse_qsl(urlsplit(got["url"]).query))
     assert params["X-Amz-Expires"] == str(URL_SECONDS)
-    signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    assert before <= signed_at <= datetime.now(timezone.utc)
-    assert datetime.fromisoformat(got["url_expires_at"]) == signed_at + timedelta(seconds=URL_SECONDS)
+    signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert before <= signed_at <= datetime.now(UTC)
+    assert datetime.fromisoformat(got["url_expires_at"]) \
+        == signed_at + timedelta(seconds=URL_SECONDS)
     assert sigv4_presign_valid(got["url"], s3_config["access_key"], s3_config["secret_key"],
                                s3_config["region"])
     longer = got["url"].replace(f"X-Amz-Expires={URL_SECONDS}", "X-Amz-Expires=604800")
@@ -189,7 +190,7 @@ def test_bind_and_verify_a_signed_record(media, subscriber_factory):
     subscriber = subscriber_factory("media.events", routing_key="media.signature_bound")
     signature = media.upload(b64(samples.PNG), "sig.png", "signature", step="recording")
     record = {"id": "C-GZ-2026-000123", "room": "3-1-502", "demand": "客厅漏水，请尽快维修",
-              "requested_completion_at": datetime(2026, 12, 1, 18, tzinfo=timezone.utc)}
+              "requested_completion_at": datetime(2026, 12, 1, 18, tzinfo=UTC)}
     sha = record_sha256(record)
 
     bound = media.bind_signature(signature["id"], "complaint", record["id"], sha,
@@ -209,8 +210,8 @@ def test_bind_and_verify_a_signed_record(media, subscriber_factory):
 
     subscriber.wait_for(lambda events: len(events) >= 1)
     subscriber.drain(timeout=0.5)
-    assert [(e["type"], e["data"]["record_sha256"], e["complaint_id"]) for e in subscriber.received] \
-        == [("media.signature_bound", sha, record["id"])]
+    assert [(e["type"], e["data"]["record_sha256"], e["complaint_id"])
+            for e in subscriber.received] == [("media.signature_bound", sha, record["id"])]
 
 
 def test_bind_conflicts_and_refusals(media):

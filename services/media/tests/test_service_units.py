@@ -2,7 +2,7 @@
 an in-memory object store and an outbox that fails. The database is the real
 test database (worker_factory, no broker)."""
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -14,7 +14,7 @@ from shared.clock import FixedClock
 from shared.errors import Unavailable
 from shared.outbox import Outbox
 
-NOW = datetime(2026, 11, 27, 2, 42, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
 CONFIG = {"REGION_CODE": "SZ", "MEDIA": {"max_bytes": 1024 * 1024, "signed_url_seconds": 120}}
 
 
@@ -30,7 +30,7 @@ def make_service(database, store=None, outbox=None):
     return worker_factory(
         MediaService, database=database, clock=FixedClock(NOW), config=CONFIG,
         store=store or InMemoryObjectStore(now=lambda: NOW),
-        outbox=outbox or Outbox("media", "media", "SZ", timezone.utc))
+        outbox=outbox or Outbox("media", "media", "SZ", UTC))
 
 
 def rows(database):

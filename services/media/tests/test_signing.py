@@ -1,7 +1,7 @@
 """The canonical form a signature's record hash is taken of (shared.signing)."""
 import hashlib
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ def test_key_order_does_not_change_the_hash():
 
 def test_datetimes_are_iso_in_utc_whatever_their_zone():
     local = datetime(2026, 11, 27, 10, 42, tzinfo=SHANGHAI)
-    utc = datetime(2026, 11, 27, 2, 42, tzinfo=timezone.utc)
+    utc = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
     assert canonical_form({"at": local}) == '{"at":"2026-11-27T02:42:00+00:00"}'
     assert record_sha256({"at": local}) == record_sha256({"at": utc})
 
@@ -75,7 +75,7 @@ def test_unknown_types_are_refused():
 
 
 def test_hash_is_sha256_of_the_utf8_canonical_form():
-    record = {"room": "1-2-301", "demand": "漏水", "at": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+    record = {"room": "1-2-301", "demand": "漏水", "at": datetime(2026, 1, 1, tzinfo=UTC)}
     expected = hashlib.sha256(canonical_form(record).encode("utf-8")).hexdigest()
     assert record_sha256(record) == expected
     assert len(expected) == 64
@@ -83,6 +83,7 @@ def test_hash_is_sha256_of_the_utf8_canonical_form():
 
 def test_any_change_to_the_record_changes_the_hash():
     record = {"demand": "漏水", "requested_completion_at": datetime(2026, 12, 1, tzinfo=SHANGHAI)}
-    changed = dict(record, requested_completion_at=record["requested_completion_at"] + timedelta(seconds=1))
+    changed = dict(record, requested_completion_at=record["requested_completion_at"]
+                   + timedelta(seconds=1))
     assert record_sha256(record) != record_sha256(changed)
     assert record_sha256(record) != record_sha256(dict(record, demand="漏水 "))

@@ -1,6 +1,6 @@
 """ObjectStore on a real S3-compatible server, and when the server is gone."""
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -21,7 +21,7 @@ def store(s3_config):
 def test_put_exists_list_presign_remove(store):
     store.ensure_bucket()
     store.ensure_bucket()  # idempotent
-    before = datetime.now(timezone.utc) - timedelta(seconds=5)
+    before = datetime.now(UTC) - timedelta(seconds=5)
     store.put("GZ/2026/11/M-GZ-a", samples.PNG, "image/png")
     store.put("SZ/2026/11/M-SZ-b", samples.JPEG, "image/jpeg")
 

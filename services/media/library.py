@@ -1,0 +1,190 @@
+"""The media service's work (SPEC §6), between its entrypoints and the pure
+rules: store a file, sign a URL, bind and verify a signature, sweep orphans.
+Built per call from the worker's dependencies (database, object store,
+outbox, clock and config), so unit tests hand it fakes."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.media import domain, repository, views
+from services.media.storage import ObjectStore
+from shared.clock import system_now
+from shared.contracts.media import DEFAULT_MAX_BYTES, BindRequest, UploadRequest, VerifyRequest
+from shared.errors import NotFound
+from shared.outbox import outbox_backlog
+from shared.validation import load_input
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIGNED_URL_SECONDS = 300
+SWEEP_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `MEDIA` and `REGION_CODE` config as media reads it."""
+    config: Mapping[str, Any]
+
+    def _media(self) -> Mapping[str, Any]:
+        return self.config.get("MEDIA") or {}
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self._media().get("max_bytes", DEFAULT_MAX_BYTES))
+
+    @property
+    def signed_url_for(self) -> timedelta:
+        return timedelta(seconds=int(self._media().get(
+            "signed_url_seconds", DEFAULT_SIGNED_URL_SECONDS)))
+
+    @property
+    def region(self) -> str:
+        region = str(self.config.get("REGION_CODE", "GZ")).upper()
+        if not re.fullmatch(r"[A-Z0-9]{1,12}", region):
+            raise ValueError(f"REGION_CODE must be 1-12 letters or digits, not {region!r}")
+        return region
+
+
+class MediaLibrary:
+    def __init__(self, database: Any, store: ObjectStore, outbox: Any, clock: Any,
+                 settings: Settings) -> None:
+        self.database = database
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self.settings = settings
+
+    def upload(self, content_b64: object, form: Mapping[str, Any]) -> dict[str, Any]:
+        """Store a file described by an UploadRequest form."""
+        request = load_input(UploadRequest, form)
+        max_bytes = self.settings.max_bytes
+        content = domain.decode_content(content_b64, max_bytes)
+        facts = domain.inspect_content(request["kind"], content, max_bytes)
+        now = self.clock.now()
+        media = self._new_media(request, facts, now)
+
+        # Object first, then row + event in one transaction; a failed commit
+        # removes the object again (and a crash in between leaves an orphan
+        # that sweep_orphans removes later).
+        self.store.put(media.key, content, media.content_type)
+        try:
+            with self.database.transaction() as conn:
+                repository.insert(conn, media)
+                self.outbox.add(conn, "media.stored", views.stored_event(media),
+                                occurred_at=now, complaint_id=media.complaint_id)
+        except BaseException:
+            self._remove_quietly(media.key)
+            raise
+        return views.media_view(media, self.clock.zone)
+
+    def get(self, media_id: object) -> dict[str, Any]:
+        """The media with a URL signed for the configured time."""
+        media = self._load(media_id)
+        expires = self.settings.signed_url_for
+        # The store checks the signature against its own (real) clock, so the
+        # URL is signed with the real time, not the simulation clock.
+        signed_at = system_now().replace(microsecond=0)
+        url = self.store.presigned_get(media.key, expires, signed_at=signed_at)
+        return views.media_view(media, self.clock.zone, url=url,
+                                url_expires_at=signed_at + expires)
+
+    def bind_signature(self, media_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
+        """Bind a signature to the record of a BindRequest form (once)."""
+        media_id = domain.checked_media_id(media_id)
+        request = load_input(BindRequest, form)
+        now = self.clock.now()
+        with self.database.transaction() as conn:
+            media = repository.get(conn, media_id, for_update=True)
+            if media is None:
+                raise NotFound(f"媒体文件不存在 (no media {media_id})")
+            bound, changed = domain.bind_signature(
+                media, request["record_type"], request["record_id"],
+                request["record_sha256"].lower(), request["bound_by"], now,
+                complaint_id=request["complaint_id"])
+            if changed:
+                repository.save_binding(conn, bound)
+                self.outbox.add(conn, "media.signature_bound", views.signature_bound_event(bound),
+                                occurred_at=now, complaint_id=bound.complaint_id)
+        return views.media_view(bound, self.clock.zone)
+
+    def verify_signature(self, media_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
+        """Whether the record bound to a signature still has the hash of a
+        VerifyRequest form."""
+        request = load_input(VerifyRequest, form)
+        return domain.verify_signature(self._load(media_id),
+                                       request["current_record_sha256"].lower())
+
+    def sweep_orphans(self, older_than_seconds: object) -> int:
+        """Remove stored objects that no row names (an upload that crashed
+        between storing and committing); returns how many were removed."""
+        older_than = domain.sweep_age(older_than_seconds)
+        # Objects' times come from the store's real clock: compare with real time.
+        now = system_now()
+        listing: list[tuple[str, datetime]] = []
+        orphans: list[str] = []
+        for entry in self.store.list(f"{self.settings.region}/"):
+            listing.append(entry)
+            if len(listing) >= SWEEP_BATCH:
+                orphans += self._orphans(listing, now, older_than)
+                listing = []
+        orphans += self._orphans(listing, now, older_than)
+        for key in orphans:
+            self.store.remove(key)
+        if orphans:
+            log.warning("removed %d orphaned media objects", len(orphans))
+        return len(orphans)
+
+    def health(self) -> dict[str, Any]:
+        try:
+            with self.database.connection() as conn:
+                repository.ping(conn)
+            database = "ok"
+            backlog = outbox_backlog(self.database, "media")
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            database, backlog = f"unavailable: {exc}", None
+        storage = "ok" if self.store.ping() else "unavailable"
+        status = "ok" if database == storage == "ok" else "degraded"
+        return {"status": status, "database": database, "storage": storage,
+                "outbox_backlog": backlog}
+
+    # -- helpers --------------------------------------------------------------
+
+    def _new_media(self, request: Mapping[str, Any], facts: domain.FileFacts,
+                   now: datetime) -> domain.Media:
+        region = self.settings.region
+        media_id = domain.media_id(region, uuid.uuid4().hex)
+        return domain.Media(
+            id=media_id, key=domain.object_key(region, now, media_id), region=region,
+            kind=request["kind"], stage=request["stage"], content_type=facts.content_type,
+            size=facts.size, sha256=facts.sha256,
+            original_filename=domain.clean_filename(request["filename"]),
+            complaint_id=request["complaint_id"], step=request["step"],
+            uploaded_by=request["uploaded_by"], created_at=now)
+
+    def _load(self, media_id: object) -> domain.Media:
+        media_id = domain.checked_media_id(media_id)
+        with self.database.connection() as conn:
+            media = repository.get(conn, media_id)
+        if media is None:
+            raise NotFound(f"媒体文件不存在 (no media {media_id})")
+        return media
+
+    def _orphans(self, listing: list[tuple[str, datetime]], now: datetime,
+                 older_than: timedelta) -> list[str]:
+        if not listing:
+            return []
+        with self.database.connection() as conn:
+            known = repository.known_keys(conn, [key for key, _ in listing])
+        return domain.orphan_keys(listing, known, now, older_than)
+
+    def _remove_quietly(self, key: str) -> None:
+        try:
+            self.store.remove(key)
+        except Exception:  # noqa: BLE001 - the sweeper removes it later
+            log.exception("could not remove object %s after a failed upload", key)

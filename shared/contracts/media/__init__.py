@@ -1,0 +1,24 @@
+"""The media service's contract (SPEC §6): its typed client, the requests it
+loads, the answers it dumps, and what a caller must know about files."""
+
+from shared.contracts.media.client import MediaClient
+from shared.contracts.media.files import (
+    ALLOWED_TYPES,
+    DEFAULT_MAX_BYTES,
+    KINDS,
+    REPORT_ONLY_TYPES,
+    STAGES,
+    allowed_types,
+    content_b64,
+    human_size,
+    is_media_id,
+)
+from shared.contracts.media.forms import BindRequest, UploadRequest, VerifyRequest
+from shared.contracts.media.views import BindingView, HealthView, MediaView, VerificationView
+
+__all__ = [
+    "ALLOWED_TYPES", "DEFAULT_MAX_BYTES", "KINDS", "REPORT_ONLY_TYPES", "STAGES",
+    "BindRequest", "BindingView", "HealthView", "MediaClient", "MediaView", "UploadRequest",
+    "VerificationView", "VerifyRequest", "allowed_types", "content_b64", "human_size",
+    "is_media_id",
+]

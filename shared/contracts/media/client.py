@@ -1,0 +1,85 @@
+"""The media service's RPC methods as a typed client: `MediaClient(proxy)`.
+
+Each method has the service's name and parameters (the contract test holds
+them together); what it takes is files/forms, what it answers is views.
+"""
+
+from __future__ import annotations
+
+from shared.contracts.base import ServiceClient, raises
+from shared.contracts.types import Json
+from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
+
+
+class MediaClient(ServiceClient):
+    service = "media"
+
+    @raises(InvalidInput, TooLarge, UnsupportedMediaType)
+    def upload(
+        self,
+        content_b64: str,
+        filename: str | None,
+        kind: str,
+        stage: str | None = None,
+        complaint_id: str | None = None,
+        uploaded_by: str | None = None,
+        step: str | None = None,
+    ) -> Json:
+        """Store a file (`files.content_b64(bytes)`; form: UploadRequest);
+        answers its MediaView. Unavailable when the object store is down."""
+        return self._call(
+            "upload",
+            content_b64,
+            filename,
+            kind,
+            stage=stage,
+            complaint_id=complaint_id,
+            uploaded_by=uploaded_by,
+            step=step,
+        )
+
+    @raises(NotFound)
+    def get(self, media_id: str) -> Json:
+        """The file's MediaView with a short-lived signed URL; NotFound for
+        an unknown or malformed id."""
+        return self._call("get", media_id)
+
+    @raises(NotFound, InvalidInput, Conflict)
+    def bind_signature(
+        self,
+        media_id: str,
+        record_type: str,
+        record_id: str,
+        record_sha256: str,
+        bound_by: str | None = None,
+        complaint_id: str | None = None,
+    ) -> Json:
+        """Bind a signature to the record it confirms (form: BindRequest);
+        answers its MediaView. Binding again to the same record and hash
+        changes nothing; InvalidInput if it is not a signature, Conflict if
+        it is bound elsewhere or belongs to another complaint."""
+        return self._call(
+            "bind_signature",
+            media_id,
+            record_type,
+            record_id,
+            record_sha256,
+            bound_by=bound_by,
+            complaint_id=complaint_id,
+        )
+
+    @raises(NotFound, InvalidInput, Conflict)
+    def verify_signature(self, media_id: str, current_record_sha256: str) -> Json:
+        """Whether the signed record still hashes the same (form: VerifyRequest;
+        answer: VerificationView); Conflict if the signature is not bound."""
+        return self._call("verify_signature", media_id, current_record_sha256)
+
+    @raises(InvalidInput)
+    def sweep_orphans(self, older_than_seconds: float = 3600) -> int:
+        """Remove stored objects no row names; how many were removed."""
+        count: int = self._call("sweep_orphans", older_than_seconds=older_than_seconds)
+        return count
+
+    def health(self) -> Json:
+        """HealthView: status, database, storage, outbox_backlog."""
+        return self._call("health")
