@@ -20,7 +20,6 @@ default). A part whose service does not answer is `{"unavailable": true,
 says who may see the complaint, so without it there is no page (503 after
 the usual RPC_TIMEOUT).
 """
-import base64
 import json
 import logging
 
@@ -28,7 +27,6 @@ import eventlet
 from marshmallow import fields
 from nameko.exceptions import RemoteError
 
-from services.gateway import bodies
 from services.gateway.api import route
 from services.gateway.routes.access import ComplaintAccess
 from services.gateway.rpc import request_key
@@ -41,7 +39,7 @@ from shared.contracts.intake import views as intake_views
 from shared.contracts.intake.vocabulary import CALLBACK_ROLES, STEP_RECORD_SIGNATURE
 from shared.contracts.media import MediaClient
 from shared.contracts.sla import SlaClient
-from shared.errors import CCRMError, InvalidInput, NotFound, Unavailable
+from shared.errors import CCRMError, NotFound, Unavailable
 from shared.validation import Form
 
 log = logging.getLogger(__name__)
@@ -365,16 +363,8 @@ class ComplaintRoutes(ComplaintAccess):
            "link's complaint. Then POST /api/sign/{token} with its id.")
     def upload_customer_signature(self, request, principal, payload, token):
         link = self._intake_api().check_link(token, STEP_RECORD_SIGNATURE)
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput({"file": ["缺少文件 (missing file)"]})
-        limit = self.max_upload_bytes() - 64 * 1024
-        content = upload.stream.read(limit + 1)
-        if len(content) > limit:
-            raise bodies.upload_too_large(limit)
-        return 201, MediaClient(self.media, self.rpc_timeout()).upload(
-            base64.b64encode(content).decode("ascii"), (upload.filename or "")[:200],
-            "signature", complaint_id=link["complaint_id"], uploaded_by=None, step=link["step"])
+        return 201, self.store_upload(self.uploaded_file(request), "signature",
+                                      complaint_id=link["complaint_id"], step=link["step"])
 
     @route("POST", "/api/sign/<token>", summary="客户签名确认记录 (the customer signs the record)",
            public=True, body=LinkSignBody, response=intake_views.LinkSigned, tags=LINK_TAGS,
