@@ -130,12 +130,18 @@ def signed_order(api, **changes):
 
 
 def until_routed(api, cid, timeout=10.0):
+    """Dispatch has routed the complaint and intake has read the routing
+    (`complaint.routed`), so the handler may see it: who may see a complaint
+    is intake's answer, which follows dispatch's event a moment later."""
     import time
     limit = time.monotonic() + timeout
     while time.monotonic() < limit:
         response = api["staff"].get(f"/api/complaints/{cid}/dispatch")
         if response.status_code == 200 and response.json()["state"] == "routed":
-            return response.json()
+            handler = response.json()["routing"]["handler"]["person_id"]
+            key = next(k for k, person in PEOPLE.items() if person == handler)
+            if api[key].get(f"/api/complaints/{cid}").status_code == 200:
+                return response.json()
         time.sleep(0.05)
     raise AssertionError(f"{cid} was not routed: {response.text}")
 
