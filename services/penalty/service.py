@@ -14,7 +14,7 @@ ledger's unique source keys make a charge exactly once even across
 different events describing the same fact. The RPC methods are the ones of
 shared.contracts.penalty.PenaltyClient, same names and parameters.
 """
-import shared  # noqa: F401  (psycopg wait function first)
+import shared  # noqa: F401, I001  (psycopg wait function first)
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
