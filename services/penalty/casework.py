@@ -99,7 +99,7 @@ def decide_appeal(ctx: Penalty, actor: Actor, appeal_id: str, form: Any) -> Json
         appeal = case_store.get_appeal(conn, _uuid(appeal_id, "申诉"), for_update=True)
         if appeal is None:
             raise NotFound(f"申诉不存在 (no appeal {appeal_id})")
-        line = line_store.get_line(conn, appeal.deduction_id)
+        line = _line(conn, appeal.deduction_id)     # there: appeals reference their line
         decided, charge = appeals.decide(appeal, line, actor, data["decision"],
                                          data["reason"], now)
         written = record(ctx, conn, [charge] if charge else [], now, reason="appeal_upheld")

@@ -1,4 +1,8 @@
 """SQL of appeals and sanction cases (penalty.appeals, penalty.sanction_cases)."""
+from __future__ import annotations
+
+from typing import Any
+
 from psycopg.types.json import Jsonb
 
 from services.penalty.appeals import Appeal
@@ -6,14 +10,14 @@ from services.penalty.sanctions import Case
 
 # -- appeals -------------------------------------------------------------------------------
 
-def appeal_from_row(row):
+def appeal_from_row(row: Any) -> Appeal:
     return Appeal(str(row["id"]), str(row["deduction_id"]), row["person_id"], row["reason"],
                   row["filed_at"], row["status"], row["decided_by"], row["decided_at"],
                   row["decision_reason"],
                   str(row["reversal_id"]) if row["reversal_id"] else None)
 
 
-def insert_appeal(conn, appeal):
+def insert_appeal(conn: Any, appeal: Appeal) -> bool:
     row = conn.execute(
         """INSERT INTO penalty.appeals (id, deduction_id, person_id, reason, filed_at, status)
            VALUES (%(id)s, %(deduction)s, %(person)s, %(reason)s, %(at)s, %(status)s)
@@ -23,19 +27,19 @@ def insert_appeal(conn, appeal):
     return row is not None
 
 
-def get_appeal(conn, appeal_id, for_update=False):
+def get_appeal(conn: Any, appeal_id: str, for_update: bool = False) -> Appeal | None:
     row = conn.execute(f"SELECT * FROM penalty.appeals WHERE id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": appeal_id}).fetchone()
     return appeal_from_row(row) if row else None
 
 
-def appeal_for_line(conn, deduction_id):
+def appeal_for_line(conn: Any, deduction_id: str) -> Appeal | None:
     row = conn.execute("SELECT * FROM penalty.appeals WHERE deduction_id = %(id)s",
                        {"id": deduction_id}).fetchone()
     return appeal_from_row(row) if row else None
 
 
-def record_appeal_decision(conn, appeal):
+def record_appeal_decision(conn: Any, appeal: Appeal) -> None:
     conn.execute(
         """UPDATE penalty.appeals SET status = %(status)s, decided_by = %(by)s,
                decided_at = %(at)s, decision_reason = %(reason)s, reversal_id = %(reversal)s
@@ -45,7 +49,8 @@ def record_appeal_decision(conn, appeal):
          "reversal": appeal.reversal_id})
 
 
-def list_appeals(conn, status=None, person_id=None, limit=200):
+def list_appeals(conn: Any, status: str | None = None, person_id: str | None = None,
+                 limit: int = 200) -> list[Appeal]:
     rows = conn.execute(
         """SELECT * FROM penalty.appeals
            WHERE (%(status)s::text IS NULL OR status = %(status)s)
@@ -57,7 +62,7 @@ def list_appeals(conn, status=None, person_id=None, limit=200):
 
 # -- sanction cases ------------------------------------------------------------------------------
 
-def case_from_row(row):
+def case_from_row(row: Any) -> Case:
     return Case(
         id=str(row["id"]), kind=row["kind"], article=row["article"], person_id=row["person_id"],
         role=row["role"], complaint_id=row["complaint_id"], source_key=row["source_key"],
@@ -68,7 +73,7 @@ def case_from_row(row):
         deduction_id=str(row["deduction_id"]) if row["deduction_id"] else None)
 
 
-def insert_case(conn, case):
+def insert_case(conn: Any, case: Case) -> bool:
     row = conn.execute(
         """INSERT INTO penalty.sanction_cases (id, kind, article, person_id, role, complaint_id,
                source_key, evidence, allowed, rule_version, month, opened_at, opened_by, status)
@@ -84,13 +89,13 @@ def insert_case(conn, case):
     return row is not None
 
 
-def get_case(conn, case_id, for_update=False):
+def get_case(conn: Any, case_id: str, for_update: bool = False) -> Case | None:
     row = conn.execute(f"SELECT * FROM penalty.sanction_cases WHERE id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": case_id}).fetchone()
     return case_from_row(row) if row else None
 
 
-def open_cases_for_timer(conn, timer_id):
+def open_cases_for_timer(conn: Any, timer_id: str) -> list[Case]:
     rows = conn.execute(
         """SELECT * FROM penalty.sanction_cases
            WHERE status = 'open' AND evidence->>'timer_id' = %(timer)s FOR UPDATE""",
@@ -98,7 +103,7 @@ def open_cases_for_timer(conn, timer_id):
     return [case_from_row(r) for r in rows]
 
 
-def save_case(conn, case):
+def save_case(conn: Any, case: Case) -> None:
     conn.execute(
         """UPDATE penalty.sanction_cases SET status = %(status)s, evidence = %(evidence)s,
                decision = %(decision)s, decided_by = %(by)s, decided_role = %(role)s,
@@ -110,14 +115,15 @@ def save_case(conn, case):
          "deduction": case.deduction_id})
 
 
-def count_cases(conn, person_id, kind, month):
+def count_cases(conn: Any, person_id: str, kind: str, month: str) -> int:
     return conn.execute(
         """SELECT count(*) AS n FROM penalty.sanction_cases
            WHERE person_id = %(person)s AND kind = %(kind)s AND month = %(month)s""",
         {"person": person_id, "kind": kind, "month": month}).fetchone()["n"]
 
 
-def list_cases(conn, status=None, person_id=None, kind=None, limit=200):
+def list_cases(conn: Any, status: str | None = None, person_id: str | None = None,
+               kind: str | None = None, limit: int = 200) -> list[Case]:
     rows = conn.execute(
         """SELECT * FROM penalty.sanction_cases
            WHERE (%(status)s::text IS NULL OR status = %(status)s)

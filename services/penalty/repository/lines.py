@@ -1,7 +1,11 @@
 """SQL of the ledger and of the open misses (penalty.deductions,
 penalty.open_misses). Named %(x)s parameters; rows mapped by line_from_row."""
+from __future__ import annotations
+
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from psycopg.types.json import Jsonb
 
@@ -16,7 +20,7 @@ _LINE_SELECT = f"""SELECT {', '.join('d.' + c.strip() for c in LINE_COLUMNS.spli
                    LEFT JOIN penalty.deductions r ON r.reverses = d.id"""
 
 
-def line_from_row(row):
+def line_from_row(row: Any) -> Line:
     return Line(
         id=str(row["id"]), person_id=row["person_id"], person_name=row["person_name"],
         unit_id=row["unit_id"], unit_name=row["unit_name"], amount=row["amount"],
@@ -43,13 +47,13 @@ _INSERT_LINE = """
     ON CONFLICT DO NOTHING RETURNING id"""
 
 
-def insert_line(conn, line):
+def insert_line(conn: Any, line: Line) -> bool:
     """Insert unless its source_key (or the line it reverses) is already
     charged; True when inserted."""
     return conn.execute(_INSERT_LINE, _line_params(line)).fetchone() is not None
 
 
-def insert_lines(conn, lines):
+def insert_lines(conn: Any, lines: Sequence[Line]) -> list[Line]:
     """Several lines in one round trip (psycopg's pipelined executemany);
     returns those inserted (the others were charged already)."""
     if len(lines) < 2:
@@ -66,7 +70,7 @@ def insert_lines(conn, lines):
     return [line for line in lines if line.id in inserted]
 
 
-def _line_params(line):
+def _line_params(line: Line) -> dict[str, Any]:
     return {"id": line.id, "person_id": line.person_id, "person_name": line.person_name,
             "unit_id": line.unit_id, "unit_name": line.unit_name, "amount": line.amount,
             "bonus_percent": line.bonus_percent, "bonus": line.bonus, "rule": line.rule,
@@ -77,7 +81,7 @@ def _line_params(line):
             "source_event_id": line.source_event_id, "created_at": line.created_at}
 
 
-def insert_lines_copy(conn, lines):
+def insert_lines_copy(conn: Any, lines: Iterable[Line]) -> None:
     """Bulk load (benchmarks, migrations of history): COPY, no conflict check."""
     columns = ("id", "person_id", "person_name", "unit_id", "unit_name", "amount",
                "bonus_percent", "bonus", "rule", "article", "complaint_id", "month",
@@ -91,24 +95,24 @@ def insert_lines_copy(conn, lines):
             copy.write_row([_copy_value(params[c]) for c in columns])
 
 
-def _copy_value(value):
+def _copy_value(value: Any) -> Any:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return value
 
 
-def get_line(conn, line_id):
+def get_line(conn: Any, line_id: str) -> Line | None:
     row = conn.execute(f"{_LINE_SELECT} WHERE d.id = %(id)s", {"id": line_id}).fetchone()
     return line_from_row(row) if row else None
 
 
-def lines_for_timer(conn, timer_id):
+def lines_for_timer(conn: Any, timer_id: str) -> list[Line]:
     rows = conn.execute(f"{_LINE_SELECT} WHERE d.timer_id = %(timer)s ORDER BY d.seq",
                         {"timer": timer_id}).fetchall()
     return [line_from_row(r) for r in rows]
 
 
-def blocks_charged(conn, timer_id, rule):
+def blocks_charged(conn: Any, timer_id: str, rule: str) -> dict[str | None, int]:
     """Blocks already charged per person for a block-counted timer (original
     lines only: an upheld appeal must not make the final charge them again)."""
     rows = conn.execute(
@@ -119,7 +123,8 @@ def blocks_charged(conn, timer_id, rule):
     return {r["person_id"]: r["blocks"] for r in rows}
 
 
-def list_lines(conn, month=None, person_id=None, rule=None, limit=200, offset=0):
+def list_lines(conn: Any, month: str | None = None, person_id: str | None = None,
+               rule: str | None = None, limit: int = 200, offset: int = 0) -> list[Line]:
     rows = conn.execute(
         f"""{_LINE_SELECT}
             WHERE (%(month)s::text IS NULL OR d.month = %(month)s)
@@ -131,7 +136,8 @@ def list_lines(conn, month=None, person_id=None, rule=None, limit=200, offset=0)
     return [line_from_row(r) for r in rows]
 
 
-def count_lines(conn, month=None, person_id=None, rule=None):
+def count_lines(conn: Any, month: str | None = None, person_id: str | None = None,
+                rule: str | None = None) -> int:
     return conn.execute(
         """SELECT count(*) AS n FROM penalty.deductions
            WHERE (%(month)s::text IS NULL OR month = %(month)s)
@@ -140,7 +146,7 @@ def count_lines(conn, month=None, person_id=None, rule=None):
         {"month": month, "person": person_id, "rule": rule}).fetchone()["n"]
 
 
-def report_rows(conn, month):
+def report_rows(conn: Any, month: str) -> list[dict[str, Any]]:
     """The month's lines per person and rule (one pass over the month)."""
     return conn.execute(
         """SELECT person_id, max(person_name) AS person_name, max(unit_name) AS unit_name,
@@ -162,7 +168,8 @@ def report_rows(conn, month):
 
 # -- open misses (block-counted steps not done yet) ------------------------------------------
 
-def open_miss(conn, data, complaint_id, now):
+def open_miss(conn: Any, data: Mapping[str, Any], complaint_id: str | None,
+              now: datetime) -> None:
     conn.execute(
         """INSERT INTO penalty.open_misses (timer_id, rule, article, complaint_id, person_id,
                role, due_at, opened_at)
@@ -174,7 +181,8 @@ def open_miss(conn, data, complaint_id, now):
          "due": data["due_at"], "now": now})
 
 
-def end_miss(conn, data, complaint_id, at, by):
+def end_miss(conn: Any, data: Mapping[str, Any], complaint_id: str | None, at: datetime,
+             by: str) -> None:
     """No more cuts for this timer: its final miss, met or withdrawal arrived.
     Inserted ended if unseen, so a non-final miss arriving late cannot
     reopen it."""
@@ -191,7 +199,7 @@ def end_miss(conn, data, complaint_id, at, by):
          "due": data["due_at"], "at": at, "by": by})
 
 
-def open_misses_before(conn, end):
+def open_misses_before(conn: Any, end: datetime) -> list[OpenMiss]:
     rows = conn.execute(
         """SELECT m.*, c.holders FROM penalty.open_misses m
            LEFT JOIN penalty.complaints c ON c.id = m.complaint_id
@@ -201,7 +209,7 @@ def open_misses_before(conn, end):
                      r["role"], r["due_at"], _holders(r["holders"])) for r in rows]
 
 
-def _holders(raw):
+def _holders(raw: Any) -> tuple[dict[str, Any], ...]:
     out = []
     for h in raw or ():
         out.append({"person_id": h.get("person_id"), "role": h.get("role"),
