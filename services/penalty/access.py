@@ -1,43 +1,56 @@
-"""Who may read and do what in penalty (SPEC §8). The gateway checks roles
-too; the service checks again, since it is not only reached through it."""
-from dataclasses import dataclass
+"""Who may read and do what in penalty (SPEC §8). The role sets are the
+contract's (the gateway checks them too); the service checks again, since it
+is not only reached through the gateway."""
+from __future__ import annotations
 
-from shared import roles
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.contracts.penalty.access import (
+    ANALYSIS_ISSUERS,
+    APPEAL_DECIDERS,
+    CASE_DECIDERS,
+    CASE_OPENERS,
+    CASE_READERS,
+    LEDGER_READERS,
+    RANKING_READERS,
+    REPORT_ISSUERS,
+    REPORT_READERS,
+)
 from shared.errors import Forbidden, Unauthenticated
 
-LEDGER_READERS = roles.CENTRE | {roles.HR, roles.FINANCE}
-REPORT_READERS = roles.CENTRE | {roles.HR, roles.FINANCE}
-REPORT_ISSUERS = frozenset({roles.CENTRE_GM, roles.ADMIN})
-RANKING_READERS = roles.CENTRE
-CASE_READERS = roles.CENTRE | {roles.HR}
-CASE_DECIDERS = frozenset({roles.CENTRE_GM, roles.HR})
-APPEAL_DECIDERS = frozenset({roles.CENTRE_GM})
-ANALYSIS_ISSUERS = frozenset({roles.CENTRE_GM, roles.ADMIN})
+if TYPE_CHECKING:
+    from services.penalty.ledger import Line
+
+__all__ = ["ANALYSIS_ISSUERS", "APPEAL_DECIDERS", "CASE_DECIDERS", "CASE_OPENERS", "CASE_READERS",
+           "LEDGER_READERS", "RANKING_READERS", "REPORT_ISSUERS", "REPORT_READERS", "Actor",
+           "ledger_person_filter", "may_read_line", "require"]
 
 
 @dataclass(frozen=True)
 class Actor:
     person_id: str | None
-    roles: frozenset
+    roles: frozenset[str]
     name: str | None = None
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: Any) -> Actor:
         if not isinstance(data, dict) or data.get("kind", "person") != "person" \
                 or not data.get("person_id"):
             raise Unauthenticated("须以本人身份调用 (a signed-in person is required)")
         return cls(data["person_id"], frozenset(data.get("roles") or ()), data.get("name"))
 
-    def any_of(self, allowed):
+    def any_of(self, allowed: Iterable[str]) -> bool:
         return bool(self.roles & set(allowed))
 
 
-def require(actor, allowed, action):
+def require(actor: Actor, allowed: Iterable[str], action: str) -> None:
     if not actor.any_of(allowed):
         raise Forbidden(f"无权执行此操作：{action} (your role may not do this)")
 
 
-def ledger_person_filter(actor, person_id):
+def ledger_person_filter(actor: Actor, person_id: str | None) -> str | None:
     """HR, Finance and the centre read every line; anyone else only their own."""
     if actor.any_of(LEDGER_READERS):
         return person_id
@@ -46,5 +59,5 @@ def ledger_person_filter(actor, person_id):
     return actor.person_id
 
 
-def may_read_line(actor, line):
+def may_read_line(actor: Actor, line: Line) -> bool:
     return actor.any_of(LEDGER_READERS) or line.person_id == actor.person_id

@@ -2,15 +2,23 @@
 category x project, repeat complaints per room, and the departments it names
 (whose heads file improvement measures within 15 days, sla's
 `systemic_measures` deadline)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+Row = Mapping[str, Any]
 
 
-def _in(moment, start, end):
+def _in(moment: datetime | None, start: datetime, end: datetime) -> bool:
     return moment is not None and start <= moment < end
 
 
-def systemic_analysis(quarter, complaints, reopens, start, end, repeat_threshold=2):
+def systemic_analysis(quarter: str, complaints: Sequence[Row], reopens: Iterable[Row],
+                      start: datetime, end: datetime, repeat_threshold: int = 2) -> dict[str, Any]:
     received = [c for c in complaints if _in(c.get("recorded_at"), start, end)]
-    cells = {}
+    cells: dict[tuple[str | None, str], int] = {}
     for c in received:
         key = (c.get("category"), c["project_id"])
         cells[key] = cells.get(key, 0) + 1
@@ -20,18 +28,20 @@ def systemic_analysis(quarter, complaints, reopens, start, end, repeat_threshold
 
     # A room complained about again: several complaints in the quarter, or a
     # closed one raised again (reopened) in it.
-    rooms = {}
+    rooms: dict[tuple[str, str | None], dict[str, Any]] = {}
     for c in received:
-        entry = rooms.setdefault((c["project_id"], c.get("room")), {"complaints": set(), "count": 0})
+        entry = rooms.setdefault((c["project_id"], c.get("room")),
+                                 {"complaints": set(), "count": 0})
         entry["complaints"].add(c["id"])
         entry["count"] += 1
     by_id = {c["id"]: c for c in complaints}
     for r in reopens:
-        c = by_id.get(r["complaint_id"])
-        if c is None or not _in(r["reopened_at"], start, end):
+        reopened = by_id.get(r["complaint_id"])
+        if reopened is None or not _in(r["reopened_at"], start, end):
             continue
-        entry = rooms.setdefault((c["project_id"], c.get("room")), {"complaints": set(), "count": 0})
-        entry["complaints"].add(c["id"])
+        entry = rooms.setdefault((reopened["project_id"], reopened.get("room")),
+                                 {"complaints": set(), "count": 0})
+        entry["complaints"].add(reopened["id"])
         entry["count"] += 1
     repeat_rooms = [{"project_id": project, "room": room, "count": e["count"],
                      "complaint_ids": sorted(e["complaints"])}
@@ -39,7 +49,7 @@ def systemic_analysis(quarter, complaints, reopens, start, end, repeat_threshold
                         -kv[1]["count"], kv[0][0], kv[0][1] or ""))
                     if e["count"] >= repeat_threshold]
 
-    departments = {}
+    departments: dict[tuple[str | None, str], dict[str, Any]] = {}
     for c in received:
         if not c.get("department"):
             continue

@@ -1,11 +1,18 @@
 """Appeals (SPEC §4: a deduction is never edited; an upheld appeal adds a
 reversing line). The person appeals their own line once, with a reason; the
 centre GM decides once."""
-from dataclasses import dataclass, replace
+from __future__ import annotations
 
-from services.penalty.ledger import reversal, reversible
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from services.penalty.ledger import Charge, Line, reversal, reversible
 from shared import roles
 from shared.errors import Conflict, Forbidden
+
+if TYPE_CHECKING:
+    from services.penalty.access import Actor
 
 PENDING, UPHELD, REJECTED = "pending", "upheld", "rejected"
 
@@ -16,15 +23,16 @@ class Appeal:
     deduction_id: str
     person_id: str
     reason: str
-    filed_at: object
+    filed_at: datetime
     status: str = PENDING
     decided_by: str | None = None
-    decided_at: object = None
+    decided_at: datetime | None = None
     decision_reason: str | None = None
     reversal_id: str | None = None
 
 
-def file(line, actor, reason, now, appeal_id, existing=None):
+def file(line: Line, actor: Actor, reason: str, now: datetime, appeal_id: str,
+         existing: Appeal | None = None) -> Appeal:
     if actor.person_id is None or actor.person_id != line.person_id:
         raise Forbidden("只能对本人的扣罚提出申诉 (you may appeal only your own deductions)")
     if existing is not None:
@@ -37,7 +45,8 @@ def file(line, actor, reason, now, appeal_id, existing=None):
     return Appeal(appeal_id, line.id, actor.person_id, reason, now)
 
 
-def decide(appeal, line, actor, decision, reason, now):
+def decide(appeal: Appeal, line: Line, actor: Actor, decision: str, reason: str | None,
+           now: datetime) -> tuple[Appeal, Charge | None]:
     """(appeal, reversing Charge or None). Upheld: the line is reversed in
     the month of the decision; rejected: nothing changes in the ledger."""
     if roles.CENTRE_GM not in actor.roles:

@@ -7,13 +7,20 @@ charged (`order_submit:<timer>:<person>:final`, `overdue:<timer>:<person>`,
 …): the ledger's unique key, so a duplicated or replayed event never charges
 twice. Money is Decimal throughout.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from services.penalty.months import last_instant, month_bounds, month_of
-from services.penalty.rules import BLOCK_RULES
+from services.penalty.rules import BLOCK_RULES, RuleBook
+
+# sla's event data as incoming.py loads it (aware datetimes, ints).
+Facts = Mapping[str, Any]
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -35,7 +42,7 @@ class Person:
     unit_name: str | None = None
     bonus: Decimal | None = None
     active: bool = True
-    roles: tuple = ()
+    roles: tuple[str, ...] = ()
     mobile: str | None = None
 
 
@@ -48,13 +55,13 @@ class Charge:
     complaint_id: str | None
     charged_at: datetime        # the fact's moment: it decides the month
     rule_version: str
-    evidence: dict
+    evidence: dict[str, Any]
     amount: Decimal | None = None
     bonus_percent: Decimal | None = None
     bonus: Decimal | None = None
     timer_id: str | None = None
     reverses: str | None = None
-    flags: tuple = ()
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,12 +80,12 @@ class Line:
     complaint_id: str | None
     month: str
     charged_at: datetime
-    evidence: dict
+    evidence: dict[str, Any]
     rule_version: str
     source_key: str
     timer_id: str | None
     reverses: str | None
-    flags: tuple
+    flags: tuple[str, ...]
     source_event_id: str | None
     created_at: datetime
     seq: int | None = None
@@ -96,18 +103,18 @@ class OpenMiss:
     person_id: str | None
     role: str | None
     due_at: datetime
-    holders: tuple = field(default_factory=tuple)   # intake's holders, for order_sign
+    holders: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # for order_sign
 
 
-def iso(value):
+def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def money(value):
+def money(value: Decimal | int | str | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(CENT, ROUND_HALF_UP)
 
 
-def blocks(late_seconds, block_seconds, counting):
+def blocks(late_seconds: float, block_seconds: int, counting: str) -> int:
     """Started (1 s late = 1 block) or completed blocks of lateness."""
     if late_seconds <= 0:
         return 0
@@ -118,7 +125,8 @@ def blocks(late_seconds, block_seconds, counting):
 
 # -- deadline.missed ---------------------------------------------------------------------
 
-def missed_charges(data, complaint_id, book, zone, already_blocks=0):
+def missed_charges(data: Facts, complaint_id: str | None, book: RuleBook, zone: tzinfo,
+                   already_blocks: int = 0) -> list[Charge]:
     """Charges of one `deadline.missed`. Block rules are charged from the
     final event only, less the blocks the month cuts already charged
     (`already_blocks` for this timer and person); visit and plan once per
@@ -163,7 +171,7 @@ def missed_charges(data, complaint_id, book, zone, already_blocks=0):
     return []     # the regulation names no fine for the other deadlines
 
 
-def _intervals(intervals):
+def _intervals(intervals: Sequence[Facts] | None) -> list[dict[str, Any]] | None:
     if not intervals:
         return None
     return [{"from": iso(i["from"]), "to": iso(i["to"]), "late_seconds": i["late_seconds"]}
@@ -172,10 +180,11 @@ def _intervals(intervals):
 
 # -- the month's cut of a step never done --------------------------------------------------
 
-def split_holders(holders, due_at, end):
+def split_holders(holders: Iterable[Facts], due_at: datetime, end: datetime,
+                  ) -> dict[str | None, tuple[int, list[dict[str, Any]]]]:
     """Seconds each person held the order past `due_at` until `end`, with
     the intervals: {person_id: (seconds, [{from, to}])}, in holding order."""
-    out = {}
+    out: dict[str | None, tuple[int, list[dict[str, Any]]]] = {}
     for holder in holders:
         start = max(holder["from"], due_at)
         stop = min(holder.get("to") or end, end)
@@ -189,7 +198,8 @@ def split_holders(holders, due_at, end):
     return out
 
 
-def cut_charges(miss, month, book, zone, already_by_person):
+def cut_charges(miss: OpenMiss, month: str, book: RuleBook, zone: tzinfo,
+                already_by_person: Mapping[str | None, int]) -> list[Charge]:
     """At the cut of `month`: the blocks a step never done has accrued by
     the month's end, less what earlier cuts charged (SPEC §4 choice)."""
     rs = book.at(miss.due_at, zone)
@@ -198,6 +208,7 @@ def cut_charges(miss, month, book, zone, already_by_person):
     _, end = month_bounds(month, zone)
     if miss.due_at >= end:
         return []
+    shares: Mapping[str | None, tuple[int, list[dict[str, Any]] | None]]
     if miss.rule == "order_sign" and miss.holders:
         shares = split_holders(miss.holders, miss.due_at, end)
     else:
@@ -228,7 +239,7 @@ def cut_charges(miss, month, book, zone, already_by_person):
 
 # -- overdue.accrued ------------------------------------------------------------------------
 
-def owing_leaders(data):
+def owing_leaders(data: Facts) -> list[str | None]:
     """Art. 36 fines the 分管领导, the department's supervising leader: not the
     other company leaders, the tier-3 project GM or the chairman that SPEC §3
     also names as leaders (they carry leadership responsibility, not this fine)."""
@@ -238,13 +249,14 @@ def owing_leaders(data):
     return list(data.get("leader_person_ids") or [])
 
 
-def overdue_charges(data, complaint_id, book, zone):
+def overdue_charges(data: Facts, complaint_id: str | None, book: RuleBook,
+                    zone: tzinfo) -> list[Charge]:
     """One overdue day (Art. 36): the handler and each supervising leader at
     the day's tier; nothing in money from the sanction day on (a case)."""
     rs = book.at(data["day_started_at"], zone)
     day = data["day"]
     index, tier = rs.tier_for(day)
-    if tier is None:
+    if index is None or tier is None:
         return []
     accrual = rs.choice("overdue_accrual")
     timer = data["timer_id"]
@@ -280,7 +292,7 @@ def overdue_charges(data, complaint_id, book, zone):
 
 # -- reversals ------------------------------------------------------------------------------
 
-def reversal(line, reason, at, **evidence):
+def reversal(line: Line, reason: str, at: datetime, **evidence: Any) -> Charge:
     """The line that cancels `line` (an upheld appeal, a withdrawn miss): the
     same person, rule and article, negative amounts, `reverses` set."""
     return Charge(
@@ -294,7 +306,7 @@ def reversal(line, reason, at, **evidence):
         bonus=line.bonus, timer_id=line.timer_id, reverses=line.id, flags=line.flags)
 
 
-def reversible(line, allow_negative=False):
+def reversible(line: Line, allow_negative: bool = False) -> bool:
     """Not a reversal, not reversed yet, and something charged (an appeal
     reverses a charge; a withdrawal reverses every line, adjustments too)."""
     if line.reverses is not None or line.reversed_by is not None:
@@ -306,7 +318,8 @@ def reversible(line, allow_negative=False):
 
 # -- a charge becomes a line ------------------------------------------------------------------
 
-def to_line(charge, person, *, line_id, now, zone, event_id=None):
+def to_line(charge: Charge, person: Person | None, *, line_id: str, now: datetime, zone: tzinfo,
+            event_id: str | None = None) -> Line:
     """Price a charge for its person: a bonus percentage gets its amount when
     the bonus is known; flags say what HR must look at."""
     flags = list(charge.flags)

@@ -17,42 +17,54 @@ Computed from penalty's local read-models of intake, dispatch and sla events
   and the desk's own deadlines met (order submission, closure check,
   callback after a blocked visit).
 """
+from __future__ import annotations
+
 import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+# A read-model row (readmodel.ranking_inputs) and a ranking entry (JSON-able).
+Row = Mapping[str, Any]
+Entry = dict[str, Any]
+Applications = Mapping[str, Sequence[Row]]
 
 DESK_RULES = ("order_submit", "closure_verify", "blocked_callback")
 
 
-def _in(moment, start, end):
+def _in(moment: datetime | None, start: datetime, end: datetime) -> bool:
     return moment is not None and start <= moment < end
 
 
-def _ratio(part, whole):
+def _ratio(part: int, whole: int) -> str | None:
     if not whole:
         return None
     return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
-def _round(value, places="0.01"):
+def _round(value: float | Decimal | None, places: str = "0.01") -> str | None:
     return None if value is None else str(Decimal(value).quantize(Decimal(places), ROUND_HALF_UP))
 
 
-def company_of(complaint):
+def company_of(complaint: Row) -> str | None:
     if complaint.get("department") == "property":
         return complaint.get("property_company_id")
     return complaint.get("region_company_id")
 
 
-def completed_at(complaint_id, applications):
+def completed_at(complaint_id: str, applications: Applications) -> datetime | None:
     """The closure application that stands (the latest not rejected)."""
     standing = [a for a in applications.get(complaint_id, ()) if a.get("rejected_at") is None
                 and a.get("applied_at") is not None]
     return max((a["applied_at"] for a in standing), default=None)
 
 
-def _metrics(complaints, applications, start, end):
+def _metrics(complaints: Iterable[Row], applications: Applications, start: datetime,
+             end: datetime) -> Entry:
     due = on_time = 0
-    hours, scores = [], []
+    hours: list[float] = []
+    scores: list[int] = []
     for c in complaints:
         done = completed_at(c["id"], applications)
         if _in(c.get("completion_due_at"), start, end):
@@ -71,7 +83,7 @@ def _metrics(complaints, applications, start, end):
             "satisfaction_mean": _round(Decimal(sum(scores)) / len(scores)) if scores else None}
 
 
-def _composite(entries):
+def _composite(entries: list[Entry]) -> list[Entry]:
     """Rank each metric (best first), sum the ranks; a missing value ranks last."""
     keys = (("on_time_rate", True), ("efficiency_median_hours", False),
             ("satisfaction_mean", True))
@@ -91,19 +103,23 @@ def _composite(entries):
     return entries
 
 
-def company_rankings(complaints, applications, reopens, units, projects, start, end):
-    by_company, by_project = {}, {}
+def company_rankings(complaints: Iterable[Row], applications: Applications,
+                     reopens: Iterable[Row], units: Mapping[str, Row],
+                     projects: Mapping[str, Row], start: datetime,
+                     end: datetime) -> dict[str, list[Entry]]:
+    by_company: dict[str, list[Row]] = {}
+    by_project: dict[tuple[str, str], list[Row]] = {}
     for c in complaints:
         company = company_of(c)
         if company is None:
             continue
         by_company.setdefault(company, []).append(c)
         by_project.setdefault((company, c["project_id"]), []).append(c)
-    reopened = {}
+    reopened: dict[str, int] = {}
     for r in reopens:
         if _in(r["reopened_at"], start, end):
             reopened[r["complaint_id"]] = reopened.get(r["complaint_id"], 0) + 1
-    out = {"region_company": [], "property_company": []}
+    out: dict[str, list[Entry]] = {"region_company": [], "property_company": []}
     for company, members in by_company.items():
         unit = units.get(company) or {}
         kind = unit.get("kind") or ("property_company" if any(
@@ -124,16 +140,18 @@ def company_rankings(complaints, applications, reopens, units, projects, start, 
     return {kind: _composite(entries) for kind, entries in out.items()}
 
 
-def specialist_ranking(ratings, people, start, end, size=10, min_ranked=11):
+def specialist_ranking(ratings: Iterable[Row], people: Mapping[str, Row], start: datetime,
+                       end: datetime, size: int = 10, min_ranked: int = 11) -> dict[str, Any]:
     """Mean reception score of the month (Art. 16), best first; the bottom
     `size` are named only when more than `size` specialists were rated."""
-    scores = {}
+    scores: dict[str, list[int]] = {}
     for rating in ratings:
         if _in(rating["rated_at"], start, end) and rating.get("specialist_id"):
             scores.setdefault(rating["specialist_id"], []).append(rating["score"])
-    entries = [{"person_id": pid, "name": (people.get(pid) or {}).get("name"),
-                "ratings": len(values), "mean": Decimal(sum(values)) / len(values)}
-               for pid, values in scores.items()]
+    entries: list[Entry] = [
+        {"person_id": pid, "name": (people.get(pid) or {}).get("name"), "ratings": len(values),
+         "mean": Decimal(sum(values)) / len(values)}
+        for pid, values in scores.items()]
     entries.sort(key=lambda e: (-e["mean"], -e["ratings"], e["person_id"]))
     bottom = set()
     if len(entries) >= min_ranked:
@@ -146,10 +164,12 @@ def specialist_ranking(ratings, people, start, end, size=10, min_ranked=11):
             "bottom_ten": [e["person_id"] for e in entries if e["bottom_ten"]]}
 
 
-def desk_assessment(complaints, applications, outcomes, projects, start, end):
-    desks = {}
+def desk_assessment(complaints: Iterable[Row], applications: Applications,
+                    outcomes: Iterable[Row], projects: Mapping[str, Row], start: datetime,
+                    end: datetime) -> list[Entry]:
+    desks: dict[str, Entry] = {}
 
-    def desk(project_id):
+    def desk(project_id: str) -> Entry:
         return desks.setdefault(project_id, {
             "project_id": project_id,
             "name": (projects.get(project_id) or {}).get("name") or project_id,

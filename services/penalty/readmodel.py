@@ -6,25 +6,29 @@ Events reach penalty on separate queues in any order, so every write is an
 upsert that keeps the newest fact: an intake snapshot older than the one
 stored is ignored; dispatch and sla facts fill their own columns.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from services.penalty.ledger import Person
 
 
-def _iso(value):
+def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
 # -- directory ---------------------------------------------------------------------------------
 
-def directory_version(conn):
+def directory_version(conn: Any) -> int | None:
     row = conn.execute("SELECT version FROM penalty.directory_state WHERE id = 1").fetchone()
     return row["version"] if row else None
 
 
-def replace_directory(conn, data):
+def replace_directory(conn: Any, data: Mapping[str, Any]) -> bool:
     """Apply a directory.loaded snapshot unless a newer one is stored.
     Everyone ever loaded is kept (a person who left stays, inactive)."""
     current = directory_version(conn)
@@ -73,40 +77,40 @@ def replace_directory(conn, data):
     return True
 
 
-def _person(row):
+def _person(row: Any) -> Person:
     return Person(row["id"], row["name"], row["unit_id"], row["unit_name"], row["bonus"],
                   row["active"], tuple(row["roles"]), row["mobile"])
 
 
-def people(conn, ids):
+def people(conn: Any, ids: Iterable[str | None]) -> dict[str | None, Person]:
     rows = conn.execute("SELECT * FROM penalty.people WHERE id = ANY(%(ids)s)",
                         {"ids": [i for i in ids if i]}).fetchall()
     return {r["id"]: _person(r) for r in rows}
 
 
-def people_with_roles(conn, roles):
+def people_with_roles(conn: Any, roles: Iterable[str]) -> list[Person]:
     rows = conn.execute(
         """SELECT * FROM penalty.people WHERE active AND roles && %(roles)s::text[]
            ORDER BY id""", {"roles": list(roles)}).fetchall()
     return [_person(r) for r in rows]
 
 
-def all_people(conn):
+def all_people(conn: Any) -> dict[str, dict[str, Any]]:
     return {r["id"]: {"name": r["name"], "roles": r["roles"], "active": r["active"]}
             for r in conn.execute("SELECT id, name, roles, active FROM penalty.people")}
 
 
-def units(conn):
+def units(conn: Any) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in conn.execute("SELECT * FROM penalty.units")}
 
 
-def projects(conn):
+def projects(conn: Any) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in conn.execute("SELECT * FROM penalty.projects")}
 
 
 # -- complaints (intake snapshots, dispatch facts) -----------------------------------------------
 
-def apply_intake_facts(conn, facts, occurred_at):
+def apply_intake_facts(conn: Any, facts: Mapping[str, Any], occurred_at: datetime) -> None:
     """Every intake event carries the complaint's facts: keep the newest."""
     conn.execute(
         """INSERT INTO penalty.complaints AS c (id, project_id, region_company_id,
@@ -137,12 +141,12 @@ def apply_intake_facts(conn, facts, occurred_at):
                             for h in facts.get("holders") or ()])))
 
 
-def _ensure(conn, complaint_id):
+def _ensure(conn: Any, complaint_id: str) -> None:
     conn.execute("INSERT INTO penalty.complaints (id) VALUES (%(id)s) ON CONFLICT DO NOTHING",
                  {"id": complaint_id})
 
 
-def apply_routing(conn, data, occurred_at):
+def apply_routing(conn: Any, data: Mapping[str, Any], occurred_at: datetime) -> None:
     _ensure(conn, data["complaint_id"])
     conn.execute(
         """UPDATE penalty.complaints SET
@@ -159,7 +163,8 @@ def apply_routing(conn, data, occurred_at):
          "at": occurred_at})
 
 
-def set_completion_due(conn, complaint_id, due_at, occurred_at):
+def set_completion_due(conn: Any, complaint_id: str, due_at: datetime | None,
+                       occurred_at: datetime) -> None:
     if due_at is None:
         return
     _ensure(conn, complaint_id)
@@ -169,20 +174,20 @@ def set_completion_due(conn, complaint_id, due_at, occurred_at):
         {"id": complaint_id, "due": due_at, "at": occurred_at})
 
 
-def complaint_closed(conn, complaint_id, closed_at):
+def complaint_closed(conn: Any, complaint_id: str, closed_at: datetime | None) -> None:
     _ensure(conn, complaint_id)
     conn.execute("UPDATE penalty.complaints SET closed_at = %(at)s WHERE id = %(id)s",
                  {"id": complaint_id, "at": closed_at})
 
 
-def closure_applied(conn, data):
+def closure_applied(conn: Any, data: Mapping[str, Any]) -> None:
     conn.execute(
         """INSERT INTO penalty.closures (application_id, complaint_id, applied_at)
            VALUES (%(application_id)s, %(complaint_id)s, %(applied_at)s)
            ON CONFLICT (application_id) DO UPDATE SET applied_at = EXCLUDED.applied_at""", data)
 
 
-def closure_verified(conn, complaint_id, data):
+def closure_verified(conn: Any, complaint_id: str, data: Mapping[str, Any]) -> None:
     conn.execute(
         """INSERT INTO penalty.closures (application_id, complaint_id, verified_at, satisfaction)
            VALUES (%(application_id)s, %(complaint_id)s, %(verified_at)s, %(satisfaction)s)
@@ -190,7 +195,7 @@ def closure_verified(conn, complaint_id, data):
                satisfaction = EXCLUDED.satisfaction""", dict(data, complaint_id=complaint_id))
 
 
-def closure_rejected(conn, complaint_id, data):
+def closure_rejected(conn: Any, complaint_id: str, data: Mapping[str, Any]) -> None:
     """Only a rejection at verification turns the application down (the
     department works on); a review or approval sent back stays in the centre."""
     rejected = data.get("application_rejected")
@@ -205,7 +210,8 @@ def closure_rejected(conn, complaint_id, data):
                rejected_stage = EXCLUDED.rejected_stage""", dict(data, complaint_id=complaint_id))
 
 
-def rating(conn, complaint_id, specialist_id, score, rated_at):
+def rating(conn: Any, complaint_id: str, specialist_id: str | None, score: int,
+           rated_at: datetime) -> None:
     conn.execute(
         """INSERT INTO penalty.ratings (complaint_id, specialist_id, score, rated_at)
            VALUES (%(id)s, %(specialist)s, %(score)s, %(at)s)
@@ -213,14 +219,15 @@ def rating(conn, complaint_id, specialist_id, score, rated_at):
         {"id": complaint_id, "specialist": specialist_id, "score": score, "at": rated_at})
 
 
-def reopened(conn, complaint_id, order_round, reopened_at):
+def reopened(conn: Any, complaint_id: str, order_round: int, reopened_at: datetime) -> None:
     conn.execute(
         """INSERT INTO penalty.reopens (complaint_id, order_round, reopened_at)
            VALUES (%(id)s, %(round)s, %(at)s) ON CONFLICT DO NOTHING""",
         {"id": complaint_id, "round": order_round, "at": reopened_at})
 
 
-def deadline_outcome(conn, data, complaint_id, outcome, now):
+def deadline_outcome(conn: Any, data: Mapping[str, Any], complaint_id: str | None, outcome: str,
+                     now: datetime) -> None:
     """The newest word on a deadline: met, missed, cancelled or withdrawn."""
     conn.execute(
         """INSERT INTO penalty.deadline_outcomes (timer_id, rule, complaint_id, person_id,
@@ -238,7 +245,7 @@ def deadline_outcome(conn, data, complaint_id, outcome, now):
 
 # -- what the rankings read -----------------------------------------------------------------------
 
-def ranking_inputs(conn, start, end):
+def ranking_inputs(conn: Any, start: datetime, end: datetime) -> dict[str, Any]:
     """Complaints touching [start, end) (recorded, due, closure applied or
     verified in it), their closure applications, ratings, reopens and the
     deadline outcomes of the window."""
@@ -253,7 +260,7 @@ def ranking_inputs(conn, start, end):
                          AND r.reopened_at >= %(start)s AND r.reopened_at < %(end)s)""",
         {"start": start, "end": end}).fetchall()
     ids = [c["id"] for c in complaints]
-    applications = {}
+    applications: dict[str, list[Any]] = {}
     for a in conn.execute("SELECT * FROM penalty.closures WHERE complaint_id = ANY(%(ids)s)",
                           {"ids": ids}):
         applications.setdefault(a["complaint_id"], []).append(a)

@@ -6,12 +6,16 @@ they are made: re-issuing an unchanged month gives the same bytes (the XLSX
 has fixed document properties and zip timestamps). A re-issue after a late
 line is a new revision, with a summary of what changed.
 """
+from __future__ import annotations
+
 import csv
 import io
 import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -43,7 +47,7 @@ class RuleRow:
     lines: int
     amount: Decimal
     bonus_percent_pending: Decimal
-    flags: tuple
+    flags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -51,41 +55,41 @@ class PersonRows:
     person_id: str | None
     name: str | None
     unit_name: str | None
-    rules: tuple
-    flags: tuple
+    rules: tuple[RuleRow, ...]
+    flags: tuple[str, ...]
 
     @property
-    def lines(self):
+    def lines(self) -> int:
         return sum(r.lines for r in self.rules)
 
     @property
-    def amount(self):
+    def amount(self) -> Decimal:
         return sum((r.amount for r in self.rules), ZERO)
 
     @property
-    def bonus_percent_pending(self):
+    def bonus_percent_pending(self) -> Decimal:
         return sum((r.bonus_percent_pending for r in self.rules), ZERO)
 
 
 @dataclass(frozen=True)
 class MonthlyReport:
     month: str
-    people: tuple
+    people: tuple[PersonRows, ...]
 
     @property
-    def line_count(self):
+    def line_count(self) -> int:
         return sum(p.lines for p in self.people)
 
     @property
-    def total_amount(self):
+    def total_amount(self) -> Decimal:
         return sum((p.amount for p in self.people), ZERO)
 
     @property
-    def total_bonus_percent_pending(self):
+    def total_bonus_percent_pending(self) -> Decimal:
         return sum((p.bonus_percent_pending for p in self.people), ZERO)
 
-    def totals(self):
-        by_rule = {}
+    def totals(self) -> dict[str, Any]:
+        by_rule: dict[str, dict[str, Any]] = {}
         for person in self.people:
             for row in person.rules:
                 entry = by_rule.setdefault(row.rule, {"lines": 0, "amount": ZERO})
@@ -97,7 +101,7 @@ class MonthlyReport:
                 "by_rule": {rule: {"lines": v["lines"], "amount": str(v["amount"])}
                             for rule, v in sorted(by_rule.items())}}
 
-    def snapshot(self):
+    def snapshot(self) -> dict[str, Any]:
         """What a revision is compared on (JSON-able, amounts as strings)."""
         return {"month": self.month, "line_count": self.line_count,
                 "total_amount": str(self.total_amount),
@@ -106,10 +110,10 @@ class MonthlyReport:
                          for p in self.people for r in p.rules]}
 
 
-def build(month, rows):
+def build(month: str, rows: Iterable[Mapping[str, Any]]) -> MonthlyReport:
     """rows: the month's aggregate per person and rule (repository
     `report_rows`), any order."""
-    people = {}
+    people: dict[str | None, list[Mapping[str, Any]]] = {}
     for row in rows:
         people.setdefault(row["person_id"], []).append(row)
     out = []
@@ -121,19 +125,19 @@ def build(month, rows):
                               tuple(sorted(r["flags"] or ())))
                       for r in group)
         flags = tuple(sorted({f for r in rules for f in r.flags}))
-        out.append(PersonRows(person_id, max((r["person_name"] or "" for r in group)) or None,
-                              max((r["unit_name"] or "" for r in group)) or None, rules, flags))
+        out.append(PersonRows(person_id, max(r["person_name"] or "" for r in group) or None,
+                              max(r["unit_name"] or "" for r in group) or None, rules, flags))
     return MonthlyReport(month, tuple(out))
 
 
-def _notes(flags):
+def _notes(flags: Iterable[str]) -> str:
     return "；".join(FLAG_ZH.get(f, f) for f in flags)
 
 
-def table(report):
+def table(report: MonthlyReport) -> list[list[Any]]:
     """The report as rows of cells: per person and rule, a total per
     person, the grand total last."""
-    rows = []
+    rows: list[list[Any]] = []
     for person in report.people:
         for r in person.rules:
             rows.append([report.month, person.person_id or "", person.name or "",
@@ -148,7 +152,7 @@ def table(report):
     return rows
 
 
-def render_csv(report):
+def render_csv(report: MonthlyReport) -> bytes:
     """UTF-8 with a BOM (Excel opens the Chinese text right), CRLF lines."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -159,11 +163,12 @@ def render_csv(report):
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def render_xlsx(report):
+def render_xlsx(report: MonthlyReport) -> bytes:
     """openpyxl's write-only mode: rows are streamed, not held as cell objects."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("扣罚明细")
-    for column, width in zip("ABCDEFGHIJK", (9, 16, 10, 18, 16, 20, 9, 7, 14, 14, 20)):
+    for column, width in zip("ABCDEFGHIJK", (9, 16, 10, 18, 16, 20, 9, 7, 14, 14, 20),
+                             strict=True):
         sheet.column_dimensions[column].width = width
     sheet.append([_cell(sheet, v, bold=True) for v in HEADER])
     for row in table(report):
@@ -189,7 +194,7 @@ def render_xlsx(report):
 _BOLD = Font(bold=True)
 
 
-def _cell(sheet, value, bold=False):
+def _cell(sheet: Any, value: Any, bold: bool = False) -> Any:
     if not bold and not isinstance(value, Decimal):
         return value
     cell = WriteOnlyCell(sheet, value=value)
@@ -200,7 +205,7 @@ def _cell(sheet, value, bold=False):
     return cell
 
 
-def _fixed_zip(content):
+def _fixed_zip(content: bytes) -> bytes:
     """The same archive with fixed entry timestamps and attributes."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(content)) as source, \
@@ -214,14 +219,14 @@ def _fixed_zip(content):
     return out.getvalue()
 
 
-def diff(previous, current):
+def diff(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
     """What changed between two snapshots of a month (a late line arrived,
     an appeal was upheld in the month...)."""
-    def index(snapshot):
+    def index(snapshot: Mapping[str, Any]) -> dict[tuple[str | None, str], list[Any]]:
         return {(row[0], row[3]): row for row in snapshot["rows"]}
 
     before, after = index(previous), index(current)
-    changes = []
+    changes: list[dict[str, Any]] = []
     for key in sorted(set(before) | set(after), key=lambda k: (k[0] or "", k[1])):
         old, new = before.get(key), after.get(key)
         if old is not None and new is not None and old[5:8] == new[5:8]:

@@ -5,14 +5,19 @@ the local date of a fact (the deadline missed, the overdue day started, the
 case opened). A line records the version it used, so a new version never
 changes a past line. Amounts are Decimal; a float in the file is refused.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from shared.config import REPO_ROOT
+from shared.contracts.penalty.forms import MEASURES
 
 DEFAULT_RULES_DIR = REPO_ROOT / "data" / "rules"
 
@@ -25,14 +30,13 @@ CHOICES = {
     "overdue_accrual": ("day_by_day", "whole_period"),
     "never_done_at_month_end": ("carry_over", "at_final"),
 }
-MEASURES = ("bonus", "pay_cut", "demotion", "pay_grade_cut", "dismissal", "fine")
 
 
 class RulesError(ValueError):
     """A rules file that cannot be used; says which file and what."""
 
 
-def _money(value, where):
+def _money(value: object, where: str) -> Decimal:
     if isinstance(value, float):
         raise RulesError(f"{where}: write amounts as quoted decimals ('100.00'), not floats")
     try:
@@ -44,7 +48,7 @@ def _money(value, where):
     return amount
 
 
-def _int(value, where):
+def _int(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise RulesError(f"{where}: {value!r} must be a positive whole number")
     return value
@@ -64,10 +68,10 @@ class SanctionRule:
     regulation allows with their bounds ({measure: {min_percent: ..}})."""
     kind: str
     article: str
-    measures: dict                 # role -> {measure: {bound: Decimal|int}}
-    settings: dict = field(default_factory=dict)
+    measures: dict[str, dict[str, dict[str, Any]]]   # role -> {measure: {bound: Decimal|int}}
+    settings: dict[str, Any] = field(default_factory=dict)
 
-    def allowed(self, role):
+    def allowed(self, role: str) -> dict[str, dict[str, Any]]:
         return self.measures.get(role) or next(iter(self.measures.values()))
 
 
@@ -75,29 +79,29 @@ class SanctionRule:
 class RuleSet:
     version: str
     effective_from: date
-    articles: dict                  # rule -> article
-    per_block: dict                 # block rule -> Decimal
-    block_seconds: dict             # block rule -> int
+    articles: dict[str, str]                 # rule -> article
+    per_block: dict[str, Decimal]            # block rule -> amount per block
+    block_seconds: dict[str, int]            # block rule -> seconds
     visit_bonus_percent: Decimal
     plan_amount: Decimal
     progress_amount: Decimal
-    tiers: tuple
+    tiers: tuple[Tier, ...]
     sanction_from_day: int
-    sanctions: dict                 # kind -> SanctionRule
-    choices: dict
+    sanctions: dict[str, SanctionRule]       # kind -> SanctionRule
+    choices: dict[str, str]
 
-    def tier_for(self, day):
+    def tier_for(self, day: int) -> tuple[int | None, Tier | None]:
         """(index, Tier) of an overdue day, or (None, None) from the sanction day on."""
         for index, tier in enumerate(self.tiers):
             if tier.first_day <= day <= tier.last_day:
                 return index, tier
         return None, None
 
-    def choice(self, name):
+    def choice(self, name: str) -> str:
         return self.choices[name]
 
 
-def parse_ruleset(document, source="rules"):
+def parse_ruleset(document: Any, source: str = "rules") -> RuleSet:
     try:
         rules = document["rules"]
         version = str(document["version"])
@@ -110,12 +114,15 @@ def parse_ruleset(document, source="rules"):
     missing = [code for code in CHARGED_RULES if code not in rules]
     if missing:
         raise RulesError(f"{source}: rules missing: {', '.join(missing)}")
-    per_block, block_seconds = {}, {}
+    per_block: dict[str, Decimal] = {}
+    block_seconds: dict[str, int] = {}
     for code in BLOCK_RULES:
         per_block[code] = _money(rules[code]["per_block"], f"{source} {code}.per_block")
-        block_seconds[code] = 60 * _int(rules[code]["block_minutes"], f"{source} {code}.block_minutes")
+        block_seconds[code] = 60 * _int(rules[code]["block_minutes"],
+                                        f"{source} {code}.block_minutes")
     overdue = rules["overdue"]
-    tiers = tuple(Tier(_int(t["first_day"], f"{source} tier"), _int(t["last_day"], f"{source} tier"),
+    tiers = tuple(Tier(_int(t["first_day"], f"{source} tier"),
+                       _int(t["last_day"], f"{source} tier"),
                        _money(t["handler"], f"{source} tier.handler"),
                        _money(t["leader"], f"{source} tier.leader"))
                   for t in overdue["tiers"])
@@ -145,10 +152,11 @@ def parse_ruleset(document, source="rules"):
         sanctions=_sanctions(document.get("sanctions") or {}, source), choices=choices)
 
 
-def _sanctions(section, source):
+def _sanctions(section: Mapping[str, Any], source: str) -> dict[str, SanctionRule]:
     out = {}
     for kind, spec in section.items():
-        measures, settings = {}, {}
+        measures: dict[str, dict[str, dict[str, Any]]] = {}
+        settings: dict[str, Any] = {}
         for key, value in spec.items():
             if key == "article":
                 continue
@@ -164,8 +172,8 @@ def _sanctions(section, source):
     return out
 
 
-def _bounds(raw, where):
-    bounds = {}
+def _bounds(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("min_percent", "max_percent", "min_amount"):
             bounds[key] = _money(value, f"{where}.{key}")
@@ -179,17 +187,17 @@ def _bounds(raw, where):
 class RuleBook:
     """Every version, oldest first."""
 
-    def __init__(self, versions):
-        if not versions:
-            raise RulesError("no rule versions")
+    def __init__(self, versions: Iterable[RuleSet]) -> None:
         self.versions = tuple(sorted(versions, key=lambda v: v.effective_from))
+        if not self.versions:
+            raise RulesError("no rule versions")
         names = [v.version for v in self.versions]
         if len(set(names)) != len(names):
             raise RulesError("two rule files share a version name")
         if len({v.effective_from for v in self.versions}) != len(self.versions):
             raise RulesError("two rule versions share an effective date")
 
-    def at(self, moment, zone):
+    def at(self, moment: datetime, zone: tzinfo) -> RuleSet:
         """The version in force on the local date of `moment`."""
         day = moment.astimezone(zone).date()
         chosen = None
@@ -200,14 +208,14 @@ class RuleBook:
             raise RulesError(f"no rule version in force on {day.isoformat()}")
         return chosen
 
-    def named(self, version):
+    def named(self, version: str) -> RuleSet:
         for candidate in self.versions:
             if candidate.version == version:
                 return candidate
         raise RulesError(f"unknown rule version {version}")
 
 
-def load_rulebook(directory=None):
+def load_rulebook(directory: str | Path | None = None) -> RuleBook:
     directory = Path(directory or DEFAULT_RULES_DIR)
     if not directory.is_absolute():
         directory = REPO_ROOT / directory

@@ -5,22 +5,32 @@ allows; a person (the centre GM or HR) records the decision once. A decision
 that deducts money (a share of the monthly bonus, a fine) also becomes a
 ledger line.
 """
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from __future__ import annotations
 
-from services.penalty.ledger import Charge, iso
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from services.penalty.ledger import Charge, Facts, iso
 from services.penalty.months import month_of
+from services.penalty.rules import RuleBook, SanctionRule
 from shared import roles
+from shared.contracts.penalty.access import CASE_DECIDERS as DECIDERS
+from shared.contracts.penalty.forms import MANUAL_CASE_KINDS as MANUAL_KINDS
 from shared.errors import Conflict, Forbidden, InvalidInput
 
+if TYPE_CHECKING:
+    from services.penalty.access import Actor
+
 OPEN, DECIDED, WITHDRAWN = "open", "decided", "withdrawn"
-DECIDERS = frozenset({roles.CENTRE_GM, roles.HR})
+NewId = Callable[[], str]
 
 KIND_ZH = {"overdue": "超期15天以上 (Art. 36.3)", "reception_attitude": "服务态度 (Art. 11)",
            "concealed": "瞒报漏报 (Art. 17)", "bottom_ten": "满意度连续三月倒数后十名 (Art. 16)"}
 MEASURE_ZH = {"bonus": "扣罚月度综合奖金", "pay_cut": "降薪", "demotion": "降职",
               "pay_grade_cut": "降级工资", "dismissal": "开除", "fine": "经济处罚"}
-MANUAL_KINDS = ("reception_attitude", "concealed")
 
 
 @dataclass(frozen=True)
@@ -32,26 +42,27 @@ class Case:
     role: str                  # handler, leader, specialist
     complaint_id: str | None
     source_key: str
-    evidence: dict
-    allowed: dict              # measure -> bounds (strings), as shown to the decider
+    evidence: dict[str, Any]
+    allowed: dict[str, dict[str, str]]   # measure -> bounds (strings), as shown to the decider
     rule_version: str
-    opened_at: object
+    opened_at: datetime
     opened_by: str | None
     month: str
     status: str = OPEN
-    decision: dict | None = None
+    decision: dict[str, Any] | None = None
     decided_by: str | None = None
     decided_role: str | None = None
-    decided_at: object = None
+    decided_at: datetime | None = None
     deduction_id: str | None = None
 
 
-def _allowed(rule, role):
+def _allowed(rule: SanctionRule, role: str) -> dict[str, dict[str, str]]:
     return {measure: {k: str(v) for k, v in bounds.items()}
             for measure, bounds in rule.allowed(role).items()}
 
 
-def overdue_cases(data, complaint_id, book, zone, now, new_id):
+def overdue_cases(data: Facts, complaint_id: str | None, book: RuleBook, zone: tzinfo,
+                  now: datetime, new_id: NewId) -> list[Case]:
     """Day 16 (Art. 36.3): one case for the handler and one per leader."""
     rs = book.at(data["day_started_at"], zone)
     rule = rs.sanctions["overdue"]
@@ -71,8 +82,9 @@ def overdue_cases(data, complaint_id, book, zone, now, new_id):
             for person, role in people]
 
 
-def manual_case(kind, person_id, complaint_id, note, observed_at, actor, now, book, zone, new_id,
-                cases_this_month=0):
+def manual_case(kind: str, person_id: str, complaint_id: str | None, note: str,
+                observed_at: datetime | None, actor: Actor, now: datetime, book: RuleBook,
+                zone: tzinfo, new_id: NewId, cases_this_month: int = 0) -> Case:
     """Art. 11 / 17: the GM opens a case after checking the video or the record."""
     if roles.CENTRE_GM not in actor.roles:
         raise Forbidden("只有售后服务中心总经理可以立案 (only the centre GM opens a sanction case)")
@@ -96,17 +108,20 @@ def manual_case(kind, person_id, complaint_id, note, observed_at, actor, now, bo
                 opened_by=actor.person_id, month=month_of(now, zone))
 
 
-def bottom_ten_case(person_id, months, ranks, book, zone, now, new_id):
+def bottom_ten_case(person_id: str, months: Sequence[str], ranks: Mapping[str, int],
+                    book: RuleBook, zone: tzinfo, now: datetime, new_id: NewId) -> Case:
     rs = book.at(now, zone)
     rule = rs.sanctions["bottom_ten"]
     return Case(id=new_id(), kind="bottom_ten", article=rule.article, person_id=person_id,
                 role="specialist", complaint_id=None,
                 source_key=f"bottom_ten:{person_id}:{months[-1]}",
-                evidence={"months": list(months), "ranks": ranks}, allowed=_allowed(rule, "specialist"),
+                evidence={"months": list(months), "ranks": ranks},
+                allowed=_allowed(rule, "specialist"),
                 rule_version=rs.version, opened_at=now, opened_by=None, month=months[-1])
 
 
-def bottom_ten_streak(history, month_list, months_running):
+def bottom_ten_streak(history: set[str] | frozenset[str], month_list: Sequence[str],
+                      months_running: int) -> tuple[bool, int]:
     """Open a case when the streak of consecutive bottom-ten months ending
     at the last of `month_list` is a multiple of `months_running` (3, 6, …),
     so each three months running count once."""
@@ -118,7 +133,8 @@ def bottom_ten_streak(history, month_list, months_running):
     return streak > 0 and streak % months_running == 0, streak
 
 
-def decide(case, actor, decision, now, zone):
+def decide(case: Case, actor: Actor, decision: Mapping[str, Any], now: datetime,
+           zone: tzinfo) -> tuple[Case, Charge | None]:
     """Record the decision once; returns (case, Charge or None)."""
     if not (actor.roles & DECIDERS):
         raise Forbidden("只有售后服务中心总经理或人力资源中心可以作出处分决定 "
@@ -126,7 +142,7 @@ def decide(case, actor, decision, now, zone):
     if case.status != OPEN:
         raise Conflict(f"处分案件 {case.id} 已{'决定' if case.status == DECIDED else '撤销'}，"
                        "不能再次决定 (the case was already decided or withdrawn)")
-    measure = decision.get("measure")
+    measure: Any = decision.get("measure")     # loaded by the contract form: a str
     bounds = case.allowed.get(measure)
     if bounds is None:
         raise InvalidInput({"measure": [f"本案可选处分：{', '.join(case.allowed)} "
@@ -162,18 +178,19 @@ def decide(case, actor, decision, now, zone):
     return decided, charge
 
 
-def _within(value, field, low, high):
+def _within(value: object, field: str, low: Decimal, high: Decimal | None) -> Decimal:
     try:
         number = Decimal(str(value))
     except Exception:  # noqa: BLE001 - any unreadable number is an input error
         number = None
-    if number is None or not number.is_finite() or number < low or (high is not None and number > high):
+    if number is None or not number.is_finite() or number < low \
+            or (high is not None and number > high):
         span = f"{low}–{high}" if high is not None else f"≥ {low}"
         raise InvalidInput({field: [f"须在 {span} 之间 (must be within {span})"]})
     return number
 
 
-def withdraw(case, reason, now):
+def withdraw(case: Case, reason: str, now: datetime) -> Case | None:
     if case.status != OPEN:
         return None
     return replace(case, status=WITHDRAWN, evidence=dict(case.evidence, withdrawn=reason,

@@ -5,9 +5,9 @@ Intake decides who may see a complaint (SPEC §8: the centre, the project's
 desk, those the routing made answer for it); the gateway asks it before it
 shows such a part. A mixin of the route classes; needs `self.intake`.
 """
-from services.gateway import rpc
-from services.penalty import access as penalty_access
 from shared import ids, roles
+from shared.contracts.intake import IntakeClient
+from shared.contracts.penalty import access as penalty_access
 from shared.errors import Forbidden
 
 # intake's rule too: the centre and admins see every complaint, no need to ask
@@ -30,8 +30,8 @@ class ComplaintAccess:
         """Forbidden (403) or NotFound (404) unless `principal` may see the complaint."""
         if principal.has_any(SEES_ALL):
             return
-        rpc.call(self.intake, "check_access", principal.as_dict(), complaint_id,
-                 timeout=self.rpc_timeout())
+        IntakeClient(self.intake, self.rpc_timeout()).check_access(principal.as_dict(),
+                                                                   complaint_id)
 
     def require_media_access(self, principal, media):
         """A file of a complaint is read by those who may see the complaint;

@@ -13,76 +13,59 @@ import json
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
-from services.gateway import rpc
 from services.gateway.api import route
-from services.penalty import access
-from services.penalty import schemas as penalty_schemas
-from shared import roles
+from shared.contracts.penalty import PenaltyClient, access
+from shared.contracts.penalty import forms as penalty_forms
+from shared.contracts.penalty import views as penalty_views
 
 LEDGER_TAGS = ["deductions"]
 REPORT_TAGS = ["reports"]
 CASE_TAGS = ["sanctions"]
 
 
-# -- bodies, queries and answers (they document the OpenAPI; penalty validates again) ----------
+# -- bodies and queries: the contract's forms under the names of the OpenAPI document
+# (penalty validates the raw body again with the same classes) ----------------------------
 
-class DeductionQuery(penalty_schemas.DeductionFilters):
+class DeductionQuery(penalty_forms.DeductionFilters):
     """month (YYYY-MM), person_id, rule; limit (≤ 1000) and offset."""
 
 
-class AppealBody(penalty_schemas.AppealForm):
+class AppealBody(penalty_forms.AppealForm):
     """申诉理由 (the reason of the appeal)."""
 
 
-class AppealDecisionBody(penalty_schemas.AppealDecisionForm):
+class AppealDecisionBody(penalty_forms.AppealDecisionForm):
     """upheld: a reversing line is added; rejected: nothing changes."""
 
 
-class AppealQuery(penalty_schemas.AppealFilters):
+class AppealQuery(penalty_forms.AppealFilters):
     """status, person_id."""
 
 
-class ReportQuery(penalty_schemas.ReportQuery):
+class ReportQuery(penalty_forms.ReportQuery):
     """format: json (default), csv or xlsx (the file); revision: default the latest."""
 
 
-class CaseBody(penalty_schemas.CaseForm):
+class CaseBody(penalty_forms.CaseForm):
     """Art. 11 (reception_attitude) or Art. 17 (concealed): the GM opens a case."""
 
 
-class CaseDecisionBody(penalty_schemas.CaseDecisionForm):
+class CaseDecisionBody(penalty_forms.CaseDecisionForm):
     """measure within the case's `allowed`; bonus_percent, amount or pay_grades as it needs."""
 
 
-class CaseQuery(penalty_schemas.CaseFilters):
+class CaseQuery(penalty_forms.CaseFilters):
     """status, person_id, kind."""
 
 
+# -- answers: the contract's views; a list method's answer is wrapped in `items` here -------
+
 class AppealList(Schema):
-    items = fields.List(fields.Nested(penalty_schemas.AppealView))
+    items = fields.List(fields.Nested(penalty_views.AppealView))
 
 
 class CaseList(Schema):
-    items = fields.List(fields.Nested(penalty_schemas.CaseView))
-
-
-class Rankings(Schema):
-    month = fields.String()
-    complete = fields.Boolean(metadata={"description": "false: the month is still running"})
-    companies = fields.Dict(metadata={"description": "region_company and property_company "
-                                                     "rankings, each with its projects"})
-    specialists = fields.Dict()
-    desks = fields.List(fields.Dict())
-
-
-class Analysis(Schema):
-    quarter = fields.String()
-    revision = fields.Integer()
-    issued_at = fields.String()
-    complaint_count = fields.Integer()
-    by_category_project = fields.List(fields.Dict())
-    repeat_rooms = fields.List(fields.Dict())
-    departments = fields.List(fields.Dict())
+    items = fields.List(fields.Nested(penalty_views.CaseView))
 
 
 def _raw_json(request):
@@ -96,51 +79,52 @@ def _args(request):
 class PenaltyRoutes:
     """Routes over the penalty service; needs `self.penalty` (an RpcProxy)."""
 
-    def _penalty(self, method, *args, **kwargs):
-        return rpc.call(self.penalty, method, *args, timeout=self.rpc_timeout(), **kwargs)
+    def _penalty(self):
+        return PenaltyClient(self.penalty, self.rpc_timeout())
 
     # -- the ledger ---------------------------------------------------------------------------
 
     @route("GET", "/api/deductions", summary="扣罚明细 (ledger lines)", query=DeductionQuery,
-           response=penalty_schemas.LinePage, tags=LEDGER_TAGS,
+           response=penalty_views.LinePage, tags=LEDGER_TAGS,
            description="HR, Finance and centre roles see every line; anyone else only their own.")
     def list_deductions(self, request, principal, payload):
-        return self._penalty("list_deductions", principal.as_dict(), _args(request))
+        return self._penalty().list_deductions(principal.as_dict(), _args(request))
 
     @route("GET", "/api/deductions/<deduction_id>", summary="一笔扣罚 (one ledger line)",
-           response=penalty_schemas.LineView, tags=LEDGER_TAGS)
+           response=penalty_views.LineView, tags=LEDGER_TAGS)
     def get_deduction(self, request, principal, payload, deduction_id):
-        return self._penalty("get_deduction", principal.as_dict(), deduction_id)
+        return self._penalty().get_deduction(principal.as_dict(), deduction_id)
 
-    # -- appeals ----------------------------------------------------------------------------------
+    # -- appeals ---------------------------------------------------------------------------------
 
-    @route("POST", "/api/deductions/<deduction_id>/appeal", summary="申诉 (appeal your own deduction)",
-           body=AppealBody, response=penalty_schemas.AppealView, status=201, tags=LEDGER_TAGS,
+    @route("POST", "/api/deductions/<deduction_id>/appeal",
+           summary="申诉 (appeal your own deduction)", body=AppealBody,
+           response=penalty_views.AppealView, status=201, tags=LEDGER_TAGS,
            description="Only the person charged, once per line (409 the second time).")
     def appeal_deduction(self, request, principal, payload, deduction_id):
-        return 201, self._penalty("appeal_deduction", principal.as_dict(), deduction_id,
-                                  _raw_json(request))
+        return 201, self._penalty().appeal_deduction(principal.as_dict(), deduction_id,
+                                                       _raw_json(request))
 
     @route("GET", "/api/appeals", summary="申诉列表 (appeals)", query=AppealQuery,
            response=AppealList, tags=LEDGER_TAGS)
     def list_appeals(self, request, principal, payload):
-        return {"items": self._penalty("list_appeals", principal.as_dict(), _args(request))}
+        return {"items": self._penalty().list_appeals(principal.as_dict(), _args(request))}
 
     @route("POST", "/api/appeals/<appeal_id>/decision", summary="裁决申诉 (GM decides an appeal)",
            roles=access.APPEAL_DECIDERS, body=AppealDecisionBody,
-           response=penalty_schemas.AppealView, tags=LEDGER_TAGS,
+           response=penalty_views.AppealView, tags=LEDGER_TAGS,
            description="Once: a second decision is refused (409).")
     def decide_appeal(self, request, principal, payload, appeal_id):
-        return self._penalty("decide_appeal", principal.as_dict(), appeal_id, _raw_json(request))
+        return self._penalty().decide_appeal(principal.as_dict(), appeal_id, _raw_json(request))
 
     # -- the monthly report (Art. 36) -------------------------------------------------------------
 
     @route("GET", "/api/reports/monthly/<month>", summary="月度扣罚报表 (the monthly report)",
-           roles=access.REPORT_READERS, query=ReportQuery, response=penalty_schemas.ReportView,
+           roles=access.REPORT_READERS, query=ReportQuery, response=penalty_views.ReportView,
            tags=REPORT_TAGS, description="`?format=csv|xlsx` answers the file itself "
            "(Content-Disposition: attachment). 409 for a month that has not ended.")
     def get_monthly_report(self, request, principal, payload, month):
-        answer = self._penalty("monthly_report", principal.as_dict(), month, _args(request))
+        answer = self._penalty().monthly_report(principal.as_dict(), month, _args(request))
         if "content_b64" not in answer:
             return answer
         return Response(base64.b64decode(answer["content_b64"]), status=200,
@@ -151,46 +135,47 @@ class PenaltyRoutes:
 
     @route("POST", "/api/reports/monthly/<month>/issue",
            summary="出具（或重新出具）月度扣罚报表 (issue the monthly report)",
-           roles=access.REPORT_ISSUERS, response=penalty_schemas.ReportView, tags=REPORT_TAGS,
+           roles=access.REPORT_ISSUERS, response=penalty_views.ReportView, tags=REPORT_TAGS,
            description="Cuts the month (steps never done are charged up to its end), then "
            "issues a new revision only if something changed (`changes` says what).")
     def issue_monthly_report(self, request, principal, payload, month):
-        return self._penalty("issue_monthly_report", principal.as_dict(), month)
+        return self._penalty().issue_monthly_report(principal.as_dict(), month)
 
     @route("GET", "/api/rankings/<month>", summary="月度排名与考评 (rankings and assessments)",
-           roles=access.RANKING_READERS, response=Rankings, tags=REPORT_TAGS)
+           roles=access.RANKING_READERS, response=penalty_views.RankingsView, tags=REPORT_TAGS)
     def get_rankings(self, request, principal, payload, month):
-        return self._penalty("rankings", principal.as_dict(), month)
+        return self._penalty().rankings(principal.as_dict(), month)
 
     @route("POST", "/api/analyses/<quarter>/issue",
            summary="出具季度系统性问题分析 (issue the quarterly analysis, Art. 42)",
-           roles=access.ANALYSIS_ISSUERS, response=Analysis, tags=REPORT_TAGS)
+           roles=access.ANALYSIS_ISSUERS, response=penalty_views.IssuedAnalysisView,
+           tags=REPORT_TAGS)
     def issue_analysis(self, request, principal, payload, quarter):
-        return self._penalty("issue_analysis", principal.as_dict(), quarter)
+        return self._penalty().issue_analysis(principal.as_dict(), quarter)
 
     @route("GET", "/api/analyses/<quarter>", summary="季度系统性问题分析 (the quarterly analysis)",
-           roles=access.RANKING_READERS, response=Analysis, tags=REPORT_TAGS)
+           roles=access.RANKING_READERS, response=penalty_views.AnalysisView, tags=REPORT_TAGS)
     def get_analysis(self, request, principal, payload, quarter):
-        return self._penalty("get_analysis", principal.as_dict(), quarter)
+        return self._penalty().get_analysis(principal.as_dict(), quarter)
 
-    # -- sanction cases ------------------------------------------------------------------------------
+    # -- sanction cases ------------------------------------------------------------------------
 
     @route("GET", "/api/sanction-cases", summary="处分案件 (sanction cases)",
            roles=access.CASE_READERS, query=CaseQuery, response=CaseList, tags=CASE_TAGS)
     def list_sanction_cases(self, request, principal, payload):
-        return {"items": self._penalty("list_sanction_cases", principal.as_dict(),
-                                       _args(request))}
+        return {"items": self._penalty().list_sanction_cases(principal.as_dict(),
+                                                             _args(request))}
 
     @route("POST", "/api/sanction-cases", summary="立案 (GM opens an Art. 11 / 17 case)",
-           roles={roles.CENTRE_GM}, body=CaseBody, response=penalty_schemas.CaseView,
+           roles=access.CASE_OPENERS, body=CaseBody, response=penalty_views.CaseView,
            status=201, tags=CASE_TAGS)
     def open_sanction_case(self, request, principal, payload):
-        return 201, self._penalty("open_sanction_case", principal.as_dict(), _raw_json(request))
+        return 201, self._penalty().open_sanction_case(principal.as_dict(), _raw_json(request))
 
     @route("POST", "/api/sanction-cases/<case_id>/decision",
            summary="处分决定 (GM or HR records the decision)", roles=access.CASE_DECIDERS,
-           body=CaseDecisionBody, response=penalty_schemas.CaseView, tags=CASE_TAGS,
+           body=CaseDecisionBody, response=penalty_views.CaseView, tags=CASE_TAGS,
            description="Within the case's `allowed` range; once (409 the second time).")
     def decide_sanction_case(self, request, principal, payload, case_id):
-        return self._penalty("decide_sanction_case", principal.as_dict(), case_id,
-                             _raw_json(request))
+        return self._penalty().decide_sanction_case(principal.as_dict(), case_id,
+                                                    _raw_json(request))

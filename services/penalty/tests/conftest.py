@@ -12,6 +12,7 @@ from services.penalty.service import PenaltyService
 from services.penalty.tests.helpers import at
 from shared.clock import SimulationClock
 from shared.config import REPO_ROOT
+from shared.contracts.penalty.views import ANSWERS, answer_errors
 from shared.outbox import EventPublisher, Outbox, relay_once
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
@@ -92,10 +93,30 @@ def running(penalty_config, clean_database, rabbit_config, runner_factory):
     publisher.close()
 
 
+class ContractChecked:
+    """The service's RPC proxy, checking every answer against the contract's
+    view of its method (shared.contracts.penalty.views): each integration
+    test that calls penalty is also a contract test of what it answers."""
+
+    def __init__(self, proxy):
+        self.proxy = proxy
+
+    def __getattr__(self, method):
+        call = getattr(self.proxy, method)
+
+        def checked(*args, **kwargs):
+            answer = call(*args, **kwargs)
+            if method in ANSWERS:
+                errors = answer_errors(method, answer)
+                assert not errors, f"{method} answered outside its contract view: {errors}"
+            return answer
+        return checked
+
+
 @pytest.fixture
 def penalty(penalty_config, running):
     with ServiceRpcProxy("penalty", penalty_config) as proxy:
-        yield proxy
+        yield ContractChecked(proxy)
 
 
 def lines(database, **where):

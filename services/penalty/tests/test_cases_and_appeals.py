@@ -33,7 +33,8 @@ def line(person="p01-spec-1"):
 
 def test_a_person_appeals_their_own_line_once():
     appeal = appeals.file(line(), SPEC, "系统故障导致延迟", NOW, "a-1")
-    assert (appeal.status, appeal.deduction_id, appeal.person_id) == ("pending", "l-1", "p01-spec-1")
+    assert (appeal.status, appeal.deduction_id, appeal.person_id) == (
+        "pending", "l-1", "p01-spec-1")
     with pytest.raises(Conflict):
         appeals.file(line(), SPEC, "再申诉一次", NOW, "a-2", existing=appeal)
 

@@ -57,7 +57,8 @@ def test_order_held_past_its_deadline_by_deputy_then_gm_each_pays_for_their_own_
     due = at("2026-11-03 10:00")
     deputy = missed("order_sign", due, 7 * 60, person="centre-deputy-gm", timer="sign-1",
                     role="centre_deputy_gm",
-                    intervals=[{"from": due, "to": due + timedelta(minutes=7), "late_seconds": 420}])
+                    intervals=[{"from": due, "to": due + timedelta(minutes=7),
+                                "late_seconds": 420}])
     deputy["done_at"] = at("2026-11-03 10:19")
     gm = missed("order_sign", due, 12 * 60, person="centre-gm", timer="sign-1", role="centre_gm",
                 intervals=[{"from": due + timedelta(minutes=7), "to": at("2026-11-03 10:19"),
@@ -206,7 +207,7 @@ def test_no_cut_when_the_choice_is_to_charge_at_the_end_only():
                               ZONE, {}) == []
 
 
-# -- lines: people, flags, months, reversals ----------------------------------------------------------
+# -- lines: people, flags, months, reversals ---------------------------------------------------
 
 def test_a_person_no_longer_in_the_directory_is_still_charged_and_flagged():
     charge = ledger.missed_charges(missed("plan", at("2026-11-03 11:00"), 60, person="gone"),

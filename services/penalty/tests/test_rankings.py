@@ -115,6 +115,7 @@ def test_months_and_quarters_in_the_group_zone():
     assert months.month_of(at("2026-12-01 07:00"), ZONE) == "2026-12"
     assert months.previous_month("2026-01") == "2025-12"
     assert months.next_month("2026-12") == "2027-01"
-    assert months.quarter_of_month("2026-12") == "2026-Q4" and months.quarter_of_month("2026-11") is None
+    assert months.quarter_of_month("2026-12") == "2026-Q4"
+    assert months.quarter_of_month("2026-11") is None
     start, end = months.month_bounds("2026-11", ZONE)
     assert end - start == timedelta(days=30) and start == at("2026-11-01 00:00")

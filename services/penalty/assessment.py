@@ -1,0 +1,89 @@
+"""Rankings, assessments and the quarterly analysis (service layer, SPEC §5,
+Art. 16, 38, 39, 42): the pure computations of `rankings` and `analysis`
+over the read-models, and the issued analyses."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.penalty import analysis, months, rankings, readmodel
+from services.penalty.access import ANALYSIS_ISSUERS, RANKING_READERS, Actor, require
+from services.penalty.context import Penalty
+from services.penalty.repository import reports as report_store
+from shared.errors import Conflict, NotFound
+
+Json = dict[str, Any]
+
+
+def month_rankings(ctx: Penalty, actor: Actor, month: str) -> Json:
+    """Companies and projects, specialists (with their bottom-ten months) and
+    desks of a month; a running month is ranked so far (`complete` false)."""
+    require(actor, RANKING_READERS, "查看排名")
+    months.parse_month(month)
+    start, end = months.month_bounds(month, ctx.zone)
+    now = ctx.now()
+    if now < start:
+        raise Conflict(f"{month} 尚未开始，无排名 (the month has not started)")
+    rule = ctx.rulebook.at(min(now, months.last_instant(end)), ctx.zone) \
+        .sanctions["bottom_ten"]
+    size = int(rule.settings["size"])
+    with ctx.db.connection() as conn:
+        inputs = readmodel.ranking_inputs(conn, start, end)
+        units, projects = readmodel.units(conn), readmodel.projects(conn)
+        people = readmodel.all_people(conn)
+        history: dict[str, dict[str, int]] = {}
+        ranked = rankings.specialist_ranking(inputs["ratings"], people, start, end, size,
+                                             int(rule.settings.get("min_ranked", size + 1)))
+        if ranked["bottom_ten"]:
+            window = [months.previous_month(months.previous_month(month)),
+                      months.previous_month(month)]
+            history = report_store.bottom_ten_months(conn, ranked["bottom_ten"], window)
+    for entry in ranked["entries"]:
+        entry["bottom_ten_months"] = sorted(history.get(entry["person_id"], {})) + (
+            [month] if entry["bottom_ten"] else [])
+    return {"month": month, "complete": now >= end,
+            "companies": rankings.company_rankings(
+                inputs["complaints"], inputs["applications"], inputs["reopens"], units,
+                projects, start, end),
+            "specialists": ranked,
+            "desks": rankings.desk_assessment(inputs["complaints"], inputs["applications"],
+                                              inputs["outcomes"], projects, start, end)}
+
+
+def issue_on_demand(ctx: Penalty, actor: Actor, quarter: str) -> Json:
+    require(actor, ANALYSIS_ISSUERS, "出具季度系统性问题分析")
+    months.parse_quarter(quarter)
+    return issue_analysis(ctx, quarter, actor.person_id, ctx.now())
+
+
+def get_analysis(ctx: Penalty, actor: Actor, quarter: str) -> Json:
+    require(actor, RANKING_READERS, "查看季度系统性问题分析")
+    months.parse_quarter(quarter)
+    with ctx.db.connection() as conn:
+        row = report_store.latest_analysis(conn, quarter)
+    if row is None:
+        raise NotFound(f"{quarter} 系统性问题分析尚未出具 (not issued yet)")
+    return dict(row["data"], revision=row["revision"],
+                issued_at=row["issued_at"].astimezone(ctx.zone).isoformat())
+
+
+def issue_analysis(ctx: Penalty, quarter: str, actor_id: str | None, now: datetime) -> Json:
+    """A new revision when the quarter's figures changed (Art. 42), announced
+    for sla's `systemic_measures` deadline."""
+    months.require_quarter_ended(quarter, now, ctx.zone)
+    start, end = months.quarter_bounds(quarter, ctx.zone)
+    with ctx.db.transaction() as conn:
+        report_store.lock(conn, f"penalty:analysis:{quarter}")
+        inputs = readmodel.ranking_inputs(conn, start, end)
+        data = analysis.systemic_analysis(quarter, inputs["complaints"], inputs["reopens"],
+                                          start, end)
+        previous = report_store.latest_analysis(conn, quarter)
+        if previous is not None and previous["data"] == data:
+            return dict(data, revision=previous["revision"], changed=False,
+                        issued_at=previous["issued_at"].astimezone(ctx.zone).isoformat())
+        revision = previous["revision"] + 1 if previous else 1
+        report_store.insert_analysis(conn, quarter, revision, now, actor_id, data)
+        ctx.outbox.add(conn, "analysis.issued",
+                       dict(data, revision=revision, issued_at=now), occurred_at=now)
+    return dict(data, revision=revision, changed=True,
+                issued_at=now.astimezone(ctx.zone).isoformat())

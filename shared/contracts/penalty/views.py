@@ -1,0 +1,302 @@
+"""What penalty's RPC methods answer: the views callers read.
+
+Penalty dumps ledger lines, appeals and cases with these schemas; the other
+answers are built as plain JSON and described here field by field. Every
+field of a view is in every answer (None where nothing applies), so a view
+loads its answer back: the contract tests do, and a missing, unknown or
+mistyped field fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+from marshmallow.fields import Field
+
+
+class View(Schema):
+    """An answer's shape: each field is present in every answer."""
+
+    def on_bind_field(self, field_name: str, field_obj: Field) -> None:
+        field_obj.required = True
+
+
+def _decimal(**kwargs: Any) -> fields.Decimal:
+    return fields.Decimal(as_string=True, **kwargs)
+
+
+def _text() -> fields.String:
+    return fields.String(allow_none=True)
+
+
+# -- the ledger, appeals and sanction cases ------------------------------------------------
+
+class LineView(View):
+    id = fields.String()
+    person_id = _text()
+    person_name = _text()
+    unit_name = _text()
+    amount = _decimal(allow_none=True, metadata={"description": "CNY, exact decimal string"})
+    bonus_percent = _decimal(allow_none=True)
+    bonus = _decimal(allow_none=True)
+    rule = fields.String()
+    article = fields.String()
+    complaint_id = _text()
+    month = fields.String()
+    charged_at = fields.AwareDateTime()
+    evidence = fields.Dict()
+    rule_version = fields.String()
+    source_key = fields.String()
+    reverses = _text()
+    reversed_by = _text()
+    flags = fields.List(fields.String())
+    created_at = fields.AwareDateTime()
+
+
+class LinePage(View):
+    items = fields.List(fields.Nested(LineView))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class AppealView(View):
+    id = fields.String()
+    deduction_id = fields.String()
+    person_id = fields.String()
+    reason = fields.String()
+    filed_at = fields.AwareDateTime()
+    status = fields.String()
+    decided_by = _text()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decision_reason = _text()
+    reversal_id = _text()
+
+
+class CaseView(View):
+    id = fields.String()
+    kind = fields.String()
+    article = fields.String()
+    person_id = _text()
+    role = fields.String()
+    complaint_id = _text()
+    evidence = fields.Dict()
+    allowed = fields.Dict(metadata={"description": "measure -> bounds the regulation allows"})
+    rule_version = fields.String()
+    month = fields.String()
+    opened_at = fields.AwareDateTime()
+    opened_by = _text()
+    status = fields.String()
+    decision = fields.Dict(allow_none=True)
+    decided_by = _text()
+    decided_role = _text()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    deduction_id = _text()
+
+
+# -- the monthly report ----------------------------------------------------------------------
+
+class ReportRuleRow(View):
+    rule = fields.String()
+    rule_zh = fields.String()
+    article = fields.String()
+    lines = fields.Integer()
+    amount = _decimal()
+    bonus_percent_pending = _decimal()
+    flags = fields.List(fields.String())
+
+
+class ReportPerson(View):
+    person_id = _text()
+    name = _text()
+    unit_name = _text()
+    lines = fields.Integer()
+    amount = _decimal()
+    bonus_percent_pending = _decimal()
+    flags = fields.List(fields.String())
+    rules = fields.List(fields.Nested(ReportRuleRow))
+
+
+class ReportView(View):
+    month = fields.String()
+    revision = fields.Integer()
+    issued_at = fields.AwareDateTime()
+    issued_by = _text()
+    trigger = fields.String()
+    totals = fields.Dict()
+    line_count = fields.Integer()
+    people = fields.List(fields.Nested(ReportPerson))
+    csv_media_id = fields.String()
+    xlsx_media_id = fields.String()
+    sha256s = fields.Dict(keys=fields.String(), values=fields.String())
+    changes = fields.Dict(allow_none=True)
+    changed = fields.Boolean(metadata={"description": "false: the issue found nothing new"})
+
+
+class ReportFile(View):
+    """`monthly_report` with format csv or xlsx: the file, rebuilt from the
+    issued revision."""
+    filename = fields.String()
+    content_type = fields.String()
+    sha256 = fields.String()
+    content_b64 = fields.String()
+
+
+# -- rankings and assessments (SPEC §5) ---------------------------------------------------------
+
+class _Performance(View):
+    id = fields.String()
+    name = _text()
+    due = fields.Integer()
+    on_time = fields.Integer()
+    on_time_rate = _text()
+    completed = fields.Integer()
+    efficiency_median_hours = _text()
+    surveys = fields.Integer()
+    satisfaction_mean = _text()
+    reopened = fields.Integer()
+    ranks = fields.Dict(keys=fields.String(), values=fields.Integer())
+    score = fields.Integer()
+    rank = fields.Integer()
+
+
+class ProjectRanking(_Performance):
+    """A project within its company (Art. 38)."""
+
+
+class CompanyRanking(_Performance):
+    """A regional or property company (Art. 38), with its projects."""
+    projects = fields.List(fields.Nested(ProjectRanking))
+
+
+class SpecialistEntry(View):
+    person_id = fields.String()
+    name = _text()
+    ratings = fields.Integer()
+    mean = fields.String()
+    rank = fields.Integer()
+    bottom_ten = fields.Boolean()
+    bottom_ten_months = fields.List(fields.String())
+
+
+class SpecialistRanking(View):
+    """By reception rating (Art. 16); the bottom ten named only past `size` rated."""
+    ranked = fields.Integer()
+    entries = fields.List(fields.Nested(SpecialistEntry))
+    bottom_ten = fields.List(fields.String())
+
+
+class DeskAssessment(View):
+    """A project's service desk (Art. 39)."""
+    project_id = fields.String()
+    name = _text()
+    received = fields.Integer()
+    resolved_on_spot = fields.Integer()
+    due = fields.Integer()
+    completed = fields.Integer()
+    deadlines = fields.Integer()
+    deadlines_met = fields.Integer()
+    on_spot_rate = _text()
+    completion_rate = _text()
+    deadlines_met_rate = _text()
+
+
+class RankingsView(View):
+    month = fields.String()
+    complete = fields.Boolean(metadata={"description": "false: the month is still running"})
+    companies = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.Nested(CompanyRanking)),
+        metadata={"description": "region_company and property_company rankings, each with "
+                                 "its projects"})
+    specialists = fields.Nested(SpecialistRanking)
+    desks = fields.List(fields.Nested(DeskAssessment))
+
+
+# -- the quarterly systemic-issue analysis (Art. 42) -----------------------------------------------
+
+class CategoryProjectCount(View):
+    category = _text()
+    project_id = fields.String()
+    count = fields.Integer()
+
+
+class RepeatRoom(View):
+    project_id = fields.String()
+    room = _text()
+    count = fields.Integer()
+    complaint_ids = fields.List(fields.String())
+
+
+class NamedDepartment(View):
+    company_id = _text()
+    department = fields.String()
+    head_person_ids = fields.List(fields.String())
+    complaint_count = fields.Integer()
+    categories = fields.List(fields.String())
+
+
+class AnalysisView(View):
+    quarter = fields.String()
+    revision = fields.Integer()
+    issued_at = fields.AwareDateTime()
+    complaint_count = fields.Integer()
+    by_category_project = fields.List(fields.Nested(CategoryProjectCount))
+    repeat_rooms = fields.List(fields.Nested(RepeatRoom))
+    departments = fields.List(fields.Nested(NamedDepartment))
+
+
+class IssuedAnalysisView(AnalysisView):
+    changed = fields.Boolean(metadata={"description": "false: the issue found nothing new"})
+
+
+# -- health ---------------------------------------------------------------------------------------
+
+class RuleVersion(View):
+    version = fields.String()
+    effective_from = fields.String()
+
+
+class HealthView(Schema):
+    """Not a View: `down` answers carry only service, status and error."""
+    service = fields.String(required=True)
+    status = fields.String(required=True)
+    error = fields.String()
+    outbox_backlog = fields.Integer()
+    directory_version = fields.Integer(allow_none=True)
+    rule_versions = fields.List(fields.Nested(RuleVersion))
+
+
+# What each method answers (a list method: a list of the view), for the
+# contract tests and the gateway's OpenAPI.
+ANSWERS: dict[str, tuple[type[Schema], ...]] = {
+    "list_deductions": (LinePage,),
+    "get_deduction": (LineView,),
+    "appeal_deduction": (AppealView,),
+    "decide_appeal": (AppealView,),
+    "list_appeals": (AppealView,),
+    "list_sanction_cases": (CaseView,),
+    "open_sanction_case": (CaseView,),
+    "decide_sanction_case": (CaseView,),
+    "issue_monthly_report": (ReportView,),
+    "monthly_report": (ReportView, ReportFile),
+    "rankings": (RankingsView,),
+    "issue_analysis": (IssuedAnalysisView,),
+    "get_analysis": (AnalysisView,),
+    "health": (HealthView,),
+}
+LIST_ANSWERS = frozenset({"list_appeals", "list_sanction_cases"})
+
+
+def answer_errors(method: str, answer: Any) -> dict[str, Any]:
+    """The fields of `answer` that do not match `method`'s view ({} when it
+    does): a missing, unknown or mistyped field, or a None where none may be."""
+    views = ANSWERS[method]
+    if method == "monthly_report":
+        views = (ReportFile,) if isinstance(answer, dict) and "content_b64" in answer \
+            else (ReportView,)
+    many = method in LIST_ANSWERS
+    if many and not isinstance(answer, list):
+        return {"_answer": ["a list is expected"]}
+    errors: dict[str, Any] = views[0](many=many).validate(answer)
+    return errors
