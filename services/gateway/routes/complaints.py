@@ -29,7 +29,7 @@ from nameko.exceptions import RemoteError
 
 from services.gateway.api import route
 from services.gateway.routes.access import ComplaintAccess
-from services.gateway.rpc import request_key
+from services.gateway.requests import request_key
 from services.gateway.schemas import MediaObject
 from shared import roles
 from shared.contracts.dispatch import DispatchClient

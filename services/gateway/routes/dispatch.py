@@ -10,7 +10,7 @@ import json
 
 from services.gateway.api import route
 from services.gateway.routes.access import ComplaintAccess, complaint_of_record
-from services.gateway.rpc import request_key
+from services.gateway.requests import request_key
 from shared import roles
 from shared.contracts.dispatch import DispatchClient, forms, views
 from shared.errors import NotFound

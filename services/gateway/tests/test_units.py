@@ -83,7 +83,7 @@ def test_a_call_while_the_broker_is_down_is_503_not_500():
     (503), not shown an internal error (found by the fault test)."""
     import kombu.exceptions
 
-    from services.gateway import rpc
+    from shared import rpc
     from shared.errors import Unavailable
 
     class BrokerDown:
