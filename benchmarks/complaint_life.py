@@ -28,236 +28,30 @@ import argparse
 import json
 import math
 import os
-import platform
 import shlex
 import sys
-import threading
-import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import psycopg
-
-from benchmarks.load_probes import Counters, dead_services, queues, service_rss
-from benchmarks.load_report import progress_line, render_markdown, step_line
-from benchmarks.load_stats import (MIN_COMPLETION, LifeResult, arrivals, find_knee, keeps_up,
-                                   queue_summary, rates_between, steady_rate, summarise)
+from benchmarks.load_driver import CountingGateways, OpenLoop, Phase, Sampler, measure
+from benchmarks.load_machine import load_average, machine, retried, shared_machine_note
+from benchmarks.load_probes import Counters
+from benchmarks.load_report import render_markdown, step_line
+from benchmarks.load_stats import MIN_COMPLETION, find_knee, keeps_up, steady_rate
 from benchmarks.raw_limits import pgbench_insert_rate, raw_publish_rate
 from scripts.fault_test import START, ClockDriver
-from scripts.life import ComplaintLife, Gateways, People, Timings
+from scripts.life import Gateways, People
 from scripts.run_local import REPO_ROOT
-from scripts.suite import Suite, management
+from scripts.suite import Suite
 
 # Beyond 3/s too: a quiet machine kept up with 1/s at a p99 of 3.5 s, and
 # stepping stops at the first rate not kept up with anyway.
 DEFAULT_RATES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 
-class CountingGateways(Gateways):
-    """Gateways that count the calls made through them (retries not included)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-        self._count_lock = threading.Lock()
-
-    def call(self, *args, **kwargs):
-        with self._count_lock:
-            self.calls += 1
-        return super().call(*args, **kwargs)
-
-
-class Phase:
-    """One stretch of offered load: a rate for some seconds, its lives, its samples."""
-
-    def __init__(self, label, rate, seconds):
-        self.label, self.rate, self.seconds = label, rate, seconds
-        self.t0 = None
-        self.lives = []
-        self.futures = []
-        self.samples = []
-
-    def counts(self, now, every):
-        lives = list(self.lives)
-        ok = [life for life in lives if life.ended is not None and life.error is None]
-        return {"started": len(lives), "completed": len(ok),
-                "failed": sum(1 for life in lives if life.error is not None),
-                "in_flight": sum(1 for life in lives if life.ended is None),
-                "done_last": sum(1 for life in ok if now - every < life.ended <= now)}
-
-
-class OpenLoop:
-    """Starts a complaint life every 1/rate s in a thread pool, whatever the
-    lives already running are doing (a queue for a free thread counts in the
-    life's time: its clock starts at its arrival)."""
-
-    def __init__(self, gateways, people, run_id, workers, wait_seconds, say):
-        self.gateways, self.people, self.run_id = gateways, people, run_id
-        self.wait_seconds, self.say = wait_seconds, say
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="life")
-        self._numbers = iter(range(1, 10 ** 9))
-
-    def run(self, phase, allowance):
-        """Arrivals for phase.seconds from phase.t0, then wait until every life
-        has ended or `allowance` s have passed; returns that cutoff."""
-        for offset in arrivals(phase.rate, phase.seconds):
-            delay = phase.t0 + offset - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            life = LifeResult(tag=f"{self.run_id}-{next(self._numbers):05d}",
-                              arrival=phase.t0 + offset)
-            phase.lives.append(life)
-            phase.futures.append(self.pool.submit(self._live, life))
-        end = phase.t0 + phase.seconds
-        time.sleep(max(0.0, end - time.monotonic()))
-        cutoff = end + allowance
-        wait(phase.futures, timeout=max(0.0, cutoff - time.monotonic()))
-        return min(cutoff, time.monotonic())
-
-    def _live(self, result):
-        result.started = time.monotonic()
-        timings = Timings()
-        life = ComplaintLife(self.gateways, self.people, result.tag, timings,
-                             wait_seconds=self.wait_seconds)
-        try:
-            life.run()
-            result.steps = {step: sum(v) for step, v in timings.by_step.items() if v}
-        except Exception as exc:  # noqa: BLE001 - every failure is counted, the load goes on
-            result.error = f"{type(exc).__name__}: {exc}"[:500]
-            result.steps = {step: sum(v) for step, v in timings.by_step.items() if v}
-        result.ended = time.monotonic()
-
-    def settle(self, phase, timeout):
-        """Wait for lives still running after the cutoff, so the next phase starts clean."""
-        _, running = wait(phase.futures, timeout=timeout)
-        if running:
-            self.say(f"[{phase.label}] {len(running)} lives still running after {timeout:.0f}s")
-
-    def close(self):
-        self.gateways.patience = 0      # lives still running give up at their next failure
-        self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-class Sampler(threading.Thread):
-    """Every `every` s of the phase being watched: lives, broker queue depths,
-    RSS of each service process; one progress line each."""
-
-    def __init__(self, suite, every, say):
-        super().__init__(name="sampler", daemon=True)
-        self.suite, self.every, self.say = suite, every, say
-        self.deaths = set()
-        self._phase, self._next = None, None
-        self._lock = threading.Lock()
-        self._halt = threading.Event()
-
-    def watch(self, phase):
-        with self._lock:
-            self._phase, self._next = phase, phase.t0 + self.every
-
-    def run(self):
-        while not self._halt.wait(0.25):
-            with self._lock:
-                phase, due = self._phase, self._next
-                if phase is None or time.monotonic() < due:
-                    continue
-                self._next = due + self.every
-            try:
-                sample = self.sample(phase)
-            except Exception as exc:  # noqa: BLE001 - a missed sample must not stop the run
-                self.say(f"[{phase.label}] sample failed: {exc!r}")
-                continue
-            phase.samples.append(sample)
-            self.say(progress_line(sample))
-
-    def sample(self, phase):
-        now = time.monotonic()
-        depths = queues(self.suite.vhost)
-        total, fullest, most = queue_summary(depths)
-        dead = dead_services(self.suite)
-        self.deaths.update(dead)
-        return {"phase": phase.label, "t": round(now - phase.t0, 1), "every": self.every,
-                **phase.counts(now, self.every), "queue_sum": total,
-                "queue_max_name": fullest, "queue_max": most,
-                "rss_kib": service_rss(self.suite), "dead": dead}
-
-    def stop(self):
-        self._halt.set()
-        self.join(10)
-
-
-def measure(phase, load, counters, sampler, allowance, settle_timeout):
-    """Run one phase; its summary with the HTTP, database and broker rates."""
-    before = counters.snapshot()
-    phase.t0 = time.monotonic() + 0.5
-    sampler.watch(phase)
-    cutoff = load.run(phase, allowance)
-    after = counters.snapshot()
-    load.settle(phase, settle_timeout)
-    # After the settling, so lives that failed late still say why.
-    summary = summarise(phase.lives, phase.rate, phase.seconds, cutoff)
-    summary["rates"] = rates_between(before, after)
-    summary["http_calls_per_life"] = ((after["http_calls"] - before["http_calls"])
-                                      / summary["started"] if summary["started"] else None)
-    summary["samples"] = phase.samples
-    return summary
-
-
-def machine(owner_dsn):
-    """nproc, RAM, CPU model, versions and load average, for the report."""
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    with open("/proc/meminfo", encoding="utf-8") as info:
-        kib = next(int(line.split()[1]) for line in info if line.startswith("MemTotal"))
-    with psycopg.connect(owner_dsn, autocommit=True) as conn:
-        postgres = conn.execute("SHOW server_version").fetchone()[0]
-        connections = conn.execute(
-            "SELECT count(*), current_setting('max_connections')::int FROM pg_stat_activity"
-        ).fetchone()
-    status, overview = management("GET", "/api/overview")
-    rabbitmq = overview.get("rabbitmq_version", "?") if status == 200 else "?"
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": kib / 1024 ** 2,
-            "python": platform.python_version(), "postgres": postgres.split()[0],
-            "rabbitmq": rabbitmq, "load_before": load_average(),
-            "pg_connections_before": f"{connections[0]} of {connections[1]}"}
-
-
-def retried(measure_once, say, tries=3, pause=5.0):
-    """A raw-limit measurement, tried again when the shared machine refuses it
-    once (PostgreSQL out of connections, the broker restarting)."""
-    for attempt in range(1, tries + 1):
-        try:
-            return measure_once()
-        except Exception as exc:  # noqa: BLE001 - told, then tried again
-            if attempt == tries:
-                raise
-            say(f"raw limits: attempt {attempt} failed ({exc}); again in {pause:g} s")
-            time.sleep(pause)
-
-
-def load_average():
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def shared_machine_note(nproc, explicit=None):
-    """Labels figures measured while other work shared the cores."""
-    if explicit:
-        return explicit
-    one_minute = os.getloadavg()[0]
-    if one_minute > 0.5 * nproc:
-        return (f"the 1-minute load average was {one_minute:.1f} on {nproc} CPUs before the "
-                "run: other work shared the cores, so these figures are lower bounds, not "
-                "the suite's capacity.")
-    return None
-
-
-def parse_args(argv):
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="CCRM load benchmark: the whole life of complaints at a steady rate.")
     parser.add_argument("--instances", type=int, default=1, help="instances of every service")
@@ -305,13 +99,13 @@ def parse_args(argv):
     return args
 
 
-def write_report(report, var_dir):
+def write_report(report: dict[str, Any], var_dir: Path) -> None:
     var_dir.mkdir(parents=True, exist_ok=True)
     (var_dir / "report.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     var_dir = args.var_dir.resolve()
@@ -327,7 +121,7 @@ def main(argv=None):
                   metrics_port=args.metrics_port, out=suite_output)
     report = {"command": shlex.join([".venv/bin/python", "-m", "benchmarks.complaint_life",
                                      *argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "date": datetime.now(UTC).isoformat(timespec="seconds"),
               "instances": args.instances,
               "settings": {"rates": args.rates, "step_seconds": args.step_seconds,
                            "p99_limit": args.p99_limit, "min_completion": MIN_COMPLETION,
@@ -368,7 +162,7 @@ def main(argv=None):
         clock = ClockDriver(control, admin, args.clock_step, args.clock_every)
         clock.start()
         gateways = CountingGateways(suite.gateway_urls, patience=args.patience)
-        run_id = datetime.now(timezone.utc).strftime("L%H%M%S")
+        run_id = datetime.now(UTC).strftime("L%H%M%S")
         load = OpenLoop(gateways, people, run_id, args.workers, args.patience, say)
         counters = Counters(suite, gateways)
         sampler = Sampler(suite, args.sample_every, say)
