@@ -12,13 +12,13 @@ import uuid
 from dataclasses import dataclass, field
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.gateway import bodies
 from services.gateway.bodies import MAX_JSON_BYTES
 from services.gateway.idempotency import check_key
+from services.gateway.web_server import http
 from shared import worker_context
 from shared.errors import CCRMError, TooLarge, from_remote
 from shared.observability import CORRELATION_HEADER

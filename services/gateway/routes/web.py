@@ -23,11 +23,11 @@ from pathlib import Path
 
 import eventlet
 from marshmallow import Schema, fields
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.gateway.api import route
 from services.gateway.schemas import ClockState
+from services.gateway.web_server import http
 from shared import roles
 from shared.contracts.dispatch import DispatchClient
 from shared.contracts.intake import IntakeClient

@@ -1,0 +1,65 @@
+"""nameko's web server with SPEC §10's error body for what no route answers.
+
+nameko's WsgiApp answers an unknown URL or a wrong method with werkzeug's
+HTML page; a client of the API (and the console's fetch calls) expects the
+same JSON `{"error": {"code", "message"}}` as every other error. Routes use
+`http` from here, so the gateway's one shared server is this one.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.wrappers import Request, Response
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    """SPEC §10's error body (api.error_response's shape, without a CCRMError)."""
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+    return Response(body, status=status, mimetype="application/json")
+
+
+class JsonErrorWsgiApp(WsgiApp):
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except NotFound:
+            response = json_error(404, "not_found",
+                                  f"没有这个地址 (no such URL: {request.path})")
+        except MethodNotAllowed as exc:
+            allowed = sorted(exc.valid_methods or ())
+            response = json_error(405, "method_not_allowed",
+                                  f"此地址不接受 {request.method} 请求，可用：{', '.join(allowed)} "
+                                  f"({request.method} not allowed here; allowed: "
+                                  f"{', '.join(allowed)})")
+            response.headers["Allow"] = ", ".join(allowed)
+        except HTTPException as exc:   # e.g. a redirect werkzeug's routing asks for
+            return exc(environ, start_response)
+        else:
+            request.path_values = values
+            try:
+                response = provider.handle_request(request)
+            except HTTPException as exc:
+                response = exc
+        return response(environ, start_response)
+
+
+class JsonErrorWebServer(WebServer):
+
+    def get_wsgi_app(self) -> WsgiApp:
+        return JsonErrorWsgiApp(self)
+
+
+class JsonHttpRequestHandler(HttpRequestHandler):
+    server = JsonErrorWebServer()
+
+
+http = JsonHttpRequestHandler.decorator
