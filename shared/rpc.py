@@ -11,6 +11,8 @@ refused as the others are.
 """
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import eventlet
@@ -31,16 +33,40 @@ from shared.consumer import ExcInfo, settle
 from shared.errors import Unavailable, from_remote
 from shared.queues import QueueCheck, queue_arguments, with_queue_type
 
+log = logging.getLogger(__name__)
+
 # A reply that cannot be published kills the container (nameko's design: the
 # request goes back to the queue for another instance). nameko retries the
 # publish 3 times in a few seconds; a broker restart takes longer (the fault
 # test saw 15 s), so a reply keeps trying, reconnecting, for about a minute.
 REPLY_RETRY_POLICY = {"max_retries": 30, "interval_start": 0.5, "interval_step": 0.5,
                       "interval_max": 2.0}
+# kombu retries by that policy only when the connection breaks DURING the
+# publish; when the broker is already gone, taking the channel gives up after
+# the connect timeout with OperationalError, which its ensure() does not retry
+# (the fault test saw dispatch die 10 s into a broker restart). So the reply
+# also retries itself, within the same minute.
+REPLY_PATIENCE_SECONDS = 60.0
+REPLY_RETRY_MAX_DELAY = 2.0
 
 
 class ReplyPublisher(Publisher):
     retry_policy = REPLY_RETRY_POLICY
+    patience_seconds = REPLY_PATIENCE_SECONDS
+
+    def publish(self, payload: Any, **kwargs: Any) -> None:
+        deadline = time.monotonic() + self.patience_seconds
+        delay = 0.5
+        while True:
+            try:
+                super().publish(payload, **kwargs)
+                return
+            except kombu.exceptions.OperationalError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("RPC reply not published (%s); retrying in %.1fs", exc, delay)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, REPLY_RETRY_MAX_DELAY)
 
 
 class Responder(nameko_rpc.Responder):
