@@ -152,8 +152,9 @@ def _payload(ev: EventType) -> JsonSchema:
 
 
 def _exchange(producer: str) -> JsonSchema:
+    # No vhost: it is the deployment's (the server's description says so).
     return {"name": f"{producer}.events", "type": "topic", "durable": True,
-            "autoDelete": False, "vhost": "/"}
+            "autoDelete": False}
 
 
 def document(events: list[EventType] | None = None) -> dict[str, Any]:
@@ -205,9 +206,10 @@ def document(events: list[EventType] | None = None) -> dict[str, Any]:
         "defaultContentType": "application/json",
         "servers": {"broker": {
             "host": "localhost:5672", "protocol": "amqp", "protocolVersion": "0.9.1",
-            "description": "The deployment's RabbitMQ (its AMQP_URI); ask the operators for "
-                           "the address and an account that may declare and bind its own "
-                           "queues."}},
+            "description": "The deployment's RabbitMQ (its AMQP_URI); the exchanges live in "
+                           "the deployment's virtual host (`/` under `make run`, `ccrm` under "
+                           "docker-compose). Ask the operators for the address and an account "
+                           "that may declare and bind its own queues."}},
         "channels": channels,
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},

@@ -56,7 +56,7 @@ def test_every_event_has_its_exchange_routing_key_operation_and_payload(doc):
         amqp = channel["bindings"]["amqp"]
         assert amqp["is"] == "routingKey"
         assert amqp["exchange"] == {"name": f"{ev.producer}.events", "type": "topic",
-                                    "durable": True, "autoDelete": False, "vhost": "/"}
+                                    "durable": True, "autoDelete": False}
         operation = doc["operations"][k]
         assert operation["action"] == "send"
         assert operation["channel"] == {"$ref": f"#/channels/{k}"}
