@@ -1,6 +1,8 @@
 """The SMS loop (a part of SlaEngine): send the queued notifications that are
 due, each result recorded with its notification.sent / notification.failed
-event in the same transaction; a failed one is retried with a back-off."""
+event in the same transaction; a failed one is retried with a back-off,
+unless the provider said sending it again cannot succeed (a `permanent`
+failure: an invalid or barred number), which stays failed with no next attempt."""
 import logging
 import time
 from datetime import timedelta
@@ -61,7 +63,8 @@ class NotificationSender:
                         occurred_at=now, complaint_id=row["complaint_id"])
                     sent += 1
                 else:
-                    retry_at = now + notify_backoff(row["attempts"] + 1)
+                    retry_at = None if result.permanent else \
+                        now + notify_backoff(row["attempts"] + 1)
                     sms_queue.notification_failed(conn, notification_id, now, gateway.name,
                                             result.error, retry_at)
                     self.outbox.add(conn, "notification.failed", dict(

@@ -1,10 +1,14 @@
-"""Sending SMS: an interface and two gateways, chosen by the config's `SMS`
-section (`provider: record | http`).
+"""Sending SMS: an interface and its gateways, chosen by the config's `SMS`
+section (`provider: record | http | aliyun | tencent`).
 
 `RecordingSmsGateway` (default) keeps each message as sent: the text is in
 `sla.notifications`, visible at GET /api/notifications. `HttpSmsGateway`
-posts JSON to a provider's URL; a non-2xx answer, a timeout or a refused
-connection is a failed attempt that the loop retries with backoff.
+posts JSON to a provider's URL. `AliyunSmsGateway` and `TencentSmsGateway`
+(services/sla/sms_providers/) call Alibaba Cloud SMS and Tencent Cloud SMS
+through their signed HTTP APIs, with template codes mapped from our template
+names. A refused answer, a timeout or a refused connection is a failed attempt
+that the loop retries with backoff; a provider's answer that the number itself
+is wrong (`permanent`) is not retried.
 """
 import logging
 import uuid
@@ -31,6 +35,8 @@ class SendResult:
     ok: bool
     provider_id: str | None = None
     error: str | None = None
+    # True when sending it again cannot succeed (an invalid or barred number).
+    permanent: bool = False
 
 
 class SmsGateway(ABC):
@@ -85,14 +91,10 @@ class HttpSmsGateway(SmsGateway):
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        try:
-            response = self.session.post(self.url, json=self.payload(message), headers=headers,
-                                         timeout=self.timeout)
-        except requests.Timeout:
-            return SendResult(False, error=f"短信网关超时 (no answer in {self.timeout:g}s)")
-        except requests.RequestException as exc:
-            return SendResult(False, error=f"短信网关无法连接 (connection failed: "
-                                           f"{type(exc).__name__})")
+        response, failure = post(self.session, self.url, self.timeout, json=self.payload(message),
+                                 headers=headers)
+        if failure:
+            return failure
         if not 200 <= response.status_code < 300:
             return SendResult(False, error=f"短信网关拒绝 (HTTP {response.status_code}: "
                                            f"{response.text[:200]})")
@@ -106,8 +108,21 @@ class HttpSmsGateway(SmsGateway):
         return SendResult(True, str(provider_id) if provider_id else message.notification_id)
 
 
+def post(session, url, timeout, **kwargs):
+    """POST; returns (response, None), or (None, a failed SendResult) when the
+    provider did not answer in `timeout` seconds or could not be reached."""
+    try:
+        return session.post(url, timeout=timeout, **kwargs), None
+    except requests.Timeout:
+        return None, SendResult(False, error=f"短信网关超时 (no answer in {timeout:g}s)")
+    except requests.RequestException as exc:
+        return None, SendResult(False, error=f"短信网关无法连接 (connection failed: "
+                                             f"{type(exc).__name__})")
+
+
 def gateway_from_config(config):
-    """`SMS: {provider: record|http, url, signature, api_key, timeout, templates, id_field}`."""
+    """`SMS: {provider: record|http|aliyun|tencent, signature, timeout, templates,
+    url, api_key, id_field (http), aliyun: {...}, tencent: {...}}`."""
     sms = dict((config or {}).get("SMS") or {})
     provider = str(sms.get("provider") or "record").strip().lower()
     if provider == "record":
@@ -117,7 +132,10 @@ def gateway_from_config(config):
                               templates=sms.get("templates"), api_key=sms.get("api_key") or None,
                               timeout=float(sms.get("timeout") or 5),
                               id_field=sms.get("id_field") or "message_id")
-    raise ValueError(f"SMS.provider must be record or http, not {provider!r}")
+    if provider in ("aliyun", "tencent"):
+        from services.sla.sms_providers import provider_from_config
+        return provider_from_config(provider, sms)
+    raise ValueError(f"SMS.provider must be record, http, aliyun or tencent, not {provider!r}")
 
 
 class SmsProvider(DependencyProvider):
