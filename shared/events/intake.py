@@ -156,7 +156,7 @@ class ComplaintEscalated(ComplaintFacts):
 @event("callback.recorded", "intake",
        "the centre called the customer back after a blocked visit (Art. 23)")
 class CallbackRecorded(ComplaintFacts):
-    callback_id = fields.String(required=True, metadata={
+    callback_id = fields.String(required=False, metadata={
         "description": "the callback's id (`<complaint>-CB<n>`): the act a stated time is "
                        "accepted for (callback.time_accepted)"})
     callback_at = _time("when the customer was called back, as the caller stated it")
