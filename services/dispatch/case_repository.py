@@ -13,6 +13,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
+from services.dispatch.acts import TimeAcceptance
 from services.dispatch.assignment import RoutingError
 from services.dispatch.case import Binding, Case, HistoryEntry, Routing
 from services.dispatch.claims import Claim
@@ -25,6 +26,7 @@ TABLES = {
     Visit: ("visits", False), Progress: ("progress", False),
     ClosureApplication: ("closure_applications", True), Claim: ("claims", True),
     Meeting: ("meetings", True), Callback: ("callbacks", False),
+    TimeAcceptance: ("time_acceptances", False),
 }
 
 
@@ -202,6 +204,19 @@ def records(conn: Any, cls: type, complaint_id: str) -> list[Any]:
     return [_from_row(cls, row) for row in conn.execute(
         f"SELECT * FROM dispatch.{table} WHERE complaint_id = %(id)s ORDER BY {order}, id",
         {"id": complaint_id})]
+
+
+def time_acceptance(conn: Any, visit_id: str) -> TimeAcceptance | None:
+    """The deputy GM's acceptance of a visit's stated time, if any."""
+    row = conn.execute("SELECT * FROM dispatch.time_acceptances WHERE visit_id = %(id)s",
+                       {"id": visit_id}).fetchone()
+    return _from_row(TimeAcceptance, row) if row else None
+
+
+def time_acceptances(conn: Any, complaint_id: str) -> list[TimeAcceptance]:
+    return [_from_row(TimeAcceptance, row) for row in conn.execute(
+        """SELECT * FROM dispatch.time_acceptances WHERE complaint_id = %(id)s
+           ORDER BY accepted_at, visit_id""", {"id": complaint_id})]
 
 
 def complaint_of(conn: Any, cls: type, record_id: str) -> str | None:

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from services.dispatch import case_repository, repository, views
+from services.dispatch import acts, case_repository, repository, views
 from services.dispatch.bindings import binder
 from services.dispatch.case import Case, Outcome, merge_facts
 from services.dispatch.checks import Staff, staff_of
 from services.dispatch.directory import Directory
 from services.dispatch.incoming import facts_of
 from services.dispatch.media import describe
-from services.dispatch.work import ClosureApplication
+from services.dispatch.work import ClosureApplication, Visit
 from shared import inbox
 from shared.contracts.media import MediaClient
 from shared.contracts.types import Actor, Json
@@ -77,12 +77,14 @@ class Casework:
     table and media client (the nameko dependencies, or fakes in tests)."""
 
     def __init__(self, db: Any, clock: Any, outbox: Any, routing_table: Any,
-                 media: MediaClient) -> None:
+                 media: MediaClient, grace: timedelta = timedelta(minutes=acts.GRACE_MINUTES)
+                 ) -> None:
         self.db = db
         self.clock = clock
         self.outbox = outbox
         self.routing_table = routing_table
         self.media = media
+        self.grace = grace     # how far a stated time may precede its receipt (acts)
 
     def directory(self) -> Directory:
         return repository.read_directory(self.db)
@@ -145,6 +147,15 @@ class Casework:
             return decide(context, record)
         return self.step(actor, complaint_id, locked, media_ids)
 
+    def accept_visit_time(self, actor: Actor, complaint_id: object, visit_id: object,
+                          reason: str) -> Outcome | Replayed:
+        """The deputy GM accepts a visit's stated time beyond the grace (acts)."""
+        visit_id = checked_id(visit_id)
+        return self.step(actor, complaint_id, lambda s: acts.accept_visit_time(
+            s.case, case_repository.get_record(s.conn, Visit, visit_id),
+            case_repository.time_acceptance(s.conn, visit_id), s.staff, reason, s.now,
+            self.grace))
+
     def replayed(self, actor: Actor, request_key: str | None) -> Replayed | None:
         if request_key is None:
             return None
@@ -159,7 +170,7 @@ class Casework:
         if getattr(record, "signature_media_id", None):
             with self.db.connection() as conn:
                 bindings = case_repository.bindings_of(conn, record.complaint_id)  # type: ignore[attr-defined]
-        schema, view = views.record_out(record, bindings)
+        schema, view = views.record_out(record, bindings, self.grace)
         return views.dump(schema, view, self.clock.zone)
 
     # -- intake's events --------------------------------------------------------------------

@@ -63,6 +63,7 @@ class ReopenedIn(EventData):
 
 
 class CallbackIn(EventData):
+    callback_id = fields.String(allow_none=True, load_default=None)
     callback_at = fields.AwareDateTime(required=True)
     by = fields.String(allow_none=True, load_default=None)
     outcome = fields.String(allow_none=True, load_default=None)

@@ -120,7 +120,9 @@ def complaint_view(cw: Casework, complaint_id: object, actor: Actor | None) -> J
             claim_list=case_repository.records(conn, Claim, complaint_id),
             meetings=case_repository.records(conn, Meeting, complaint_id),
             history=case_repository.history(conn, complaint_id),
-            bindings=case_repository.bindings_of(conn, complaint_id))
+            bindings=case_repository.bindings_of(conn, complaint_id),
+            acceptances=case_repository.time_acceptances(conn, complaint_id),
+            grace=cw.grace)
     return views.dump(cv.VIEW, view, cw.clock.zone)
 
 

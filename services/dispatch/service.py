@@ -14,7 +14,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
-from services.dispatch import assignment, claims, meetings, queries, work
+from services.dispatch import acts, assignment, claims, meetings, queries, work
 from services.dispatch import incoming as read
 from services.dispatch.bindings import binder
 from services.dispatch.casework import Casework
@@ -110,7 +110,7 @@ class DispatchService:
     @event_handler("intake", "callback.recorded")
     def on_callback(self, payload):
         self._work().consume(payload, "callback", lambda s: work.on_callback(
-            s.case, s.data, s.now, s.next_id("callbacks")),
+            s.case, s.data, s.now, s.data.get("callback_id") or s.next_id("callbacks")),
             reader=read.CallbackIn, facts_required=False)
 
     @event_handler("intake", "closure.verified")
@@ -164,6 +164,14 @@ class DispatchService:
             s.case, s.staff, data, s.now, s.next_id("closure_applications"), s.media),
             data["material_media_ids"] + [data["customer_signature_media_id"]],
             signature_field="customer_signature_media_id", request_key=request_key))
+
+    @_rpc()
+    def accept_visit_time(self, actor, complaint_id, visit_id, reason):
+        """The deputy GM accepts a visit's stated time that precedes its receipt
+        by more than the grace (SPEC §4 fairness), with a reason."""
+        data = load(forms.ReasonForm(), {"reason": reason})
+        cw = self._work()
+        return cw.out(cw.accept_visit_time(actor, complaint_id, visit_id, data["reason"]))
 
     # -- claims (Art. 34) -------------------------------------------------------------------------
 
@@ -268,7 +276,8 @@ class DispatchService:
         return MediaClient(self.media, float(self.config.get("RPC_TIMEOUT", 15)))
 
     def _work(self):
-        return Casework(self.db, self.clock, self.outbox, self.routing_table, self._media())
+        return Casework(self.db, self.clock, self.outbox, self.routing_table, self._media(),
+                        grace=acts.grace_of(self.config))
 
     def _today(self):
         return self.clock.local_now().date()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from marshmallow import Schema
 
-from services.dispatch import claims, work
+from services.dispatch import acts, claims, work
 from services.dispatch.case import STATE_LABELS, Case
 from services.dispatch.directory import Directory, Person, Project
 from services.dispatch.responsibility import Responsibility
@@ -20,6 +20,7 @@ from shared.contracts.dispatch.views import (
     CLAIM_OUT,
     MEETING_OUT,
     PROGRESS_OUT,
+    TIME_ACCEPTANCE_OUT,
     VISIT_OUT,
 )
 
@@ -52,8 +53,23 @@ def binding_state(bindings: Bindings, media_id: str | None) -> str | None:
     return row["state"] if row else None
 
 
-def visit_view(visit: work.Visit, bindings: Bindings) -> View:
-    return as_dict(visit, signature_status=binding_state(bindings, visit.signature_media_id))
+def acceptance_view(acceptance: acts.TimeAcceptance) -> View:
+    a = acceptance
+    return {"act_id": a.visit_id,
+            "act_kind": "visit" if a.outcome == "done" else "blocked_visit",
+            "complaint_id": a.complaint_id, "outcome": a.outcome, "stated_at": a.stated_at,
+            "received_at": a.received_at, "accepted_by": a.accepted_by,
+            "accepted_at": a.accepted_at, "reason": a.reason}
+
+
+def visit_view(visit: work.Visit, bindings: Bindings,
+               accepted: dict[str, acts.TimeAcceptance] | None = None,
+               grace: timedelta | None = None) -> View:
+    acceptance = (accepted or {}).get(visit.id)
+    late = grace is not None and acts.stated_too_early(visit, grace)
+    return as_dict(visit, signature_status=binding_state(bindings, visit.signature_media_id),
+                   time_acceptable=bool(late and acceptance is None),
+                   time_accepted=acceptance_view(acceptance) if acceptance else None)
 
 
 def application_view(application: work.ClosureApplication, bindings: Bindings) -> View:
@@ -72,7 +88,9 @@ def meeting_view(meeting: Any) -> View:
 def complaint_view(case: Case, *, routings: list[Any], errors: list[Any], visits: list[Any],
                    callbacks: list[Any], progress: list[Any], applications: list[Any],
                    claim_list: list[Any], meetings: list[Any], history: list[Any],
-                   bindings: Bindings) -> View:
+                   bindings: Bindings, acceptances: list[acts.TimeAcceptance] | None = None,
+                   grace: timedelta | None = None) -> View:
+    accepted = {a.visit_id: a for a in acceptances or ()}
     return {
         "complaint_id": case.id, "project_id": case.project_id, "category": case.category,
         "order_round": case.order_round, "state": case.state,
@@ -82,7 +100,9 @@ def complaint_view(case: Case, *, routings: list[Any], errors: list[Any], visits
         "completion_due_at": case.completion_due_at or (
             case.requested_completion_at if case.routing else None),
         "routing": case.routing, "routings": routings, "routing_errors": errors,
-        "visits": [visit_view(v, bindings) for v in visits], "callbacks": callbacks,
+        "visits": [visit_view(v, bindings, accepted, grace) for v in visits],
+        "time_acceptances": [acceptance_view(a) for a in acceptances or ()],
+        "callbacks": callbacks,
         "progress": progress,
         "applications": [application_view(a, bindings) for a in applications],
         "claims": [claim_view(c) for c in claim_list],
@@ -90,17 +110,20 @@ def complaint_view(case: Case, *, routings: list[Any], errors: list[Any], visits
     }
 
 
-def record_out(record: Any, bindings: Bindings | None = None) -> tuple[Schema, View]:
+def record_out(record: Any, bindings: Bindings | None = None,
+               grace: timedelta | None = None) -> tuple[Schema, View]:
     """(schema, view) of a record a step returns."""
     bindings = bindings or {}
     if isinstance(record, work.Visit):
-        return VISIT_OUT, visit_view(record, bindings)
+        return VISIT_OUT, visit_view(record, bindings, grace=grace)
     if isinstance(record, work.Progress):
         return PROGRESS_OUT, as_dict(record)
     if isinstance(record, work.ClosureApplication):
         return APPLICATION_OUT, application_view(record, bindings)
     if isinstance(record, claims.Claim):
         return CLAIM_OUT, claim_view(record)
+    if isinstance(record, acts.TimeAcceptance):
+        return TIME_ACCEPTANCE_OUT, acceptance_view(record)
     return MEETING_OUT, meeting_view(record)
 
 

@@ -12,7 +12,11 @@ from typing import Any
 
 from services.intake.model import Complaint
 from shared import roles
-from shared.contracts.intake.vocabulary import CALLBACK_ROLES, CENTRE_CALLBACK_ROLES
+from shared.contracts.intake.vocabulary import (
+    CALLBACK_ROLES,
+    CENTRE_CALLBACK_ROLES,
+    SIGNING_LINK_ROLES,
+)
 from shared.errors import Forbidden
 
 
@@ -105,3 +109,30 @@ def callback_role(actor: Actor, complaint: Complaint) -> str:
     if complaint.project_id in actor.project_ids:
         return roles.SPECIALIST
     raise _callback_forbidden()
+
+
+# -- the customer's signing link again (Art. 13) -----------------------------------------------
+# A specialist of the project's desk (who recorded the complaint or works beside
+# them) or the centre (staff, deputy GM, GM) may send the customer a new link.
+
+def _signing_link_forbidden() -> Forbidden:
+    return Forbidden("只有该项目售后服务中心的客服专员或售后服务中心可以重新发送签名链接 "
+                     "(only a specialist of the project's desk or the centre may re-send the "
+                     "signing link)")
+
+
+def require_signing_link_roles(actor: Actor) -> None:
+    """Before anything is loaded: the actor holds a role that may re-send."""
+    if actor.kind != "person" or not actor.roles & SIGNING_LINK_ROLES:
+        raise _signing_link_forbidden()
+
+
+def require_signing_link_role(actor: Actor, complaint: Complaint) -> str:
+    """The role the actor re-sends the link in, or Forbidden."""
+    require_signing_link_roles(actor)
+    for role in CENTRE_CALLBACK_ROLES:
+        if role in actor.roles:
+            return role
+    if complaint.project_id in actor.project_ids:
+        return roles.SPECIALIST
+    raise _signing_link_forbidden()

@@ -111,7 +111,10 @@ def on_visit_blocked(complaint: Complaint, blocked: Mapping[str, Any],
 
 
 def record_callback(complaint: Complaint, actor: Actor, form: Mapping[str, Any], now: datetime,
-                    zone: tzinfo | None = None) -> Outcome:
+                    zone: tzinfo | None = None, *, callback_id: str) -> Outcome:
+    """The centre's callback; `callback_at` is the time the caller states,
+    `now` its receipt (a stated time earlier than the receipt by more than
+    the grace counts from the receipt unless the deputy GM accepts it)."""
     c = complaint
     role = callback_role(actor, c)
     if c.callback_due_since is None:
@@ -125,14 +128,17 @@ def record_callback(complaint: Complaint, actor: Actor, form: Mapping[str, Any],
             "回访时间不能早于督办单签发时间 (cannot be before the order was signed)"]})
     note = checked_reason(form.get("note"), required=False, field_name="note")
     callback = Callback(c.id, c.order_round, callback_at, now, actor.person_id, role,
-                        form["outcome"], note, c.callback_visit_ids, c.callback_due_since)
+                        form["outcome"], note, c.callback_visit_ids, c.callback_due_since,
+                        callback_id=callback_id)
     new = replace(c, callback_due_since=None, callback_visit_ids=(), updated_at=now)
     entry = TimelineEntry(now, actor.person_id, role, "callback_recorded", c.state, c.state,
                           c.order_round, note=note,
                           details={"outcome": callback.outcome, "callback_at": iso(callback_at),
-                                   "visit_ids": list(callback.visit_ids)})
+                                   "visit_ids": list(callback.visit_ids),
+                                   "callback_id": callback_id})
     outcome = Outcome(new, [entry], [("callback.recorded", event_data(
-        new, actor.person_id, role, zone, callback_at=local(callback_at, zone),
+        new, actor.person_id, role, zone, callback_id=callback_id,
+        callback_at=local(callback_at, zone),
         recorded_at=local(now, zone), by=actor.person_id, by_role=role,
         outcome=callback.outcome, note=note, visit_ids=list(callback.visit_ids),
         due_since=local(callback.due_since, zone)))])

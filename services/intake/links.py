@@ -39,6 +39,9 @@ def check_link(link: Link | None, now: datetime, step: str | None = None) -> Lin
         raise NotFound("链接不存在 (unknown link)")
     if link.used_at is not None:
         raise Conflict("该链接已使用，不能再次使用 (this link was already used)")
+    if link.revoked_at is not None:
+        raise Conflict("该链接已失效，请使用最新收到的短信链接 "
+                       "(this link was replaced by a newer one or withdrawn)")
     if link.expires_at <= now:
         raise Conflict("该链接已过期，请联系客服专员 (this link has expired)")
     if step is not None and link.step != step:

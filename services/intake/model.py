@@ -85,6 +85,10 @@ class Complaint:
     callback_visit_ids: tuple[str, ...] = ()
     # Art. 28, 29: the closure application under way (or approved).
     closure_application_id: str | None = None
+    # Voided by the deputy GM (recorded by mistake), before the order was signed.
+    voided_at: datetime | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
     holders: tuple[Holder, ...] = ()   # this order round's holders, in order
 
     @property
@@ -122,6 +126,7 @@ class Link:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    revoked_at: datetime | None = None    # replaced by a newer link, or the complaint voided
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,20 @@ class Callback:
     note: str | None
     visit_ids: tuple[str, ...]
     due_since: datetime | None
+    callback_id: str | None = None       # `<complaint>-CB<n>`, as dispatch names it too
+
+
+@dataclass(frozen=True)
+class TimeAcceptance:
+    """The deputy GM accepted an act's stated time that precedes its receipt
+    by more than the grace (SLA.stated_time_grace_minutes), with a reason."""
+    callback_id: str
+    complaint_id: str
+    stated_at: datetime
+    received_at: datetime
+    accepted_by: str
+    accepted_at: datetime
+    reason: str
 
 
 @dataclass
@@ -223,6 +242,8 @@ class Outcome:
     rating: Rating | None = None
     closures: list[Closure] = field(default_factory=list)   # applications to store
     callback: Callback | None = None
+    time_acceptance: TimeAcceptance | None = None
+    revoke_links: tuple[str, ...] = ()   # link steps whose open links stop working now
 
 
 class UnexpectedEvent(Exception):

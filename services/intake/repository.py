@@ -179,6 +179,9 @@ def list_complaints(conn: Conn, *, state: str | None = None, project_id: str | N
     if state is not None:
         where.append("c.state = %(state)s")
         params["state"] = state
+    else:
+        # A voided complaint leaves every list; only asking for it shows it.
+        where.append("c.state <> 'voided'")
     if project_id is not None:
         where.append("c.project_id = %(project_id)s")
         params["project_id"] = project_id

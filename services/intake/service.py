@@ -14,8 +14,14 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function first)
-from services.intake import aftercare, closure, incoming, links, order, repository
-from services.intake.access import Actor, require_callback_roles, require_may_see, require_role
+from services.intake import act_repository, aftercare, closure, incoming, links, order, repository
+from services.intake.access import (
+    Actor,
+    require_callback_roles,
+    require_may_see,
+    require_role,
+    require_signing_link_roles,
+)
 from services.intake.steps import Steps
 from shared import roles
 from shared.clock import ClockProvider
@@ -151,8 +157,32 @@ class IntakeService:
         require_callback_roles(actor)
         data, steps = forms.load(forms.CallbackForm(), form), self._steps()
         steps.step(complaint_id, lambda conn, c, now: aftercare.record_callback(
-            c, actor, data, now, zone=steps.zone))
+            c, actor, data, now, zone=steps.zone,
+            callback_id=act_repository.next_callback_id(conn, c.id)))
         return steps.view(complaint_id)
+
+    # -- acts of fairness (issue 13; SPEC §4 fairness, §10) ---------------------------------------
+
+    @_rpc()
+    def void_complaint(self, actor, complaint_id, reason):
+        """A complaint recorded by mistake, before its order is signed."""
+        actor = Actor.from_dict(actor)
+        require_role(actor, roles.CENTRE_DEPUTY_GM, "作废投诉")
+        return self._steps().void(actor, complaint_id, reason)
+
+    @_rpc()
+    def resend_signing_link(self, actor, complaint_id):
+        """A new one-time signing link for the customer (Art. 13); the old one stops working."""
+        actor = Actor.from_dict(actor)
+        require_signing_link_roles(actor)
+        return self._steps().resend_signing_link(actor, complaint_id)
+
+    @_rpc()
+    def accept_callback_time(self, actor, complaint_id, callback_id, reason):
+        """The deputy GM accepts a callback's stated time beyond the grace."""
+        actor = Actor.from_dict(actor)
+        require_role(actor, roles.CENTRE_DEPUTY_GM, "认可陈述时间")
+        return self._steps().accept_callback_time(actor, complaint_id, callback_id, reason)
 
     # -- the closure loop (Art. 29) ----------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from services.intake import links, order, repository, views
+from services.intake import act_repository, acts, links, order, repository, views
 from services.intake.access import Actor, require_desk_specialist, require_may_see
 from services.intake.binding import Attempt, IntakeBindings
 from services.intake.model import (
@@ -43,7 +43,11 @@ from services.intake.signature import check_signature_media
 from shared import ids, roles
 from shared.contracts.dispatch import DispatchClient
 from shared.contracts.intake import forms
-from shared.contracts.intake.vocabulary import SIGNED_AT_DESK, STEP_RECORD_SIGNATURE
+from shared.contracts.intake.vocabulary import (
+    SIGNED_AT_DESK,
+    STATED_TIME_GRACE_MINUTES,
+    STEP_RECORD_SIGNATURE,
+)
 from shared.contracts.media import MediaClient
 from shared.errors import CCRMError, Conflict, Forbidden, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
@@ -78,6 +82,13 @@ class Steps:
 
     def person_for_role(self, role: str) -> str | None:
         return self.directory.person_for_role(role)
+
+    def stated_time_grace(self) -> timedelta:
+        """How far a stated time may precede its receipt (SLA.stated_time_grace_minutes:
+        one setting for intake, dispatch and sla)."""
+        settings = self.config.get("SLA") or {}
+        return timedelta(minutes=float(settings.get("stated_time_grace_minutes",
+                                                    STATED_TIME_GRACE_MINUTES)))
 
     # -- recording (Art. 13-15) -------------------------------------------------------------
 
@@ -128,7 +139,8 @@ class Steps:
             complaint, binding, entry = bound
             if entry is not None:
                 timeline.append(entry)
-        return views.dump_complaint(complaint, timeline, None, binding, self.zone)
+        return views.dump_complaint(complaint, timeline, None, binding, self.zone, acts=views.Acts(
+            grace=self.stated_time_grace(), signing_links=[m.link for m in outcome.new_links]))
 
     def _recorded_by_request(self, actor: Actor, request_key: str | None) -> str | None:
         if request_key is None:
@@ -159,6 +171,7 @@ class Steps:
             complaint = repository.get_complaint(conn, complaint_id, for_update=True)
             if complaint is None:
                 raise NotFound(f"投诉不存在 (no complaint {complaint_id})")
+            acts.require_not_voided(complaint)
             outcome = decide(conn, complaint, now)
             self.store(conn, outcome, now)
         return outcome
@@ -208,6 +221,8 @@ class Steps:
         c = outcome.complaint
         (repository.insert_complaint if insert else repository.update_complaint)(conn, c)
         repository.add_timeline(conn, c.id, outcome.entries)
+        if outcome.revoke_links:
+            act_repository.revoke_links(conn, c.id, outcome.revoke_links, now)
         for made in outcome.new_links:
             repository.insert_link(conn, made.link)
         if outcome.used_link is not None:
@@ -223,6 +238,8 @@ class Steps:
             repository.save_closure(conn, changed)
         if outcome.callback is not None:
             repository.insert_callback(conn, outcome.callback)
+        if outcome.time_acceptance is not None:
+            act_repository.insert_time_acceptance(conn, outcome.time_acceptance)
         for event_type, data in outcome.events:
             self.outbox.add(conn, event_type, data, occurred_at=now, complaint_id=c.id)
 
@@ -242,8 +259,12 @@ class Steps:
                        if complaint.signature_media_id else None)
             closures = repository.closures_of(conn, complaint_id)
             callbacks = repository.callbacks_of(conn, complaint_id)
+            accepted = act_repository.time_acceptances_of(conn, complaint_id)
+            signing_links = act_repository.links_of(conn, complaint_id, STEP_RECORD_SIGNATURE)
         return views.dump_complaint(complaint, timeline, rating, binding, self.zone,
-                                    closures=closures, callbacks=callbacks)
+                                    closures=closures, callbacks=callbacks,
+                                    acts=views.Acts(accepted, self.stated_time_grace(),
+                                                    signing_links))
 
     def list_complaints(self, actor: Actor, filters: Any) -> dict[str, Any]:
         query = forms.load(forms.ListFilters(), dict(filters or {}))
@@ -287,6 +308,39 @@ class Steps:
         return {"service": name, "status": "ok", "outbox_backlog": backlog,
                 "pending_signature_bindings": pending}
 
+    # -- acts of fairness (issue 13): void, a new signing link, a stated time accepted ----------
+
+    def void(self, actor: Actor, complaint_id: Any, reason: Any) -> dict[str, Any]:
+        form = forms.load(forms.ReasonForm(), {"reason": reason})
+        self.step(complaint_id, lambda conn, c, now: acts.void(
+            c, actor, form["reason"], now, zone=self.zone))
+        return self.view(complaint_id)
+
+    def resend_signing_link(self, actor: Actor, complaint_id: Any) -> dict[str, Any]:
+        self.step(complaint_id, lambda conn, c, now: acts.resend_signing_link(
+            c, actor, now, token=secrets.token_urlsafe(32),
+            ttl=self.hours("signing_link_hours", 24), zone=self.zone))
+        return self.view(complaint_id)
+
+    def accept_callback_time(self, actor: Actor, complaint_id: Any, callback_id: Any,
+                             reason: Any) -> dict[str, Any]:
+        form = forms.load(forms.ReasonForm(), {"reason": reason})
+        if not isinstance(callback_id, str) or ids.parse_record_id(callback_id) is None:
+            raise NotFound(f"没有此回访记录 (no callback {callback_id!r})")
+
+        def decide(conn: Any, c: Complaint, now: datetime) -> Outcome:
+            return acts.accept_callback_time(
+                c, act_repository.get_callback(conn, callback_id),
+                act_repository.get_time_acceptance(conn, callback_id), actor, form["reason"],
+                now, self.stated_time_grace(), zone=self.zone)
+        try:
+            outcome = self.step(complaint_id, decide)
+        except psycopg.errors.UniqueViolation:
+            raise Conflict("陈述时间已被认可 (the stated time was already accepted)") from None
+        acceptance = outcome.time_acceptance
+        assert acceptance is not None
+        return views.dump_acceptance(acceptance, self.zone)
+
     # -- the customer's links (SPEC §8) --------------------------------------------------------
 
     def link_and_complaint(self, token: Any) -> tuple[Link, Complaint]:
@@ -302,6 +356,7 @@ class Steps:
     def open_link(self, token: Any) -> dict[str, Any]:
         link, complaint = self.link_and_complaint(token)
         links.check_link(link, self.clock.now())
+        acts.require_not_voided(complaint)
         project = self.directory.project(complaint.project_id) or {}
         view = links.customer_view(complaint, link, project.get("name") or complaint.project_id)
         return views.dump_link(view, self.zone)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from services.intake.model import (
@@ -12,7 +13,9 @@ from services.intake.model import (
     Closure,
     Complaint,
     Holder,
+    Link,
     Rating,
+    TimeAcceptance,
     TimelineEntry,
 )
 from shared.categories import CATEGORIES
@@ -21,7 +24,10 @@ from shared.contracts.intake.vocabulary import (
     CALLBACK_OUTCOMES,
     CLOSURE_LABELS,
     ESCALATION_LEVELS,
+    SIG_PENDING,
+    SIGNED_BY_LINK,
     STATE_LABELS,
+    VOIDED,
 )
 
 _DECISION_ACTIONS = {"order_reviewed": ("review", "approve"),
@@ -31,6 +37,18 @@ _DECISION_ACTIONS = {"order_reviewed": ("review", "approve"),
 
 # Dump schemas are built once: building one costs more than using it.
 _SUMMARY, _VIEW, _LINK = views.ComplaintSummary(), views.ComplaintView(), views.LinkView()
+_ACCEPTANCE = views.TimeAcceptanceView()
+SIGNATURE_LABELS = {"pending": "客户未签名", "binding": "签名绑定中", "signed": "客户已签名",
+                    "refused": "签名无效"}
+
+
+@dataclass(frozen=True)
+class Acts:
+    """What the page shows of issue 13's acts: accepted stated times (by
+    callback id), the grace, and the signing links sent."""
+    accepted: dict[str, TimeAcceptance] = field(default_factory=dict)
+    grace: timedelta = timedelta(minutes=30)
+    signing_links: tuple[Link, ...] | list[Link] = ()
 
 
 def _localise(value: Any, zone: tzinfo) -> Any:
@@ -81,12 +99,44 @@ def _responsibility(c: Complaint) -> dict[str, Any] | None:
     return dict(c.responsibility, routed_at=c.routed_at)
 
 
+def acceptance_dict(a: TimeAcceptance) -> dict[str, Any]:
+    return {"act_id": a.callback_id, "act_kind": "callback", "complaint_id": a.complaint_id,
+            "stated_at": a.stated_at, "received_at": a.received_at, "accepted_by": a.accepted_by,
+            "accepted_at": a.accepted_at, "reason": a.reason}
+
+
+def dump_acceptance(acceptance: TimeAcceptance, zone: tzinfo) -> dict[str, Any]:
+    return _ACCEPTANCE.dump(_localise(acceptance_dict(acceptance), zone))
+
+
+def _callback(k: Callback, acts: Acts) -> dict[str, Any]:
+    accepted = acts.accepted.get(k.callback_id or "")
+    late = k.recorded_at - k.callback_at > acts.grace
+    return dict(vars(k), outcome_label=CALLBACK_OUTCOMES[k.outcome],
+                time_acceptable=bool(late and accepted is None and k.callback_id),
+                time_accepted=acceptance_dict(accepted) if accepted else None)
+
+
+def _signature(c: Complaint, binding: Binding | None, acts: Acts) -> dict[str, Any]:
+    sent = list(acts.signing_links)
+    latest = sent[-1] if sent else None
+    by_link = c.channel in SIGNED_BY_LINK
+    return {"status": c.signature_status,
+            "status_label": SIGNATURE_LABELS.get(c.signature_status, c.signature_status),
+            "media_id": c.signature_media_id, "bound_at": binding.bound_at if binding else None,
+            "by_link": by_link, "links_sent": len(sent),
+            "link_sent_at": latest.created_at if latest else None,
+            "link_expires_at": latest.expires_at if latest else None,
+            "may_resend": by_link and c.signature_status == SIG_PENDING and c.state != VOIDED}
+
+
 def dump_complaint(complaint: Complaint, timeline: Iterable[TimelineEntry], rating: Rating | None,
                    binding: Binding | None, zone: tzinfo, closures: Iterable[Closure] = (),
-                   callbacks: Iterable[Callback] = ()) -> dict[str, Any]:
+                   callbacks: Iterable[Callback] = (), acts: Acts | None = None) -> dict[str, Any]:
     """The complaint with its order, signature, rating, responsibility,
     callbacks, closure applications and timeline (views.ComplaintView)."""
     c = complaint
+    acts = acts or Acts()
     timeline, closures = list(timeline), list(closures)
     data = complaint_dict(c)
     decisions = [{"step": _DECISION_ACTIONS[e.action][0],
@@ -103,8 +153,7 @@ def dump_complaint(complaint: Complaint, timeline: Iterable[TimelineEntry], rati
         "department": c.department, "department_reason": c.department_reason,
         "decisions": decisions,
     } if has_order else None
-    data["signature"] = {"status": c.signature_status, "media_id": c.signature_media_id,
-                         "bound_at": binding.bound_at if binding else None}
+    data["signature"] = _signature(c, binding, acts)
     data["rating"] = ({"score": rating.score, "comment": rating.comment, "via": rating.via,
                        "rated_at": rating.rated_at, "order_round": rating.order_round}
                       if rating else None)
@@ -115,8 +164,9 @@ def dump_complaint(complaint: Complaint, timeline: Iterable[TimelineEntry], rati
     data["responsibility"] = _responsibility(c)
     data["callback"] = {"due": c.callback_due_since is not None,
                         "due_since": c.callback_due_since, "visit_ids": list(c.callback_visit_ids)}
-    data["callbacks"] = [dict(vars(k), outcome_label=CALLBACK_OUTCOMES[k.outcome])
-                         for k in callbacks]
+    data["callbacks"] = [_callback(k, acts) for k in callbacks]
+    data["void"] = ({"by": c.voided_by, "at": c.voided_at, "reason": c.void_reason}
+                    if c.state == VOIDED else None)
     data["closures"] = [_closure(x) for x in closures]
     data["closure"] = next((_closure(x) for x in closures
                             if x.application_id == c.closure_application_id), None)

@@ -204,6 +204,20 @@ class VisitBlocked(CaseFacts):
     photo_media_ids = fields.List(fields.String(), required=True)
 
 
+@event("visit.time_accepted", "dispatch",
+       "the deputy GM accepted the stated time of a visit (visited_at) or a blocked visit "
+       "(attempted_at) that precedes its receipt by more than SLA.stated_time_grace_minutes, "
+       "with a reason: the visit deadline is judged by the stated time")
+class VisitTimeAccepted(CaseFacts):
+    visit_id = fields.String(required=True)
+    outcome = fields.String(required=True, metadata=_about("done or blocked"))
+    stated_at = _time("the time the handler stated (visited_at or attempted_at)")
+    received_at = _time("when dispatch received the record (its recorded_at)")
+    accepted_by = fields.String(required=True)
+    accepted_at = _time("when the deputy GM accepted it")
+    reason = fields.String(required=True)
+
+
 @event("progress.recorded", "dispatch",
        "a progress note by the handler's department or a cooperating one (Art. 26)")
 class ProgressRecorded(CaseFacts):

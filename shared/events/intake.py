@@ -86,6 +86,9 @@ class SignatureRequested(ComplaintFacts):
     expires_at = _time("when the link expires")
     customer_phone = fields.String(required=True)
     customer_name = fields.String(required=True)
+    resent = fields.Boolean(required=False, metadata={
+        "description": "true: a specialist or the centre sent a new link; every earlier link "
+                       "of the complaint stopped working (Art. 13)"})
 
 
 @event("complaint.signed", "intake", "the customer signed the record through the link")
@@ -153,8 +156,14 @@ class ComplaintEscalated(ComplaintFacts):
 @event("callback.recorded", "intake",
        "the centre called the customer back after a blocked visit (Art. 23)")
 class CallbackRecorded(ComplaintFacts):
-    callback_at = _time("when the customer was called back")
-    recorded_at = _time("when the callback was recorded")
+    callback_id = fields.String(required=False, metadata={
+        "description": "the callback's id (`<complaint>-CB<n>`): the act a stated time is "
+                       "accepted for (callback.time_accepted)"})
+    callback_at = _time("when the customer was called back, as the caller stated it")
+    recorded_at = _time("when intake received and stored the callback (the receipt); a "
+                        "callback_at earlier than this by more than SLA."
+                        "stated_time_grace_minutes counts from recorded_at unless the deputy "
+                        "GM accepts it (callback.time_accepted)")
     by = fields.String(required=True, metadata={"description": "who called"})
     by_role = fields.String(required=True, metadata={
         "description": "centre_staff, centre_deputy_gm, centre_gm, or specialist (the desk)"})
@@ -165,6 +174,33 @@ class CallbackRecorded(ComplaintFacts):
         "description": "the blocked visits (dispatch's visit ids) this callback answers"})
     due_since = _time("the first unanswered blocked-visit record: the blocked_callback "
                       "deadline runs from it")
+
+
+@event("callback.time_accepted", "intake",
+       "the deputy GM accepted a callback's stated time (callback_at) that precedes its receipt "
+       "by more than SLA.stated_time_grace_minutes, with a reason: the blocked_callback deadline "
+       "is judged by the stated time")
+class CallbackTimeAccepted(ComplaintFacts):
+    callback_id = fields.String(required=True)
+    visit_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "the blocked visits the callback answered"})
+    stated_at = _time("the time the caller stated (callback_at)")
+    received_at = _time("when intake received the callback (its recorded_at)")
+    accepted_by = fields.String(required=True)
+    accepted_at = _time("when the deputy GM accepted it")
+    reason = fields.String(required=True)
+
+
+@event("complaint.voided", "intake",
+       "the deputy GM voided a complaint recorded by mistake (a duplicate, the wrong customer) "
+       "before its order was signed: its clocks stop, it costs nobody anything, no step acts "
+       "on it again; its page and timeline stay for the audit")
+class ComplaintVoided(ComplaintFacts):
+    voided_by = fields.String(required=True)
+    voided_at = _time("when it was voided")
+    reason = fields.String(required=True)
+    previous_state = fields.String(required=True, metadata={
+        "description": "the state it was voided in"})
 
 
 @event("closure.verified", "intake",

@@ -67,6 +67,7 @@ GATEWAY_BODIES = [
                          "solution": "整改", "due_at": "2026-12-05T18:00:00+08:00"}),
     (forms.MinutesForm, {"minutes_media_id": PHOTO}),
     (forms.RoutingErrorQuery, {"open_only": "false"}),
+    (forms.ReasonForm, {"reason": "地下室无信号，回办公室补登"}),
 ]
 # intake asks for a project and for people by role (services/intake/remote.py); sla for
 # everyone, inactive included; the gateway for a person.
@@ -149,6 +150,27 @@ def test_step_answers_load_with_the_contract_views(answers):
     page = valid(views.DispatchView(), got["page"])
     assert page["visits"] and page["claims"] and page["applications"] and page["history"]
     assert valid(views.DispatchView(), got["major_page"])["meetings"]
+
+
+DEPUTY = {"person_id": "centre-deputy-gm", "roles": ["centre_deputy_gm"], "kind": "person"}
+LATE = "C-GZ-2026-000003"
+
+
+def test_an_accepted_visit_time_loads_with_the_contract_views(answers):
+    worker, _ = answers
+    worker.on_order_signed(envelope_body("order.signed", dict(
+        facts_data(LATE), department_overridden=False), LATE))
+    stated = NOW + timedelta(minutes=5)
+    worker.clock.set(NOW + timedelta(hours=4))          # recorded four hours later
+    visit = valid(views.VisitOut(), worker.record_visit(HEAD, LATE, {
+        "outcome": "blocked", "attempted_at": stated.isoformat(), "reason": "业主拒绝上门"}))
+    assert visit["time_acceptable"] is True
+    accepted = valid(views.TimeAcceptanceOut(), worker.accept_visit_time(
+        DEPUTY, LATE, visit["id"], "信号差，补登"))
+    assert (accepted["act_id"], accepted["act_kind"]) == (visit["id"], "blocked_visit")
+    page = valid(views.DispatchView(), worker.get_complaint_view(LATE))
+    assert page["visits"][0]["time_accepted"] == accepted
+    assert page["time_acceptances"] == [accepted]
 
 
 def test_reading_answers_load_with_the_contract_views(answers):

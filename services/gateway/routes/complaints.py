@@ -28,8 +28,8 @@ from marshmallow import fields
 from nameko.exceptions import RemoteError
 
 from services.gateway.api import route
-from services.gateway.routes.access import ComplaintAccess
 from services.gateway.requests import request_key
+from services.gateway.routes.complaint_acts import ComplaintActs
 from services.gateway.schemas import MediaObject
 from shared import roles
 from shared.contracts.dispatch import DispatchClient
@@ -156,9 +156,10 @@ def media_ids_of(complaint, work):
     return list(dict.fromkeys(i for i in ids if isinstance(i, str) and i))
 
 
-class ComplaintRoutes(ComplaintAccess):
+class ComplaintRoutes(ComplaintActs):
     """Routes over the intake service; needs `self.intake`, `self.dispatch`
-    and `self.media` (RpcProxy attributes), and uses `self.sla` if present."""
+    and `self.media` (RpcProxy attributes), and uses `self.sla` if present.
+    The acts of fairness (void, a new signing link, accept-time) are ComplaintActs'."""
 
     def _intake_api(self):
         """Intake's typed client with the usual bounded wait."""

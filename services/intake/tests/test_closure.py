@@ -15,6 +15,7 @@ from services.intake.tests.test_domain import ZONE, assert_events_match_schemas,
 from shared import roles
 from shared.errors import Conflict, Forbidden, InvalidInput
 
+CB1 = "C-GZ-2026-000001-CB1"
 SPEC, SPEC2, OTHER = (Actor.from_dict(a) for a in (SPECIALIST, SPECIALIST_2, OTHER_SPECIALIST))
 DEP, BOSS, STAFFER = Actor.from_dict(DEPUTY), Actor.from_dict(GM), Actor.from_dict(STAFF)
 HEAD = Actor("pcgz-head", frozenset({roles.HEAD}), frozenset(), unit_id="pc-gz")
@@ -147,7 +148,7 @@ def test_the_centre_or_the_desk_records_the_callback(actor, role):
     now = NOW + 45 * MIN
     outcome = aftercare.record_callback(due, actor, {"callback_at": now - 5 * MIN,
                                                    "outcome": "reached", "note": "已解释"}, now,
-                                      zone=ZONE)
+                                      zone=ZONE, callback_id=CB1)
     new = outcome.complaint
     assert new.callback_due_since is None and new.callback_visit_ids == ()
     assert (outcome.callback.called_by, outcome.callback.called_role) == (actor.person_id, role)
@@ -158,25 +159,27 @@ def test_the_centre_or_the_desk_records_the_callback(actor, role):
     assert data["due_since"] == (NOW + 30 * MIN).astimezone(ZONE)
     assert_events_match_schemas(outcome)
     with pytest.raises(Conflict):            # answered: nothing is owed any more
-        aftercare.record_callback(new, actor, {"outcome": "reached"}, now)
+        aftercare.record_callback(new, actor, {"outcome": "reached"}, now, callback_id=CB1)
 
 
 @pytest.mark.parametrize("actor", [OTHER, HEAD, HR, Actor.customer()])
 def test_others_may_not_record_the_callback(actor):
     due = aftercare.on_visit_blocked(routed(), blocked_data(), NOW).complaint
     with pytest.raises(Forbidden):
-        aftercare.record_callback(due, actor, {"outcome": "reached"}, NOW + 40 * MIN)
+        aftercare.record_callback(due, actor, {"outcome": "reached"}, NOW + 40 * MIN,
+                                  callback_id=CB1)
 
 
 def test_a_callback_nobody_owes_or_at_an_impossible_time_is_refused():
     with pytest.raises(Conflict) as caught:
-        aftercare.record_callback(routed(), STAFFER, {"outcome": "reached"}, NOW + 40 * MIN)
+        aftercare.record_callback(routed(), STAFFER, {"outcome": "reached"}, NOW + 40 * MIN,
+                                  callback_id=CB1)
     assert "没有待回访" in caught.value.message
     due = aftercare.on_visit_blocked(routed(), blocked_data(), NOW).complaint
     for when in (NOW + 2 * timedelta(hours=1), NOW - timedelta(hours=1)):
         with pytest.raises(InvalidInput) as bad:
             aftercare.record_callback(due, STAFFER, {"outcome": "reached", "callback_at": when},
-                                    NOW + 40 * MIN)
+                                    NOW + 40 * MIN, callback_id=CB1)
         assert "callback_at" in bad.value.fields
 
 

@@ -19,6 +19,7 @@ from marshmallow import Schema
 
 import services.gateway.service  # noqa: F401  (fills the route table)
 from services.gateway.api import ROUTES
+from services.gateway.routes.complaint_acts import ComplaintActs
 from services.gateway.routes.complaints import ComplaintRoutes
 from services.intake.service import IntakeService
 from services.intake.tests.helpers import DEPUTY, GM, NOW, SPECIALIST, STAFF, form
@@ -48,7 +49,7 @@ def _parameters(fn):
 
 def test_the_client_has_every_rpc_method_of_intake_with_the_same_parameters():
     service, client = _rpc_methods(IntakeService), _client_methods()
-    assert len(service) == 20 and sorted(service) == sorted(client)
+    assert len(service) == 23 and sorted(service) == sorted(client)
     for name in service:
         assert _parameters(service[name]) == _parameters(client[name]), name
 
@@ -57,7 +58,7 @@ def test_the_client_has_every_rpc_method_of_intake_with_the_same_parameters():
 
 # The gateway's routes over intake: those of its ComplaintRoutes mixin.
 INTAKE_ROUTES = {route.handler: route for route in ROUTES
-                 if route.handler in vars(ComplaintRoutes)}
+                 if route.handler in vars(ComplaintRoutes) or route.handler in vars(ComplaintActs)}
 
 
 def test_the_gateway_checks_intakes_requests_with_the_contracts_forms():
@@ -69,7 +70,8 @@ def test_the_gateway_checks_intakes_requests_with_the_contracts_forms():
                 "verify_complaint_closure": forms.VerifyForm,
                 "review_complaint_closure": forms.DecisionForm,
                 "approve_complaint_closure": forms.DecisionForm,
-                "sign_customer_link": forms.LinkSignForm, "rate_customer_link": forms.RatingForm}
+                "sign_customer_link": forms.LinkSignForm, "rate_customer_link": forms.RatingForm,
+                "void_complaint": forms.ReasonForm, "accept_act_time": forms.ReasonForm}
     for name, form_class in expected.items():
         assert issubclass(INTAKE_ROUTES[name].body, form_class), name
     assert issubclass(INTAKE_ROUTES["list_complaints"].query, forms.ListFilters)
@@ -113,7 +115,10 @@ REQUESTS = [
     (forms.VerifyForm(), {"satisfaction": 1, "comment": None, "decision": "reject",
                           "reason": "客户称问题未处理"}),
     (forms.LinkSignForm(), {"signature_media_id": "M-GZ-" + "b" * 32}),
+    (forms.ReasonForm(), {"reason": "重复登记"}),
+    (forms.ReasonForm(), {"reason": "回访时客户手机信号差，\n登记延后"}),
     (forms.ListFilters(), {}),
+    (forms.ListFilters(), {"state": "voided"}),
     (forms.ListFilters(), {"state": "order_drafted", "assigned_to_me": True, "page": 2,
                            "page_size": 100}),
 ]

@@ -37,6 +37,14 @@ class DispatchClient(ServiceClient):
         )
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def accept_visit_time(
+        self, actor: Actor, complaint_id: str, visit_id: str, reason: str
+    ) -> Json:
+        """The deputy GM accepts a visit's stated time beyond the grace
+        (`forms.ReasonForm`); `views.TimeAcceptanceOut`."""
+        return self._call("accept_visit_time", actor, complaint_id, visit_id, reason)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
     def decide_claim(
         self,
         actor: Actor,

@@ -58,6 +58,13 @@ def optional_media_id() -> MediaId:
     return MediaId(allow_none=True, load_default=None)
 
 
+# -- a stated time accepted (SPEC §4 fairness) ---------------------------------------------
+
+class ReasonForm(Form):
+    """The deputy GM's reason for accepting a visit's stated time."""
+    reason = Note(500, required=True)
+
+
 # -- the department's steps (Art. 22-28) --------------------------------------------------
 
 class VisitForm(Form):

@@ -82,7 +82,26 @@ class VisitOut(Schema):
         "description": "pending, bound or refused: the signature's binding to this record"})
     record_sha256 = fields.String(allow_none=True)
     recorded_by = fields.String()
-    recorded_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime(metadata={
+        "description": "the receipt: when dispatch stored the record"})
+    time_acceptable = fields.Boolean(metadata={
+        "description": "the stated time (happened_at) precedes the receipt by more than the "
+                       "grace and is not accepted yet: the deputy GM may accept it"})
+    time_accepted = fields.Nested(lambda: TimeAcceptanceOut(), allow_none=True)
+
+
+class TimeAcceptanceOut(Schema):
+    """A visit's stated time the deputy GM accepted (SPEC §4 fairness); the same
+    shape as intake's TimeAcceptanceView for a callback."""
+    act_id = fields.String(metadata={"description": "the visit's id"})
+    act_kind = fields.String(metadata={"description": "visit or blocked_visit"})
+    complaint_id = fields.String()
+    outcome = fields.String(metadata={"description": "done or blocked"})
+    stated_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+    accepted_by = fields.String()
+    accepted_at = fields.AwareDateTime()
+    reason = fields.String()
 
 
 class ProgressOut(Schema):
@@ -208,6 +227,8 @@ class DispatchView(Schema):
     routings = fields.List(fields.Nested(RoutingOut))
     routing_errors = fields.List(fields.Nested(RoutingErrorOut))
     visits = fields.List(fields.Nested(VisitOut))
+    time_acceptances = fields.List(fields.Nested(TimeAcceptanceOut), metadata={
+        "description": "stated times of visits the deputy GM accepted"})
     callbacks = fields.List(fields.Nested(CallbackOut))
     progress = fields.List(fields.Nested(ProgressOut))
     applications = fields.List(fields.Nested(ApplicationOut))
@@ -229,3 +250,4 @@ class SignatureCheckOut(Schema):
 VIEW = DispatchView()
 VISIT_OUT, PROGRESS_OUT, APPLICATION_OUT = VisitOut(), ProgressOut(), ApplicationOut()
 CLAIM_OUT, MEETING_OUT, ROUTING_ERROR_OUT = ClaimOut(), MeetingOut(), RoutingErrorOut()
+TIME_ACCEPTANCE_OUT = TimeAcceptanceOut()

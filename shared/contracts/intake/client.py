@@ -76,6 +76,27 @@ class IntakeClient(ServiceClient):
         `views.ComplaintView`."""
         return self._call("record_callback", actor, complaint_id, form)
 
+    # -- acts of fairness (issue 13) ---------------------------------------------------------
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def void_complaint(self, actor: Actor, complaint_id: str, reason: str) -> Json:
+        """The deputy GM voids a complaint recorded by mistake before its order is
+        signed (`forms.ReasonForm`); `views.ComplaintView`."""
+        return self._call("void_complaint", actor, complaint_id, reason)
+
+    @raises(Forbidden, NotFound, Conflict)
+    def resend_signing_link(self, actor: Actor, complaint_id: str) -> Json:
+        """A new one-time signing link for the customer (Art. 13); `views.ComplaintView`."""
+        return self._call("resend_signing_link", actor, complaint_id)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def accept_callback_time(
+        self, actor: Actor, complaint_id: str, callback_id: str, reason: str
+    ) -> Json:
+        """The deputy GM accepts a callback's stated time beyond the grace
+        (`forms.ReasonForm`); `views.TimeAcceptanceView`."""
+        return self._call("accept_callback_time", actor, complaint_id, callback_id, reason)
+
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
     def verify_closure(
         self,

@@ -158,6 +158,12 @@ class EscalateForm(Form):
     reason = Text(500, multiline=True, required=True)
 
 
+class ReasonForm(Form):
+    """A step that needs only its reason: voiding a complaint recorded by
+    mistake, accepting an act's stated time (SPEC §10)."""
+    reason = Text(500, multiline=True, required=True, metadata={"description": "理由"})
+
+
 class CallbackForm(Form):
     """售后服务中心回访 after a blocked visit (Art. 23)."""
     callback_at = Time(allow_none=True, load_default=None, metadata={

@@ -57,8 +57,19 @@ class OrderView(Schema):
 
 class SignatureView(Schema):
     status = fields.String(metadata={"description": "pending, binding, signed or refused"})
+    status_label = fields.String(metadata={"description": "客户未签名 while pending"})
     media_id = fields.String(allow_none=True)
     bound_at = fields.AwareDateTime(allow_none=True)
+    by_link = fields.Boolean(metadata={
+        "description": "phone or letter: the customer signs through a one-time link (Art. 13)"})
+    links_sent = fields.Integer(metadata={"description": "signing links sent so far"})
+    link_sent_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the latest signing link was sent"})
+    link_expires_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the latest signing link expires"})
+    may_resend = fields.Boolean(metadata={
+        "description": "the signature is pending through a link: a new link may be sent "
+                       "(POST /api/complaints/{id}/signing-link)"})
 
 
 class RatingView(Schema):
@@ -148,7 +159,22 @@ class CallbackDueView(Schema):
     visit_ids = fields.List(fields.String())
 
 
+class TimeAcceptanceView(Schema):
+    """An act's stated time the deputy GM accepted (SPEC §4 fairness): what
+    the accept-time route answers, for a callback (intake) or a visit (dispatch)."""
+    act_id = fields.String(metadata={"description": "the callback's or the visit's id"})
+    act_kind = fields.String(metadata={"description": "callback, visit or blocked_visit"})
+    complaint_id = fields.String()
+    stated_at = fields.AwareDateTime(metadata={"description": "the time the person stated"})
+    received_at = fields.AwareDateTime(metadata={"description": "when the record was received"})
+    accepted_by = fields.String()
+    accepted_at = fields.AwareDateTime()
+    reason = fields.String()
+
+
 class CallbackView(Schema):
+    callback_id = fields.String(allow_none=True, metadata={
+        "description": "`<complaint>-CB<n>`: the act id of accept-time"})
     order_round = fields.Integer()
     callback_at = fields.AwareDateTime()
     recorded_at = fields.AwareDateTime()
@@ -159,6 +185,17 @@ class CallbackView(Schema):
     note = fields.String(allow_none=True)
     visit_ids = fields.List(fields.String())
     due_since = fields.AwareDateTime()
+    time_acceptable = fields.Boolean(metadata={
+        "description": "callback_at precedes recorded_at by more than the grace and is not "
+                       "accepted yet: the deputy GM may accept it (accept-time)"})
+    time_accepted = fields.Nested(TimeAcceptanceView, allow_none=True)
+
+
+class VoidView(Schema):
+    """Why and by whom a complaint recorded by mistake was voided."""
+    by = fields.String()
+    at = fields.AwareDateTime()
+    reason = fields.String()
 
 
 class ComplaintSummary(Schema):
@@ -204,6 +241,8 @@ class ComplaintView(ComplaintSummary):
         "description": "the closure application under way (or approved)"})
     closures = fields.List(fields.Nested(ClosureView), metadata={
         "description": "every application received, oldest first"})
+    void = fields.Nested(VoidView, allow_none=True, metadata={
+        "description": "set when the complaint was voided (state voided, 已作废)"})
     timeline = fields.List(fields.Nested(TimelineView))
 
 

@@ -28,12 +28,19 @@ CLOSURE_APPLIED = "closure_applied"
 CLOSURE_VERIFIED = "closure_verified"
 CLOSURE_REVIEWED = "closure_reviewed"
 CLOSED = "closed"
+# Recorded by mistake (a duplicate, the wrong customer) and voided by the
+# deputy GM before the order was signed: no step acts on it again, it leaves
+# every list, and its page and timeline stay for the audit.
+VOIDED = "voided"
 STATES = (RECEIVED, ORDER_DRAFTED, ORDER_SUBMITTED, ORDER_REVIEWED, ORDER_SIGNED,
-          CLOSURE_APPLIED, CLOSURE_VERIFIED, CLOSURE_REVIEWED, CLOSED)
+          CLOSURE_APPLIED, CLOSURE_VERIFIED, CLOSURE_REVIEWED, CLOSED, VOIDED)
+# The states a complaint may be voided in: its order is not signed yet.
+VOIDABLE = (RECEIVED, ORDER_DRAFTED, ORDER_SUBMITTED, ORDER_REVIEWED)
 STATE_LABELS = {
     RECEIVED: "已受理", ORDER_DRAFTED: "督办单待提交", ORDER_SUBMITTED: "督办单待审核",
     ORDER_REVIEWED: "督办单待签发", ORDER_SIGNED: "督办单已签发", CLOSURE_APPLIED: "已申请结案",
     CLOSURE_VERIFIED: "结案已回访", CLOSURE_REVIEWED: "结案已审核", CLOSED: "已关闭",
+    VOIDED: "已作废",
 }
 
 # The customer's signature on the record (SPEC §6).
@@ -65,6 +72,16 @@ APPLIED, VERIFIED, REVIEWED = "applied", "verified", "reviewed"
 APPROVED, REJECTED, SUPERSEDED = "approved", "rejected", "superseded"
 CLOSURE_LABELS = {APPLIED: "待核查", VERIFIED: "待审核", REVIEWED: "待审批",
                   APPROVED: "已批准结案", REJECTED: "已退回责任部门", SUPERSEDED: "已被新申请取代"}
+
+# The customer's signature through a link can be asked for again (Art. 13): by
+# a specialist of the project's desk or by the centre.
+SIGNING_LINK_ROLES = frozenset((roles.SPECIALIST,) + CENTRE_CALLBACK_ROLES)
+
+# Times people type for an act (a visit, a blocked visit, a callback) may
+# precede the act's receipt by this much (handlers back in signal after a
+# visit); beyond it the deadline is judged by the receipt time unless the
+# deputy GM accepts the stated time (setting SLA.stated_time_grace_minutes).
+STATED_TIME_GRACE_MINUTES = 30
 
 # Bounds on times given at recording (and at a callback).
 CONTACT_CLOCK_SKEW = timedelta(minutes=2)   # terminals' clocks drift a little

@@ -5,7 +5,7 @@
 // signatures, deductions caused, and the timeline. Every action posts to the
 // API, which decides; its per-field errors show beside the fields.
 import { ApiError, get, post } from "../api.js";
-import { codesOf, label, t } from "../i18n.js";
+import { codesOf, label, lang, t } from "../i18n.js";
 import { mediaUploader } from "../media.js";
 import {
   CENTRE, badge, clock, countdown, definitions, errorText, failPage, fill, fmtDuration, fmtTime,
@@ -15,6 +15,39 @@ import {
 const complaintId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/api/complaints/${encodeURIComponent(complaintId)}`;
 const DEPARTMENT_ROLES = ["head", "department_staff"];
+const VOIDABLE = ["received", "order_drafted", "order_submitted", "order_reviewed"];
+
+// Words of issue 13's acts (void, a new signing link, accepted stated times);
+// zh-CN first, English when the console is in English.
+const ACT_WORDS = {
+  zh: {
+    void: "作废投诉（登记有误）", voided: "已作废", voided_note: "此投诉已作废，仅供查阅：{reason}（{by}，{at}）",
+    resend: "重新发送签名链接", unsigned: "客户未签名", link_sent: "签名链接已发送 {n} 次，最近一次 {at}，{exp} 失效",
+    accept: "认可陈述时间", stated: "陈述时间", received: "登记时间",
+    late: "陈述时间早于登记时间超过宽限，按登记时间计时（可由副总经理认可）",
+    accepted: "陈述时间已认可：{reason}（{by}，{at}）",
+    "action.voided": "作废投诉", "action.signing_link_resent": "重新发送签名链接",
+    "action.callback_time_accepted": "认可回访陈述时间", "action.visit_time_accepted": "认可上门陈述时间",
+  },
+  en: {
+    void: "Void (recorded by mistake)", voided: "Voided", voided_note: "This complaint was voided and is kept for the audit: {reason} ({by}, {at})",
+    resend: "Re-send the signing link", unsigned: "Customer has not signed", link_sent: "Signing link sent {n}×, last {at}, expires {exp}",
+    accept: "Accept the stated time", stated: "Stated time", received: "Received",
+    late: "Stated time precedes the receipt by more than the grace: judged by the receipt unless the deputy GM accepts it",
+    accepted: "Stated time accepted: {reason} ({by}, {at})",
+    "action.voided": "Voided", "action.signing_link_resent": "Signing link re-sent",
+    "action.callback_time_accepted": "Callback time accepted", "action.visit_time_accepted": "Visit time accepted",
+  },
+};
+function word(key, vars = {}) {
+  const text = (ACT_WORDS[lang] || ACT_WORDS.zh)[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name] ?? "") : ""));
+}
+function actionName(code) {
+  const known = label("action", code);
+  return known === code && ACT_WORDS.zh["action." + code] ? word("action." + code) : known;
+}
+const reasonField = () => [{ name: "reason", label: t("f.reason"), type: "textarea", required: true }];
 
 const decision = () => [
   { name: "decision", label: t("f.decision"), type: "radio", required: true, value: "approve",
@@ -28,10 +61,14 @@ const stars = (name, labelText, required = true) => ({
 
 // What the viewer's role may try at this step; the API checks again.
 function actionsFor(me, c) {
+  if (c.state === "voided") return [];              // no step acts on a voided complaint
   const open = c.state !== "closed";
   const work = c.dispatch && !c.dispatch.unavailable ? c.dispatch : {};
   const list = [
     { key: "a.submit", roles: ["specialist"], when: c.state === "order_drafted", path: "order/submit", fields: [] },
+    { title: word("resend"), roles: [...CENTRE, "specialist"], when: c.signature?.may_resend, path: "signing-link", fields: [] },
+    { title: word("void"), roles: ["centre_deputy_gm"], when: VOIDABLE.includes(c.state) && (c.order?.order_round || 1) === 1,
+      path: "void", fields: reasonField() },
     { key: "a.review", roles: ["centre_deputy_gm"], when: c.state === "order_submitted", path: "order/review", fields: decision() },
     {
       key: "a.sign", roles: ["centre_gm"], when: c.state === "order_reviewed", path: "order/sign",
@@ -85,6 +122,11 @@ function actionsFor(me, c) {
         { name: "due_at", label: t("f.due_at"), type: "datetime", required: true }],
     },
   ];
+  const acts = [...(work.visits || []), ...(c.callbacks || []).map((k) => ({ ...k, id: k.callback_id }))];
+  for (const act of acts.filter((a) => a.time_acceptable && a.id)) {
+    list.push({ title: word("accept"), roles: ["centre_deputy_gm"], when: true, suffix: act.id,
+      url: `${base}/acts/${encodeURIComponent(act.id)}/accept-time`, fields: reasonField() });
+  }
   for (const claim of work.claims || []) {
     const at = `/api/claims/${encodeURIComponent(claim.id)}/`;
     list.push(
@@ -100,7 +142,7 @@ function actionsFor(me, c) {
 
 function actionForm(action, reload) {
   const uploader = action.media ? action.media() : null;
-  const title = t(action.key) + (action.suffix ? ` · ${action.suffix}` : "");
+  const title = (action.title || t(action.key)) + (action.suffix ? ` · ${action.suffix}` : "");
   const el = form({
     fields: action.fields,
     extra: uploader ? [uploader.element] : [],
@@ -147,8 +189,28 @@ function gallery(ids, media) {
   return figures.length ? h("div", { class: "gallery" }, figures) : null;
 }
 
+function signatureText(c) {
+  const s = c.signature || {};
+  if (s.status !== "pending" || c.state === "voided") return label("signature", s.status);
+  const sent = s.links_sent ? word("link_sent", { n: s.links_sent, at: fmtTime(s.link_sent_at), exp: fmtTime(s.link_expires_at) }) : "";
+  return h("span", {}, badge(word("unsigned"), "warn"), sent ? h("span", { class: "muted", text: ` ${sent}` }) : null);
+}
+
+// An act's stated time against its receipt, and the deputy GM's acceptance.
+function statedTime(act, statedAt, receivedAt) {
+  if (act.time_accepted) {
+    const a = act.time_accepted;
+    return [[word("received"), fmtTime(receivedAt)],
+      [word("stated"), `${fmtTime(statedAt)} · ${word("accepted", { reason: a.reason, by: a.accepted_by, at: fmtTime(a.accepted_at) })}`]];
+  }
+  return [[word("received"), fmtTime(receivedAt)], [word("stated"), act.time_acceptable ? h("span", {},
+    fmtTime(statedAt), " ", badge(word("late"), "warn")) : null]];
+}
+
 function headerCard(c) {
-  return h("div", { class: "card head" },
+  const voided = c.state === "voided" && c.void
+    ? notice(word("voided_note", { reason: c.void.reason, by: c.void.by, at: fmtTime(c.void.at) }), "warn") : null;
+  return h("div", { class: "card head" }, voided,
     h("h1", {}, c.id, " ", stateBadge(c.state, c.state_label),
       c.escalation ? badge(label("level", c.escalation.level, c.escalation.level_label), "warn") : null,
       c.reopen_count ? badge(`${label("action", "reopened")} ×${c.reopen_count}`, "warn") : null),
@@ -160,7 +222,7 @@ function headerCard(c) {
       [t("c.recorded"), `${fmtTime(c.recorded_at)} · ${c.recorded_by}`],
       [t("c.contact_ended"), fmtTime(c.contact_ended_at)],
       [t("c.requested"), fmtTime(c.requested_completion_at)],
-      [t("c.signature"), label("signature", c.signature?.status)],
+      [t("c.signature"), signatureText(c)],
     ]),
     h("h2", { text: t("c.demand") }), h("p", { class: "demand", text: c.demand }));
 }
@@ -235,7 +297,8 @@ function workCard(c, media) {
     parts.push(h("article", { class: "item" },
       h("h3", {}, `${t("c.visits")} · ${label("outcome", v.outcome)} · ${fmtTime(v.happened_at)}`),
       definitions([[t("c.plan"), v.plan], [t("c.agreed"), fmtTime(v.agreed_completion_at)],
-        [t("visit.reason"), v.reason], [t("c.signature.status"), label("signature", v.signature_status)], [t("col.by"), v.recorded_by]]),
+        [t("visit.reason"), v.reason], [t("c.signature.status"), label("signature", v.signature_status)], [t("col.by"), v.recorded_by],
+        ...statedTime(v, v.happened_at, v.recorded_at)]),
       gallery([...(v.photo_media_ids || []), v.signature_media_id], media)));
   }
   for (const p of w.progress || []) {
@@ -250,10 +313,13 @@ function workCard(c, media) {
         [t("f.reason"), a.rejection_reason]]),
       gallery([...(a.material_media_ids || []), a.signature_media_id], media)));
   }
+  const centre = new Map((c.callbacks || []).map((k) => [k.callback_id, k]));
   for (const k of w.callbacks || []) {
+    const mine = centre.get(k.id);
     parts.push(h("article", { class: "item" },
       h("h3", {}, `${t("c.callbacks")} · ${fmtTime(k.callback_at)}`),
-      definitions([[t("f.outcome"), label("outcome", k.outcome)], [t("f.note"), k.note], [t("col.by"), k.by]])));
+      definitions([[t("f.outcome"), label("outcome", k.outcome)], [t("f.note"), k.note], [t("col.by"), k.by],
+        ...(mine ? statedTime(mine, mine.callback_at, mine.recorded_at) : [])])));
   }
   if (w.claims?.length) {
     parts.push(table([
@@ -341,10 +407,11 @@ function timelineCard(c) {
   entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   return section(t("c.timeline"), h("ol", { class: "timeline" }, entries.map((e) => h("li", {},
     h("time", { datetime: e.at, text: fmtTime(e.at) }), " ",
-    h("strong", { text: label("action", e.action) }),
+    h("strong", { text: actionName(e.action) }),
     e.actor_id ? ` · ${e.actor_id}` : e.actor_role ? ` · ${label("role", e.actor_role)}` : "",
     e.to_state && e.to_state !== e.from_state
-      ? h("span", { class: "muted", text: ` → ${label(e.source === "dispatch" ? "dstate" : "state", e.to_state)}` }) : null,
+      ? h("span", { class: "muted", text: ` → ${e.to_state === "voided" ? word("voided")
+        : label(e.source === "dispatch" ? "dstate" : "state", e.to_state)}` }) : null,
     e.note ? h("p", { class: "note", text: e.note }) : null))));
 }
 
