@@ -87,6 +87,10 @@ class MonthlyReportDueIn(Lenient):
     due_at = _time(required=False)
 
 
+class FiredThroughIn(Lenient):
+    fired_through = _time()
+
+
 # -- intake.events --------------------------------------------------------------------------
 
 HolderIn = Lenient.from_dict({
