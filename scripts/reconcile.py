@@ -10,8 +10,9 @@ from collections import Counter
 FAILURES = (
     "complaints_lost", "complaints_duplicated", "complaints_not_closed", "lives_failed",
     "events_unpublished", "events_lost", "events_phantom", "events_not_applied",
-    "effects_duplicated", "deductions_charged_twice", "dead_lettered", "messages_left",
-    "hub_blocked", "services_exited",
+    "effects_duplicated", "deductions_charged_twice", "deductions_not_reported",
+    "deductions_reported_twice", "dead_lettered", "messages_left", "hub_blocked",
+    "services_exited",
 )
 
 
@@ -74,8 +75,30 @@ CHARGED_TWICE = """
     GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1"""
 
 
+# Every fine reaches HR, once (issue 13): each ledger line of a month that is
+# reported (a revision issued) or due (sla's fired-through mark, as penalty
+# recorded it, has passed the month's end) is carried by exactly one revision
+# of its own month, so the month's latest revision has it.
+NOT_REPORTED = """
+    SELECT d.id::text AS deduction_id, d.month, d.person_id, d.rule, d.amount::text AS amount
+    FROM penalty.deductions d
+    WHERE NOT EXISTS (SELECT 1 FROM penalty.report_lines r
+                      WHERE r.deduction_id = d.id AND r.month = d.month)
+      AND (d.month IN (SELECT month FROM penalty.monthly_reports)
+           OR (SELECT fired_through FROM penalty.sla_progress WHERE id = 1)
+              >= ((d.month || '-01')::date + interval '1 month')::timestamp
+                 AT TIME ZONE %(zone)s)
+    ORDER BY d.seq"""
+REPORTED_TWICE = """
+    SELECT r.deduction_id::text AS deduction_id, min(d.month) AS month,
+           array_agg(r.month || ' r' || r.revision ORDER BY r.month, r.revision) AS revisions
+    FROM penalty.report_lines r JOIN penalty.deductions d ON d.id = r.deduction_id
+    GROUP BY r.deduction_id HAVING count(*) > 1 OR bool_or(r.month <> d.month)"""
+
+
 def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_depths,
-              dead_letters, hub_blocked, before_drive=frozenset(), exited=()):
+              dead_letters, hub_blocked, before_drive=frozenset(), exited=(),
+              zone="Asia/Shanghai"):
     """Counts (and examples) of everything that went wrong.
 
     accepted:  {room: complaint id} the gateway acknowledged
@@ -85,6 +108,7 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     bindings:  the vhost's bindings (management API)
     queue_depths: {queue: messages} at the end
     exited: processes that exited on their own (not killed by the test)
+    zone: the group's time zone (a month ends at its local midnight)
     before_drive: event ids of the set-up, published before any consumer's
         queue existed (their consumers catch up otherwise)
     """
@@ -128,6 +152,9 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     for name, sql in DUPLICATED_EFFECTS.items():
         fail("effects_duplicated", [(name, dict(r)) for r in conn.execute(sql)])
     fail("deductions_charged_twice", [dict(r) for r in conn.execute(CHARGED_TWICE)])
+    fail("deductions_not_reported", [dict(r) for r in conn.execute(NOT_REPORTED,
+                                                                    {"zone": zone})])
+    fail("deductions_reported_twice", [dict(r) for r in conn.execute(REPORTED_TWICE)])
     report["dead_lettered"] += dead_letters
     fail("messages_left", [(q, n) for q, n in queue_depths.items() if n])
     fail("hub_blocked", hub_blocked)
@@ -146,6 +173,8 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
             "SELECT state, count(*) AS n FROM sla.timers GROUP BY 1")},
         "deduction_lines": conn.execute(
             "SELECT count(*) AS n FROM penalty.deductions").fetchone()["n"],
+        "monthly_report_revisions": conn.execute(
+            "SELECT count(*) AS n FROM penalty.monthly_reports").fetchone()["n"],
         "deduction_total": str(conn.execute(
             "SELECT coalesce(sum(amount), 0) AS s FROM penalty.deductions").fetchone()["s"]),
         "notifications": conn.execute(

@@ -150,3 +150,63 @@ def test_lives_run_to_closure_and_the_reconciliation_counts_what_is_planted(suit
         "events_not_applied": 1, "deductions_charged_twice": 1, "services_exited": 1}, examples
     assert examples["events_not_applied"][0] == ("intake", "complaint.routed",
                                                  routed["event_id"])
+
+
+def plant_line(conn, month, key, at):
+    line_id = uuid.uuid4()
+    conn.execute(
+        """INSERT INTO penalty.deductions (id, person_id, rule, article, complaint_id, month,
+               charged_at, evidence, rule_version, source_key, timer_id, amount, created_at)
+           VALUES (%(id)s, 'rcgz-mkt-head', 'plan', '22, 35', 'C-GZ-2026-000001', %(month)s,
+               %(at)s, '{}', '2026.1', %(key)s, %(key)s, 300, %(at)s)""",
+        {"id": line_id, "month": month, "at": at, "key": key})
+    return str(line_id)
+
+
+def plant_report(conn, month, revision, line_ids, at):
+    conn.execute(
+        """INSERT INTO penalty.monthly_reports (month, revision, issued_at, trigger, snapshot,
+               totals, line_count, csv_media_id, xlsx_media_id, csv_sha256, xlsx_sha256)
+           VALUES (%(month)s, %(revision)s, %(at)s, 'monthly_report.due', '{}', '{}',
+               %(n)s, 'm', 'm', 's', 's')""",
+        {"month": month, "revision": revision, "at": at, "n": len(line_ids)})
+    for line_id in line_ids:
+        conn.execute("INSERT INTO penalty.report_lines (month, revision, deduction_id) "
+                     "VALUES (%s, %s, %s)", (month, revision, line_id))
+
+
+def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twice(
+        clean_database):
+    """Every fine reaches HR, once: each line of a reported (or due) month in
+    exactly one revision of its own month. Clean, then one of each defect."""
+    def counted():
+        with clean_database.connection() as conn:
+            failures, figures, examples = reconcile(
+                conn, accepted={}, completed=[], failed=[], events={}, bindings=[],
+                queue_depths={}, dead_letters=0, hub_blocked=[])
+        return {k: v for k, v in failures.items() if v}, figures, examples
+
+    at = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    with clean_database.transaction() as conn:
+        october = [plant_line(conn, "2026-10", f"oct-{n}", at) for n in range(2)]
+        plant_report(conn, "2026-10", 1, october[:1], at)
+        plant_report(conn, "2026-10", 2, october[1:], at)      # a late line's revision
+        plant_line(conn, "2026-11", "nov-open", at)            # November is still running
+        conn.execute("INSERT INTO penalty.sla_progress (id, fired_through, received_at) "
+                     "VALUES (1, %s, %s)", (at, at))
+    assert counted()[0] == {}
+
+    with clean_database.transaction() as conn:
+        late = plant_line(conn, "2026-10", "oct-late", at)     # arrived, no revision issued
+        plant_report(conn, "2026-09", 1, [october[0]], at)     # carried by September too
+        # sla fired through the end of November (16:00 UTC is midnight in Shanghai),
+        # but November's report was never issued.
+        conn.execute("UPDATE penalty.sla_progress SET fired_through = %s",
+                      (datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc),))
+    failures, figures, examples = counted()
+    assert failures == {"deductions_not_reported": 2, "deductions_reported_twice": 1}, examples
+    assert {e["deduction_id"] for e in examples["deductions_not_reported"]} == {
+        late, next(e["deduction_id"] for e in examples["deductions_not_reported"]
+                   if e["month"] == "2026-11")}
+    assert examples["deductions_reported_twice"][0]["revisions"] == ["2026-09 r1", "2026-10 r1"]
+    assert figures["monthly_report_revisions"] == 3

@@ -64,6 +64,11 @@ class WithdrawnIn(DeadlineIn):
     reason = _text()
 
 
+class LeaderIn(Lenient):
+    person_id = _text()
+    role = _text()
+
+
 class OverdueIn(Lenient):
     complaint_id = fields.String(required=True)
     timer_id = fields.String(required=True)
@@ -71,6 +76,8 @@ class OverdueIn(Lenient):
     tier = fields.Integer(load_default=None)
     handler_person_id = _text()
     leader_person_ids = fields.List(fields.String(), load_default=list)
+    # With their roles: Art. 36 charges only the supervising leader (responsibility.py).
+    leaders = fields.List(fields.Nested(LeaderIn), load_default=list)
     day_started_at = _time()
     completion_due_at = _time(required=False)
 
@@ -85,6 +92,10 @@ class OverdueWithdrawnIn(Lenient):
 class MonthlyReportDueIn(Lenient):
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
     due_at = _time(required=False)
+
+
+class FiredThroughIn(Lenient):
+    fired_through = _time()
 
 
 # -- intake.events --------------------------------------------------------------------------

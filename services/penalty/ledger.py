@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from services.penalty.months import last_instant, month_bounds, month_of
+from services.penalty.responsibility import HANDLER, owing
 from services.penalty.rules import BLOCK_RULES, RuleBook
 
 # sla's event data as incoming.py loads it (aware datetimes, ints).
@@ -239,16 +240,6 @@ def cut_charges(miss: OpenMiss, month: str, book: RuleBook, zone: tzinfo,
 
 # -- overdue.accrued ------------------------------------------------------------------------
 
-def owing_leaders(data: Facts) -> list[str | None]:
-    """Art. 36 fines the 分管领导, the department's supervising leader: not the
-    other company leaders, the tier-3 project GM or the chairman that SPEC §3
-    also names as leaders (they carry leadership responsibility, not this fine)."""
-    if data.get("leaders"):
-        return [leader.get("person_id") for leader in data["leaders"]
-                if leader.get("role") == "supervising_leader"]
-    return list(data.get("leader_person_ids") or [])
-
-
 def overdue_charges(data: Facts, complaint_id: str | None, book: RuleBook,
                     zone: tzinfo) -> list[Charge]:
     """One overdue day (Art. 36): the handler and each supervising leader at
@@ -260,13 +251,8 @@ def overdue_charges(data: Facts, complaint_id: str | None, book: RuleBook,
         return []
     accrual = rs.choice("overdue_accrual")
     timer = data["timer_id"]
-    handler = data.get("handler_person_id")
-    people = [(handler, "handler", tier.handler)]
-    seen = {handler}
-    for leader in owing_leaders(data):
-        if leader and leader not in seen:
-            seen.add(leader)
-            people.append((leader, "leader", tier.leader))
+    people = [(person, capacity, tier.handler if capacity == HANDLER else tier.leader)
+              for person, capacity in owing(data)]
     base = {"day": day, "tier": index + 1, "sla_tier": data.get("tier"),
             "day_started_at": iso(data["day_started_at"]),
             "completion_due_at": iso(data.get("completion_due_at")),

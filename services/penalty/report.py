@@ -33,7 +33,7 @@ RULE_ZH = {
 }
 FLAG_ZH = {"person_not_in_directory": "已不在组织架构", "person_inactive": "已离职",
            "no_person": "责任人空缺", "bonus_unknown": "奖金未知待折算",
-           "adjustment": "跨月调整"}
+           "adjustment": "跨月调整", "needs_gm": "需总经理确认"}
 HEADER = ["月份 month", "人员编号 person_id", "姓名 name", "单位 unit", "规则 rule",
           "规则说明 rule (zh)", "条款 article", "笔数 lines", "扣罚金额(元) amount CNY",
           "待折算奖金比例(%) bonus % pending", "备注 notes"]
@@ -75,6 +75,11 @@ class PersonRows:
 class MonthlyReport:
     month: str
     people: tuple[PersonRows, ...]
+    threshold: Decimal | None = None    # above it a person's month needs the GM (issue 13)
+
+    def needs_gm(self, person: PersonRows) -> bool:
+        return self.threshold is not None and person.person_id is not None \
+            and person.amount > self.threshold
 
     @property
     def line_count(self) -> int:
@@ -103,14 +108,18 @@ class MonthlyReport:
 
     def snapshot(self) -> dict[str, Any]:
         """What a revision is compared on (JSON-able, amounts as strings)."""
-        return {"month": self.month, "line_count": self.line_count,
-                "total_amount": str(self.total_amount),
-                "rows": [[p.person_id, p.name, p.unit_name, r.rule, r.article, r.lines,
-                          str(r.amount), str(r.bonus_percent_pending), list(r.flags)]
-                         for p in self.people for r in p.rules]}
+        out = {"month": self.month, "line_count": self.line_count,
+               "total_amount": str(self.total_amount),
+               "rows": [[p.person_id, p.name, p.unit_name, r.rule, r.article, r.lines,
+                         str(r.amount), str(r.bonus_percent_pending), list(r.flags)]
+                        for p in self.people for r in p.rules]}
+        if self.threshold is not None:
+            out["threshold"] = str(self.threshold)
+        return out
 
 
-def build(month: str, rows: Iterable[Mapping[str, Any]]) -> MonthlyReport:
+def build(month: str, rows: Iterable[Mapping[str, Any]],
+          threshold: Decimal | None = None) -> MonthlyReport:
     """rows: the month's aggregate per person and rule (repository
     `report_rows`), any order."""
     people: dict[str | None, list[Mapping[str, Any]]] = {}
@@ -127,7 +136,7 @@ def build(month: str, rows: Iterable[Mapping[str, Any]]) -> MonthlyReport:
         flags = tuple(sorted({f for r in rules for f in r.flags}))
         out.append(PersonRows(person_id, max(r["person_name"] or "" for r in group) or None,
                               max(r["unit_name"] or "" for r in group) or None, rules, flags))
-    return MonthlyReport(month, tuple(out))
+    return MonthlyReport(month, tuple(out), threshold)
 
 
 def _notes(flags: Iterable[str]) -> str:
@@ -143,9 +152,12 @@ def table(report: MonthlyReport) -> list[list[Any]]:
             rows.append([report.month, person.person_id or "", person.name or "",
                          person.unit_name or "", r.rule, RULE_ZH.get(r.rule, r.rule), r.article,
                          r.lines, r.amount, r.bonus_percent_pending or None, _notes(r.flags)])
+        notes = _notes(person.flags)
+        if report.needs_gm(person):
+            notes = "；".join(n for n in (FLAG_ZH["needs_gm"], notes) if n)
         rows.append([report.month, person.person_id or "", person.name or "",
                      person.unit_name or "", "小计 subtotal", "", "", person.lines, person.amount,
-                     person.bonus_percent_pending or None, _notes(person.flags)])
+                     person.bonus_percent_pending or None, notes])
     rows.append([report.month, "", "", "", "总计 total", f"{len(report.people)} 人", "",
                  report.line_count, report.total_amount,
                  report.total_bonus_percent_pending or None, ""])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.penalty.ledger import Charge, Facts, iso
 from services.penalty.months import month_of
+from services.penalty.responsibility import owing
 from services.penalty.rules import RuleBook, SanctionRule
 from shared import roles
 from shared.contracts.penalty.access import CASE_DECIDERS as DECIDERS
@@ -28,7 +29,13 @@ OPEN, DECIDED, WITHDRAWN = "open", "decided", "withdrawn"
 NewId = Callable[[], str]
 
 KIND_ZH = {"overdue": "超期15天以上 (Art. 36.3)", "reception_attitude": "服务态度 (Art. 11)",
-           "concealed": "瞒报漏报 (Art. 17)", "bottom_ten": "满意度连续三月倒数后十名 (Art. 16)"}
+           "concealed": "瞒报漏报 (Art. 17)", "bottom_ten": "满意度连续三月倒数后十名 (Art. 16)",
+           "monthly_review": "月度扣罚超过阈值，总经理移交 (Art. 36)"}
+# A heavy month the GM refers to a case (issue 13): the rules file may bound
+# it (`sanctions.monthly_review`); otherwise the measures of Art. 36.3's
+# handler, the heaviest the regulation names for handling failures.
+REVIEW_ALLOWED = {"bonus": {"min_percent": "0", "max_percent": "100"}, "pay_cut": {},
+                  "demotion": {}}
 MEASURE_ZH = {"bonus": "扣罚月度综合奖金", "pay_cut": "降薪", "demotion": "降职",
               "pay_grade_cut": "降级工资", "dismissal": "开除", "fine": "经济处罚"}
 
@@ -63,16 +70,14 @@ def _allowed(rule: SanctionRule, role: str) -> dict[str, dict[str, str]]:
 
 def overdue_cases(data: Facts, complaint_id: str | None, book: RuleBook, zone: tzinfo,
                   now: datetime, new_id: NewId) -> list[Case]:
-    """Day 16 (Art. 36.3): one case for the handler and one per leader."""
+    """Day 16 (Art. 36.3): one case for the handler and one for the
+    supervising leader (responsibility.owing, as the daily fines)."""
     rs = book.at(data["day_started_at"], zone)
     rule = rs.sanctions["overdue"]
     evidence = {"day": data["day"], "day_started_at": iso(data["day_started_at"]),
                 "completion_due_at": iso(data.get("completion_due_at")),
                 "timer_id": data["timer_id"]}
-    people = [(data.get("handler_person_id"), "handler")]
-    for leader in data.get("leader_person_ids") or []:
-        if leader and leader not in {p for p, _ in people}:
-            people.append((leader, "leader"))
+    people = owing(data)     # the one definition of Art. 36's people (responsibility.py)
     return [Case(id=new_id(), kind="overdue", article=rule.article, person_id=person, role=role,
                  complaint_id=complaint_id,
                  source_key=f"overdue_sanction:{data['timer_id']}:{person or '-'}",
@@ -80,6 +85,24 @@ def overdue_cases(data: Facts, complaint_id: str | None, book: RuleBook, zone: t
                  rule_version=rs.version, opened_at=now, opened_by=None,
                  month=month_of(now, zone))
             for person, role in people]
+
+
+def review_case(person_id: str, month: str, amount: Decimal, limit: Decimal, revision: int,
+                note: str | None, actor_id: str, book: RuleBook, zone: tzinfo, now: datetime,
+                new_id: NewId) -> Case:
+    """The GM refers a person's month above the threshold to a case: the
+    decider sees the month's amount and may choose a sanction instead."""
+    rs = book.at(now, zone)
+    rule = rs.sanctions.get("monthly_review")
+    allowed = _allowed(rule, "person") if rule else dict(REVIEW_ALLOWED)
+    case_id = new_id()
+    return Case(id=case_id, kind="monthly_review", article=rule.article if rule else "36",
+                person_id=person_id, role="person", complaint_id=None,
+                source_key=f"monthly_review:{month}:{person_id}",
+                evidence={"month": month, "amount": str(amount), "threshold": str(limit),
+                          "revision": revision, "note": note},
+                allowed=allowed, rule_version=rs.version, opened_at=now, opened_by=actor_id,
+                month=month)
 
 
 def manual_case(kind: str, person_id: str, complaint_id: str | None, note: str,

@@ -16,14 +16,23 @@ shared.contracts.penalty.PenaltyClient, same names and parameters.
 """
 import shared  # noqa: F401, I001  (psycopg wait function first)
 
+import logging
+
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.penalty import assessment, casework, charging, closing, projection, readmodel
+from services.penalty import (
+    assessment,
+    casework,
+    charging,
+    closing,
+    projection,
+    readmodel,
+    reviewing,
+)
 from services.penalty.access import Actor
 from services.penalty.context import SCHEMA, Penalty
-from services.penalty.incoming import MonthlyReportDueIn, load_event_data
 from services.penalty.repository import reports as report_store
 from services.penalty.rules import load_rulebook
 from shared.clock import ClockProvider
@@ -36,7 +45,9 @@ from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
 from shared.rpc import RpcProxy, rpc
 
+log = logging.getLogger(__name__)
 EXPECTED = (CCRMError,)
+CLOSE_SECONDS = 2       # waiting closes and late lines: "at once" is within this
 
 
 def _rpc(**kwargs):
@@ -112,11 +123,33 @@ class PenaltyService:
 
     @event_handler("sla", "monthly_report.due")
     def on_monthly_report_due(self, payload):
-        """The close spans several transactions: the event is recorded in the
-        inbox with the report (closing.issue_report), not around it all."""
-        envelope = load_envelope(payload)
-        data = load_event_data(MonthlyReportDueIn, envelope["data"])
-        closing.report_due(self._ctx(), data["month"], envelope)
+        """The month waits for its close (recorded with the event in the inbox);
+        the close itself runs once sla's mark has passed the month's end."""
+        self._consume("monthly_report.due", payload, closing.apply_report_due)
+        self._close_waiting()
+
+    @event_handler("sla", "timers.fired_through")
+    def on_timers_fired_through(self, payload):
+        self._consume("timers.fired_through", payload, closing.apply_fired_through)
+        self._close_waiting()
+
+    def _close_waiting(self):
+        """The event is applied; a close that fails now (media down...) is
+        retried by `close_and_revise`, not by redelivering the event."""
+        try:
+            closing.close_waiting(self._ctx())
+        except Exception:  # noqa: BLE001 - logged; the timer tries again
+            log.exception("monthly close deferred to the next round")
+
+    @timer(interval=CLOSE_SECONDS)
+    def close_and_revise(self):
+        """Months whose close waited for sla's mark, and a new revision of each
+        reported month a line arrived for (every fine reaches HR, once)."""
+        self._close_waiting()
+        try:
+            closing.revise_late(self._ctx())
+        except Exception:  # noqa: BLE001 - logged; the next round tries again
+            log.exception("late revision deferred to the next round")
 
     # -- intake.events and dispatch.events: the read-models ---------------------------------
 
@@ -233,6 +266,18 @@ class PenaltyService:
     @_rpc()
     def monthly_report(self, actor, month, query=None):
         return closing.read_report(self._ctx(), Actor.from_dict(actor), month, query)
+
+    @_rpc()
+    def list_report_revisions(self, actor, month):
+        return closing.list_revisions(self._ctx(), Actor.from_dict(actor), month)
+
+    @_rpc()
+    def confirm_person_month(self, actor, month, person_id, form=None):
+        return reviewing.confirm(self._ctx(), Actor.from_dict(actor), month, person_id, form)
+
+    @_rpc()
+    def refer_person_month(self, actor, month, person_id, form=None):
+        return reviewing.refer(self._ctx(), Actor.from_dict(actor), month, person_id, form)
 
     @_rpc()
     def rankings(self, actor, month):

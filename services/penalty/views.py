@@ -75,7 +75,9 @@ def report_from_snapshot(snapshot: Mapping[str, Any]) -> report_mod.MonthlyRepor
              "article": r[4], "lines": r[5], "amount": Decimal(r[6]),
              "bonus_percent_pending": Decimal(r[7]), "flags": r[8]}
             for r in snapshot["rows"]]
-    return report_mod.build(snapshot["month"], rows)
+    limit = snapshot.get("threshold")
+    return report_mod.build(snapshot["month"], rows,
+                            Decimal(limit) if limit is not None else None)
 
 
 def report_people(report: report_mod.MonthlyReport) -> list[Json]:

@@ -7,7 +7,7 @@ right now waits for the next round, and two loops never fire one timer twice.
 """
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
 from services.sla import repository
@@ -20,6 +20,11 @@ from services.sla.rules import DAILY_JOBS
 log = logging.getLogger(__name__)
 
 FIRST_RUN_CATCH_UP = timedelta(hours=1)
+# `timers.fired_through`: the mark is rounded down to this step (a clock that
+# simply runs moves it once a quarter hour, not every tick) and published at
+# most once per this many seconds of real time while it moves.
+FIRED_THROUGH_STEP = timedelta(minutes=15)
+FIRED_THROUGH_EVERY_SECONDS = 2.0
 
 
 class TimerLoop:
@@ -90,7 +95,29 @@ class TimerLoop:
                 if self._run_slot(conn, job, day, slot_at, now):
                     ran.append((job, day))
             self._jobs_done[job] = day
+        self.publish_fired_through(now)
         return ran
+
+    # -- how far sla has fired (penalty closes a month only behind it) -------------------
+
+    def publish_fired_through(self, now):
+        """After the round's firing and daily jobs: announce `timers.fired_through`
+        when the mark moved (see fired_through_mark), at most every
+        FIRED_THROUGH_EVERY_SECONDS. Returns the mark published, or None."""
+        last = getattr(self, "_fired_through", None)
+        if time.monotonic() - getattr(self, "_fired_through_sent", -1e9) \
+                < FIRED_THROUGH_EVERY_SECONDS:
+            return None
+        with self.db.transaction() as conn:
+            earliest = conn.execute("SELECT min(due_at) AS due FROM sla.timers "
+                                    "WHERE state = 'armed'").fetchone()["due"]
+            mark = fired_through_mark(now, earliest)
+            if last is not None and mark <= last:
+                return None
+            self.outbox.add(conn, "timers.fired_through", {"fired_through": mark},
+                            occurred_at=now)
+        self._fired_through, self._fired_through_sent = mark, time.monotonic()
+        return mark
 
     def _run_slot(self, conn, job, day, slot_at, now):
         last = repository.last_slot(conn, job)
@@ -127,6 +154,19 @@ class TimerLoop:
             "messages": len(outcome.messages), "events": [e.type for e in outcome.events]})
         log.info("daily job %s for %s: %d messages", job, day, len(outcome.messages))
         return True
+
+
+def fired_through_mark(now, earliest_armed_due, step=FIRED_THROUGH_STEP):
+    """Every timer due at or before the mark has fired: just before the
+    earliest armed timer still due (or `now` if none is), rounded down to
+    `step` (a whole number of steps since the epoch, so local quarter hours
+    and midnights are marks)."""
+    mark = now
+    if earliest_armed_due is not None and earliest_armed_due <= now:
+        mark = earliest_armed_due - timedelta(microseconds=1)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    steps = (mark - epoch) // step
+    return (epoch + steps * step).astimezone(now.tzinfo)
 
 
 def _end_of(day, settings):

@@ -84,10 +84,10 @@ class CaseFacts(Schema):
     case_id = fields.String(required=True)
     kind = fields.String(required=True, metadata=_about(
         "overdue (Art. 36.3), reception_attitude (Art. 11), concealed (Art. 17), "
-        "bottom_ten (Art. 16)"))
+        "bottom_ten (Art. 16), monthly_review (a month above the threshold the GM referred)"))
     article = fields.String(required=True)
     person_id = fields.String(required=True, allow_none=True)
-    role = fields.String(required=True, metadata=_about("handler, leader, specialist"))
+    role = fields.String(required=True, metadata=_about("handler, leader, specialist, person"))
     complaint_id = fields.String(allow_none=True)
 
 
@@ -124,14 +124,17 @@ class Sha256s(Schema):
 
 
 @event("monthly_report.issued", "penalty",
-       "the month's deductions report for HR and Finance was issued (Art. 36); a later "
-       "revision says what changed")
+       "the month's deductions report for HR and Finance was issued (Art. 36), once sla had "
+       "fired every timer due in the month; each later revision (a line arrived for the "
+       "reported month) is this event again with the next `revision` and `changes`")
 class MonthlyReportIssued(Schema):
     month = fields.String(required=True)
-    revision = fields.Integer(required=True,
-                              metadata=_about("1, then +1 for each changed re-issue"))
+    revision = fields.Integer(required=True, metadata=_about(
+        "1, then +1 for each revision: the latest revision carries every line of the month"))
     issued_at = _time("when it was issued")
-    trigger = fields.String(required=True, metadata=_about("monthly_report.due or on_demand"))
+    trigger = fields.String(required=True, metadata=_about(
+        "monthly_report.due, on_demand, or late_line (a revision issued by itself because a "
+        "line arrived for the reported month)"))
     totals = fields.Dict(required=True, metadata=_about(
         "amount (CNY string), lines, people, bonus_percent_pending, by_rule"))
     line_count = fields.Integer(required=True)
@@ -139,7 +142,39 @@ class MonthlyReportIssued(Schema):
     xlsx_media_id = fields.String(required=True)
     sha256s = fields.Nested(Sha256s, required=True)
     changes = fields.Dict(allow_none=True, metadata=_about(
-        "revision > 1: lines_added, amount_change, changes per person and rule, summary (zh)"))
+        "revision > 1: lines_added, amount_change, changes per person and rule, summary (zh), "
+        "added_lines (the ledger lines this revision adds)"))
+    needs_gm_confirmation = fields.List(fields.String(), load_default=list, metadata=_about(
+        "people whose month is above the threshold (需总经理确认): HR takes their amounts as "
+        "final once the GM confirmed them or their case is decided (monthly_report.reviewed)"))
+
+
+@event("monthly_report.reviewed", "penalty",
+       "the centre GM confirmed a person's month above the threshold, or referred it to a "
+       "sanction case (issue 13)")
+class MonthlyReportReviewed(Schema):
+    month = fields.String(required=True)
+    person_id = fields.String(required=True)
+    decision = fields.String(required=True, metadata=_about("confirmed or referred"))
+    amount = _money("the person's month at the revision decided on")
+    revision = fields.Integer(required=True)
+    case_id = fields.String(allow_none=True, metadata=_about("referred: the sanction case"))
+    note = fields.String(allow_none=True)
+    decided_by = fields.String(required=True)
+    decided_at = _time("when it was decided")
+
+
+@event("rankings.published", "penalty",
+       "Art. 38: at the month's close its rankings are frozen and published; a frozen month "
+       "never changes (GET /api/rankings/{month} answers this snapshot)")
+class RankingsPublished(Schema):
+    month = fields.String(required=True)
+    published_at = _time("when the month was frozen")
+    companies = fields.Dict(required=True, metadata=_about(
+        "region_company and property_company rankings, each with its projects"))
+    specialists = fields.Dict(required=True, metadata=_about("by reception rating (Art. 16)"))
+    desks = fields.List(fields.Dict(), required=True, metadata=_about(
+        "the service desks' assessment (Art. 39)"))
 
 
 class Recipient(Schema):

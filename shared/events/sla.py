@@ -243,3 +243,11 @@ class WeeklyCarryoverReport(Schema):
 class MonthlyReportDue(Schema):
     month = fields.String(required=True, metadata=_about("YYYY-MM: the month the report covers"))
     due_at = _time("the slot (00:00 on the 1st, group time zone)")
+
+
+@event("timers.fired_through", "sla",
+       "how far sla has fired: every timer and daily job due at or before `fired_through` has "
+       "been fired (penalty cuts a month only behind this mark); published when it moves, "
+       "rounded down to a quarter hour, at most every few seconds")
+class TimersFiredThrough(Schema):
+    fired_through = _time("every timer and daily-job slot due at or before it has fired")

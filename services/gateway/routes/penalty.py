@@ -46,6 +46,10 @@ class ReportQuery(penalty_forms.ReportQuery):
     """format: json (default), csv or xlsx (the file); revision: default the latest."""
 
 
+class ReviewBody(penalty_forms.ReviewForm):
+    """The centre GM's optional note on a person's month above the threshold."""
+
+
 class CaseBody(penalty_forms.CaseForm):
     """Art. 11 (reception_attitude) or Art. 17 (concealed): the GM opens a case."""
 
@@ -66,6 +70,10 @@ class AppealList(Schema):
 
 class CaseList(Schema):
     items = fields.List(fields.Nested(penalty_views.CaseView))
+
+
+class RevisionList(Schema):
+    items = fields.List(fields.Nested(penalty_views.ReportRevision))
 
 
 def _raw_json(request):
@@ -121,8 +129,10 @@ class PenaltyRoutes:
 
     @route("GET", "/api/reports/monthly/<month>", summary="月度扣罚报表 (the monthly report)",
            roles=access.REPORT_READERS, query=ReportQuery, response=penalty_views.ReportView,
-           tags=REPORT_TAGS, description="`?format=csv|xlsx` answers the file itself "
-           "(Content-Disposition: attachment). 409 for a month that has not ended.")
+           tags=REPORT_TAGS, description="The latest revision (`?revision=N`: an earlier one; "
+           "`/revisions` lists them), with `review`: the people above the threshold and "
+           "whether the GM confirmed or referred them. `?format=csv|xlsx` answers the file "
+           "itself (Content-Disposition: attachment). 409 for a month that has not ended.")
     def get_monthly_report(self, request, principal, payload, month):
         answer = self._penalty().monthly_report(principal.as_dict(), month, _args(request))
         if "content_b64" not in answer:
@@ -137,12 +147,52 @@ class PenaltyRoutes:
            summary="出具（或重新出具）月度扣罚报表 (issue the monthly report)",
            roles=access.REPORT_ISSUERS, response=penalty_views.ReportView, tags=REPORT_TAGS,
            description="Cuts the month (steps never done are charged up to its end), then "
-           "issues a new revision only if something changed (`changes` says what).")
+           "issues a new revision only if lines arrived since the last (`changes` lists "
+           "them). 409 until sla has fired every timer due in the month (the report then "
+           "comes by itself). A line arriving for a reported month issues a new revision at "
+           "once, without this call.")
     def issue_monthly_report(self, request, principal, payload, month):
         return self._penalty().issue_monthly_report(principal.as_dict(), month)
 
+    @route("GET", "/api/reports/monthly/<month>/revisions",
+           summary="月度扣罚报表的各版 (every revision of the month's report)",
+           roles=access.REPORT_READERS, response=RevisionList, tags=REPORT_TAGS,
+           description="Oldest first: when each was issued and why (monthly_report.due, "
+           "on_demand, late_line: a line arrived for the reported month), its totals and how "
+           "many lines it added. `GET /api/reports/monthly/{month}?revision=N` answers one.")
+    def list_report_revisions(self, request, principal, payload, month):
+        return {"items": self._penalty().list_report_revisions(principal.as_dict(), month)}
+
+    @route("POST", "/api/reports/monthly/<month>/people/<person_id>/confirm",
+           summary="总经理确认超过阈值的月度扣罚 (GM confirms a person's heavy month)",
+           roles=access.REPORT_REVIEWERS, body=ReviewBody, response=penalty_views.ReportView,
+           tags=REPORT_TAGS,
+           description="A person's deductions in the month above the threshold (setting "
+           "PENALTY_GM_CONFIRM_ABOVE, default ¥5,000) are flagged 需总经理确认; the GM confirms "
+           "the amount of the latest revision (HR then takes it as final). 409: not above the "
+           "threshold, already confirmed for this amount, or referred. A later revision that "
+           "changes the amount needs the GM again. Answers the report with `review`.")
+    def confirm_person_month(self, request, principal, payload, month, person_id):
+        return self._penalty().confirm_person_month(principal.as_dict(), month, person_id,
+                                                    _raw_json(request))
+
+    @route("POST", "/api/reports/monthly/<month>/people/<person_id>/refer",
+           summary="总经理将超过阈值的月度扣罚移交处分案件 (GM refers a heavy month to a case)",
+           roles=access.REPORT_REVIEWERS, body=ReviewBody, response=penalty_views.ReportView,
+           tags=REPORT_TAGS,
+           description="Opens a sanction case (kind monthly_review) with the month's amount; "
+           "the report shows the person as referred to that case until it is decided. The "
+           "ledger is untouched (append-only). 409: not above the threshold or already "
+           "referred.")
+    def refer_person_month(self, request, principal, payload, month, person_id):
+        return self._penalty().refer_person_month(principal.as_dict(), month, person_id,
+                                                  _raw_json(request))
+
     @route("GET", "/api/rankings/<month>", summary="月度排名与考评 (rankings and assessments)",
-           roles=access.RANKING_READERS, response=penalty_views.RankingsView, tags=REPORT_TAGS)
+           roles=access.RANKING_READERS, response=penalty_views.RankingsView, tags=REPORT_TAGS,
+           description="A running month is ranked so far (`complete` false); a closed month "
+           "answers the snapshot frozen and published at its close (Art. 38, `frozen` true, "
+           "event rankings.published), which never changes.")
     def get_rankings(self, request, principal, payload, month):
         return self._penalty().rankings(principal.as_dict(), month)
 

@@ -109,6 +109,7 @@ def seed(bus):
         events.append(bus.publish("sla", "overdue.accrued", overdue(day, at("2026-11-20 18:00")),
                                   complaint_id=CID))
     bus.applied(*events)
+    bus.fired_through(NOW)          # sla has fired every timer due in November
 
 
 def test_the_ledger_by_role_and_the_appeal_round_trip(world):
@@ -194,7 +195,8 @@ def test_rankings_and_sanction_cases_by_role(world):
                             complaint_id=CID))
     ranked = api["staff"].get("/api/rankings/2026-11")
     assert ranked.status_code == 200, ranked.text
-    assert set(ranked.json()) == {"month", "complete", "companies", "specialists", "desks"}
+    assert set(ranked.json()) == {"month", "complete", "companies", "specialists", "desks",
+                                  "frozen", "published_at"}
     error(api["spec"].get("/api/rankings/2026-11"), 403)
     error(api["gm"].get("/api/rankings/2027-05"), 409)
 
@@ -229,5 +231,8 @@ def test_the_openapi_document_lists_the_penalty_calls(world):
     for path in ("/api/deductions", "/api/deductions/{deduction_id}/appeal",
                  "/api/appeals/{appeal_id}/decision", "/api/reports/monthly/{month}",
                  "/api/reports/monthly/{month}/issue", "/api/rankings/{month}",
+                 "/api/reports/monthly/{month}/revisions",
+                 "/api/reports/monthly/{month}/people/{person_id}/confirm",
+                 "/api/reports/monthly/{month}/people/{person_id}/refer",
                  "/api/sanction-cases", "/api/sanction-cases/{case_id}/decision"):
         assert path in paths, path

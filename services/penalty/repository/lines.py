@@ -146,8 +146,14 @@ def count_lines(conn: Any, month: str | None = None, person_id: str | None = Non
         {"month": month, "person": person_id, "rule": rule}).fetchone()["n"]
 
 
-def report_rows(conn: Any, month: str) -> list[dict[str, Any]]:
-    """The month's lines per person and rule (one pass over the month)."""
+def report_rows(conn: Any, month: str,
+                new_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """The month's lines per person and rule (one pass over the month). With
+    `new_ids`: only the lines already in a revision of the month and these."""
+    chosen = "" if new_ids is None else """
+             AND (id = ANY(%(new)s::uuid[]) OR EXISTS (
+                  SELECT 1 FROM penalty.report_lines r
+                   WHERE r.deduction_id = penalty.deductions.id AND r.month = %(month)s))"""
     return conn.execute(
         """SELECT person_id, max(person_name) AS person_name, max(unit_name) AS unit_name,
                   rule, max(article) AS article, count(*) AS lines,
@@ -162,8 +168,8 @@ def report_rows(conn: Any, month: str) -> list[dict[str, Any]]:
                       CASE WHEN bool_or('bonus_unknown' = ANY(flags)) THEN 'bonus_unknown' END,
                       CASE WHEN bool_or('adjustment' = ANY(flags)) THEN 'adjustment' END
                   ], NULL) AS flags
-           FROM penalty.deductions WHERE month = %(month)s
-           GROUP BY person_id, rule""", {"month": month}).fetchall()
+           FROM penalty.deductions WHERE month = %(month)s""" + chosen + """
+           GROUP BY person_id, rule""", {"month": month, "new": new_ids or []}).fetchall()
 
 
 # -- open misses (block-counted steps not done yet) ------------------------------------------

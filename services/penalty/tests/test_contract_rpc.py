@@ -68,6 +68,9 @@ EXPECTED = {
     "get_monthly_report": (forms.ReportQuery, views.ReportView, access.REPORT_READERS),
     "issue_monthly_report": (None, views.ReportView, access.REPORT_ISSUERS),
     "get_rankings": (None, views.RankingsView, access.RANKING_READERS),
+    "list_report_revisions": (None, routes.RevisionList, access.REPORT_READERS),
+    "confirm_person_month": (forms.ReviewForm, views.ReportView, access.REPORT_REVIEWERS),
+    "refer_person_month": (forms.ReviewForm, views.ReportView, access.REPORT_REVIEWERS),
     "issue_analysis": (None, views.IssuedAnalysisView, access.ANALYSIS_ISSUERS),
     "get_analysis": (None, views.AnalysisView, access.RANKING_READERS),
     "list_sanction_cases": (forms.CaseFilters, routes.CaseList, access.CASE_READERS),
@@ -198,6 +201,7 @@ def test_every_answer_of_the_real_service_loads_with_its_view(running, penalty):
     assert issued["people"] and issued["people"][0]["rules"]
     penalty.monthly_report(HR, "2026-11")
     penalty.monthly_report(HR, "2026-11", {"format": "csv"})
+    assert [r["revision"] for r in penalty.list_report_revisions(HR, "2026-11")] == [1]
     ranked = penalty.rankings(GM, "2026-11")
     assert ranked["companies"]["region_company"][0]["projects"] and ranked["desks"]
     assert ranked["specialists"]["entries"]

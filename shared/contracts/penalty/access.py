@@ -10,6 +10,8 @@ from shared import roles
 LEDGER_READERS: frozenset[str] = roles.CENTRE | {roles.HR, roles.FINANCE}
 REPORT_READERS: frozenset[str] = roles.CENTRE | {roles.HR, roles.FINANCE}
 REPORT_ISSUERS: frozenset[str] = frozenset({roles.CENTRE_GM, roles.ADMIN})
+# A person's month above the threshold: only the centre GM confirms or refers it.
+REPORT_REVIEWERS: frozenset[str] = frozenset({roles.CENTRE_GM})
 RANKING_READERS: frozenset[str] = roles.CENTRE
 CASE_READERS: frozenset[str] = roles.CENTRE | {roles.HR}
 CASE_OPENERS: frozenset[str] = frozenset({roles.CENTRE_GM})

@@ -73,7 +73,8 @@ class PenaltyClient(ServiceClient):
 
     @raises(Forbidden, InvalidInput, Conflict)
     def issue_monthly_report(self, actor: Actor, month: str) -> Answer:
-        """-> ReportView. Conflict: the month has not ended."""
+        """-> ReportView. Conflict: the month has not ended, or sla has not yet
+        fired every timer due in it (the report then comes by itself)."""
         return self._call("issue_monthly_report", actor, month)
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
@@ -81,6 +82,25 @@ class PenaltyClient(ServiceClient):
         """ReportQuery -> ReportView (format json) or ReportFile (csv, xlsx).
         NotFound: not issued yet; Conflict: the month has not ended."""
         return self._call("monthly_report", actor, month, query=query)
+
+    @raises(Forbidden, NotFound, InvalidInput)
+    def list_report_revisions(self, actor: Actor, month: str) -> list[Answer]:
+        """-> a list of ReportRevision, oldest first. NotFound: not issued yet."""
+        return self._call("list_report_revisions", actor, month)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def confirm_person_month(self, actor: Actor, month: str, person_id: str,
+                             form: Form | None = None) -> Answer:
+        """ReviewForm -> ReportView. The centre GM confirms a person's month above
+        the threshold. Conflict: not above it, already confirmed or referred."""
+        return self._call("confirm_person_month", actor, month, person_id, form=form)
+
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def refer_person_month(self, actor: Actor, month: str, person_id: str,
+                           form: Form | None = None) -> Answer:
+        """ReviewForm -> ReportView. The centre GM refers a person's month above
+        the threshold to a sanction case. Conflict: not above it, or referred."""
+        return self._call("refer_person_month", actor, month, person_id, form=form)
 
     # -- rankings (SPEC §5) and the quarterly analysis (Art. 42) --------------------------------
 

@@ -92,6 +92,12 @@ class CaseFilters(Form):
     kind = _optional_id()
 
 
+class ReviewForm(Form):
+    """The centre GM's decision on a person's month above the threshold: an
+    optional note (kept with the decision)."""
+    note = optional_text(2000, multiline=True)
+
+
 class ReportQuery(Form):
     """format: json (default), csv or xlsx (the file); revision: default the latest."""
     format = choice(REPORT_FORMATS, load_default="json")

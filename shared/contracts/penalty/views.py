@@ -118,6 +118,27 @@ class ReportPerson(View):
     rules = fields.List(fields.Nested(ReportRuleRow))
 
 
+class ReviewedPerson(View):
+    """A person whose month is above the threshold, and where it stands."""
+    person_id = fields.String()
+    name = _text()
+    amount = _decimal()
+    status = fields.String(metadata={"description": "pending, confirmed or referred"})
+    status_zh = fields.String()
+    case_id = _text()
+    case_status = _text()
+    decided_by = _text()
+    decided_at = fields.String(allow_none=True)
+    confirmed_amount = _decimal(allow_none=True)
+
+
+class ReportReview(View):
+    threshold = _decimal(metadata={"description": "CNY: a month above it needs the GM"})
+    people = fields.List(fields.Nested(ReviewedPerson))
+    final = fields.Boolean(metadata={"description": "true: nobody waits for the GM or a case; "
+                                                    "HR takes the report as final"})
+
+
 class ReportView(View):
     month = fields.String()
     revision = fields.Integer()
@@ -130,8 +151,25 @@ class ReportView(View):
     csv_media_id = fields.String()
     xlsx_media_id = fields.String()
     sha256s = fields.Dict(keys=fields.String(), values=fields.String())
-    changes = fields.Dict(allow_none=True)
+    changes = fields.Dict(allow_none=True, metadata={"description":
+                          "revision > 1: what changed since the previous revision, with "
+                          "`added_lines` (the ledger lines it adds)"})
     changed = fields.Boolean(metadata={"description": "false: the issue found nothing new"})
+    review = fields.Nested(ReportReview, metadata={"description":
+                           "people above the threshold (需总经理确认) and their standing"})
+
+
+class ReportRevision(View):
+    """One revision of a month's report (the list of revisions)."""
+    month = fields.String()
+    revision = fields.Integer()
+    issued_at = fields.AwareDateTime()
+    issued_by = _text()
+    trigger = fields.String()
+    totals = fields.Dict()
+    line_count = fields.Integer()
+    lines_added = fields.Integer()
+    summary = _text()
 
 
 class ReportFile(View):
@@ -211,6 +249,9 @@ class RankingsView(View):
                                  "its projects"})
     specialists = fields.Nested(SpecialistRanking)
     desks = fields.List(fields.Nested(DeskAssessment))
+    frozen = fields.Boolean(metadata={"description": "true: the closed month's published "
+                                                     "snapshot (Art. 38), never changed"})
+    published_at = fields.String(allow_none=True)
 
 
 # -- the quarterly systemic-issue analysis (Art. 42) -----------------------------------------------
@@ -280,12 +321,15 @@ ANSWERS: dict[str, tuple[type[Schema], ...]] = {
     "decide_sanction_case": (CaseView,),
     "issue_monthly_report": (ReportView,),
     "monthly_report": (ReportView, ReportFile),
+    "list_report_revisions": (ReportRevision,),
+    "confirm_person_month": (ReportView,),
+    "refer_person_month": (ReportView,),
     "rankings": (RankingsView,),
     "issue_analysis": (IssuedAnalysisView,),
     "get_analysis": (AnalysisView,),
     "health": (HealthView,),
 }
-LIST_ANSWERS = frozenset({"list_appeals", "list_sanction_cases"})
+LIST_ANSWERS = frozenset({"list_appeals", "list_sanction_cases", "list_report_revisions"})
 
 
 def answer_errors(method: str, answer: Any) -> dict[str, Any]:

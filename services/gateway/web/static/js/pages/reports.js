@@ -1,14 +1,51 @@
 // `/reports`: the monthly rankings (GET /api/rankings/<YYYY-MM>) as charts
 // and tables: companies' on-time completion, their projects, specialists'
-// reception satisfaction, the service desks, and six months of trend; then
-// the month's deductions report with its CSV and XLSX files.
-import { ApiError, get } from "../api.js";
-import { t } from "../i18n.js";
+// reception satisfaction, the service desks, and six months of trend (a
+// closed month's rankings are the snapshot frozen at its close, Art. 38);
+// then the month's deductions report with its CSV and XLSX files, the people
+// above the threshold who need the GM's confirmation (需总经理确认: the GM
+// confirms or refers to a sanction case), and every revision of the report.
+import { ApiError, get, post } from "../api.js";
+import { lang, t } from "../i18n.js";
 import { barChart, legend, lineChart } from "../charts.js";
 import { previousMonth, reportCard } from "../report.js";
 import {
-  CENTRE, badge, clock, errorText, failPage, fill, form, h, hasRole, notice, progress, section, start, table,
+  CENTRE, announce, badge, clock, errorText, failPage, fill, fmtTime, form, h, hasRole, notice, progress, replace,
+  section, start, table,
 } from "../ui.js";
+
+// This page's own words (the shared word lists are kept by the console's core).
+const WORDS = {
+  zh: {
+    frozen: "本月排名已于 {at} 冻结发布（第三十八条），此后不再变动。",
+    review: "需总经理确认（当月扣罚超过 ¥{limit}）",
+    reviewNone: "本月无人扣罚超过 ¥{limit}。", reviewTable: "超过阈值的人员",
+    final: "全部已确认：人力资源中心可作为最终结果。",
+    notFinal: "以下人员的扣罚尚待总经理确认或处分案件决定，人力资源中心暂勿作为最终结果。",
+    status: "状态", confirmedFor: "已确认 ¥{amount}", case: "处分案件 {id}（{status}）",
+    confirm: "确认", refer: "移交处分案件", note: "备注（可选）",
+    confirmed: "已确认 {name} 的当月扣罚。", referred: "已将 {name} 的当月扣罚移交处分案件。",
+    revisions: "历次版本", revision: "版本", issuedAt: "出具时间", trigger: "原因", added: "新增笔数",
+    caseStatus: { open: "待决定", decided: "已决定", withdrawn: "已撤销" },
+    triggers: { "monthly_report.due": "月初自动出具", on_demand: "手动出具", late_line: "补记扣罚后自动改版" },
+  },
+  en: {
+    frozen: "This month's rankings were frozen and published at {at} (Art. 38); they never change.",
+    review: "Needs the GM's confirmation (month above ¥{limit})",
+    reviewNone: "Nobody's deductions this month are above ¥{limit}.",
+    reviewTable: "People above the threshold",
+    final: "All confirmed: HR may take the report as final.",
+    notFinal: "These people's deductions wait for the GM or a sanction case: HR should not take them as final yet.",
+    status: "Status", confirmedFor: "confirmed ¥{amount}", case: "case {id} ({status})",
+    confirm: "Confirm", refer: "Refer to a case", note: "Note (optional)",
+    confirmed: "{name}'s month confirmed.", referred: "{name}'s month referred to a sanction case.",
+    revisions: "Revisions", revision: "Revision", issuedAt: "Issued", trigger: "Why", added: "Lines added",
+    caseStatus: { open: "open", decided: "decided", withdrawn: "withdrawn" },
+    triggers: { "monthly_report.due": "1st of the month", on_demand: "issued by hand", late_line: "a late line" },
+  },
+}[lang];
+const w = (key, vars = {}) => WORDS[key].replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+const REVIEWERS = ["centre_gm"];
 
 const ratio = (v) => (v === null || v === undefined ? null : Number(v));
 const pct = (v) => (v === null || v === undefined ? "–" : `${(Number(v) * 100).toFixed(1)}%`);
@@ -102,6 +139,7 @@ async function show(me, month) {
     try {
       const rankings = await get(`/api/rankings/${month}`);
       parts.push(rankings.complete ? null : notice(t("reports.incomplete")),
+        rankings.frozen ? notice(w("frozen", { at: fmtTime(rankings.published_at) })) : null,
         ...companiesSection(rankings), specialistsSection(rankings), desksSection(rankings),
         await trendSection(month));
     } catch (error) {
@@ -109,11 +147,87 @@ async function show(me, month) {
     }
   }
   if (hasRole(me, CENTRE, "hr", "finance")) {
-    parts.push(section(`${t("reports.deductions")} ${month}`, await reportCard(me, month)));
+    parts.push(section(`${t("reports.deductions")} ${month}`, await reportCard(me, month)),
+      ...(await reviewSections(me, month)));
   } else if (!parts.length) {
     parts.push(notice(t("msg.forbidden"), "error"));
   }
   fill(h("h1", { text: `${t("reports.title")} · ${month}` }), picker(month), ...parts);
+}
+
+// The people above the threshold and where each stands; the GM decides here.
+async function reviewSections(me, month) {
+  let report;
+  try {
+    report = await get(`/api/reports/monthly/${month}`);
+  } catch {
+    return [];                       // not issued (the report card says so)
+  }
+  const box = h("div", { class: "review" });
+  const draw = (answer) => replace(box, reviewBody(me, month, answer, draw));
+  draw(report);
+  return [section(w("review", { limit: report.review.threshold }), box), await revisionsSection(month)];
+}
+
+function reviewBody(me, month, report, draw) {
+  const { review } = report;
+  if (!review.people.length) return h("p", { class: "muted", text: w("reviewNone", { limit: review.threshold }) });
+  const gm = hasRole(me, REVIEWERS);
+  return [
+    notice(review.final ? w("final") : w("notFinal"), review.final ? "ok" : "info"),
+    table([
+      { label: t("col.person"), value: (p) => p.name || p.person_id },
+      { label: t("col.amount"), value: (p) => p.amount, class: "num" },
+      { label: w("status"), value: (p) => statusCell(p) },
+      ...(gm ? [{ label: "", value: (p) => (p.status === "pending" ? decideForm(month, p, draw) : "") }] : []),
+    ], review.people, { caption: WORDS.reviewTable, quiet: true }),
+  ];
+}
+
+function statusCell(p) {
+  const kind = p.status === "pending" ? "warn" : "";
+  const label = lang === "zh" ? p.status_zh : p.status;
+  return h("span", {}, badge(label, kind),
+    p.status === "referred" ? ` ${w("case", { id: p.case_id.slice(0, 8), status: WORDS.caseStatus[p.case_status] || p.case_status })}` : null,
+    p.status === "pending" && p.confirmed_amount ? ` (${w("confirmedFor", { amount: p.confirmed_amount })})` : null,
+    p.decided_at ? h("span", { class: "muted", text: ` · ${fmtTime(p.decided_at)}` }) : null);
+}
+
+function decideForm(month, person, draw) {
+  const note = h("input", { type: "text", maxlength: "2000", "aria-label": w("note"), placeholder: w("note") });
+  const act = (kind) => async (event) => {
+    const buttons = event.currentTarget.parentElement.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const answer = await post(`/api/reports/monthly/${month}/people/${encodeURIComponent(person.person_id)}/${kind}`,
+        { note: note.value.trim() || null });
+      announce(w(kind === "confirm" ? "confirmed" : "referred", { name: person.name || person.person_id }));
+      draw(answer);
+    } catch (error) {
+      buttons.forEach((b) => { b.disabled = false; });
+      event.currentTarget.parentElement.append(notice(errorText(error), "error"));
+    }
+  };
+  return h("div", { class: "buttons" }, note,
+    h("button", { type: "button", class: "primary", text: w("confirm"), onclick: act("confirm") }),
+    h("button", { type: "button", text: w("refer"), onclick: act("refer") }));
+}
+
+async function revisionsSection(month) {
+  let answer;
+  try {
+    answer = await get(`/api/reports/monthly/${month}/revisions`);
+  } catch (error) {
+    return section(WORDS.revisions, notice(errorText(error), "error"));
+  }
+  return section(WORDS.revisions, table([
+    { label: w("revision"), value: (r) => `r${r.revision}`, class: "num" },
+    { label: w("issuedAt"), value: (r) => fmtTime(r.issued_at) },
+    { label: w("trigger"), value: (r) => WORDS.triggers[r.trigger] || r.trigger },
+    { label: w("added"), value: (r) => String(r.lines_added), class: "num" },
+    { label: t("col.amount"), value: (r) => r.totals.amount, class: "num" },
+    { label: "", value: (r) => r.summary || "" },
+  ], answer.items, { caption: `${WORDS.revisions} ${month}`, quiet: true }));
 }
 
 function picker(month) {
