@@ -39,9 +39,10 @@ CLOCK_WRITERS = frozenset({"gateway"})
 # UPDATE/DELETE too); the service may only read and add. The penalty ledger
 # above all: a deduction is never edited, a correction is a reversing line.
 APPEND_ONLY = {
-    "penalty": ("deductions", "monthly_reports"),
-    "intake": ("timeline",),
-    "dispatch": ("history", "routings"),
+    "penalty": ("deductions", "monthly_reports", "report_lines", "report_reviews",
+                "rankings_published"),
+    "intake": ("timeline", "time_acceptances"),
+    "dispatch": ("history", "routings", "time_acceptances"),
 }
 
 # What one service role may do in its own schema.
