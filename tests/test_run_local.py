@@ -125,6 +125,7 @@ def test_a_configured_minio_is_used_as_it_is():
     storage = choose_storage(settings, environ={"MINIO_ENDPOINT": "s3.example:9000"},
                              which=lambda name: "/usr/bin/minio")
     assert storage.argv is None and storage.endpoint == "s3.example:9000"
+    assert storage.service_env == {} and storage.ready_check() is not None
     assert "MINIO_ENDPOINT" in storage.describe()
 
 
@@ -134,17 +135,33 @@ def test_an_installed_minio_keeps_its_objects_under_var(tmp_path):
                              var_dir=tmp_path)
     assert storage.argv[:3] == ["/opt/bin/minio", "server", str(tmp_path / "minio")]
     assert storage.env["MINIO_ROOT_USER"] == settings["MINIO_ACCESS_KEY"]
+    # config.yaml names no MinIO by default: the services are told where it listens
+    assert storage.service_env == {"MINIO_ENDPOINT": storage.endpoint} == {
+        "MINIO_ENDPOINT": "127.0.0.1:9000"}
     assert storage.survives_restart and "SURVIVE" in storage.describe()
 
 
-def test_without_minio_a_local_s3_server_says_its_objects_are_lost():
+def test_by_default_media_go_to_a_directory_under_var_and_survive_a_restart(tmp_path):
     settings = service_environment(environ={})
-    storage = choose_storage(settings, environ={}, which=lambda name: None)
-    assert storage.argv[1:3] == ["-m", "scripts.local_s3"]
-    port = storage.argv[storage.argv.index("--port") + 1]
-    assert port == settings["MINIO_ENDPOINT"].rsplit(":", 1)[1]
-    assert not storage.survives_restart
-    assert "DO NOT survive" in storage.describe()
+    assert settings["MINIO_ENDPOINT"] == ""          # config.yaml names no MinIO
+    storage = choose_storage(settings, environ={}, which=lambda name: None, var_dir=tmp_path)
+    assert storage.kind == "local-dir" and storage.argv is None
+    assert storage.data_dir == (tmp_path / "media").resolve()
+    assert storage.service_env == {"MEDIA_LOCAL_DIR": str(storage.data_dir),
+                                   "MINIO_ENDPOINT": ""}
+    assert storage.ready_check() is None             # a directory: nothing to wait for
+    assert storage.survives_restart
+    described = storage.describe()
+    assert "SURVIVE" in described and str(storage.data_dir) in described
+    assert "DO NOT" not in described
+
+
+def test_the_local_directory_can_be_placed_elsewhere(tmp_path):
+    storage = choose_storage(service_environment(environ={}),
+                             environ={"MEDIA_LOCAL_DIR": str(tmp_path / "evidence")},
+                             which=lambda name: None, var_dir=tmp_path / "var")
+    assert storage.data_dir == tmp_path / "evidence"
+    assert storage.service_env["MEDIA_LOCAL_DIR"] == str(tmp_path / "evidence")
 
 
 def test_token_table_lists_name_roles_and_token():
