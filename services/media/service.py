@@ -9,6 +9,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function first)
+from services.media.keys import LinkKeyProvider
 from services.media.library import MediaLibrary, Settings
 from services.media.storage import ObjectStoreProvider
 from shared.clock import ClockProvider
@@ -27,6 +28,7 @@ class MediaService:
     clock = ClockProvider()
     outbox = OutboxRelay("media")
     store = ObjectStoreProvider()
+    link_keys = LinkKeyProvider()
     config = Config()
     observability = Observability("media")
 
