@@ -168,6 +168,9 @@ def test_a_photo_link_works_from_another_host_name_and_never_names_the_store(wor
     assert "private" in shown.headers["Cache-Control"]
     again = requests.get(url, headers={"If-None-Match": shown.headers["ETag"]}, timeout=30)
     assert again.status_code == 304 and again.content == b""
+    head = requests.head(url, timeout=30)
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(samples.JPEG))
+    assert requests.get(url, timeout=30).content == samples.JPEG      # and again, whole
 
     # the same link under the address the page was reached at this time
     assert link_of(world, photo["id"]).startswith(f"http://127.0.0.1:{world.port}/files/")

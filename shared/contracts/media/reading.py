@@ -118,15 +118,19 @@ def open_url(url: str, http: urllib3.PoolManager | None = None) -> Stream:
             raise NotFound("文件不存在 (no such file)")
         raise Unavailable(f"文件存储暂不可用 (object store answered {response.status})")
     length_header = response.headers.get("Content-Length")
+    done = []
 
     def chunks() -> Iterator[bytes]:
-        try:
-            yield from response.stream(CHUNK_BYTES)
-        finally:
+        yield from response.stream(CHUNK_BYTES)
+        done.append(True)
+        response.release_conn()            # read to the end: the connection is reusable
+
+    def close() -> None:
+        if not done:                       # not read to the end (HEAD, a client gone)
+            response.close()
             response.release_conn()
 
-    return Stream(chunks(), int(length_header) if length_header else None,
-                  response.release_conn)
+    return Stream(chunks(), int(length_header) if length_header else None, close)
 
 
 def open_source(source: Mapping[str, Any], config: Mapping[str, Any],
