@@ -17,7 +17,7 @@ help:
 	@echo "make fault-test - kill -9 every service in turn and restart RabbitMQ while complaints flow,"
 	@echo "                  then reconcile (FAULT_ARGS=\"--duration 90\" for the short form)"
 	@echo "make install- create .venv and install the project"
-	@echo "make clean  - remove var/ (logs, demo tokens, local MinIO data)"
+	@echo "make clean  - remove logs, demo tokens and local MinIO data (keeps var/media, the stored files)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,5 +61,6 @@ run: $(STAMP)
 
 clean:
 	rm -rf var/log var/minio var/demo-tokens.json
+	@echo "kept var/media (signatures and photos the database points at): rm -rf var/media to drop them too"
 
 include mk/web.mk

@@ -1,8 +1,10 @@
-"""A local S3-compatible server for `make run` when no MinIO is configured or installed.
+"""A throwaway S3-compatible server for the multi-instance runs (scripts.suite:
+the load and fault tests), which want media on S3 as in production.
 
 moto's server (shared.testing.s3server, the one the tests use), in memory:
-objects do not survive a restart. Runs in the foreground until SIGTERM or
-Ctrl-C, so the runner stops it like any service.
+objects do not survive a restart, so `make run` does not use it (its default
+is a local directory, scripts.storage_choice). Runs in the foreground until
+SIGTERM or Ctrl-C, so the runner stops it like any service.
 """
 import argparse
 import signal

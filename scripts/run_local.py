@@ -71,6 +71,7 @@ def bring_up(supervisor: Supervisor, settings: Mapping[str, str], storage: Stora
              env: Mapping[str, str], health_timeout: float, tokens_file: Path) -> str:
     """Everything `make run` does before it waits in the foreground."""
     say = supervisor.say
+    env = {**env, **storage.service_env}    # every service finds the store it chose
     check_postgres(settings["DATABASE_URL"])
     check_rabbitmq(settings["AMQP_URI"])
     gateway_host, gateway_port = host_port(settings["GATEWAY_ADDRESS"], 8000)
@@ -82,17 +83,18 @@ def bring_up(supervisor: Supervisor, settings: Mapping[str, str], storage: Stora
         say(f"{label}: python -m {module} {' '.join(args)}".rstrip())
         supervisor.run_step(label, [python, "-m", module, *args], env)
     say(storage.describe())
+    if storage.data_dir is not None:
+        storage.data_dir.mkdir(parents=True, exist_ok=True)
     if storage.argv is not None:
         host, port = host_port(storage.endpoint, 9000)
         if not port_is_free(host, port):
             raise StartFailed(f"端口 {port} 已被占用 (port {port} on {host} is in use, so media "
                               "storage cannot start there; set MINIO_ENDPOINT to use a running "
                               "one)")
-        if storage.data_dir is not None:
-            storage.data_dir.mkdir(parents=True, exist_ok=True)
         supervisor.start("storage", storage.argv, {**env, **storage.env})
-    wait_until(storage_ready(storage.endpoint), supervisor, 30,
-               f"media storage at {storage.endpoint}")
+    ready = storage.ready_check()
+    if ready is not None:
+        wait_until(ready, supervisor, 30, f"media storage at {storage.endpoint}")
     services = discover_services()
     if GATEWAY not in services:
         raise StartFailed("services/gateway/service.py not found: no HTTP entry to start")

@@ -18,7 +18,7 @@ from services.gateway.openapi import build_spec
 
 # Route mixins are imported as modules: `nameko run` takes every class with
 # entrypoints at this module's top level for a service.
-from services.gateway.routes import complaints, notifications, web
+from services.gateway.routes import complaints, files, notifications, web
 from services.gateway.routes import dispatch as dispatch_routes
 from services.gateway.routes import penalty as penalty_routes
 from services.gateway.schemas import (
@@ -49,7 +49,7 @@ _people = {}  # person_id -> (read_at, person): directory answers, cached briefl
 
 class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
                      notifications.NotificationRoutes, penalty_routes.PenaltyRoutes,
-                     web.WebRoutes):
+                     web.WebRoutes, files.FileRoutes):
     name = "gateway"
 
     config = Config()
@@ -184,4 +184,4 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
     def get_media(self, request, principal, payload, media_id):
         media = self.client(MediaClient).get(media_id)
         self.require_media_access(principal, media)
-        return media
+        return files.absolute_link(request, media)

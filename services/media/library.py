@@ -1,7 +1,7 @@
 """The media service's work (SPEC §6), between its entrypoints and the pure
-rules: store a file, sign a URL, bind and verify a signature, sweep orphans.
-Built per call from the worker's dependencies (database, object store,
-outbox, clock and config), so unit tests hand it fakes."""
+rules: store a file, sign its link and open it, bind and verify a signature,
+sweep orphans. Built per call from the worker's dependencies (database,
+store, outbox, clock and config), so unit tests hand it fakes."""
 from __future__ import annotations
 
 import logging
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.media import domain, repository, views
-from services.media.storage import ObjectStore
+from services.media import domain, links, repository, views
+from services.media.storage import MediaStore
 from shared.clock import system_now
 from shared.contracts.media import DEFAULT_MAX_BYTES, BindRequest, UploadRequest, VerifyRequest
 from shared.errors import NotFound
@@ -52,7 +52,7 @@ class Settings:
 
 
 class MediaLibrary:
-    def __init__(self, database: Any, store: ObjectStore, outbox: Any, clock: Any,
+    def __init__(self, database: Any, store: MediaStore, outbox: Any, clock: Any,
                  settings: Settings) -> None:
         self.database = database
         self.store = store
@@ -84,15 +84,31 @@ class MediaLibrary:
         return views.media_view(media, self.clock.zone)
 
     def get(self, media_id: object) -> dict[str, Any]:
-        """The media with a URL signed for the configured time."""
-        media = self._load(media_id)
-        expires = self.settings.signed_url_for
-        # The store checks the signature against its own (real) clock, so the
-        # URL is signed with the real time, not the simulation clock.
-        signed_at = system_now().replace(microsecond=0)
-        url = self.store.presigned_get(media.key, expires, signed_at=signed_at)
-        return views.media_view(media, self.clock.zone, url=url,
-                                url_expires_at=signed_at + expires)
+        """The media with its link (`/files/<token>` on the gateway), valid
+        for the configured time."""
+        media_id = domain.checked_media_id(media_id)
+        with self.database.connection() as conn:
+            media = repository.get(conn, media_id)
+            if media is None:
+                raise NotFound(f"媒体文件不存在 (no media {media_id})")
+            secret = repository.link_key(conn)
+        # A browser's link: it expires in real time, not on the simulation clock.
+        expires_at = system_now().replace(microsecond=0) + self.settings.signed_url_for
+        url = links.link_path(links.sign(secret, media.id, expires_at))
+        return views.media_view(media, self.clock.zone, url=url, url_expires_at=expires_at)
+
+    def open_link(self, token: object) -> dict[str, Any]:
+        """What the gateway needs to answer `GET /files/<token>`: the file's
+        type, size and hash and where to read it (its `source`). Forbidden
+        when the token was altered or has expired."""
+        now = system_now()
+        with self.database.connection() as conn:
+            media_id, expires_at = links.verify(repository.link_key(conn), token, now)
+            media = repository.get(conn, media_id)
+        if media is None:
+            raise NotFound(f"媒体文件不存在 (no media {media_id})")
+        source = self.store.source(media.key, now.replace(microsecond=0))
+        return views.link_view(media, expires_at, source, self.clock.zone)
 
     def bind_signature(self, media_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
         """Bind a signature to the record of a BindRequest form (once)."""

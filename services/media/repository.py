@@ -2,6 +2,7 @@
 so a row and its outbox event commit together."""
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,3 +51,14 @@ def known_keys(conn: Any, keys: Iterable[str]) -> set[str]:
 
 def ping(conn: Any) -> bool:
     return bool(conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1)
+
+
+def link_key(conn: Any) -> bytes:
+    """The key file links are signed with: the newest, made on first use."""
+    row = conn.execute("SELECT secret FROM media.link_keys ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        conn.execute("INSERT INTO media.link_keys (id, secret) VALUES (1, %(secret)s) "
+                     "ON CONFLICT (id) DO NOTHING", {"secret": secrets.token_bytes(32)})
+        row = conn.execute(
+            "SELECT secret FROM media.link_keys ORDER BY id DESC LIMIT 1").fetchone()
+    return bytes(row["secret"])

@@ -1,4 +1,5 @@
-"""The media service (SPEC §6): signatures, photos and files in the object store.
+"""The media service (SPEC §6): signatures, photos and files in the object store
+(MinIO, or a local directory: storage.store_from_config).
 
 Entrypoints only: each hands its arguments to the MediaLibrary (library.py),
 which loads them with the contract's forms (shared.contracts.media) and
@@ -8,6 +9,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function first)
+from services.media.keys import LinkKeyProvider
 from services.media.library import MediaLibrary, Settings
 from services.media.storage import ObjectStoreProvider
 from shared.clock import ClockProvider
@@ -26,6 +28,7 @@ class MediaService:
     clock = ClockProvider()
     outbox = OutboxRelay("media")
     store = ObjectStoreProvider()
+    link_keys = LinkKeyProvider()
     config = Config()
     observability = Observability("media")
 
@@ -43,6 +46,12 @@ class MediaService:
     @rpc
     def get(self, media_id):
         return self._library().get(media_id)
+
+    @rpc
+    def open_link(self, token):
+        """The file a signed link names and where to read it (the gateway's
+        GET /files/<token>); Forbidden when altered or expired."""
+        return self._library().open_link(token)
 
     @rpc
     def bind_signature(self, media_id, record_type, record_id, record_sha256, bound_by=None,

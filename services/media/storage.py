@@ -1,13 +1,25 @@
-"""The object store (MinIO or any S3-compatible server) and its nameko dependency.
+"""Where media keeps its objects, behind one interface (`MediaStore`), and
+its nameko dependency.
+
+Two stores: `ObjectStore`, MinIO or any S3-compatible server (production:
+`MINIO.endpoint` set), and `LocalDirectoryStore` (local_store.py), a
+directory on this machine (`MEDIA.local_dir`, the default of `make run`:
+objects survive restarts). `store_from_config` picks one. The bytes are
+checked before they reach a store (domain.inspect_content: type by content,
+size, SHA-256), whichever it is.
 
 Keys are made by `domain.object_key` only, never from user input. Every call
 is bounded (connect 5 s, read 30 s by default) so a stuck store fails an upload
 instead of stalling the worker; failures surface as `Unavailable` (503).
 """
+from __future__ import annotations
+
 import io
 import logging
 import threading
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import certifi
 import urllib3
@@ -16,7 +28,8 @@ from minio.error import MinioException, S3Error
 from nameko.extensions import DependencyProvider
 
 from shared.config import as_bool
-from shared.errors import Unavailable
+from shared.contracts.media.reading import local_dir, uses_minio
+from shared.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +41,61 @@ def _unavailable(action, exc):
     return Unavailable(f"文件存储暂不可用 (object store unavailable while {action}): {exc}")
 
 
-class ObjectStore:
+# How long the gateway's read of an S3 object may take to start (`source`).
+INTERNAL_URL_SECONDS = 60
+
+
+class MediaStore:
+    """What media needs of a store. Keys are media's (`domain.object_key`)."""
+
+    def ensure_bucket(self) -> None:
+        """Make the bucket (or directory) if it is missing (idempotent)."""
+        raise NotImplementedError
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store the object whole or not at all."""
+        raise NotImplementedError
+
+    def read(self, key: str) -> bytes:
+        """The object's bytes (NotFound when it is not there)."""
+        raise NotImplementedError
+
+    def source(self, key: str, signed_at: datetime) -> dict[str, Any]:
+        """How the gateway reads the object (shared.contracts.media.reading):
+        {"kind": "file", "key"}, {"kind": "url", "url"} or {"kind": "redirect", "url"}."""
+        raise NotImplementedError
+
+    def remove(self, key: str) -> None:
+        raise NotImplementedError
+
+    def exists(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def list(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last_modified) of every object under `prefix`."""
+        raise NotImplementedError
+
+    def ping(self) -> bool:
+        """True when the store can be reached (health)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where the objects are, for people (logs, `make run`)."""
+        raise NotImplementedError
+
+
+class ObjectStore(MediaStore):
     """One bucket of an S3-compatible server, through `minio.Minio`."""
 
-    def __init__(self, client, bucket, region=None, presign_client=None):
+    def __init__(self, client, bucket, region=None, presign_client=None, endpoint=None):
         self.client = client
+        self.endpoint = endpoint
         self.bucket = bucket
         self.region = region
         # Signed URLs may have to name the host browsers reach (a public
         # endpoint) rather than the one the service talks to.
         self.presign_client = presign_client or client
+        self.public = presign_client is not None
         self._bucket_ready = False
         self._lock = threading.Lock()
 
@@ -64,7 +122,8 @@ class ObjectStore:
             presign_client = Minio(str(minio["public_endpoint"]), region=region,
                                    secure=as_bool(minio.get("public_secure", secure)),
                                    **credentials)
-        return cls(client, str(minio["bucket"]), region, presign_client)
+        return cls(client, str(minio["bucket"]), region, presign_client,
+                   endpoint=str(minio["endpoint"]))
 
     def ensure_bucket(self):
         """Create the bucket if it is missing (idempotent)."""
@@ -90,6 +149,41 @@ class ObjectStore:
                                    content_type=content_type)
         except _FAILURES as exc:
             raise _unavailable("storing the file", exc) from exc
+
+    def read(self, key):
+        try:
+            response = self.client.get_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise NotFound("文件不存在 (no such file)") from None
+            raise _unavailable("reading a file", exc) from exc
+        except _FAILURES as exc:
+            raise _unavailable("reading a file", exc) from exc
+        try:
+            return response.read()
+        except _FAILURES as exc:
+            raise _unavailable("reading a file", exc) from exc
+        finally:
+            response.close()
+            response.release_conn()
+
+    def source(self, key, signed_at):
+        """With a public endpoint, a URL signed for it (the browser follows the
+        gateway's redirect); else a URL of the internal endpoint, valid for a
+        minute, that the gateway reads and streams on."""
+        expires = timedelta(seconds=INTERNAL_URL_SECONDS)
+        if self.public:
+            return {"kind": "redirect", "url": self.presigned_get(key, expires, signed_at)}
+        try:
+            url = self.client.presigned_get_object(self.bucket, key, expires=expires,
+                                                   request_date=signed_at)
+        except _FAILURES as exc:
+            raise _unavailable("signing a URL", exc) from exc
+        return {"kind": "url", "url": url}
+
+    def describe(self):
+        where = f" at {self.endpoint}" if self.endpoint else ""
+        return f"MinIO/S3{where}, bucket {self.bucket}"
 
     def presigned_get(self, key, expires, signed_at=None):
         """A URL that reads the object for `expires` (a timedelta) from
@@ -143,6 +237,7 @@ class InMemoryObjectStore(ObjectStore):
 
     def __init__(self, bucket="ccrm-media", now=None):
         self.bucket = bucket
+        self.endpoint = None
         self.region = "us-east-1"
         self.objects = {}
         self.put_error = None
@@ -155,6 +250,17 @@ class InMemoryObjectStore(ObjectStore):
         if self.put_error is not None:
             raise self.put_error
         self.objects[key] = (bytes(data), content_type, self._now())
+
+    def read(self, key):
+        if key not in self.objects:
+            raise NotFound("文件不存在 (no such file)")
+        return self.objects[key][0]
+
+    def source(self, key, signed_at):
+        return {"kind": "url", "url": f"memory://{self.bucket}/{key}"}
+
+    def describe(self):
+        return f"memory bucket {self.bucket}"
 
     def presigned_get(self, key, expires, signed_at=None):
         return f"memory://{self.bucket}/{key}?expires={int(expires.total_seconds())}"
@@ -174,16 +280,26 @@ class InMemoryObjectStore(ObjectStore):
         return True
 
 
+def store_from_config(config: Mapping[str, Any]) -> MediaStore:
+    """MinIO/S3 when `MINIO.endpoint` is set, else the local directory
+    `MEDIA.local_dir` (shared.contracts.media.reading says the same to the gateway)."""
+    if uses_minio(config):
+        return ObjectStore.from_config(config["MINIO"])
+    from services.media.local_store import LocalDirectoryStore
+    return LocalDirectoryStore(local_dir(config))
+
+
 class ObjectStoreProvider(DependencyProvider):
-    """Gives a worker the service's ObjectStore (config `MINIO`).
+    """Gives a worker the service's store (store_from_config).
 
     The bucket is ensured on start; if the store is not up yet the service
     still starts (health says so) and the first upload tries again."""
 
     def setup(self):
-        self.store = ObjectStore.from_config(self.container.config["MINIO"])
+        self.store = store_from_config(self.container.config)
 
     def start(self):
+        log.info("media objects kept in %s", self.store.describe())
         try:
             self.store.ensure_bucket()
         except Unavailable as exc:

@@ -6,9 +6,10 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from services.media.domain import Media
-from shared.contracts.media import MediaView
+from shared.contracts.media import FileLinkView, MediaView
 
 _MEDIA = MediaView()
+_LINK = FileLinkView()
 
 
 def media_view(media: Media, zone: tzinfo, url: str | None = None,
@@ -30,6 +31,16 @@ def media_view(media: Media, zone: tzinfo, url: str | None = None,
         view.update(url=url, url_expires_at=url_expires_at.astimezone(zone)
                     if url_expires_at else None)
     dumped: dict[str, Any] = _MEDIA.dump(view)
+    return dumped
+
+
+def link_view(media: Media, expires_at: datetime, source: dict[str, Any],
+              zone: tzinfo) -> dict[str, Any]:
+    """`open_link`'s answer: what the gateway serves and where it reads it."""
+    dumped: dict[str, Any] = _LINK.dump({
+        "media_id": media.id, "kind": media.kind, "content_type": media.content_type,
+        "size": media.size, "sha256": media.sha256, "filename": media.original_filename,
+        "expires_at": expires_at.astimezone(zone), "source": source})
     return dumped
 
 

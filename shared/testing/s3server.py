@@ -12,7 +12,9 @@ memory and are gone when it stops.
   `python -m shared.testing.s3server --port 9000` in the foreground.
 
 Note: moto does not check signatures nor the expiry of presigned URLs;
-MinIO and S3 do.
+MinIO and S3 do. It keeps nothing on disk, which is why `make run` keeps
+media in a local directory instead (services/media/local_store.py); the
+media storage tests run against both (services/media/tests/conftest.py).
 """
 import argparse
 import atexit

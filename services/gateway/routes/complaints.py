@@ -30,6 +30,7 @@ from nameko.exceptions import RemoteError
 from services.gateway.api import route
 from services.gateway.requests import request_key
 from services.gateway.routes.complaint_acts import ComplaintActs
+from services.gateway.routes.files import absolute_link
 from services.gateway.schemas import MediaObject
 from shared import roles
 from shared.contracts.dispatch import DispatchClient
@@ -258,6 +259,8 @@ class ComplaintRoutes(ComplaintActs):
         complaint["deadlines"] = (deadlines.wait() if deadlines is not None else _unavailable(
             "时限服务未部署 (sla is not deployed)"))
         complaint["media"] = self._page_media(media_ids_of(complaint, work), timeout)
+        if "items" in complaint["media"]:      # the files' links on this request's host
+            complaint["media"]["items"] = absolute_link(request, complaint["media"]["items"])
         return complaint
 
     @route("POST", "/api/complaints/<complaint_id>/rating",

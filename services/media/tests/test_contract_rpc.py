@@ -24,6 +24,7 @@ from services.media.tests import samples
 from shared import ids
 from shared.contracts.media import (
     BindRequest,
+    FileLinkView,
     HealthView,
     MediaClient,
     MediaView,
@@ -249,6 +250,8 @@ def test_medias_answers_validate_against_the_contract_views(media):
                                           uploaded_by="p01-spec-1", step="visit"))
     got = valid(MediaView, media.get(photo["id"]))
     assert got["url"] and got["url_expires_at"] and got["binding"] is None
+    link = valid(FileLinkView, media.open_link(got["url"].removeprefix("/files/")))
+    assert link["media_id"] == photo["id"] and link["source"]["kind"] == "url"
 
     signature = valid(MediaView, media.upload(content_b64(samples.PNG), "sig.png",
                                               "signature"))

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-import requests
 from minio import Minio
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.media.service import MediaService
 from services.media.tests import samples
+from shared.contracts.media.reading import open_source
 from shared.errors import from_remote
 from shared.signing import record_sha256
 
@@ -89,7 +89,15 @@ def sigv4_presign_valid(url, access_key, secret_key, region):
         expected, signature)
 
 
-def test_upload_then_read_back_through_the_signed_url(media, bucket, clean_database):
+def read_link(media, url, config):
+    """The bytes behind a file link, read as the gateway reads them."""
+    assert url.startswith("/files/")
+    link = media.open_link(url.removeprefix("/files/"))
+    return link, b"".join(open_source(link["source"], config).chunks)
+
+
+def test_upload_then_read_back_through_the_signed_link(media, media_config, bucket,
+                                                       clean_database):
     uploaded = media.upload(b64(samples.PNG), "现场照片.png", "photo", stage="before",
                             complaint_id="C-GZ-2026-000123", uploaded_by="P-0007", step="visit")
     assert uploaded["id"].startswith("M-GZ-")
@@ -102,34 +110,66 @@ def test_upload_then_read_back_through_the_signed_url(media, bucket, clean_datab
 
     got = media.get(uploaded["id"])
     assert got["filename"] == "现场照片.png"
-    response = requests.get(got["url"], timeout=10)
-    assert response.status_code == 200
-    assert response.content == samples.PNG
-    assert response.headers["Content-Type"] == "image/png"
+    # a link on the gateway, never the store's own address
+    assert media_config["MINIO"]["endpoint"] not in got["url"]
+    link, content = read_link(media, got["url"], media_config)
+    assert content == samples.PNG
+    assert (link["content_type"], link["size"]) == ("image/png", len(samples.PNG))
     # The key is ours: region, month, id; never the client's file name.
     year_month = datetime.now(UTC).strftime("%Y/%m")
     assert objects_in(bucket) == [f"GZ/{year_month}/{uploaded['id']}"]
 
 
-def test_signed_url_expires_after_the_configured_time(media, s3_config):
-    # moto's server does not check presigned URLs' signatures or expiry (tried:
-    # a URL signed for 1 s still answers 200 after 2.5 s), so what is tested is
-    # that the URL carries the configured expiry inside a valid SigV4
-    # signature, which MinIO and S3 enforce.
+def test_the_link_lives_the_configured_time_and_the_store_url_a_minute(media, s3_config):
     uploaded = media.upload(b64(samples.JPEG), "a.jpg", "material")
     before = datetime.now(UTC).replace(microsecond=0)
     got = media.get(uploaded["id"])
-    params = dict(parse_qsl(urlsplit(got["url"]).query))
-    assert params["X-Amz-Expires"] == str(URL_SECONDS)
-    signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    assert before <= signed_at <= datetime.now(UTC)
-    assert datetime.fromisoformat(got["url_expires_at"]) \
-        == signed_at + timedelta(seconds=URL_SECONDS)
-    assert sigv4_presign_valid(got["url"], s3_config["access_key"], s3_config["secret_key"],
+    expires = datetime.fromisoformat(got["url_expires_at"])
+    assert before + timedelta(seconds=URL_SECONDS) <= expires \
+        <= datetime.now(UTC) + timedelta(seconds=URL_SECONDS)
+    link = media.open_link(got["url"].removeprefix("/files/"))
+    assert datetime.fromisoformat(link["expires_at"]) == expires
+    # moto's server does not check presigned URLs' signatures or expiry (tried:
+    # a URL signed for 1 s still answers 200 after 2.5 s), so what is tested is
+    # that the gateway's URL carries its one-minute expiry inside a valid SigV4
+    # signature, which MinIO and S3 enforce.
+    url = link["source"]["url"]
+    assert dict(parse_qsl(urlsplit(url).query))["X-Amz-Expires"] == "60"
+    assert sigv4_presign_valid(url, s3_config["access_key"], s3_config["secret_key"],
                                s3_config["region"])
-    longer = got["url"].replace(f"X-Amz-Expires={URL_SECONDS}", "X-Amz-Expires=604800")
+    longer = url.replace("X-Amz-Expires=60", "X-Amz-Expires=604800")
     assert not sigv4_presign_valid(longer, s3_config["access_key"], s3_config["secret_key"],
                                    s3_config["region"])
+
+
+def test_an_altered_link_is_403(media):
+    uploaded = media.upload(b64(samples.JPEG), "a.jpg", "material")
+    token = media.get(uploaded["id"])["url"].removeprefix("/files/")
+    media_id, expires, signature = token.split(".")
+    with pytest.raises(RemoteError) as caught:
+        media.open_link(f"{media_id}.{int(expires) + 600}.{signature}")
+    error = error_of(caught)
+    assert (error.status, error.code) == (403, "forbidden")
+
+
+def test_files_in_the_local_directory_survive_a_restart_of_media(container_factory, ccrm_config,
+                                                                tmp_path, clean_database):
+    # make run's default: no MINIO endpoint, a directory.
+    config = dict(ccrm_config, MINIO={"endpoint": None},
+                  MEDIA={"local_dir": str(tmp_path / "media"), "signed_url_seconds": 60})
+    first = container_factory(MediaService, config)
+    first.start()
+    with ServiceRpcProxy("media", config, timeout=20) as media:
+        signature = media.upload(b64(samples.PNG), "签名.png", "signature")
+        assert media.health()["storage"] == "ok"
+    first.stop()
+
+    again = container_factory(MediaService, config)
+    again.start()
+    with ServiceRpcProxy("media", config, timeout=20) as media:
+        link, content = read_link(media, media.get(signature["id"])["url"], config)
+    assert content == samples.PNG and link["source"]["kind"] == "file"
+    assert hashlib.sha256(content).hexdigest() == signature["sha256"]
 
 
 def test_disguised_exe_is_refused_and_nothing_remains(media, bucket, clean_database):
@@ -244,7 +284,8 @@ def test_unknown_or_malformed_media_is_404(media, media_id):
     assert error_of(caught).status == 404
 
 
-def test_orphan_sweep_removes_only_old_objects_without_a_row(media, bucket):
+def test_orphan_sweep_removes_only_old_objects_without_a_row(media, bucket, media_config):
+    config = media_config
     client, name = bucket
     kept = media.upload(b64(samples.PDF), "minutes.pdf", "minutes")
     # An upload that crashed between storing the object and committing its row.
@@ -257,7 +298,7 @@ def test_orphan_sweep_removes_only_old_objects_without_a_row(media, bucket):
     remaining = objects_in(bucket)
     assert orphan not in remaining
     assert [key.rsplit("/", 1)[1] for key in remaining] == [kept["id"]]
-    assert requests.get(media.get(kept["id"])["url"], timeout=10).content == samples.PDF
+    assert read_link(media, media.get(kept["id"])["url"], config)[1] == samples.PDF
 
 
 def test_health(media):

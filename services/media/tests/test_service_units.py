@@ -2,16 +2,17 @@
 an in-memory object store and an outbox that fails. The database is the real
 test database (worker_factory, no broker)."""
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.media import library
 from services.media.service import MediaService
 from services.media.storage import InMemoryObjectStore
 from services.media.tests import samples
 from shared.clock import FixedClock
-from shared.errors import Unavailable
+from shared.errors import Forbidden, NotFound, Unavailable
 from shared.outbox import Outbox
 
 NOW = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
@@ -90,9 +91,49 @@ def test_sweep_only_touches_this_regions_prefix(clean_database):
     assert sorted(store.objects) == ["GZ/2026/11/M-GZ-" + "2" * 32, f"SZ/2026/11/{kept['id']}"]
 
 
-def test_get_signs_for_the_configured_time(clean_database):
+def test_get_signs_a_gateway_link_for_the_configured_time(clean_database):
     service = make_service(clean_database)
     uploaded = service.upload(png_b64(), "a.png", "material")
+    before = datetime.now(UTC).replace(microsecond=0)
     got = service.get(uploaded["id"])
-    assert got["url"].endswith("?expires=120")
+    assert got["url"].startswith(f"/files/{uploaded['id']}.")
+    expires = datetime.fromisoformat(got["url_expires_at"])
+    assert before + timedelta(seconds=120) <= expires <= datetime.now(UTC) + timedelta(seconds=120)
     assert got["sha256"] == uploaded["sha256"]
+
+
+def test_a_link_opens_its_file_until_it_expires_and_not_when_altered(clean_database,
+                                                                     monkeypatch):
+    store = InMemoryObjectStore(now=lambda: NOW)
+    service = make_service(clean_database, store)
+    uploaded = service.upload(png_b64(), "现场.png", "photo", stage="before")
+    token = service.get(uploaded["id"])["url"].removeprefix("/files/")
+    opened = service.open_link(token)
+    key = f"SZ/2026/11/{uploaded['id']}"
+    assert opened["source"] == {"kind": "url", "url": f"memory://ccrm-media/{key}"}
+    assert {k: opened[k] for k in ("media_id", "content_type", "size", "sha256", "filename")} \
+        == {"media_id": uploaded["id"], "content_type": "image/png", "size": len(samples.PNG),
+            "sha256": uploaded["sha256"], "filename": "现场.png"}
+
+    media_id, expires, signature = token.split(".")
+    for changed in (f"{media_id}.{int(expires) + 3600}.{signature}",
+                    f"M-SZ-{'0' * 32}.{expires}.{signature}", token[:-2]):
+        with pytest.raises(Forbidden) as caught:
+            service.open_link(changed)
+        assert caught.value.status == 403 and "无效" in caught.value.message
+
+    later = datetime.now(UTC) + timedelta(seconds=121)
+    monkeypatch.setattr(library, "system_now", lambda: later)
+    with pytest.raises(Forbidden) as caught:
+        service.open_link(token)
+    assert "过期" in caught.value.message
+
+
+def test_a_link_to_a_file_no_longer_there_is_404(clean_database):
+    service = make_service(clean_database)
+    uploaded = service.upload(png_b64(), "a.png", "material")
+    token = service.get(uploaded["id"])["url"].removeprefix("/files/")
+    with clean_database.connection() as conn:
+        conn.execute("DELETE FROM media.objects")
+    with pytest.raises(NotFound):
+        service.open_link(token)

@@ -14,11 +14,18 @@ from shared.contracts.media.files import (
     is_media_id,
 )
 from shared.contracts.media.forms import BindRequest, UploadRequest, VerifyRequest
-from shared.contracts.media.views import BindingView, HealthView, MediaView, VerificationView
+from shared.contracts.media.views import (
+    BindingView,
+    FileLinkView,
+    FileSourceView,
+    HealthView,
+    MediaView,
+    VerificationView,
+)
 
 __all__ = [
     "ALLOWED_TYPES", "DEFAULT_MAX_BYTES", "KINDS", "REPORT_ONLY_TYPES", "STAGES",
-    "BindRequest", "BindingView", "HealthView", "MediaClient", "MediaView", "UploadRequest",
-    "VerificationView", "VerifyRequest", "allowed_types", "content_b64", "human_size",
-    "is_media_id",
+    "BindRequest", "BindingView", "FileLinkView", "FileSourceView", "HealthView", "MediaClient",
+    "MediaView", "UploadRequest", "VerificationView", "VerifyRequest", "allowed_types",
+    "content_b64", "human_size", "is_media_id",
 ]

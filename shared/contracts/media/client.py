@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from shared.contracts.base import ServiceClient, raises
 from shared.contracts.types import Json
-from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    UnsupportedMediaType,
+)
 
 
 class MediaClient(ServiceClient):
@@ -40,9 +47,17 @@ class MediaClient(ServiceClient):
 
     @raises(NotFound)
     def get(self, media_id: str) -> Json:
-        """The file's MediaView with a short-lived signed URL; NotFound for
-        an unknown or malformed id."""
+        """The file's MediaView with a short-lived signed link (`url`:
+        `/files/<token>`, a path on the gateway); NotFound for an unknown or
+        malformed id."""
         return self._call("get", media_id)
+
+    @raises(Forbidden, NotFound)
+    def open_link(self, token: str) -> Json:
+        """The file a link's token names (FileLinkView): type, size, hash and
+        its `source` (reading.open_source). Forbidden when the token was
+        altered or has expired, NotFound when the file is gone."""
+        return self._call("open_link", token)
 
     @raises(NotFound, InvalidInput, Conflict)
     def bind_signature(

@@ -48,8 +48,38 @@ class MediaView(Schema):
     created_at = fields.AwareDateTime(required=True)
     filename = fields.String(required=True, allow_none=True)
     binding = fields.Nested(BindingView, required=True, allow_none=True)
-    url = fields.String(metadata={"description": "short-lived signed URL (GET only)"})
+    url = fields.String(metadata={
+        "description": "short-lived signed link to the bytes, served by the gateway "
+                       "(`/files/<token>`; the gateway answers it as an absolute URL on the "
+                       "host the request came to), never the object store's own address"})
     url_expires_at = fields.AwareDateTime()
+
+
+SOURCE_KINDS = ("file", "url", "redirect")
+
+
+class FileSourceView(Schema):
+    """Where the gateway reads a linked file (shared.contracts.media.reading):
+    `file` (a key of the local directory), `url` (a presigned URL of the
+    store's internal endpoint, read by the gateway) or `redirect` (a URL
+    presigned for the store's public endpoint, for the browser)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(SOURCE_KINDS))
+    key = fields.String()
+    url = fields.String()
+
+
+class FileLinkView(Schema):
+    """`open_link`: the file a signed link names, for the gateway to serve."""
+
+    media_id = media_id_field(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True, strict=True)
+    sha256 = sha256_field(required=True)
+    filename = fields.String(required=True, allow_none=True)
+    expires_at = fields.AwareDateTime(required=True)
+    source = fields.Nested(FileSourceView, required=True)
 
 
 class VerificationView(Schema):
