@@ -40,7 +40,7 @@ STEP_ZH = dict({code: rule.label_zh for code, rule in RULES.items()},
 
 def _subject(target: Timer, complaint: Complaint | None, directory: Directory | None) -> str:
     if complaint is not None:
-        return f"投诉 {complaint_label(complaint, directory)} 的"
+        return f"投诉 {complaint_label(complaint, directory)}的"
     if target.complaint_id:
         return f"投诉 {target.complaint_id} 的"
     quarter = target.details.get("quarter")

@@ -31,7 +31,7 @@ RULES = {r.code: r for r in (
     Rule("order_submit", "14, 18", roles.SPECIALIST, "督办令报批（30分钟内）"),
     Rule("order_sign", "14, 18", roles.CENTRE_GM, "督办令签发（报批后1小时内）"),
     Rule("handler_notified", "19", SYSTEM, "签发后短信通知责任人", announce=False),
-    Rule("visit", "22, 35", HANDLER, "上门回访（签发后1小时内）"),
+    Rule("visit", "22, 35", HANDLER, "上门回访（接到督办令后1小时内）"),
     Rule("plan", "22, 35", HANDLER, "录入处理方案（随回访）"),
     Rule("blocked_visit_record", "23", HANDLER, "回访受阻材料录入（1小时内）",
          escalate_to=("leaders",)),
