@@ -7,7 +7,7 @@ its first hourly notice, a final one ends them. What they send when they fire
 is notices.py."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from services.sla.calendar import at_local
@@ -33,9 +33,19 @@ def warning_at(target: Timer, settings: Settings) -> datetime | None:
     return target.due_at - lead if lead is not None else None
 
 
+def _instant(value: datetime) -> str:
+    """A time as UTC text: the same instant reads the same from an event or a row."""
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def follows_due(follower: Timer, target: Timer) -> bool:
+    """The follower was armed for the target's current due time."""
+    return follower.details.get("due_at") == _instant(target.due_at)
+
+
 def warning_key(target: Timer) -> str:
     """One warning per deadline and due time: a moved deadline is warned again."""
-    return f"{target.key}:warning:{target.due_at.isoformat()}"
+    return f"{target.key}:warning:{_instant(target.due_at)}"
 
 
 def running_key(target: Timer, n: int) -> str:
@@ -68,7 +78,7 @@ def arm_running(work: Work, target: Timer, n: int) -> Timer:
 
 def _follows(target: Timer) -> dict[str, object]:
     return {"target": target.key, "for_rule": target.rule, "article": target.article,
-            "due_at": target.due_at.isoformat()}
+            "due_at": _instant(target.due_at)}
 
 
 def follow(work: Work) -> None:
@@ -80,8 +90,7 @@ def follow(work: Work) -> None:
         followers = followers_of(work, key)
         if timer.state == ARMED:
             for follower in followers:
-                if follower.rule == WARNING and follower.details.get("due_at") != \
-                        timer.due_at.isoformat():
+                if follower.rule == WARNING and not follows_due(follower, timer):
                     work.cancel(follower, "deadline_moved")
             moved = before is None or before.state != ARMED or before.due_at != timer.due_at
             if timer.rule in WARNED_RULES and moved:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from services.sla import notice_messages
 from services.sla.decision import Work
-from services.sla.following import RUNNING, WARNING, arm_running
+from services.sla.following import RUNNING, WARNING, arm_running, follows_due
 from services.sla.model import ARMED, CANCELLED, MET, MISSED, Complaint, Event, PersonRef, Timer
 from services.sla.rules import HANDLER, MONEY_RULES
 from shared import roles
@@ -95,7 +95,7 @@ def fire_warning(work: Work, timer: Timer, complaint: Complaint | None) -> None:
     """The deadline is near and the step not done: the person who must act is warned."""
     target = work.get(str(timer.details.get("target")))
     if target is None or target.state != ARMED or target.due_at <= work.now or \
-            target.due_at.isoformat() != timer.details.get("due_at"):
+            not follows_due(timer, target):
         # Done, moved, or already due (a clock moved past both): no warning.
         _ended(work, timer, "deadline_not_pending")
         return
