@@ -83,6 +83,9 @@ DAILY_JOBS = ("daily_overdue_summary", "daily_reminder", "daily_slow_summary",
 
 
 def _clock_time(text: object) -> time:
+    if isinstance(text, int):
+        # YAML 1.1 reads an unquoted 16:00 as the base-60 number 960: minutes.
+        return time(text // 60, text % 60)
     hours, minutes = str(text).split(":")
     return time(int(hours), int(minutes))
 

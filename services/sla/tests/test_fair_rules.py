@@ -12,8 +12,21 @@ import pytest
 
 from services.sla.model import Directory, Person
 from services.sla.rules import Settings
-from services.sla.tests.helpers import (CID, DEPUTY, GM, HANDLER, LEADERS, SPECIALIST, STAFF,
-                                        Timeline, at, directory, facts, holder, routed)
+from services.sla.tests.helpers import (
+    CID,
+    DEPUTY,
+    GM,
+    HANDLER,
+    LEADERS,
+    SPECIALIST,
+    STAFF,
+    Timeline,
+    at,
+    directory,
+    facts,
+    holder,
+    routed,
+)
 from shared import roles
 
 H = HANDLER["person_id"]
@@ -213,6 +226,9 @@ def test_warning_leads_are_settings():
     assert config.progress_warning_at.hour == 15 and config.overdue_warning == timedelta(hours=12)
     assert config.running_fine_every == timedelta(minutes=30)
     assert config.stated_time_grace == timedelta(minutes=20)
+    # config.yaml's unquoted 16:00 reaches sla as YAML 1.1's base-60 960 (minutes).
+    assert Settings.from_config({"SLA": {"progress_warning_at": 960}}).progress_warning_at \
+        == Settings().progress_warning_at
 
 
 # -- no fine for what the system did ----------------------------------------------------------
@@ -236,7 +252,8 @@ def test_the_department_clocks_start_at_routing_not_at_the_signature():
                                 "message": "物业公司一把手空缺", "directory_version": 1,
                                 "failed_at": at("10:50").isoformat()}, at("10:50"))
     assert {who for who, _ in t3.sent("routing_failed")} == {ADMIN, GM}
-    assert all(CID in text and "物业公司一把手空缺" in text for _, text in t3.sent("routing_failed"))
+    assert all(CID in text and "物业公司一把手空缺" in text
+               for _, text in t3.sent("routing_failed"))
 
 
 def test_a_requested_time_past_at_routing_gives_way_to_the_time_agreed_at_the_visit():
