@@ -7,12 +7,12 @@ its first hourly notice, a final one ends them. What they send when they fire
 is notices.py."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from services.sla.calendar import at_local
 from services.sla.model import ARMED, MISSED, Timer
-from services.sla.rules import FOLLOWERS, RUNNING_RULES, WARNED_RULES, Settings
+from services.sla.rules import FOLLOWERS, MONEY_RULES, RUNNING_RULES, WARNED_RULES, Settings
 
 if TYPE_CHECKING:
     from services.sla.decision import Work
@@ -35,7 +35,7 @@ def warning_at(target: Timer, settings: Settings) -> datetime | None:
 
 def _instant(value: datetime) -> str:
     """A time as UTC text: the same instant reads the same from an event or a row."""
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 def follows_due(follower: Timer, target: Timer) -> bool:
@@ -82,11 +82,17 @@ def _follows(target: Timer) -> dict[str, object]:
 
 
 def follow(work: Work) -> None:
-    """Bring the followers of every deadline this decision changed in step."""
+    """Bring the followers of every deadline this decision changed in step;
+    a money rule settled late before its timer fired (its event came first)
+    is told to the holder's superior as a fired miss would have been."""
+    unfired: list[Timer] = []
     for key, timer in list(work.timers.items()):
         before = work.original.get(key)
         if timer.rule in FOLLOWERS or before == timer:
             continue
+        if before is not None and before.state == ARMED and timer.state == MISSED \
+                and timer.settled and timer.done_at is not None and timer.rule in MONEY_RULES:
+            unfired.append(timer)
         followers = followers_of(work, key)
         if timer.state == ARMED:
             for follower in followers:
@@ -101,3 +107,7 @@ def follow(work: Work) -> None:
                 work.cancel(follower, "deadline_done" if timer.done_at else "deadline_ended")
         if timer.state == MISSED and not timer.settled and timer.rule in RUNNING_RULES:
             arm_running(work, timer, 1)
+    if unfired:
+        from services.sla.notices import tell_superior   # (notices builds on this module)
+        for timer in unfired:
+            tell_superior(work, timer, work.complaint)

@@ -373,3 +373,16 @@ def test_a_blocked_visit_voids_the_plan_only_within_the_visit_deadline(attempted
                               "recorded_by": H, "reason": "客户拒绝入户"},
             when + timedelta(minutes=5))
     assert t.timer("plan").state == plan_state
+
+
+def test_a_money_rule_settled_late_before_its_timer_fired_still_tells_the_superior():
+    """The visit's event reached sla before the firing loop saw 11:50 pass."""
+    t = timeline().signed_order(signed="10:50")
+    t.apply("visit.recorded", {
+        "visit_id": "V-1", "visited_at": at("12:10").isoformat(),
+        "recorded_at": at("12:10").isoformat(), "recorded_by": H, "plan": "更换防水层",
+        "agreed_completion_at": None, "completion_due_at": None,
+        "photo_media_ids": [], "signature_media_id": "M-1"}, at("12:10"), fire_first=False)
+    assert t.timer("visit").state == "missed" and t.timer("visit").settled
+    for leader in LEADERS:
+        assert len(texts(t, "deadline_missed", leader["person_id"])) == 2   # visit and plan
