@@ -108,6 +108,6 @@ def follow(work: Work) -> None:
         if timer.state == MISSED and not timer.settled and timer.rule in RUNNING_RULES:
             arm_running(work, timer, 1)
     if unfired:
-        from services.sla.notices import tell_superior   # (notices builds on this module)
+        from services.sla.notices import tell_superior  # (notices builds on this module)
         for timer in unfired:
             tell_superior(work, timer, work.complaint)
