@@ -263,6 +263,8 @@ def test_a_requested_time_past_at_routing_gives_way_to_the_time_agreed_at_the_vi
     t.signed_order(signed="10:50", requested=at("12:00"),
                    routed_data=routed(at("10:50"), requested=at("12:00"), routed_at=at("13:00")))
     assert not [x for x in t.timers.values() if x.rule == "completion"]
+    [(_, dispatched)] = t.sent("order_dispatched")
+    assert "处理完成时间以回访时与客户商定的时间为准" in dispatched
     t.advance_to(at("13:50"))
     t.apply("visit.recorded", {
         "visit_id": "V-1", "visited_at": at("13:50").isoformat(),
