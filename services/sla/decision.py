@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from services.sla.following import follow
 from services.sla.model import (
     CANCELLED,
     MET,
@@ -247,6 +248,16 @@ class Work:
                 "due_at": timer.due_at, "reason": reason}, timer.complaint_id)
         return timer
 
+    def withdraw(self, timer: Timer, reason: str) -> Timer:
+        """A miss announced as final no longer applies (the step it was for
+        was impossible after all): cancelled, and `deadline.withdrawn`."""
+        timer = timer.with_(state=CANCELLED, settled=True,
+                            details=dict(timer.details, withdrawn=reason))
+        self.put(timer)
+        if RULES[timer.rule].announce:
+            self._withdrawn_event(timer, None, reason)
+        return timer
+
     def finalize(self, timer: Timer, reason: str, at: datetime | None = None) -> Timer:
         """A missed step that can no longer be done: the final miss, not done."""
         at = at or self.now
@@ -259,7 +270,32 @@ class Work:
                                                      final=True), timer.complaint_id)
         return timer
 
+    def rejudge(self, key: str, done_at: datetime, reason: str,
+                details: dict[str, Any] | None = None) -> Timer | None:
+        """The deputy GM accepted an earlier stated time for the act that
+        settled `key`: judged again by it. A miss that is no longer one is
+        withdrawn (`deadline.withdrawn` + `deadline.met`); a step still late
+        keeps its miss (the accepted time is recorded)."""
+        timer = self.timers.get(key)
+        if timer is None:
+            return None
+        if timer.state not in (MISSED, MET) or not timer.settled:
+            return self.resolve(key, done_at, details=details)
+        extra = dict(timer.details, **(details or {}))
+        if timer.state == MISSED and done_at <= timer.due_at:
+            if RULES[timer.rule].announce:
+                self._withdrawn_event(timer, done_at, reason)
+            timer = timer.with_(state=MET, done_at=done_at, late_seconds=0, details=extra)
+            self.put(timer)
+            if RULES[timer.rule].announce:
+                self.emit("deadline.met", met_data(timer), timer.complaint_id)
+            return timer
+        timer = timer.with_(details=extra)
+        self.put(timer)
+        return timer
+
     def outcome(self) -> Outcome:
+        follow(self)
         out = self.out
         if self.complaint is not None and self.complaint != self._complaint0:
             out.complaint = replace(self.complaint, updated_at=self.now)

@@ -4,7 +4,7 @@ armed), the visit or the blocked visit and the centre's callback after it,
 and the daily progress."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.sla import messages
 from services.sla.calendar import first_progress_day, local_date, progress_due
@@ -13,6 +13,7 @@ from services.sla.escalation import escalate
 from services.sla.model import ARMED, MET, MISSED, Complaint, Event, Outcome
 from services.sla.order_rules import on_intake_facts
 from services.sla.rules import HANDLER
+from services.sla.stated_times import judged_time
 from shared import roles
 
 SAME_INSTANT = timedelta(seconds=1)
@@ -33,10 +34,12 @@ def on_routed(work: Work, event: Event) -> Work | Outcome:
                          f"投诉 {c.id} 的派单早于督办令签发到达 (routed before order.signed)")
     first = c.routed_signed_at is None
     previous_handler = c.handler_id
+    routed_at = d.get("routed_at") or event.occurred_at
+    first_routed = c.first_routed_at or c.routed_at or routed_at
     requested = d.get("requested_completion_at") or c.requested_completion_at
-    due = min(requested, c.agreed_completion_at) if c.agreed_completion_at and requested else (
-        d.get("completion_due_at") or requested)
-    work.change(routed_at=d.get("routed_at") or event.occurred_at,
+    due = completion_due(requested, c.agreed_completion_at, first_routed,
+                         d.get("completion_due_at"))
+    work.change(routed_at=routed_at, first_routed_at=first_routed,
                 routed_signed_at=signed_at, department=d.get("department"),
                 handler=d["handler"], leaders=tuple(d.get("leaders") or ()),
                 chairman=d.get("chairman"), major=bool(d.get("major")),
@@ -47,13 +50,15 @@ def on_routed(work: Work, event: Event) -> Work | Outcome:
         return work
     handler = c.handler_id
     if first:
-        assert due is not None, "an order routed for the first time has its completion time"
-        visit_due = signed_at + s.visit
+        # The department's clocks start when the order reaches it (issue 13):
+        # the time until it is routed costs the handler nothing.
+        visit_due = routed_at + s.visit
         work.arm("visit", round_key(c, "visit"), visit_due, handler, HANDLER)
         work.arm("plan", round_key(c, "plan"), visit_due, handler, HANDLER)
-        work.arm("completion", round_key(c, "completion"), due, handler, HANDLER,
-                 details={"requested_completion_at": iso(requested)})
-        day = first_progress_day(signed_at, s)
+        if due is not None:
+            work.arm("completion", round_key(c, "completion"), due, handler, HANDLER,
+                     details={"requested_completion_at": iso(requested)})
+        day = first_progress_day(max(signed_at, routed_at), s)
         work.arm("progress", progress_key(c, day), progress_due(day, s), handler, HANDLER,
                  details={"day": day.isoformat()})
     elif handler != previous_handler:
@@ -65,6 +70,20 @@ def on_routed(work: Work, event: Event) -> Work | Outcome:
     if first or handler != previous_handler:
         notify_handler(work, c)
     return work
+
+
+def completion_due(requested: datetime | None, agreed: datetime | None,
+                   first_routed_at: datetime | None,
+                   announced: datetime | None = None) -> datetime | None:
+    """Art. 25: the earlier of the order's requested time and the time agreed
+    at the visit. A requested time already past when the order first reached
+    the department cannot be met by anyone (issue 13): the deadline is then
+    the agreed time, unknown (None) until the visit."""
+    if requested is not None and first_routed_at is not None and requested <= first_routed_at:
+        return agreed
+    if requested is not None and agreed is not None:
+        return min(requested, agreed)
+    return announced or requested or agreed
 
 
 def notify_handler(work: Work, c: Complaint) -> None:
@@ -96,20 +115,31 @@ def on_visit_recorded(work: Work, event: Event) -> Work:
     c = require_routed(work, event, "回访记录")
     if c is None:
         return work
-    d = event.data
-    # Done when recorded on the terminal with the customer (Art. 22), as
-    # dispatch announces it: the recording time is the system's, not typed in.
-    work.resolve(round_key(c, "visit"), d["recorded_at"], c.handler_id)
+    d, s = event.data, work.settings
+    # Done at the stated visit time when the record reached the system within
+    # the grace after it (a handler back in signal); else at the receipt,
+    # until the deputy GM accepts the stated time (visit.time_accepted).
+    done_at, judged = judged_time(d["visited_at"], d["recorded_at"], s)
+    judged["visit_id"] = d["visit_id"]
+    work.resolve(round_key(c, "visit"), done_at, c.handler_id, details=judged)
     if (d.get("plan") or "").strip():
-        work.resolve(round_key(c, "plan"), d["recorded_at"], c.handler_id)
+        work.resolve(round_key(c, "plan"), done_at, c.handler_id, details=judged)
+    work.provide(f"visit:{d['visit_id']}")
     agreed = d.get("agreed_completion_at")
-    due = d.get("completion_due_at") or (
-        min(c.requested_completion_at, agreed) if agreed else c.completion_due_at)
+    first_routed = c.first_routed_at or c.routed_at
+    due = completion_due(c.requested_completion_at, agreed or c.agreed_completion_at,
+                         first_routed, d.get("completion_due_at")) or c.completion_due_at
     work.change(visited_at=c.visited_at or d["visited_at"],
                 agreed_completion_at=agreed or c.agreed_completion_at,
-                completion_due_at=due or c.completion_due_at)
+                completion_due_at=due)
     completion = work.get(round_key(c, "completion"))
-    if completion is not None and due is not None and completion.state == ARMED \
+    if completion is None and due is not None and not c.closed:
+        # The requested time had passed at the routing: the deadline is the
+        # time agreed at this visit (issue 13).
+        work.arm("completion", round_key(c, "completion"), due, c.handler_id, HANDLER,
+                 details={"requested_completion_at": iso(c.requested_completion_at),
+                          "agreed_completion_at": iso(agreed), "from_visit": True})
+    elif completion is not None and due is not None and completion.state == ARMED \
             and completion.due_at != due:
         # Art. 25: the earlier of the order's time and the time agreed at the visit.
         moved = completion.with_(due_at=due, details=dict(
@@ -124,14 +154,18 @@ def on_visit_blocked(work: Work, event: Event) -> Work:
     if c is None:
         return work
     d, s = event.data, work.settings
-    # The handler went within the hour; the customer refused (Art. 23).
-    work.resolve(round_key(c, "visit"), d["attempted_at"], c.handler_id,
-                 details={"blocked_visit_id": d["visit_id"]})
+    # The handler went; the customer refused (Art. 23). Judged by the stated
+    # attempt when recorded within the grace after it, else by the receipt.
+    done_at, judged = judged_time(d["attempted_at"], d["recorded_at"], s)
+    visit = work.resolve(round_key(c, "visit"), done_at, c.handler_id,
+                         details=dict(judged, blocked_visit_id=d["visit_id"]))
     plan = work.get(round_key(c, "plan"))
-    if plan is not None:
-        # No plan can be agreed with a customer who refused the visit.
+    if plan is not None and visit is not None and done_at <= visit.due_at:
+        # No plan can be agreed with a customer who refused the visit; a
+        # blocking judged after the visit deadline leaves the plan's fine.
         work.void(plan, "visit_blocked")
     work.change(visit_blocked_at=d["attempted_at"])
+    work.provide(f"visit:{d['visit_id']}")
     record_key = f"{c.id}:visit:{d['visit_id']}:record"
     work.arm("blocked_visit_record", record_key, d["attempted_at"] + s.blocked_visit_record,
              c.handler_id, HANDLER, details={"visit_id": d["visit_id"]})
@@ -161,8 +195,14 @@ def on_callback_recorded(work: Work, event: Event) -> Work | Outcome:
                          f"投诉 {c.id} 的中心回访早于回访受阻记录到达 (callback before the "
                          "blocked visit)")
     on_intake_facts(work, event)
+    # The stated call time within the grace before its receipt; else the receipt.
+    done_at, judged = judged_time(d["callback_at"], d.get("recorded_at") or event.occurred_at,
+                                  work.settings)
+    if d.get("callback_id"):
+        judged["callback_id"] = d["callback_id"]
     for key in keys:
-        work.resolve(key, d["callback_at"], d.get("by"), roles.CENTRE_STAFF)
+        work.resolve(key, done_at, d.get("by"), roles.CENTRE_STAFF, details=judged)
+    work.provide(f"callback:{c.id}")
     return work
 
 
@@ -177,8 +217,10 @@ def on_progress(work: Work, event: Event) -> Work:
     work.change(last_progress_at=max(at, c.last_progress_at) if c.last_progress_at else at)
     c = work.known
     day = local_date(at, s.zone)
-    # (routed: routed_signed_at is set)
-    if c.closed or c.routed_signed_at is None or day < first_progress_day(c.routed_signed_at, s):
+    # (routed: routed_signed_at is set) The duty starts the day after the
+    # order was signed and reached the department.
+    if c.closed or c.routed_signed_at is None or day < first_progress_day(
+            max(c.routed_signed_at, c.first_routed_at or c.routed_signed_at), s):
         return work
     key = progress_key(c, day)
     if work.get(key) is None:

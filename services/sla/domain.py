@@ -39,8 +39,10 @@ from services.sla.department_rules import (
     on_visit_recorded,
 )
 from services.sla.model import Complaint, Directory, Event, Outcome, Timer
+from services.sla.notices import on_routing_failed
 from services.sla.order_rules import INTAKE_FACT_EVENTS, on_complaint_closed, on_intake_facts
 from services.sla.rules import Settings
+from services.sla.stated_times import on_callback_time_accepted, on_visit_time_accepted
 
 Handler = Callable[[Work, Event], "Work | Outcome"]
 
@@ -61,6 +63,9 @@ HANDLERS: dict[str, Handler] = {
     "claim.filed": on_claim_filed,
     "meeting.held": on_meeting_held,
     "meeting.minutes_filed": on_minutes_filed,
+    "routing.failed": on_routing_failed,
+    "visit.time_accepted": on_visit_time_accepted,
+    "callback.time_accepted": on_callback_time_accepted,
 }
 HANDLERS.update({name: on_intake_facts for name in INTAKE_FACT_EVENTS})
 

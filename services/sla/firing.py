@@ -3,7 +3,7 @@ while the step can still be done), escalations, reminders, the overdue day
 accrued, the next day's deadline armed."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from services.sla import messages
@@ -12,17 +12,20 @@ from services.sla.closure_rules import arm_overdue_day
 from services.sla.decision import Work, late_seconds, missed_data, progress_key
 from services.sla.escalation import escalate
 from services.sla.model import ARMED, MISSED, Complaint, Directory, Outcome, PersonRef, Timer
-from services.sla.rules import HANDLER, RULES, Settings, overdue_tier
+from services.sla.notices import FIRE_FOLLOWERS, tell_superior
+from services.sla.rules import HANDLER, RULES, Settings, ends_with_complaint, overdue_tier
 
 
 def fire(timer: Timer, complaint: Complaint | None, now: datetime, settings: Settings,
-         directory: Directory | None = None) -> Outcome:
-    """The Outcome of `timer` falling due at `now` (it is armed and due)."""
-    work = Work(complaint, [timer], now, settings, directory)
+         directory: Directory | None = None, related: Iterable[Timer] = ()) -> Outcome:
+    """The Outcome of `timer` falling due at `now` (it is armed and due).
+    `related`: the deadline a warning or an hourly notice follows (read only)."""
+    work = Work(complaint, [timer, *(t for t in related if t.key != timer.key)], now,
+                settings, directory)
     if timer.state != ARMED:
         return work.outcome()
-    rule = RULES[timer.rule]
-    if complaint is not None and rule.ends_with_complaint and complaint.closed:
+    if complaint is not None and ends_with_complaint(timer.rule, timer.details) \
+            and complaint.closed:
         work.cancel(timer, "closed")
         return work.outcome()
     FIRE.get(timer.rule, fire_step)(work, timer, complaint)
@@ -52,6 +55,7 @@ def fire_step(work: Work, timer: Timer, complaint: Complaint | None) -> None:
         holder = complaint.current_holder     # whoever holds the order now
         person, role = holder.get("person_id"), holder.get("role")
     timer = missed(work, timer, person, role)
+    tell_superior(work, timer, complaint)
     if RULES[timer.rule].escalate_to:
         responsible = _responsible(timer, complaint, work.directory)
         escalate(work, timer, complaint, responsible,
@@ -84,7 +88,8 @@ def fire_progress(work: Work, timer: Timer, complaint: Complaint | None) -> None
     if complaint is None or not complaint.in_work:
         work.cancel(timer, "not_in_work")
         return
-    missed(work, timer, final=True)
+    timer = missed(work, timer, final=True)
+    tell_superior(work, timer, complaint)
     day = _next_day(timer)
     work.arm("progress", progress_key(complaint, day), progress_due(day, work.settings),
              complaint.handler_id, HANDLER, details={"day": day.isoformat()})
@@ -115,6 +120,9 @@ def fire_overdue(work: Work, timer: Timer, complaint: Complaint | None) -> None:
         "completion_due_at": complaint.completion_due_at,
     }
     work.emit("overdue.accrued", dict(common, tier=overdue_tier(day, settings)), complaint.id)
+    if day in (1, settings.overdue_tier1_last_day + 1, settings.sanction_day):
+        # Each tier's first day: the supervising leader is told (Art. 36).
+        tell_superior(work, timer, complaint, day=day)
     if day == settings.sanction_day:
         work.emit("overdue.sanction_due", common, complaint.id)
     due = timer.details.get("completion_due_at")
@@ -152,6 +160,7 @@ def fire_rotation(work: Work, timer: Timer, complaint: Complaint | None) -> None
 
 
 FIRE: dict[str, Callable[[Work, Timer, Complaint | None], None]] = {
+    **FIRE_FOLLOWERS,
     "completion": fire_completion,
     "progress": fire_progress,
     "overdue": fire_overdue,

@@ -58,6 +58,7 @@ class ComplaintClosedIn(FactsIn):
 
 
 class CallbackIn(FactsIn):
+    callback_id = text_optional()
     callback_at = time_required()
     recorded_at = time_optional()
     by = text_optional()
@@ -130,6 +131,35 @@ class VisitBlockedIn(DispatchIn):
     reason = text_optional()
 
 
+class RoutingFailedIn(DispatchIn):
+    """A signed order dispatch could not route (the admin and the GM are told)."""
+    trigger = text_optional()
+    role = text_optional()
+    message = text_optional()
+    failed_at = time_optional()
+
+
+class TimeAcceptedIn(In):
+    """The deputy GM accepted a stated time (issue 13; read leniently: only
+    what sla needs is required)."""
+    order_round = fields.Integer(allow_none=True, load_default=None)
+    stated_at = time_required()
+    received_at = time_optional()
+    accepted_by = text_optional()
+    accepted_at = time_optional()
+    reason = text_optional()
+
+
+class VisitTimeAcceptedIn(TimeAcceptedIn):
+    visit_id = fields.String(required=True)
+    outcome = text_optional()
+
+
+class CallbackTimeAcceptedIn(TimeAcceptedIn):
+    callback_id = text_optional()
+    visit_ids = fields.List(fields.String(), load_default=list)
+
+
 class ProgressIn(DispatchIn):
     progress_id = fields.String(required=True)
     recorded_at = time_required()
@@ -185,11 +215,14 @@ class DirectoryPersonIn(In):
     mobile = text_optional()
     roles = fields.List(fields.String(), load_default=list)
     active = fields.Boolean(load_default=True)
+    unit = text_optional()
 
 
 class DirectoryProjectIn(In):
     id = fields.String(required=True)
     name = fields.String(required=True)
+    region_company = text_optional()
+    property_company = text_optional()
 
 
 class DeskAssignmentIn(In):
@@ -254,6 +287,9 @@ INCOMING.update({
     "visit.recorded": VisitRecordedIn,
     "visit.blocked": VisitBlockedIn,
     "progress.recorded": ProgressIn,
+    "routing.failed": RoutingFailedIn,
+    "visit.time_accepted": VisitTimeAcceptedIn,
+    "callback.time_accepted": CallbackTimeAcceptedIn,
     "closure.applied": ClosureAppliedIn,
     "claim.raised": ClaimRaisedIn,
     "claim.reported": ClaimReportedIn,

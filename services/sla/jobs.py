@@ -109,7 +109,8 @@ def daily_slow_summary(out: Outcome, slot_day: date, slot_at: datetime, complain
     items = []
     for c in sorted((c for c in complaints if c.in_work), key=lambda c: c.id):
         reasons = []
-        signed_day = local_date(c.routed_signed_at, zone) if c.routed_signed_at else slot_day
+        started = c.first_routed_at or c.routed_signed_at
+        signed_day = local_date(started, zone) if started else slot_day
         progressed = c.last_progress_at is not None and local_date(c.last_progress_at,
                                                                    zone) == slot_day
         if signed_day < slot_day and not progressed:

@@ -53,8 +53,11 @@ def order_dispatched(complaint: Complaint, directory: Directory | None,
     minutes = int(settings.visit.total_seconds() // 60)
     visit = "1小时" if minutes == 60 else f"{minutes}分钟"
     due = local_text(complaint.completion_due_at, settings.zone)
+    # A requested time already past at routing: the visit's agreed time counts (issue 13).
+    finish = f"并于{due}前处理完成" if complaint.completion_due_at is not None else \
+        "处理完成时间以回访时与客户商定的时间为准"
     text = (f"{_greeting(handler)}您有一张客户投诉督办令 {complaint_label(complaint, directory)}"
-            f"已签发，请于{visit}内上门回访，并于{due}前处理完成。")
+            f"已签发，请于{visit}内上门回访，{finish}。")
     return _message(handler, "order_dispatched",
                     {"complaint_id": complaint.id, "project": directory.project_name(
                         complaint.project_id) if directory else complaint.project_id,

@@ -11,6 +11,9 @@ from typing import Any
 # holder: {person_id, role, from, to}.
 PersonRef = dict[str, Any]
 
+# Categories the property company answers for (Art. 20.6).
+PROPERTY_CATEGORIES = frozenset({"property_service", "maintenance_repair"})
+
 ARMED, MET, MISSED, CANCELLED = "armed", "met", "missed", "cancelled"
 
 
@@ -46,6 +49,7 @@ class Complaint:
     # Routing (dispatch): who answers for it in this round.
     routed_at: datetime | None = None
     routed_signed_at: datetime | None = None
+    first_routed_at: datetime | None = None   # the department's clocks start here
     department: str | None = None
     handler: PersonRef | None = None    # {person_id, name, mobile}
     leaders: tuple[PersonRef, ...] = ()  # ({person_id, name, mobile, role}, ...)
@@ -152,6 +156,8 @@ class Directory:
     people: dict[str, Person] = field(default_factory=dict)
     projects: dict[str, str] = field(default_factory=dict)   # id -> name
     version: int | None = None
+    # project id -> (its regional company's chairman, its property company's chairman)
+    chairmen: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     def with_role(self, role: str) -> list[Person]:
         return [p for p in self.people.values() if p.active and role in p.roles]
@@ -161,6 +167,13 @@ class Directory:
 
     def person(self, person_id: str | None) -> Person | None:
         return self.people.get(person_id) if person_id is not None else None
+
+    def chairman(self, project_id: str | None, category: str | None) -> Person | None:
+        """The chairman answering for a project's complaint (Art. 21): the
+        property company's for property categories, else the regional company's."""
+        region, property_ = self.chairmen.get(project_id or "", (None, None))
+        first = property_ if category in PROPERTY_CATEGORIES else region
+        return self.person(first or region or property_)
 
     def project_name(self, project_id: str | None) -> str:
         if project_id is None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from services.sla.decision import Work, round_key, split_holders
 from services.sla.model import MISSED, Complaint, Event, Outcome
-from services.sla.rules import RULES
+from services.sla.rules import ends_with_complaint
 from shared import roles
 
 INTAKE_FACT_EVENTS = frozenset({
@@ -98,9 +98,10 @@ def start_new_round(work: Work, order_round: int) -> None:
     """Reopened (再次投诉): what is left of the old round ends; a new round
     starts with a fresh order."""
     for timer in work.open_timers():
-        if RULES[timer.rule].ends_with_complaint:
+        if ends_with_complaint(timer.rule, timer.details):
             work.cancel(timer, "reopened")
-    work.change(routed_at=None, routed_signed_at=None, agreed_completion_at=None,
+    work.change(routed_at=None, routed_signed_at=None, first_routed_at=None,
+                agreed_completion_at=None,
                 completion_due_at=None, visited_at=None, visit_blocked_at=None,
                 last_progress_at=None, closure_application_id=None,
                 closure_applied_at=None, closed_at=None, first_submitted_at=None,
@@ -112,7 +113,7 @@ def close_complaint(work: Work, closed_at: datetime, reason: str) -> None:
     its final miss (late until the closure)."""
     work.change(closed_at=closed_at)
     for timer in work.open_timers():
-        if not RULES[timer.rule].ends_with_complaint:
+        if not ends_with_complaint(timer.rule, timer.details):
             continue
         if timer.state == MISSED:
             work.finalize(timer, reason, at=max(closed_at, timer.due_at))

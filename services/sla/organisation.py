@@ -28,7 +28,13 @@ def on_directory_loaded(event: Event, current_version: int | None, timers: Itera
                               bool(p.get("active", True)))
               for p in data.get("people") or ()}
     projects = {p["id"]: p["name"] for p in data.get("projects") or ()}
-    work.out.directory = Directory(people, projects, data["version"])
+    chairmen_of = {p["unit"]: p["id"] for p in data.get("people") or ()
+                   if p.get("unit") and p.get("active", True)
+                   and roles.CHAIRMAN in (p.get("roles") or ())}
+    chairmen = {p["id"]: (chairmen_of.get(p.get("region_company") or ""),
+                          chairmen_of.get(p.get("property_company") or ""))
+                for p in data.get("projects") or ()}
+    work.out.directory = Directory(people, projects, data["version"], chairmen)
     assignments = data.get("desk_assignments")
     if assignments is None:
         work.problem("missing_data", "组织架构事件未带客服专员驻点信息，无法安排轮岗提醒 "
@@ -107,9 +113,13 @@ def directory_from_dispatch(health: dict[str, Any], people: Sequence[dict[str, A
         "version": version,
         "loaded_at": (health.get("directory") or {}).get("loaded_at"),
         "people": [{"id": p["id"], "name": p["name"], "mobile": p.get("mobile"),
-                    "roles": p.get("roles") or [], "active": p.get("active", True)}
+                    "roles": p.get("roles") or [], "active": p.get("active", True),
+                    "unit": p.get("unit_id")}
                    for p in people],
-        "projects": [{"id": p["id"], "name": p["name"]} for p in projects],
+        "projects": [{"id": p["id"], "name": p["name"],
+                      "region_company": (p.get("region_company") or {}).get("id"),
+                      "property_company": (p.get("property_company") or {}).get("id")}
+                     for p in projects],
         "desk_assignments": [
             {"project_id": p["id"], "person_id": s["person_id"],
              "assigned_on": s["assigned_on"], "rotation_due_on": s["rotation_due_on"],

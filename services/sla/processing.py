@@ -51,10 +51,16 @@ class SlaEngine(TimerLoop, NotificationSender):
     # -- directory (cached briefly: escalations and messages read it) -----------------
 
     def directory(self, conn):
-        if self._directory is None or time.monotonic() - self._directory_read > \
-                DIRECTORY_CACHE_SECONDS:
-            self._directory = repository.load_directory(conn)
-            self._directory_read = time.monotonic()
+        """The directory copy, reread when its version changed: a copy cached
+        while a new one was being stored (the firing loop reading as
+        directory.loaded commits) is never kept for stale."""
+        cached = self._directory
+        if cached is not None and time.monotonic() - self._directory_read <= \
+                DIRECTORY_CACHE_SECONDS and cached.version == repository.directory_version(
+                    conn, lock=False):
+            return cached
+        self._directory = repository.load_directory(conn)
+        self._directory_read = time.monotonic()
         return self._directory
 
     # -- events -------------------------------------------------------------------------

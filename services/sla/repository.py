@@ -137,6 +137,15 @@ def timers_by_key_prefix(conn, prefix):
     return [timer_from_row(row) for row in rows]
 
 
+def timers_by_keys(conn, keys):
+    """The deadlines warnings and hourly notices follow (not locked: read only)."""
+    if not keys:
+        return {}
+    rows = conn.execute(f"SELECT {_TIMER_COLUMNS} FROM sla.timers WHERE key = ANY(%(keys)s)",
+                        {"keys": list(keys)}).fetchall()
+    return {row["key"]: timer_from_row(row) for row in rows}
+
+
 # Many rows in one statement (arrays unnested): the firing loop writes
 # hundreds per transaction, and one statement costs the server far less than
 # hundreds of single-row ones.
@@ -284,9 +293,12 @@ def load_directory(conn):
     people = {row["id"]: Person(row["id"], row["name"], row["mobile"], tuple(row["roles"]),
                                 row["active"])
               for row in conn.execute("SELECT id, name, mobile, roles, active FROM sla.people")}
-    projects = {row["id"]: row["name"]
-                for row in conn.execute("SELECT id, name FROM sla.projects")}
-    return Directory(people, projects, version["version"] if version else None)
+    rows = conn.execute("SELECT id, name, region_chairman_id, property_chairman_id "
+                        "FROM sla.projects").fetchall()
+    projects = {row["id"]: row["name"] for row in rows}
+    chairmen = {row["id"]: (row["region_chairman_id"], row["property_chairman_id"])
+                for row in rows}
+    return Directory(people, projects, version["version"] if version else None, chairmen)
 
 
 def directory_version(conn, lock=True):
@@ -305,9 +317,14 @@ def save_directory(conn, directory, loaded_at):
             [{"id": p.id, "name": p.name, "mobile": p.mobile, "roles": list(p.roles),
               "active": p.active} for p in directory.people.values()])
         cur.executemany(
-            """INSERT INTO sla.projects (id, name) VALUES (%(id)s, %(name)s)
-               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name""",
-            [{"id": k, "name": v} for k, v in directory.projects.items()])
+            """INSERT INTO sla.projects (id, name, region_chairman_id, property_chairman_id)
+               VALUES (%(id)s, %(name)s, %(region)s, %(property)s)
+               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
+                   region_chairman_id = EXCLUDED.region_chairman_id,
+                   property_chairman_id = EXCLUDED.property_chairman_id""",
+            [{"id": k, "name": v, "region": directory.chairmen.get(k, (None, None))[0],
+              "property": directory.chairmen.get(k, (None, None))[1]}
+             for k, v in directory.projects.items()])
     conn.execute("UPDATE sla.people SET active = false WHERE NOT (id = ANY(%(ids)s))",
                  {"ids": list(directory.people)})
     conn.execute(

@@ -31,7 +31,7 @@ RULES = {r.code: r for r in (
     Rule("order_submit", "14, 18", roles.SPECIALIST, "督办令报批（30分钟内）"),
     Rule("order_sign", "14, 18", roles.CENTRE_GM, "督办令签发（报批后1小时内）"),
     Rule("handler_notified", "19", SYSTEM, "签发后短信通知责任人", announce=False),
-    Rule("visit", "22, 35", HANDLER, "上门回访（签发后1小时内）"),
+    Rule("visit", "22, 35", HANDLER, "上门回访（接到督办令后1小时内）"),
     Rule("plan", "22, 35", HANDLER, "录入处理方案（随回访）"),
     Rule("blocked_visit_record", "23", HANDLER, "回访受阻材料录入（1小时内）",
          escalate_to=("leaders",)),
@@ -52,7 +52,30 @@ RULES = {r.code: r for r in (
          escalate_to=(roles.CENTRE_GM,), ends_with_complaint=False),
     Rule("rotation", "43", roles.CENTRE_GM, "客服专员每半年轮岗", announce=False,
          ends_with_complaint=False),
+    # Notices that follow a deadline (notices.py): the warning before it is
+    # due, and the hourly notice of a running per-5-minute fine. Their
+    # `details.target` names the deadline; they end when it is done.
+    Rule("deadline_warning", "", SYSTEM, "到期前提醒", announce=False),
+    Rule("running_fine", "18", SYSTEM, "持续扣罚每小时通报", announce=False),
 )}
+
+# Rules that cost money (SPEC §4): a miss is told to the holder's superior at once.
+MONEY_RULES = frozenset({"order_submit", "order_sign", "visit", "plan", "progress", "overdue"})
+# Block-counted fines that keep running until the step is done: announced hourly.
+RUNNING_RULES = frozenset({"order_submit", "order_sign"})
+# Deadlines warned before they fall due (`completion` carries the warning of `overdue`).
+WARNED_RULES = frozenset({"order_submit", "order_sign", "visit", "plan", "progress",
+                          "completion", "blocked_visit_record", "blocked_callback",
+                          "closure_verify", "major_minutes", "claim_report", "claim_filed",
+                          "systemic_measures"})
+FOLLOWERS = frozenset({"deadline_warning", "running_fine"})
+
+
+def ends_with_complaint(rule: str, details: Mapping[str, Any]) -> bool:
+    """Cancelled when the complaint closes: a follower as the deadline it follows."""
+    if rule in FOLLOWERS and details.get("for_rule") in RULES:
+        return RULES[str(details["for_rule"])].ends_with_complaint
+    return RULES[rule].ends_with_complaint
 
 # Daily jobs (SPEC §4): the slot's local time; weekly on a weekday, monthly on a day.
 DAILY_JOBS = ("daily_overdue_summary", "daily_reminder", "daily_slow_summary",
@@ -60,6 +83,9 @@ DAILY_JOBS = ("daily_overdue_summary", "daily_reminder", "daily_slow_summary",
 
 
 def _clock_time(text: object) -> time:
+    if isinstance(text, int):
+        # YAML 1.1 reads an unquoted 16:00 as the base-60 number 960: minutes.
+        return time(text // 60, text % 60)
     hours, minutes = str(text).split(":")
     return time(int(hours), int(minutes))
 
@@ -93,10 +119,40 @@ class Settings:
     sign_clock_runs_through_rejection: bool = True
     # How many complaints one reminder SMS lists by id before "等N件".
     reminder_list_limit: int = 5
+    # Warnings before a deadline (deadline_warning): how long before it is due
+    # (`<rule>_warning_minutes|_hours|_days`); progress at a time of the day;
+    # overdue (the completion deadline) the day before.
+    order_submit_warning: timedelta = timedelta(minutes=10)
+    order_sign_warning: timedelta = timedelta(minutes=10)
+    visit_warning: timedelta = timedelta(minutes=10)
+    plan_warning: timedelta = timedelta(minutes=10)
+    blocked_visit_record_warning: timedelta = timedelta(minutes=10)
+    blocked_callback_warning: timedelta = timedelta(minutes=10)
+    closure_verify_warning: timedelta = timedelta(minutes=10)
+    major_minutes_warning: timedelta = timedelta(hours=2)
+    claim_report_warning: timedelta = timedelta(days=1)
+    claim_filed_warning: timedelta = timedelta(hours=2)
+    systemic_measures_warning: timedelta = timedelta(days=1)
+    overdue_warning: timedelta = timedelta(days=1)
+    progress_warning_at: time = time(16, 0)
+    # A running per-5-minute fine (order_submit, order_sign) is announced again
+    # this often to the holder and the GM until the step is done.
+    running_fine_every: timedelta = timedelta(hours=1)
+    # A time typed for an act (visit, blocked visit, callback) may precede its receipt
+    # by this much; beyond it the deadline is judged by the receipt time
+    # unless the deputy GM accepts the stated time.
+    stated_time_grace: timedelta = timedelta(minutes=30)
     # Timers one firing transaction claims.
     batch_size: int = 500
     # The SMS signature 【…】 (from the config's SMS section, not SLA).
     sms_signature: str = "恒大售后"
+
+    def warning_lead(self, rule: str) -> timedelta | None:
+        """How long before `rule`'s deadline its warning goes (None: no warning)."""
+        if rule not in WARNED_RULES or rule == "progress":
+            return None
+        lead = getattr(self, "overdue_warning" if rule == "completion" else f"{rule}_warning")
+        return lead if isinstance(lead, timedelta) else None
 
     @property
     def sanction_day(self) -> int:

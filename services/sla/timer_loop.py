@@ -53,6 +53,9 @@ class TimerLoop:
             complaints = repository.lock_complaints_skip(
                 conn, {t.complaint_id for t in timers if t.complaint_id})
             directory = self.directory(conn)
+            # The deadlines the warnings and hourly notices among them follow.
+            followed = repository.timers_by_keys(
+                conn, {t.details["target"] for t in timers if t.details.get("target")})
             total, fired, lags = Outcome(), 0, []
             for timer in timers:
                 complaint = None
@@ -60,7 +63,9 @@ class TimerLoop:
                     complaint = complaints.get(timer.complaint_id)
                     if complaint is None:
                         continue
-                outcome = fire(timer, complaint, now, self.settings, directory)
+                target = followed.get(timer.details.get("target") or "")
+                outcome = fire(timer, complaint, now, self.settings, directory,
+                               related=[target] if target is not None else [])
                 lags.extend((t.fired_at - t.due_at).total_seconds() for t in outcome.update
                             if t.id == timer.id and t.fired_at == now)
                 total.merge(outcome)

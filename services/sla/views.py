@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.sla.model import ARMED, CANCELLED, MET, MISSED, Timer
-from services.sla.rules import RULES
+from services.sla.rules import FOLLOWERS, RULES
 from shared import roles
 
 ROLE_ZH = dict(roles.LABELS_ZH, handler="责任人（第一责任部门一把手）", system="系统")
@@ -66,7 +66,10 @@ def timer_view(timer: Timer) -> dict[str, Any]:
 
 
 def is_shown(timer: Timer) -> bool:
-    """Internal rows (a cancelled overdue day that never started) stay out."""
+    """Internal rows (a cancelled overdue day that never started, the
+    warnings and hourly notices that follow a deadline) stay out."""
+    if timer.rule in FOLLOWERS:
+        return False
     return not (timer.rule == "overdue" and timer.state == CANCELLED
                 and not timer.details.get("withdrawn")) and timer.state in (
         ARMED, MET, MISSED, CANCELLED)

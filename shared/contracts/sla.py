@@ -69,6 +69,10 @@ def overdue_tier(day: int, limits: TierLimits = SPEC_TIERS) -> int:
 # -- requests -----------------------------------------------------------------------------
 
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+# sla's own SMS templates (docs/sla.md); penalty's requests bring their own codes.
+SLA_TEMPLATES = ("order_dispatched", "visit_overdue_reminder", "escalation", "deadline_warning",
+                 "deadline_missed", "routing_failed", "daily_reminder", "daily_overdue_summary",
+                 "daily_slow_summary", "weekly_carryover", "rotation_due")
 
 
 class FilterText(Text):
@@ -93,7 +97,10 @@ class NotificationFilters(FormSchema):
     """`list_notifications` filters (the gateway's query string as it is)."""
 
     status = choice(NOTIFICATION_STATUSES, "状态", load_default=None, allow_none=True)
-    template = FilterText()
+    template = FilterText(metadata={
+        "description": "template code, e.g. deadline_warning (before a deadline), "
+                       "deadline_missed (a miss told to the superior, a running fine hourly), "
+                       "routing_failed; all: " + ", ".join(SLA_TEMPLATES)})
     complaint_id = FilterText()
     person_id = FilterText(metadata={
         "description": "recipient (admin only; others always see their own)"})

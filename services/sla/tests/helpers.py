@@ -96,7 +96,7 @@ def routed(signed_at, *, requested=None, handler=None, leaders=None, routed_at=N
             "chairman": CHAIRMAN, "cooperating_departments": ["engineering"], "major": major,
             "signed_at": iso(signed_at),
             "requested_completion_at": iso(requested or at("18:00", day=30)),
-            "routed_at": iso(routed_at or signed_at + timedelta(seconds=2))}
+            "routed_at": iso(routed_at or signed_at)}
 
 
 class Timeline:
@@ -167,7 +167,9 @@ class Timeline:
             timer = due[0]
             self.now = max(self.now, timer.due_at)
             complaint = self.complaints.get(timer.complaint_id)
-            self.store(fire(timer, complaint, self.now, self.settings, self.directory))
+            target = self.timers.get(timer.details.get("target") or "")
+            self.store(fire(timer, complaint, self.now, self.settings, self.directory,
+                            related=[target] if target is not None else []))
         self.now = max(self.now, until)
 
     def run_job(self, job, slot_day, slot_at):
@@ -182,6 +184,12 @@ class Timeline:
     def of(self, event_type, **match):
         return [e.data for e in self.events if e.type == event_type
                 and all(e.data.get(k) == v for k, v in match.items())]
+
+    def sent(self, template, **match):
+        """The messages of a template, as (recipient, text), matching params."""
+        return [(m.recipient_person_id, m.text) for m in self.messages
+                if m.template == template
+                and all(m.params.get(k) == v for k, v in match.items())]
 
     def timer(self, rule, **match):
         found = [t for t in self.timers.values() if t.rule == rule

@@ -257,7 +257,7 @@ def test_systemic_measures_fifteen_days_after_the_analysis_escalated_to_gm():
                          "categories": ["delivery_delay_quality"]}]},
                issued, complaint_id=None)
     out = on_analysis_issued(ev, [], issued, SETTINGS)
-    [timer] = out.arm
+    [timer] = [t for t in out.arm if t.rule == "systemic_measures"]
     assert timer.due_at == issued + timedelta(days=15) and timer.person_id == "rcgz-eng-head"
     t = Timeline()
     t.timers[timer.key] = timer

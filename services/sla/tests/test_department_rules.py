@@ -60,17 +60,27 @@ def test_visit_late_is_missed_by_the_handler_with_a_reminder():
     assert reminder and reminder[0].recipient_person_id == H and "已超时" in reminder[0].text
 
 
-def test_visit_and_plan_in_time_are_met_when_recorded_on_the_terminal():
+def test_visit_and_plan_in_time_are_met_at_the_stated_time_recorded_within_the_grace():
     t = Timeline().signed_order(signed="10:50")
     visit(t, at("11:30"), recorded=at("11:40"))
-    assert t.of("deadline.met", rule="visit")[0]["done_at"] == at("11:40")
-    assert t.of("deadline.met", rule="plan")[0]["done_at"] == at("11:40")
+    assert t.of("deadline.met", rule="visit")[0]["done_at"] == at("11:30")
+    assert t.of("deadline.met", rule="plan")[0]["done_at"] == at("11:30")
 
 
-def test_a_visit_typed_in_as_earlier_but_recorded_late_is_late():
+def test_a_visit_stated_before_the_deadline_and_recorded_within_30_min_is_in_time():
+    """Back in signal after the visit (issue 13): visited 11:40, recorded 12:00."""
     t = Timeline().signed_order(signed="10:50")
     visit(t, at("11:40"), recorded=at("12:00"))
+    assert t.of("deadline.met", rule="visit")[0]["done_at"] == at("11:40")
+    assert t.timer("visit").details["judged_by"] == "stated"
+
+
+def test_a_visit_typed_in_as_earlier_but_recorded_late_is_judged_by_the_receipt():
+    """Stated 11:20, received 12:00 (40 min later, over the 30 min grace)."""
+    t = Timeline().signed_order(signed="10:50")
+    visit(t, at("11:20"), recorded=at("12:00"))
     assert t.of("deadline.missed", rule="visit", final=True)[0]["late_seconds"] == 600
+    assert t.timer("visit").details["judged_by"] == "receipt"
 
 
 def test_plan_missing_at_the_visit_is_missed_until_recorded():
@@ -86,11 +96,14 @@ def test_plan_missing_at_the_visit_is_missed_until_recorded():
 # -- blocked visit (Art. 23) -------------------------------------------------------------
 
 def test_blocked_visit_record_late_is_escalated_to_the_leaders():
-    """Attempted 11:20 (in time), recorded 12:30: the record was due 12:20."""
+    """Attempted 11:20 (stated), recorded 12:30: the record was due 12:20; the
+    stated attempt precedes its receipt by 70 min (over the 30 min grace), so
+    the visit deadline (11:50) is judged by the receipt: late, and the plan's
+    fine stands (issue 13)."""
     t = Timeline().signed_order(signed="10:50")
     blocked(t, at("11:20"), at("12:30"))
-    assert t.timer("visit").state == "met"          # the handler went within the hour
-    assert t.timer("plan").state == "cancelled"     # no plan with a customer who refused
+    assert t.timer("visit").state == "missed" and t.timer("visit").late_seconds == 40 * 60
+    assert t.timer("plan").state == "missed"
     [miss] = t.of("deadline.missed", rule="blocked_visit_record")
     assert miss["late_seconds"] == 600 and miss["final"] and miss["person_id"] == H
     [escalation] = t.of("escalation.raised", rule="blocked_visit_record")

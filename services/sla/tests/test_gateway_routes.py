@@ -69,7 +69,11 @@ def api(container_factory, sla_config, start_sla, producers, sim_clock, clean_da
 def test_notifications_route_admin_sees_all_a_person_their_own(api):
     everyone = api("/api/notifications", "admin-token")
     assert everyone.status_code == 200
-    assert everyone.json()["total"] == 2      # the dispatch SMS and the visit reminder
+    # The dispatch SMS and the visit reminder to the handler; each of the two
+    # supervising leaders told of the missed visit and plan (issue 13).
+    assert everyone.json()["total"] == 6
+    assert sorted(i["template"] for i in everyone.json()["items"]) == [
+        "deadline_missed"] * 4 + ["order_dispatched", "visit_overdue_reminder"]
     mine = api("/api/notifications", "handler-token", status="sent")
     assert mine.status_code == 200 and mine.json()["total"] >= 1
     assert all(i["recipient_person_id"] == HANDLER["person_id"] for i in mine.json()["items"])
