@@ -4,15 +4,11 @@ what it requires the producer must require too."""
 import pytest
 
 from services.sla.incoming import INCOMING
-from shared.events.registry import UnknownEvent, schema_for
+from shared.events.registry import schema_for
 
 # FactsIn reads these when an event has them (complaint.received,
 # complaint.resolved_on_spot / complaint.closed); absent elsewhere.
 OPTIONAL_EXTRAS = {"resolved_on_spot", "closed_at"}
-# Issue 13: fields and events another change adds to the producers (the
-# acceptance of a stated time); sla reads them leniently until they land.
-COMING_FIELDS = {"callback.recorded": {"callback_id"}}
-COMING_EVENTS = {"visit.time_accepted", "callback.time_accepted"}
 
 
 def fields_by_key(schema):
@@ -21,14 +17,9 @@ def fields_by_key(schema):
 
 @pytest.mark.parametrize("event_type", sorted(INCOMING))
 def test_sla_reads_only_what_the_producer_publishes(event_type):
-    try:
-        producer = fields_by_key(schema_for(event_type))
-    except UnknownEvent:
-        assert event_type in COMING_EVENTS
-        pytest.skip(f"{event_type} is not published yet")
+    producer = fields_by_key(schema_for(event_type))
     mine = fields_by_key(INCOMING[event_type]())
-    unknown = {name for name in mine if name not in producer} - OPTIONAL_EXTRAS \
-        - COMING_FIELDS.get(event_type, set())
+    unknown = {name for name in mine if name not in producer} - OPTIONAL_EXTRAS
     assert not unknown, f"{event_type}: the producer publishes no {sorted(unknown)}"
     loose = [name for name, field in mine.items()
              if field.required and not producer[name].required]
