@@ -4,7 +4,11 @@
 // closed month's rankings are the snapshot frozen at its close, Art. 38);
 // then the month's deductions report with its CSV and XLSX files, the people
 // above the threshold who need the GM's confirmation (需总经理确认: the GM
-// confirms or refers to a sanction case), and every revision of the report.
+// confirms or refers to a sanction case), and every revision of the report;
+// last, the quarterly systemic-issue analysis (Art. 42, analysis.js): the
+// centre's list of named departments and their measures, and the form where
+// a named department's head files them (heads see only this part).
+import { analysisSection, lastEndedQuarter, quarterPicker } from "../analysis.js";
 import { ApiError, get, post } from "../api.js";
 import { lang, t } from "../i18n.js";
 import { barChart, legend, lineChart } from "../charts.js";
@@ -18,6 +22,7 @@ import {
 const WORDS = {
   zh: {
     frozen: "本月排名已于 {at} 冻结发布（第三十八条），此后不再变动。",
+    analysis: "季度系统性问题分析",
     review: "需总经理确认（当月扣罚超过 ¥{limit}）",
     reviewNone: "本月无人扣罚超过 ¥{limit}。", reviewTable: "超过阈值的人员",
     final: "全部已确认：人力资源中心可作为最终结果。",
@@ -31,6 +36,7 @@ const WORDS = {
   },
   en: {
     frozen: "This month's rankings were frozen and published at {at} (Art. 38); they never change.",
+    analysis: "Quarterly systemic-issue analysis",
     review: "Needs the GM's confirmation (month above ¥{limit})",
     reviewNone: "Nobody's deductions this month are above ¥{limit}.",
     reviewTable: "People above the threshold",
@@ -130,7 +136,9 @@ async function trendSection(month) {
     series, { caption: t("reports.trend"), quiet: true }));
 }
 
-async function show(me, month) {
+const HEADS = ["head"];
+
+async function show(me, month, quarter) {
   const parts = [];
   if (hasRole(me, CENTRE)) {
     const bar = progress(t("msg.loading"));
@@ -149,10 +157,15 @@ async function show(me, month) {
   if (hasRole(me, CENTRE, "hr", "finance")) {
     parts.push(section(`${t("reports.deductions")} ${month}`, await reportCard(me, month)),
       ...(await reviewSections(me, month)));
-  } else if (!parts.length) {
-    parts.push(notice(t("msg.forbidden"), "error"));
   }
-  fill(h("h1", { text: `${t("reports.title")} · ${month}` }), picker(month), ...parts);
+  if (hasRole(me, CENTRE, HEADS)) {
+    parts.push(quarterPicker(quarter, hasRole(me, CENTRE, "hr", "finance") ? month : null),
+      await analysisSection(me, quarter));
+  }
+  if (!parts.length) parts.push(notice(t("msg.forbidden"), "error"));
+  const monthly = hasRole(me, CENTRE, "hr", "finance");
+  fill(h("h1", { text: monthly ? `${t("reports.title")} · ${month}` : WORDS.analysis }),
+    monthly ? picker(month) : null, ...parts);
 }
 
 // The people above the threshold and where each stands; the GM decides here.
@@ -242,8 +255,11 @@ function picker(month) {
 }
 
 start().then((me) => {
-  const asked = new URLSearchParams(location.search).get("month");
+  const params = new URLSearchParams(location.search);
+  const asked = params.get("month");
   const month = /^\d{4}-\d\d$/.test(asked || "") ? asked
     : hasRole(me, CENTRE) ? clock.inputValue().slice(0, 7) : previousMonth(clock.inputValue().slice(0, 7));
-  return show(me, month);
+  const quarter = /^\d{4}-Q[1-4]$/.test(params.get("quarter") || "") ? params.get("quarter")
+    : lastEndedQuarter(clock.inputValue());
+  return show(me, month, quarter);
 }).catch(failPage);
