@@ -72,6 +72,7 @@ def test_a_named_head_files_measures_and_the_gm_sees_them(suite, open_browser):
     gm = open_browser(suite.base, suite.tokens["gm"], width=1366, height=900)
     page = gm.goto(f"/reports?month=2026-11&quarter={QUARTER}")
     section = page.get_by_role("region", name="季度系统性问题分析 · 2026年第3季度")
+    section.scroll_into_view_if_needed()            # loaded as it comes into view
     named = section.get_by_role("region", name="列入的部门")
     expect(named).to_contain_text("金碧物业广州公司")
     expect(named).to_contain_text("恒大地产集团广州公司工程部")
@@ -83,5 +84,4 @@ def test_a_named_head_files_measures_and_the_gm_sees_them(suite, open_browser):
     assert section.get_by_role("button", name="提交优化措施").count() == 0
     assert no_sideways_scroll(page)
     assert gm.errors == []
-    section.scroll_into_view_if_needed()
     gm.shot("analysis-gm-1366")

@@ -2,19 +2,18 @@
 // departments it names (only those with a systemic problem) and why, each
 // one's improvement measures (filed, pending, overdue after 15 days) for the
 // centre, and the form where the head of a named department files them (the
-// text and files: POST /api/analyses/<quarter>/measures).
+// text and files: POST /api/analyses/<quarter>/measures). The reports page
+// loads this module when its section comes into view (the page's script
+// budget), and the uploader only for a head who has measures to file.
 import { ApiError, get, post } from "./api.js";
 import { label, lang } from "./i18n.js";
-import { mediaUploader } from "./media.js";
 import {
-  announce, badge, definitions, errorText, fmtTime, form, h, hasRole, notice, replace, section, table,
+  announce, badge, definitions, errorText, fmtTime, form, h, hasRole, notice, replace, table,
 } from "./ui.js";
 
 const WORDS = {
   zh: {
-    title: "季度系统性问题分析", quarter: "季度", show: "查看",
-    quarterName: "{year}年第{n}季度",
-    notIssued: "{q}的系统性问题分析尚未出具：季度结束后的月初随月度结算自动出具。",
+    notIssued: "本季度的系统性问题分析尚未出具：季度结束后的月初随月度结算自动出具。",
     issue: "出具分析", reissue: "重新出具（数据有变化时出新版）", issued: "第 {n} 版，出具于 {at}",
     criteria: "列入标准：同一类别投诉 {n} 宗及以上，或同一房号重复投诉超过 {m} 次（第四十二条）。",
     none: "本季度没有部门达到系统性问题的标准，无需报备优化措施。",
@@ -31,9 +30,7 @@ const WORDS = {
     category: "类别", project: "项目", room: "房号", count: "次数",
   },
   en: {
-    title: "Quarterly systemic-issue analysis", quarter: "Quarter", show: "Show",
-    quarterName: "{year} Q{n}",
-    notIssued: "The analysis of {q} is not issued yet: it comes with the close of the quarter's last month.",
+    notIssued: "This quarter's analysis is not issued yet: it comes with the close of the quarter's last month.",
     issue: "Issue the analysis", reissue: "Issue again (a new revision if anything changed)", issued: "Revision {n}, issued {at}",
     criteria: "Named when: at least {n} complaints of one category, or a room complained about more than {m} times (Art. 42).",
     none: "No department meets the criteria this quarter: no measures are due.",
@@ -54,40 +51,10 @@ const w = (key, vars = {}) => WORDS[key].replace(/\{(\w+)\}/g, (_, name) => Stri
 const ISSUERS = ["centre_gm", "admin"];
 const STATUS_KIND = { filed: "state-closed", pending: "warn", overdue: "tier-3" };
 
-// The quarter before the one of a "YYYY-MM-DD..." date: the last one ended.
-export function lastEndedQuarter(isoDate) {
-  const [year, month] = isoDate.split("-").map(Number);
-  const n = Math.floor((month - 1) / 3);
-  return n === 0 ? `${year - 1}-Q4` : `${year}-Q${n}`;
-}
-
-export function quarterName(quarter) {
-  const [year, n] = quarter.split("-Q");
-  return w("quarterName", { year, n });
-}
-
-export function quarterPicker(quarter, month) {
-  const [year] = quarter.split("-Q");
-  const options = [];
-  for (let y = Number(year) + 1; y >= Number(year) - 2; y -= 1) {
-    for (let n = 4; n >= 1; n -= 1) options.push([`${y}-Q${n}`, quarterName(`${y}-Q${n}`)]);
-  }
-  return form({
-    className: "inline",
-    fields: [{ name: "quarter", label: w("quarter"), type: "select", options, value: quarter }],
-    submitText: w("show"),
-    async submit(values) {
-      const params = new URLSearchParams(month ? { month, quarter: values.quarter } : { quarter: values.quarter });
-      location.assign("/reports?" + params);
-    },
-  });
-}
-
-export async function analysisSection(me, quarter) {
-  const box = h("div", { class: "analysis" });
+// The analysis of `quarter` drawn into `box` (again after each step).
+export async function fillAnalysis(box, me, quarter) {
   const draw = async (message) => replace(box, message ? notice(message, "ok") : null, await body(me, quarter, draw));
   await draw();
-  return section(`${w("title")} · ${quarterName(quarter)}`, box);
 }
 
 async function body(me, quarter, draw) {
@@ -96,16 +63,17 @@ async function body(me, quarter, draw) {
     analysis = await get(`/api/analyses/${quarter}`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404 && error.code !== "no_route") {
-      return [notice(w("notIssued", { q: quarterName(quarter) })), hasRole(me, ISSUERS) ? issueButton(quarter, draw) : null];
+      return [notice(w("notIssued")), hasRole(me, ISSUERS) ? issueButton(quarter, draw) : null];
     }
     return notice(errorText(error), error instanceof ApiError && error.status === 409 ? "info" : "error");
   }
   const named = analysis.departments;
   const mine = named.filter((d) => analysis.may_file.includes(d.unit_id));
+  const { mediaUploader } = mine.length ? await import("./media.js") : {};
   return [
     h("p", { class: "muted", text: w("issued", { n: analysis.revision, at: fmtTime(analysis.issued_at) }) }),
     h("p", { text: w("criteria", { n: analysis.criteria.category_min, m: analysis.criteria.repeat_room_above }) }),
-    mine.map((d) => measuresForm(quarter, d, draw)),
+    mine.map((d) => measuresForm(quarter, d, draw, mediaUploader)),
     named.length ? namedTable(named) : notice(w("none"), "ok"),
     named.length ? filedList(named) : null,
     hasRole(me, ISSUERS) ? h("div", { class: "buttons" }, issueButton(quarter, draw, w("reissue"))) : null,
@@ -158,7 +126,7 @@ function attachmentLink(id, n) {
   });
 }
 
-function measuresForm(quarter, d, draw) {
+function measuresForm(quarter, d, draw, mediaUploader) {
   const files = mediaUploader({ label: w("files"), name: "media_ids", kind: "material", capture: false,
     accept: "image/*,application/pdf", chooseLabel: w("choose") });
   return h("section", { class: "card measures-form", "aria-label": w("file", { unit: d.unit_name }) },
