@@ -5,9 +5,9 @@ complained about twice) and the regional engineering department (three
 company's head files the measures with a PDF on her phone (375 x 812); the
 GM's list at desk size (1366 x 900) shows them filed, engineering pending."""
 import pytest
+from browser_steps import eventually, no_sideways_scroll
 from playwright.sync_api import expect
 
-from browser_steps import eventually, no_sideways_scroll
 from services.media.tests import samples
 from services.penalty import readmodel
 from services.penalty.tests.helpers import at

@@ -121,7 +121,8 @@ def test_the_analysis_names_only_systemic_departments_and_their_heads_file_measu
     assert "“维保修类”投诉 3 宗" in sms[0]["text"] and "2026-10-16" in sms[0]["text"]
     prop_sms = until(lambda: notices(api["prop"], "systemic_measures_requested"),
                      "the property head's SMS")
-    assert "金碧物业广州公司" in prop_sms[0]["text"] and "8-801 重复投诉 2 次" in prop_sms[0]["text"]
+    assert "金碧物业广州公司" in prop_sms[0]["text"]
+    assert "8-801 重复投诉 2 次" in prop_sms[0]["text"]
     assert notices(api["mkt"], "systemic_measures_requested") == []
 
     # Who may file what.
