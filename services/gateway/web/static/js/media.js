@@ -9,7 +9,7 @@ let uploaderCount = 0;
 
 // kind: photo (with a stage chosen beside it) or material.
 export function mediaUploader({ label, name, kind, complaintId, stages = null, accept = "image/*",
-  capture = true, chooseLabel = t("visit.take") }) {
+  capture = true }) {
   const id = "up" + ++uploaderCount;
   const uploaded = new Map();      // element -> media id
   const pending = new Set();
@@ -46,7 +46,7 @@ export function mediaUploader({ label, name, kind, complaintId, stages = null, a
   const element = h("div", { class: "field uploader", dataset: { name } },
     h("p", { class: "label", text: label }),
     stage ? h("label", { for: id + "-stage", text: t("visit.stage") }) : null, stage,
-    h("label", { for: id, text: chooseLabel }), input,
+    h("label", { for: id, text: t("visit.take") }), input,
     list, h("p", { class: "field-error", id: id + "-error" }));
   return {
     element,
