@@ -40,7 +40,7 @@ CLOCK_WRITERS = frozenset({"gateway"})
 # above all: a deduction is never edited, a correction is a reversing line.
 APPEND_ONLY = {
     "penalty": ("deductions", "monthly_reports", "report_lines", "report_reviews",
-                "rankings_published"),
+                "rankings_published", "measures"),
     "intake": ("timeline", "time_acceptances"),
     "dispatch": ("history", "routings", "time_acceptances"),
 }

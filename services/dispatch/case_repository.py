@@ -240,11 +240,15 @@ def record_of_request(conn: Any, person_id: str, request_key: str) -> Any:
     return get_record(conn, cls, row["record_id"])
 
 
-def insert_request(conn: Any, person_id: str, request_key: str, record: Any) -> None:
+def insert_request(conn: Any, person_id: str, request_key: str, record: Any,
+                   created_at: datetime | None = None) -> None:
+    """`created_at`: the shared clock's now, for the daily prune (housekeeping)."""
     conn.execute(
-        """INSERT INTO dispatch.requests (person_id, request_key, record_type, record_id)
-           VALUES (%(p)s, %(k)s, %(t)s, %(id)s)""",
-        {"p": person_id, "k": request_key, "t": type(record).__name__, "id": record.id})
+        """INSERT INTO dispatch.requests (person_id, request_key, record_type, record_id,
+               created_at)
+           VALUES (%(p)s, %(k)s, %(t)s, %(id)s, %(at)s)""",
+        {"p": person_id, "k": request_key, "t": type(record).__name__, "id": record.id,
+         "at": created_at})
 
 
 # -- history ----------------------------------------------------------------------------------

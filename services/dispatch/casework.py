@@ -117,7 +117,7 @@ class Casework:
                 self.store(conn, outcome, now)
                 if request_key is not None:
                     case_repository.insert_request(conn, actor["person_id"], request_key,
-                                                   outcome.result)
+                                                   outcome.result, now)
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.constraint_name == "requests_pkey":
                 # The same request ran twice at once: the other run made the record.

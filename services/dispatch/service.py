@@ -14,7 +14,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
-from services.dispatch import acts, assignment, claims, meetings, queries, work
+from services.dispatch import acts, assignment, claims, housekeeping, meetings, queries, work
 from services.dispatch import incoming as read
 from services.dispatch.bindings import binder
 from services.dispatch.casework import Casework
@@ -29,6 +29,7 @@ from shared.db import DatabaseProvider
 from shared.errors import CCRMError
 from shared.observability import Observability
 from shared.outbox import OutboxRelay
+from shared.pruning import CHECK_SECONDS
 from shared.rpc import RpcProxy, rpc
 from shared.signature_binding import RETRY_INTERVAL_SECONDS
 from shared.validation import load_input as load
@@ -269,6 +270,11 @@ class DispatchService:
     def retry_signature_bindings(self):
         """Bind signatures whose bind after the commit failed (media down)."""
         binder(self._media(), self.db, self.clock).retry_due()
+
+    @timer(interval=CHECK_SECONDS)
+    def prune_request_keys(self):
+        """Daily: request keys older than REQUEST_KEYS_KEEP_DAYS (issue 14)."""
+        housekeeping.prune_request_keys(self.db, self.clock, self.config)
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ import time
 
 import eventlet
 from nameko.dependency_providers import Config
+from nameko.timer import timer
 
 from services.gateway.api import route
 from services.gateway.auth import Principal, TokenRepository, bearer_token, check_token
 from services.gateway.clients import SERVICE_CLIENTS
-from services.gateway.idempotency import IdempotencyRepository, request_fingerprint
+from services.gateway.idempotency import IdempotencyRepository, prune_keys, request_fingerprint
 from services.gateway.openapi import build_spec
 
 # Route mixins are imported as modules: `nameko run` takes every class with
@@ -37,6 +38,7 @@ from shared.contracts.media import MediaClient
 from shared.db import DatabaseProvider
 from shared.errors import NotFound, Unauthenticated
 from shared.observability import Observability
+from shared.pruning import CHECK_SECONDS as PRUNE_CHECK_SECONDS
 from shared.rpc import RpcProxy
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
             return IdempotencyRepository(conn).begin(
                 person_id, key, request.method, request.path, fingerprint,
                 # Longer than any call can take: only a dead gateway's call is stale.
-                lease_seconds=2 * self.rpc_timeout() + 5)
+                lease_seconds=2 * self.rpc_timeout() + 5, now=self.clock.now())
 
     def idempotency_finish(self, person_id, key, response):
         with self.db.transaction() as conn:
@@ -91,6 +93,11 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
     def idempotency_release(self, person_id, key):
         with self.db.transaction() as conn:
             IdempotencyRepository(conn).release(person_id, key)
+
+    @timer(interval=PRUNE_CHECK_SECONDS)
+    def prune_idempotency_keys(self):
+        """Daily: Idempotency-Keys older than REQUEST_KEYS_KEEP_DAYS (issue 14)."""
+        prune_keys(self.db, self.clock, self.config)
 
     def person(self, person_id):
         cached = _people.get(person_id)

@@ -86,9 +86,12 @@ def recorded_by_request(conn: Conn, person_id: str | None, request_key: str) -> 
 
 def insert_record_request(conn: Conn, person_id: str | None, request_key: str,
                           complaint_id: str) -> None:
+    """Made with its complaint, in its transaction: its time is the
+    complaint's recorded_at (the shared clock's), for the daily prune."""
     conn.execute(
-        """INSERT INTO intake.record_requests (person_id, request_key, complaint_id)
-           VALUES (%(p)s, %(k)s, %(c)s)""",
+        """INSERT INTO intake.record_requests (person_id, request_key, complaint_id, created_at)
+           VALUES (%(p)s, %(k)s, %(c)s,
+                   (SELECT recorded_at FROM intake.complaints WHERE id = %(c)s))""",
         {"p": person_id, "k": request_key, "c": complaint_id})
 
 

@@ -14,7 +14,16 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function first)
-from services.intake import act_repository, aftercare, closure, incoming, links, order, repository
+from services.intake import (
+    act_repository,
+    aftercare,
+    closure,
+    housekeeping,
+    incoming,
+    links,
+    order,
+    repository,
+)
 from services.intake.access import (
     Actor,
     require_callback_roles,
@@ -32,6 +41,7 @@ from shared.db import DatabaseProvider
 from shared.errors import CCRMError
 from shared.observability import Observability
 from shared.outbox import OutboxRelay
+from shared.pruning import CHECK_SECONDS
 from shared.rpc import RpcProxy, rpc
 from shared.signature_binding import RETRY_INTERVAL_SECONDS
 
@@ -301,3 +311,8 @@ class IntakeService:
     def retry_signature_bindings(self):
         """Bind signatures whose bind after the commit failed (media down)."""
         self._steps().binder().retry_due()
+
+    @timer(interval=CHECK_SECONDS)
+    def prune_request_keys(self):
+        """Daily: request keys older than REQUEST_KEYS_KEEP_DAYS (issue 14)."""
+        housekeeping.prune_request_keys(self.db, self.clock, self.config)

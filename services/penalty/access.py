@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from shared.contracts.penalty.access import (
     ANALYSIS_ISSUERS,
+    ANALYSIS_READERS,
     APPEAL_DECIDERS,
     CASE_DECIDERS,
     CASE_OPENERS,
     CASE_READERS,
     LEDGER_READERS,
+    MEASURES_FILERS,
     RANKING_READERS,
     REPORT_ISSUERS,
     REPORT_READERS,
@@ -23,9 +25,10 @@ from shared.errors import Forbidden, Unauthenticated
 if TYPE_CHECKING:
     from services.penalty.ledger import Line
 
-__all__ = ["ANALYSIS_ISSUERS", "APPEAL_DECIDERS", "CASE_DECIDERS", "CASE_OPENERS", "CASE_READERS",
-           "LEDGER_READERS", "RANKING_READERS", "REPORT_ISSUERS", "REPORT_READERS", "Actor",
-           "ledger_person_filter", "may_read_line", "require"]
+__all__ = ["ANALYSIS_ISSUERS", "ANALYSIS_READERS", "APPEAL_DECIDERS", "CASE_DECIDERS",
+           "CASE_OPENERS", "CASE_READERS", "LEDGER_READERS", "MEASURES_FILERS", "RANKING_READERS",
+           "REPORT_ISSUERS", "REPORT_READERS", "Actor", "ledger_person_filter", "may_read_line",
+           "require"]
 
 
 @dataclass(frozen=True)

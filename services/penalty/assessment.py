@@ -1,6 +1,6 @@
-"""Rankings, assessments and the quarterly analysis (service layer, SPEC §5,
-Art. 16, 38, 39, 42): the pure computations of `rankings` and `analysis`
-over the read-models, and the issued analyses."""
+"""Rankings and assessments (service layer, SPEC §5, Art. 16, 38, 39): the
+pure computations of `rankings` over the read-models, and the frozen
+rankings of a closed month. The quarterly analysis is `quarterly`'s."""
 from __future__ import annotations
 
 import json
@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.penalty import analysis, months, rankings, readmodel
-from services.penalty.access import ANALYSIS_ISSUERS, RANKING_READERS, Actor, require
+from services.penalty import months, rankings, readmodel
+from services.penalty.access import RANKING_READERS, Actor, require
 from services.penalty.context import Penalty
 from services.penalty.repository import closes as close_store
 from services.penalty.repository import reports as report_store
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict
 
 Json = dict[str, Any]
 
@@ -81,42 +81,3 @@ def publish_rankings(ctx: Penalty, month: str, now: datetime) -> Json:
             "month": month, "published_at": now, "companies": data["companies"],
             "specialists": data["specialists"], "desks": data["desks"]}, occurred_at=now)
     return dict(data, frozen=True, published_at=now.astimezone(ctx.zone).isoformat())
-
-
-def issue_on_demand(ctx: Penalty, actor: Actor, quarter: str) -> Json:
-    require(actor, ANALYSIS_ISSUERS, "出具季度系统性问题分析")
-    months.parse_quarter(quarter)
-    return issue_analysis(ctx, quarter, actor.person_id, ctx.now())
-
-
-def get_analysis(ctx: Penalty, actor: Actor, quarter: str) -> Json:
-    require(actor, RANKING_READERS, "查看季度系统性问题分析")
-    months.parse_quarter(quarter)
-    with ctx.db.connection() as conn:
-        row = report_store.latest_analysis(conn, quarter)
-    if row is None:
-        raise NotFound(f"{quarter} 系统性问题分析尚未出具 (not issued yet)")
-    return dict(row["data"], revision=row["revision"],
-                issued_at=row["issued_at"].astimezone(ctx.zone).isoformat())
-
-
-def issue_analysis(ctx: Penalty, quarter: str, actor_id: str | None, now: datetime) -> Json:
-    """A new revision when the quarter's figures changed (Art. 42), announced
-    for sla's `systemic_measures` deadline."""
-    months.require_quarter_ended(quarter, now, ctx.zone)
-    start, end = months.quarter_bounds(quarter, ctx.zone)
-    with ctx.db.transaction() as conn:
-        report_store.lock(conn, f"penalty:analysis:{quarter}")
-        inputs = readmodel.ranking_inputs(conn, start, end)
-        data = analysis.systemic_analysis(quarter, inputs["complaints"], inputs["reopens"],
-                                          start, end)
-        previous = report_store.latest_analysis(conn, quarter)
-        if previous is not None and previous["data"] == data:
-            return dict(data, revision=previous["revision"], changed=False,
-                        issued_at=previous["issued_at"].astimezone(ctx.zone).isoformat())
-        revision = previous["revision"] + 1 if previous else 1
-        report_store.insert_analysis(conn, quarter, revision, now, actor_id, data)
-        ctx.outbox.add(conn, "analysis.issued",
-                       dict(data, revision=revision, issued_at=now), occurred_at=now)
-    return dict(data, revision=revision, changed=True,
-                issued_at=now.astimezone(ctx.zone).isoformat())

@@ -39,10 +39,10 @@ from services.penalty import (
 from services.penalty import report as report_mod
 from services.penalty import review as review_mod
 from services.penalty.access import REPORT_ISSUERS, REPORT_READERS, Actor, require
-from services.penalty.assessment import issue_analysis
 from services.penalty.charging import open_cases, record
 from services.penalty.context import Penalty, new_id
 from services.penalty.incoming import FiredThroughIn, MonthlyReportDueIn, load_event_data
+from services.penalty.quarterly import issue_analysis
 from services.penalty.repository import closes as close_store
 from services.penalty.repository import lines as line_store
 from services.penalty.repository import reports as report_store

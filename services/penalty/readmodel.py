@@ -100,6 +100,15 @@ def all_people(conn: Any) -> dict[str, dict[str, Any]]:
             for r in conn.execute("SELECT id, name, roles, active FROM penalty.people")}
 
 
+def heads(conn: Any) -> dict[str, list[tuple[str, str | None]]]:
+    """{unit_id: [(person_id, name)]} of the active people with the `head` role."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for r in conn.execute("""SELECT id, name, unit_id FROM penalty.people
+                             WHERE active AND 'head' = ANY(roles) ORDER BY id"""):
+        out.setdefault(r["unit_id"], []).append((r["id"], r["name"]))
+    return out
+
+
 def units(conn: Any) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in conn.execute("SELECT * FROM penalty.units")}
 

@@ -6,7 +6,8 @@ analysis. Entrypoints only, over the service layer by job:
 - `projection`: intake's and dispatch's facts -> the read-models;
 - `casework`: reading the ledger, appeals and sanction cases;
 - `closing`: the monthly close (cut, bottom ten, report files in media);
-- `assessment`: rankings, assessments and the quarterly analysis.
+- `assessment`: rankings and assessments;
+- `quarterly`: the quarterly analysis and the named departments' measures.
 
 Every consumer applies an event once (shared.inbox.consume, key
 `penalty.<event type>`, in the same transaction as its effect) and the
@@ -28,6 +29,7 @@ from services.penalty import (
     charging,
     closing,
     projection,
+    quarterly,
     readmodel,
     reviewing,
 )
@@ -285,11 +287,15 @@ class PenaltyService:
 
     @_rpc()
     def issue_analysis(self, actor, quarter):
-        return assessment.issue_on_demand(self._ctx(), Actor.from_dict(actor), quarter)
+        return quarterly.issue_on_demand(self._ctx(), Actor.from_dict(actor), quarter)
 
     @_rpc()
     def get_analysis(self, actor, quarter):
-        return assessment.get_analysis(self._ctx(), Actor.from_dict(actor), quarter)
+        return quarterly.get_analysis(self._ctx(), Actor.from_dict(actor), quarter)
+
+    @_rpc()
+    def file_measures(self, actor, quarter, form):
+        return quarterly.file_measures(self._ctx(), Actor.from_dict(actor), quarter, form)
 
     # -- health ------------------------------------------------------------------------------------
 

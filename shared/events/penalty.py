@@ -207,22 +207,84 @@ class RepeatRoom(Schema):
     complaint_ids = fields.List(fields.String(), required=True)
 
 
+class AnalysisHead(Schema):
+    person_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class AnalysisReason(Schema):
+    kind = fields.String(required=True, metadata=_about(
+        "category (at least category_min complaints of one category) or repeat_room (a room "
+        "complained about more than repeat_room_above times)"))
+    category = fields.String(required=True, allow_none=True)
+    category_name = fields.String(required=True, allow_none=True)
+    project_id = fields.String(required=True, allow_none=True)
+    project_name = fields.String(required=True, allow_none=True)
+    room = fields.String(required=True, allow_none=True)
+    count = fields.Integer(required=True)
+    complaint_ids = fields.List(fields.String(), required=True)
+
+
 class NamedDepartment(Schema):
     company_id = fields.String(allow_none=True)
+    company_name = fields.String(allow_none=True)
     department = fields.String(required=True)
-    head_person_ids = fields.List(fields.String(), required=True)
+    department_name = fields.String(required=True)
+    unit_id = fields.String(required=True, metadata=_about(
+        "the department's unit (<company>.<department>; a property company is its own)"))
+    unit_name = fields.String(required=True)
+    head_person_ids = fields.List(fields.String(), required=True, metadata=_about(
+        "its heads (the directory's `head` of the unit): they file the measures"))
+    heads = fields.List(fields.Nested(AnalysisHead), required=True)
     complaint_count = fields.Integer(required=True)
     categories = fields.List(fields.String(), required=True)
+    reasons = fields.List(fields.Nested(AnalysisReason), required=True, metadata=_about(
+        "why it is named: each criterion it meets"))
+    why = fields.String(required=True, metadata=_about("the reasons in words (zh-CN)"))
+    named_at = _time("when a revision of this quarter first named it")
+    measures_due_at = _time("named_at + 15 days (Art. 42)")
+
+
+class AnalysisCriteria(Schema):
+    category_min = fields.Integer(required=True, metadata=_about(
+        "PENALTY_ANALYSIS_CATEGORY_MIN: complaints of one category in the quarter"))
+    repeat_room_above = fields.Integer(required=True, metadata=_about(
+        "PENALTY_ANALYSIS_REPEAT_ROOM_ABOVE: complaints about one room in the quarter"))
 
 
 @event("analysis.issued", "penalty",
-       "the quarterly systemic-issue analysis (Art. 42): the departments it names file "
-       "improvement measures within 15 days")
+       "the quarterly systemic-issue analysis (Art. 42): the departments it names (only those "
+       "meeting `criteria`) file improvement measures within 15 days")
 class AnalysisIssued(Schema):
     quarter = fields.String(required=True, metadata=_about("YYYY-Qn"))
     revision = fields.Integer(required=True)
     issued_at = _time("when it was issued")
     complaint_count = fields.Integer(required=True)
+    criteria = fields.Nested(AnalysisCriteria, required=True)
     by_category_project = fields.List(fields.Nested(CategoryCount), required=True)
     repeat_rooms = fields.List(fields.Nested(RepeatRoom), required=True)
     departments = fields.List(fields.Nested(NamedDepartment), required=True)
+
+
+@event("measures.filed", "penalty",
+       "the head of a department the quarterly analysis named filed its improvement measures "
+       "with the centre (Art. 42), once per quarter and department; meets the "
+       "`systemic_measures` deadline of each of `head_person_ids`")
+class MeasuresFiled(Schema):
+    quarter = fields.String(required=True, metadata=_about("YYYY-Qn"))
+    unit_id = fields.String(required=True, metadata=_about("the department's unit"))
+    department = fields.String(required=True)
+    company_id = fields.String(required=True, allow_none=True)
+    analysis_revision = fields.Integer(required=True, metadata=_about(
+        "the analysis revision it was filed against"))
+    head_person_id = fields.String(required=True, metadata=_about("who filed (a head)"))
+    head_person_ids = fields.List(fields.String(), required=True, metadata=_about(
+        "the department's heads the analysis named, and the filer: sla's systemic_measures "
+        "timers analysis:<quarter>:<person> of each are met"))
+    filed_by_name = fields.String(required=True, allow_none=True)
+    filed_at = _time("when the centre received them")
+    due_at = _time("named_at + 15 days")
+    late = fields.Boolean(required=True, metadata=_about("filed after due_at"))
+    text = fields.String(required=True, metadata=_about("the measures (zh)"))
+    media_ids = fields.List(fields.String(), required=True, metadata=_about(
+        "attachments in media (kind material or photo)"))

@@ -62,6 +62,10 @@ class CaseQuery(penalty_forms.CaseFilters):
     """status, person_id, kind."""
 
 
+class MeasuresBody(penalty_forms.MeasuresForm):
+    """Art. 42: a named department's improvement measures (unit_id, text, media_ids)."""
+
+
 # -- answers: the contract's views; a list method's answer is wrapped in `items` here -------
 
 class AppealList(Schema):
@@ -199,14 +203,36 @@ class PenaltyRoutes:
     @route("POST", "/api/analyses/<quarter>/issue",
            summary="出具季度系统性问题分析 (issue the quarterly analysis, Art. 42)",
            roles=access.ANALYSIS_ISSUERS, response=penalty_views.IssuedAnalysisView,
-           tags=REPORT_TAGS)
+           tags=REPORT_TAGS, description="Issued by itself at the close of the quarter's last "
+           "month; this issues it again on demand (a new revision only if something changed). "
+           "The heads of each newly named department are texted.")
     def issue_analysis(self, request, principal, payload, quarter):
         return self._penalty().issue_analysis(principal.as_dict(), quarter)
 
     @route("GET", "/api/analyses/<quarter>", summary="季度系统性问题分析 (the quarterly analysis)",
-           roles=access.RANKING_READERS, response=penalty_views.AnalysisView, tags=REPORT_TAGS)
+           roles=access.ANALYSIS_READERS, response=penalty_views.AnalysisView, tags=REPORT_TAGS,
+           description="Names only the departments with a systemic problem (`criteria`: at "
+           "least PENALTY_ANALYSIS_CATEGORY_MIN complaints of one category in the quarter, or "
+           "a room complained about more than PENALTY_ANALYSIS_REPEAT_ROOM_ABOVE times), each "
+           "with why, its heads and its measures: filed, pending or overdue (15 days, Art. "
+           "42). Heads read it too; the measures' text and files only of their own department. "
+           "`may_file`: the departments whose measures the reader may still file.")
     def get_analysis(self, request, principal, payload, quarter):
         return self._penalty().get_analysis(principal.as_dict(), quarter)
+
+    @route("POST", "/api/analyses/<quarter>/measures",
+           summary="报备系统性问题优化措施 (a named department files its measures, Art. 42)",
+           roles=access.MEASURES_FILERS, body=MeasuresBody, response=penalty_views.MeasuresView,
+           status=201, tags=REPORT_TAGS,
+           description="The head of a department the quarter's analysis names, once: `unit_id` "
+           "as the analysis names it, the measures' `text`, and `media_ids` of files uploaded "
+           "first (POST /api/media, kind material or photo, by the head). 404: not issued, or "
+           "the department is not named; 403: not its head; 409: already filed. Announced "
+           "as `measures.filed` (meets sla's systemic_measures deadline); the centre's GM and "
+           "deputy GM are texted.")
+    def file_measures(self, request, principal, payload, quarter):
+        return 201, self._penalty().file_measures(principal.as_dict(), quarter,
+                                                  _raw_json(request))
 
     # -- sanction cases ------------------------------------------------------------------------
 

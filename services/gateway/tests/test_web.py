@@ -141,8 +141,9 @@ DYNAMIC = re.compile(r"""\bimport\(\s*["']([^"']+)["']\s*\)""")
 
 
 def closure(entry):
-    """Every script a page's module loads, transitively: (static imports,
-    the alternatives of its dynamic imports, of which a page loads one)."""
+    """Every script a page's module loads, transitively: (static imports and
+    dynamic ones, which a page may load later (counted as loaded), the
+    alternatives of its dynamic imports of the words, of which it loads one)."""
     seen, alternatives, todo = set(), set(), [entry]
     while todo:
         path = todo.pop()
@@ -155,7 +156,7 @@ def closure(entry):
                 assert spec.startswith("."), f"{path.name} imports {spec}: only relative imports"
                 target = (path.parent / spec).resolve()
                 assert target.is_file(), f"{path.name} imports {spec}, which does not exist"
-                if spec in DYNAMIC.findall(text):
+                if spec in DYNAMIC.findall(text) and target.parent.name == "words":
                     alternatives.add(target)
                 else:
                     todo.append(target)

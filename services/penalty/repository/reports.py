@@ -86,3 +86,21 @@ def bottom_ten_months(conn: Any, person_ids: Iterable[str],
     for r in rows:
         out.setdefault(r["person_id"], {})[r["month"]] = r["rank"]
     return out
+
+
+# -- the measures the departments an analysis names file (Art. 42) ------------------------------
+
+def measures(conn: Any, quarter: str) -> dict[str, dict[str, Any]]:
+    """{unit_id: the measures it filed} of the quarter."""
+    rows = conn.execute("SELECT * FROM penalty.measures WHERE quarter = %(q)s",
+                        {"q": quarter}).fetchall()
+    return {r["unit_id"]: r for r in rows}
+
+
+def insert_measures(conn: Any, row: Mapping[str, Any]) -> None:
+    conn.execute(
+        """INSERT INTO penalty.measures (quarter, unit_id, department, company_id,
+               analysis_revision, filed_by, filed_by_name, filed_at, text, media_ids)
+           VALUES (%(quarter)s, %(unit_id)s, %(department)s, %(company_id)s,
+               %(analysis_revision)s, %(filed_by)s, %(filed_by_name)s, %(filed_at)s, %(text)s,
+               %(media_ids)s)""", row)

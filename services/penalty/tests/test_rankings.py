@@ -107,8 +107,10 @@ def test_quarterly_analysis_by_category_and_project_and_repeat_rooms():
         {"category": "property_service", "project_id": "GZ-P02", "count": 1}]
     assert [(r["project_id"], r["room"], r["count"]) for r in out["repeat_rooms"]] == [
         ("GZ-P01", "1-101", 2), ("GZ-P02", "2-202", 2)]
-    assert [(d["company_id"], d["department"], d["head_person_ids"]) for d in out["departments"]] \
-        == [("pc-gz", "property", ["pc-head"]), ("rc-gz", "marketing", ["h-1"])]
+    # Both named by their repeated room (default: more than once), heads from the directory.
+    assert [(d["unit_id"], d["head_person_ids"], [r["kind"] for r in d["reasons"]])
+            for d in out["departments"]] == [("pc-gz", [], ["repeat_room"]),
+                                             ("rc-gz.marketing", [], ["repeat_room"])]
 
 
 def test_months_and_quarters_in_the_group_zone():

@@ -18,3 +18,8 @@ CASE_OPENERS: frozenset[str] = frozenset({roles.CENTRE_GM})
 CASE_DECIDERS: frozenset[str] = frozenset({roles.CENTRE_GM, roles.HR})
 APPEAL_DECIDERS: frozenset[str] = frozenset({roles.CENTRE_GM})
 ANALYSIS_ISSUERS: frozenset[str] = frozenset({roles.CENTRE_GM, roles.ADMIN})
+# The quarterly analysis (Art. 42): the centre reads it, and so do the heads of
+# departments (those it names file their measures; the others see why not).
+ANALYSIS_READERS: frozenset[str] = RANKING_READERS | {roles.HEAD}
+# Only the head of a department the analysis names files its measures.
+MEASURES_FILERS: frozenset[str] = frozenset({roles.HEAD})

@@ -119,6 +119,14 @@ class PenaltyClient(ServiceClient):
         """-> AnalysisView. NotFound: not issued yet."""
         return self._call("get_analysis", actor, quarter)
 
+    @raises(Forbidden, NotFound, InvalidInput, Conflict)
+    def file_measures(self, actor: Actor, quarter: str, form: Form) -> Answer:
+        """MeasuresForm -> MeasuresView. The head of a department the quarter's
+        analysis names files its improvement measures (Art. 42), once.
+        NotFound: no analysis, or the department is not named in it;
+        Forbidden: not its head; Conflict: already filed."""
+        return self._call("file_measures", actor, quarter, form)
+
     def health(self) -> Answer:
         """-> HealthView."""
         return self._call("health")

@@ -12,7 +12,16 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from shared.validation import Form, Money, Text, choice, messages, optional_text, optional_time
+from shared.validation import (
+    Form,
+    MediaIds,
+    Money,
+    Text,
+    choice,
+    messages,
+    optional_text,
+    optional_time,
+)
 
 MONTH_FORMAT = "月份格式须为 YYYY-MM (month must be YYYY-MM)"
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error=MONTH_FORMAT)
@@ -26,6 +35,8 @@ CASE_STATUSES = ("open", "decided", "withdrawn")
 MEASURES = ("bonus", "pay_cut", "demotion", "pay_grade_cut", "dismissal", "fine")
 REPORT_FORMATS = ("json", "csv", "xlsx")
 PERSON_ID_LENGTH = 64
+UNIT_ID_LENGTH = 100
+MEASURES_MIN, MEASURES_MAX = 10, 8000
 
 
 def _whole(**kwargs: Any) -> fields.Integer:
@@ -102,3 +113,16 @@ class ReportQuery(Form):
     """format: json (default), csv or xlsx (the file); revision: default the latest."""
     format = choice(REPORT_FORMATS, load_default="json")
     revision = _whole(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class MeasuresForm(Form):
+    """Art. 42: a named department's improvement measures. unit_id: the
+    department as the analysis names it (e.g. rc-gz.engineering; a property
+    company is its own unit); text: the measures (10 to 8000 characters);
+    media_ids: attachments uploaded first (POST /api/media, kind material or
+    photo), at most 20."""
+    unit_id = Text(UNIT_ID_LENGTH, required=True)
+    text = Text(MEASURES_MAX, multiline=True, required=True, validate=validate.Length(
+        min=MEASURES_MIN, error=f"优化措施至少 {MEASURES_MIN} 个字 "
+                                f"(the measures: at least {MEASURES_MIN} characters)"))
+    media_ids = MediaIds()

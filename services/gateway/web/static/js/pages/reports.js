@@ -4,7 +4,10 @@
 // closed month's rankings are the snapshot frozen at its close, Art. 38);
 // then the month's deductions report with its CSV and XLSX files, the people
 // above the threshold who need the GM's confirmation (需总经理确认: the GM
-// confirms or refers to a sanction case), and every revision of the report.
+// confirms or refers to a sanction case), and every revision of the report;
+// last, the quarterly systemic-issue analysis (Art. 42, analysis.js): the
+// centre's list of named departments and their measures, and the form where
+// a named department's head files them (heads see only this part).
 import { ApiError, get, post } from "../api.js";
 import { lang, t } from "../i18n.js";
 import { barChart, legend, lineChart } from "../charts.js";
@@ -18,6 +21,7 @@ import {
 const WORDS = {
   zh: {
     frozen: "本月排名已于 {at} 冻结发布（第三十八条），此后不再变动。",
+    analysis: "季度系统性问题分析", quarter: "季度", quarterName: "{year}年第{n}季度",
     review: "需总经理确认（当月扣罚超过 ¥{limit}）",
     reviewNone: "本月无人扣罚超过 ¥{limit}。", reviewTable: "超过阈值的人员",
     final: "全部已确认：人力资源中心可作为最终结果。",
@@ -31,6 +35,7 @@ const WORDS = {
   },
   en: {
     frozen: "This month's rankings were frozen and published at {at} (Art. 38); they never change.",
+    analysis: "Quarterly systemic-issue analysis", quarter: "Quarter", quarterName: "{year} Q{n}",
     review: "Needs the GM's confirmation (month above ¥{limit})",
     reviewNone: "Nobody's deductions this month are above ¥{limit}.",
     reviewTable: "People above the threshold",
@@ -130,8 +135,11 @@ async function trendSection(month) {
     series, { caption: t("reports.trend"), quiet: true }));
 }
 
-async function show(me, month) {
+const HEADS = ["head"];
+
+async function show(me, month, quarter) {
   const parts = [];
+  const monthly = hasRole(me, CENTRE, "hr", "finance");
   if (hasRole(me, CENTRE)) {
     const bar = progress(t("msg.loading"));
     bar.set(null);
@@ -146,13 +154,16 @@ async function show(me, month) {
       parts.push(notice(errorText(error), error instanceof ApiError && error.status === 409 ? "info" : "error"));
     }
   }
-  if (hasRole(me, CENTRE, "hr", "finance")) {
+  if (monthly) {
     parts.push(section(`${t("reports.deductions")} ${month}`, await reportCard(me, month)),
       ...(await reviewSections(me, month)));
-  } else if (!parts.length) {
-    parts.push(notice(t("msg.forbidden"), "error"));
   }
-  fill(h("h1", { text: `${t("reports.title")} · ${month}` }), picker(month), ...parts);
+  if (hasRole(me, CENTRE, HEADS)) {
+    parts.push(quarterPicker(quarter, monthly ? month : null), analysisSection(me, quarter, monthly));
+  }
+  if (!parts.length) parts.push(notice(t("msg.forbidden"), "error"));
+  fill(h("h1", { text: monthly ? `${t("reports.title")} · ${month}` : WORDS.analysis }),
+    monthly ? picker(month) : null, ...parts);
 }
 
 // The people above the threshold and where each stands; the GM decides here.
@@ -230,6 +241,52 @@ async function revisionsSection(month) {
   ], answer.items, { caption: `${WORDS.revisions} ${month}`, quiet: true }));
 }
 
+// -- the quarterly systemic-issue analysis (Art. 42; its module is loaded when
+// the section comes into view below the month's figures, at once for a head) --
+
+// The quarter before the one of a "YYYY-MM-DD..." date: the last one ended.
+function lastEndedQuarter(isoDate) {
+  const [year, month] = isoDate.split("-").map(Number);
+  const n = Math.floor((month - 1) / 3);
+  return n === 0 ? `${year - 1}-Q4` : `${year}-Q${n}`;
+}
+
+function quarterName(quarter) {
+  const [year, n] = quarter.split("-Q");
+  return w("quarterName", { year, n });
+}
+
+function quarterPicker(quarter, month) {
+  const year = Number(quarter.slice(0, 4));
+  const options = [];
+  for (let y = year + 1; y >= year - 2; y -= 1) {
+    for (let n = 4; n >= 1; n -= 1) options.push([`${y}-Q${n}`, quarterName(`${y}-Q${n}`)]);
+  }
+  return form({
+    className: "inline",
+    fields: [{ name: "quarter", label: WORDS.quarter, type: "select", options, value: quarter }],
+    submitText: t("reports.show"),
+    async submit(values) {
+      location.assign("/reports?" + new URLSearchParams(month ? { month, quarter: values.quarter } : { quarter: values.quarter }));
+    },
+  });
+}
+
+function analysisSection(me, quarter, lazy) {
+  const box = h("div", { class: "analysis" }, h("p", { class: "muted", text: t("msg.loading") }));
+  const load = () => import("../analysis.js").then((m) => m.fillAnalysis(box, me, quarter))
+    .catch((error) => replace(box, notice(errorText(error), "error")));
+  if (lazy && "IntersectionObserver" in window) {
+    const watch = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) { watch.disconnect(); load(); }
+    }, { rootMargin: "300px" });
+    watch.observe(box);
+  } else {
+    load();
+  }
+  return section(`${WORDS.analysis} · ${quarterName(quarter)}`, box);
+}
+
 function picker(month) {
   return form({
     className: "inline",
@@ -242,8 +299,11 @@ function picker(month) {
 }
 
 start().then((me) => {
-  const asked = new URLSearchParams(location.search).get("month");
+  const params = new URLSearchParams(location.search);
+  const asked = params.get("month");
   const month = /^\d{4}-\d\d$/.test(asked || "") ? asked
     : hasRole(me, CENTRE) ? clock.inputValue().slice(0, 7) : previousMonth(clock.inputValue().slice(0, 7));
-  return show(me, month);
+  const quarter = /^\d{4}-Q[1-4]$/.test(params.get("quarter") || "") ? params.get("quarter")
+    : lastEndedQuarter(clock.inputValue());
+  return show(me, month, quarter);
 }).catch(failPage);

@@ -1,0 +1,17 @@
+"""dispatch's daily housekeeping (issue 14): `dispatch.requests` keeps a
+record's request key (a retried or redelivered visit, progress note,
+closure application, claim or meeting finds its record by it) for
+REQUEST_KEYS_KEEP_DAYS (default 7) on the shared clock, then deletes it
+(shared.pruning: once a day, whichever instance claims the day)."""
+from __future__ import annotations
+
+from typing import Any
+
+from shared import pruning
+
+REQUEST_KEYS = pruning.KeyTable("dispatch", "requests")
+
+
+def prune_request_keys(db: Any, clock: Any, config: Any) -> pruning.Pruned | None:
+    """Today's prune of the request keys; None when it already ran today."""
+    return pruning.prune(db, REQUEST_KEYS, clock.now(), clock.zone, pruning.keep(config))
