@@ -49,7 +49,8 @@ def caller(route):
 ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 DEFAULTS = {"complaint_id": "C-GZ-2026-000999", "token": "t" * 43, "path": "css/app.css",
             "month": "2026-11", "quarter": "2026-Q4", "media_id": "M-GZ-" + "0" * 32,
-            "record_id": "C-GZ-2026-000999-V1"}
+            "record_id": "C-GZ-2026-000999-V1", "act_id": "C-GZ-2026-000999-V1",
+            "person_id": "p01-spec-1"}
 
 
 def fill(rule, **values):
@@ -95,6 +96,12 @@ def bodies(cid="C-GZ-2026-000999", media="M-GZ-" + "0" * 32, signature="M-GZ-" +
                                "complaint_id": cid, "note": "接待态度差"},
         "decide_sanction_case": {"measure": "bonus", "bonus_percent": "10", "note": "扣奖金"},
         "change_clock": {"advance": "PT1M"},
+        "void_complaint": {"reason": "重复登记"},
+        "accept_act_time": {"reason": "现场无信号，回到办公室后补录"},
+        "confirm_person_month": {"note": "已核实"},
+        "refer_person_month": {"note": "移交处分"},
+        "file_measures": {"unit_id": "rc-gz.engineering",
+                          "text": "加强防水工程的进场验收，每周抽查一次。", "media_ids": [media]},
     }
 
 

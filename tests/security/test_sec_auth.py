@@ -18,8 +18,9 @@ pytestmark = pytest.mark.integration
 
 # Public by design: the API's health and contract, the web console's pages
 # and static files (they hold no data; everything they show comes from the
-# API with the person's token), and the customer's one-time link, whose
-# token in the path is the credential.
+# API with the person's token), the customer's one-time link, whose token in
+# the path is the credential, and a file's signed link (/files/<token>, made
+# by media for someone who may see the file; short-lived, tamper-proof).
 PUBLIC_BY_DESIGN = {
     ("GET", "/api/health"), ("GET", "/api/openapi.json"),
     ("GET", "/"), ("GET", "/desk"), ("GET", "/board"), ("GET", "/reports"),
@@ -27,6 +28,7 @@ PUBLIC_BY_DESIGN = {
     ("GET", "/sign/<token>"), ("GET", "/static/<path:path>"),
     ("GET", "/api/sign/<token>"), ("POST", "/api/sign/<token>/media"),
     ("POST", "/api/sign/<token>"), ("POST", "/api/sign/<token>/rating"),
+    ("GET", "/files/<token>"),
 }
 
 MALFORMED = ["", "Bearer", "Bearer ", "bearer", "Basic YWRtaW46YWRtaW4=", "Token abc",
