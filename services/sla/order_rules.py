@@ -57,8 +57,8 @@ def on_intake_facts(work: Work, event: Event) -> Work:
         if facts["state"] == VOIDED_STATE:
             if not work.known.voided:
                 void_complaint(work, facts.get("voided_at") or event.occurred_at)
-            return work
-        sync_order(work)
+        else:
+            sync_order(work)
         if facts["state"] == "closed" and not work.known.closed:
             close_complaint(work, facts.get("closed_at") or event.occurred_at, event.type)
     work.provide(f"complaint:{c.id}")
