@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
+from services.sla.rules import MONTHLY_JOBS
+
 if TYPE_CHECKING:
     from services.sla.rules import Settings
 
@@ -36,7 +38,7 @@ def latest_slot(job: str, now: datetime, settings: Settings) -> tuple[date, date
         slot = at_local(day, at, zone)
         if slot > now:
             day -= timedelta(days=7)
-    elif job == "monthly_report":
+    elif job in MONTHLY_JOBS:
         day = today.replace(day=1)
         slot = at_local(day, at, zone)
         if slot > now:
@@ -51,7 +53,7 @@ def latest_slot(job: str, now: datetime, settings: Settings) -> tuple[date, date
 def next_slot_day(job: str, day: date) -> date:
     if job == "weekly_carryover":
         return day + timedelta(days=7)
-    if job == "monthly_report":
+    if job in MONTHLY_JOBS:
         return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return day + timedelta(days=1)
 

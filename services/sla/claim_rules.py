@@ -1,8 +1,10 @@
 """Claims and major-complaint meetings (pure, SPEC §4, Art. 33, 34): the head's
-written report and the filing of the decision, the chairman's minutes."""
+written report and the filing of the decision, the chairman's meeting (it
+meets `major_meeting`, major_rules.py) and its minutes."""
 from __future__ import annotations
 
 from services.sla.decision import Work
+from services.sla.major_rules import meeting_held
 from services.sla.model import Event, Outcome
 from shared import roles
 
@@ -68,7 +70,10 @@ def on_meeting_held(work: Work, event: Event) -> Work | Outcome:
     d = event.data
     work.arm("major_minutes", f"meeting:{d['meeting_id']}:minutes",
              d["held_at"] + work.settings.major_minutes, d.get("chairman_person_id"),
-             roles.CHAIRMAN, details={"meeting_id": d["meeting_id"]})
+             roles.CHAIRMAN, details={"meeting_id": d["meeting_id"],
+                                      "held_at": d["held_at"].isoformat()})
+    # Art. 33.2: the meeting due since the escalation is held.
+    meeting_held(work, d["held_at"], d.get("chairman_person_id"))
     work.provide(f"meeting:{d['meeting_id']}")
     return work
 

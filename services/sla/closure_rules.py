@@ -7,9 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.sla.calendar import local_date, progress_due
-from services.sla.decision import Work, armed_data, iso, overdue_key, progress_key, round_key
+from services.sla.decision import (
+    Work,
+    armed_data,
+    iso,
+    overdue_key,
+    progress_key,
+    round_key,
+    withdraw_fired,
+)
 from services.sla.department_rules import require_routed
-from services.sla.model import ARMED, CANCELLED, MET, MISSED, Complaint, Event, Outcome, Timer
+from services.sla.model import ARMED, MET, MISSED, Complaint, Event, Outcome, Timer
 from services.sla.order_rules import on_intake_facts
 from services.sla.rules import HANDLER
 from shared import roles
@@ -38,22 +46,6 @@ def on_closure_applied(work: Work, event: Event) -> Work:
              details={"application_id": d["application_id"]})
     work.provide(f"applied:{d['application_id']}")
     return work
-
-
-def withdraw_fired(work: Work, timer: Timer, reason: str) -> None:
-    timer = timer.with_(state=CANCELLED, settled=True,
-                        details=dict(timer.details, withdrawn=reason))
-    work.put(timer)
-    if timer.rule == "overdue":
-        work.emit("overdue.withdrawn", {
-            "complaint_id": timer.complaint_id, "timer_id": timer.id,
-            "day": timer.details["day"], "day_started_at": timer.due_at, "reason": reason},
-            timer.complaint_id)
-    else:
-        work.emit("deadline.withdrawn", {
-            "timer_id": timer.id, "rule": timer.rule, "article": timer.article,
-            "person_id": timer.person_id, "role": timer.role, "due_at": timer.due_at,
-            "done_at": None, "reason": reason}, timer.complaint_id)
 
 
 def _verify_timers(work: Work, event: Event) -> tuple[str, list[Timer]]:

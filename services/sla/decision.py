@@ -308,6 +308,24 @@ class Work:
         return out
 
 
+def withdraw_fired(work: Work, timer: Timer, reason: str) -> None:
+    """A fired miss (an overdue day, a deadline) that no longer applies: cancelled,
+    and `overdue.withdrawn` / `deadline.withdrawn` so penalty reverses its lines."""
+    timer = timer.with_(state=CANCELLED, settled=True,
+                        details=dict(timer.details, withdrawn=reason))
+    work.put(timer)
+    if timer.rule == "overdue":
+        work.emit("overdue.withdrawn", {
+            "complaint_id": timer.complaint_id, "timer_id": timer.id,
+            "day": timer.details["day"], "day_started_at": timer.due_at, "reason": reason},
+            timer.complaint_id)
+    else:
+        work.emit("deadline.withdrawn", {
+            "timer_id": timer.id, "rule": timer.rule, "article": timer.article,
+            "person_id": timer.person_id, "role": timer.role, "due_at": timer.due_at,
+            "done_at": None, "reason": reason}, timer.complaint_id)
+
+
 def armed_data(timer: Timer) -> dict[str, Any]:
     return {"timer_id": timer.id, "rule": timer.rule, "article": timer.article,
             "person_id": timer.person_id, "role": timer.role, "due_at": timer.due_at}

@@ -10,6 +10,7 @@ from services.sla import messages
 from services.sla.calendar import first_progress_day, local_date, progress_due
 from services.sla.decision import Work, armed_data, iso, progress_key, round_key
 from services.sla.escalation import escalate
+from services.sla.major_rules import follow_chairman
 from services.sla.model import ARMED, MET, MISSED, Complaint, Event, Outcome
 from services.sla.order_rules import on_intake_facts
 from services.sla.rules import HANDLER
@@ -69,6 +70,7 @@ def on_routed(work: Work, event: Event) -> Work | Outcome:
                 work.put(timer.with_(person_id=handler))
     if first or handler != previous_handler:
         notify_handler(work, c)
+    follow_chairman(work)
     return work
 
 

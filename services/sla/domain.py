@@ -38,10 +38,12 @@ from services.sla.department_rules import (
     on_visit_blocked,
     on_visit_recorded,
 )
+from services.sla.major_rules import on_complaint_escalated
 from services.sla.model import Complaint, Directory, Event, Outcome, Timer
 from services.sla.notices import on_routing_failed
 from services.sla.order_rules import INTAKE_FACT_EVENTS, on_complaint_closed, on_intake_facts
 from services.sla.rules import Settings
+from services.sla.signing_link import on_signature_requested
 from services.sla.stated_times import on_callback_time_accepted, on_visit_time_accepted
 
 Handler = Callable[[Work, Event], "Work | Outcome"]
@@ -68,6 +70,11 @@ HANDLERS: dict[str, Handler] = {
     "callback.time_accepted": on_callback_time_accepted,
 }
 HANDLERS.update({name: on_intake_facts for name in INTAKE_FACT_EVENTS})
+HANDLERS.update({
+    # Intake facts with a step of their own (issue 13; complaint.voided: order_rules).
+    "complaint.signature_requested": on_signature_requested,    # Art. 13
+    "complaint.escalated": on_complaint_escalated,              # Art. 33
+})
 
 
 def _round_mismatch(work: Work, event: Event) -> bool:

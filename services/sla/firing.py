@@ -24,6 +24,9 @@ def fire(timer: Timer, complaint: Complaint | None, now: datetime, settings: Set
                 settings, directory)
     if timer.state != ARMED:
         return work.outcome()
+    if complaint is not None and complaint.voided:
+        work.void(timer, "voided")       # (voiding cancelled it; a race left it armed)
+        return work.outcome()
     if complaint is not None and ends_with_complaint(timer.rule, timer.details) \
             and complaint.closed:
         work.cancel(timer, "closed")

@@ -49,6 +49,28 @@ class FactsIn(In):
     holders = fields.List(fields.Nested(HolderIn(unknown=EXCLUDE)), load_default=list)
     resolved_on_spot = fields.Boolean()
     closed_at = time_optional()
+    signature_status = text_optional()
+
+
+class SignatureRequestedIn(FactsIn):
+    """A phone/letter/online complaint's signing link (Art. 13), or a re-sent one."""
+    link_path = fields.String(required=True)
+    expires_at = time_optional()
+    customer_phone = text_optional()
+    customer_name = text_optional()
+    resent = fields.Boolean(load_default=False)
+
+
+class ComplaintEscalatedIn(FactsIn):
+    level = text_optional()
+    previous_level = text_optional()
+    reason = text_optional()
+
+
+class ComplaintVoidedIn(FactsIn):
+    voided_at = time_optional()
+    voided_by = text_optional()
+    reason = text_optional()
 
 
 class ComplaintClosedIn(FactsIn):
@@ -278,6 +300,9 @@ INTAKE_FACTS = ("complaint.received", "complaint.resolved_on_spot",
 
 INCOMING: dict[str, type[Schema]] = {name: FactsIn for name in INTAKE_FACTS}
 INCOMING.update({
+    "complaint.signature_requested": SignatureRequestedIn,
+    "complaint.escalated": ComplaintEscalatedIn,
+    "complaint.voided": ComplaintVoidedIn,
     "complaint.closed": ComplaintClosedIn,
     "callback.recorded": CallbackIn,
     "closure.verified": ClosureVerifiedIn,

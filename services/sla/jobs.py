@@ -9,6 +9,7 @@ from typing import Any
 
 from services.sla import messages
 from services.sla.calendar import at_local, local_date, previous_month, week_start
+from services.sla.major_rules import major_items
 from services.sla.model import Complaint, Directory, Emit, Outcome, PersonRef
 from services.sla.rules import Settings, overdue_tier
 from shared import roles
@@ -39,18 +40,25 @@ def _need(out: Outcome, directory: Directory | None, role: str, what: str) -> li
 def daily_reminder(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
                    directory: Directory | None, now: datetime, settings: Settings) -> None:
     """09:30 (Art. 19): one SMS per recipient (handler, leaders, chairman)
-    listing every signed, unfinished complaint they answer for."""
-    by_person: dict[str, tuple[PersonRef, list[Complaint]]] = {}
+    listing every signed, unfinished complaint they answer for; a specialist's
+    lists their complaints still 客户未签名 (Art. 13, issue 13)."""
+    by_person: dict[str, tuple[PersonRef, list[Complaint], list[Complaint]]] = {}
     for c in sorted((c for c in complaints if c.in_work), key=lambda c: c.id):
         for person in c.recipients():
-            entry = by_person.setdefault(person["person_id"], (person, []))
-            entry[1].append(c)
-    for person_id, (person, listed) in sorted(by_person.items()):
-        message = messages.daily_reminder(person, listed, directory, settings)
+            by_person.setdefault(person["person_id"], (person, [], []))[1].append(c)
+    for c in sorted((c for c in complaints if c.unsigned and c.specialist_id),
+                    key=lambda c: c.id):
+        known = directory.person(c.specialist_id) if directory else None
+        person = known.contact() if known is not None else {
+            "person_id": c.specialist_id, "name": None, "mobile": None}
+        by_person.setdefault(person["person_id"], (person, [], []))[2].append(c)
+    for person_id, (person, listed, unsigned) in sorted(by_person.items()):
+        message = messages.daily_reminder(person, listed, directory, settings, unsigned)
         out.messages.append(message)
         _emit(out, "reminder.sent", {
             "recipient_person_id": person_id, "slot_at": slot_at,
-            "complaint_ids": [c.id for c in listed]}, now)
+            "complaint_ids": [c.id for c in listed],
+            "unsigned_complaint_ids": [c.id for c in unsigned]}, now)
 
 
 def days_overdue(completion_due_at: datetime | None, now: datetime) -> int:
@@ -68,6 +76,7 @@ def overdue_items(complaints: Complaints, now: datetime,
         if days:
             items.append({"complaint_id": c.id, "project_id": c.project_id,
                           "department": c.department, "handler_person_id": c.handler_id,
+                          "leader_person_ids": c.leader_ids,
                           "chairman_person_id": (c.chairman or {}).get("person_id"),
                           "completion_due_at": c.completion_due_at,
                           "days_overdue": days, "tier": overdue_tier(days, settings)})
@@ -158,6 +167,47 @@ def monthly_report(out: Outcome, slot_day: date, slot_at: datetime, complaints: 
     _emit(out, "monthly_report.due", {"month": previous_month(slot_day), "due_at": slot_at}, now)
 
 
+def daily_major_list(out: Outcome, slot_day: date, slot_at: datetime, complaints: Complaints,
+                     directory: Directory | None, now: datetime, settings: Settings) -> None:
+    """08:30 (Art. 33.1): every open major, group or common-issue complaint, to
+    the GM, every day from the escalation on (day 1 = the day it was flagged)."""
+    items = major_items(complaints, directory, slot_day, settings.zone)
+    recipients = _need(out, directory, roles.CENTRE_GM, "重大投诉督办清单") if items else []
+    for person in recipients:
+        out.messages.append(messages.major_list(person, slot_day, items, settings,
+                                                monthly=False))
+    _emit(out, "report.daily_major", {
+        "date": slot_day, "slot_at": slot_at, "items": items,
+        "to_person_ids": [p["person_id"] for p in recipients]}, now)
+
+
+def monthly_major_list(out: Outcome, slot_day: date, slot_at: datetime,
+                       complaints: Complaints, directory: Directory | None, now: datetime,
+                       settings: Settings) -> None:
+    """09:00 on the 1st (Art. 32): the open major, group and common-issue
+    complaints carried over from last month, for the VP's monthly meeting with
+    the companies: the whole list to the VP, each chairman their own."""
+    items = major_items(complaints, directory, slot_day, settings.zone)
+    sends: dict[str, tuple[PersonRef, list[dict[str, Any]], bool]] = {}
+    if items:
+        for person in _need(out, directory, roles.VP, "重大投诉月度清单"):
+            sends[person["person_id"]] = (person, items, False)
+    for item in items:
+        chairman = item["chairman_person_id"]
+        if chairman and chairman not in sends:
+            known = directory.person(chairman) if directory else None
+            person = known.contact() if known is not None else {
+                "person_id": chairman, "name": None, "mobile": None}
+            own = [i for i in items if i["chairman_person_id"] == chairman]
+            sends[chairman] = (person, own, True)
+    for _person_id, (person, listed, chairman) in sorted(sends.items()):
+        out.messages.append(messages.major_list(person, slot_day, listed, settings,
+                                                monthly=True, chairman=chairman))
+    _emit(out, "report.monthly_major", {
+        "month": previous_month(slot_day), "date": slot_day, "slot_at": slot_at,
+        "items": items, "to_person_ids": sorted(sends)}, now)
+
+
 Job = Callable[[Outcome, date, datetime, Complaints, Directory | None, datetime, Settings], None]
 JOBS: dict[str, Job] = {
     "daily_reminder": daily_reminder,
@@ -165,4 +215,6 @@ JOBS: dict[str, Job] = {
     "daily_slow_summary": daily_slow_summary,
     "weekly_carryover": weekly_carryover,
     "monthly_report": monthly_report,
+    "daily_major_list": daily_major_list,
+    "monthly_major_list": monthly_major_list,
 }

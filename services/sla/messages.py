@@ -66,16 +66,78 @@ def order_dispatched(complaint: Complaint, directory: Directory | None,
 
 
 def daily_reminder(person: PersonRef, complaints: Sequence[Complaint],
-                   directory: Directory | None, settings: Settings) -> Message:
-    """Art. 19: one SMS per recipient listing their open complaints."""
+                   directory: Directory | None, settings: Settings,
+                   unsigned: Sequence[Complaint] = ()) -> Message:
+    """Art. 19: one SMS per recipient listing their open complaints; a
+    specialist's also lists theirs still 客户未签名 (Art. 13)."""
     limit = settings.reminder_list_limit
-    shown = "、".join(complaint_label(c, directory) for c in complaints[:limit])
-    more = f"等{len(complaints)}件" if len(complaints) > limit else ""
-    text = (f"{_greeting(person)}您有{len(complaints)}件客户投诉尚未处理完成：{shown}{more}。"
-            "请尽快处理并于每天18:00前录入处理进展。")
+
+    def listed(items: Sequence[Complaint]) -> str:
+        shown = "、".join(complaint_label(c, directory) for c in items[:limit])
+        return shown + (f"等{len(items)}件" if len(items) > limit else "")
+
+    parts = []
+    if complaints:
+        parts.append(f"您有{len(complaints)}件客户投诉尚未处理完成：{listed(complaints)}。"
+                     "请尽快处理并于每天18:00前录入处理进展。")
+    if unsigned:
+        parts.append(f"您有{len(unsigned)}件投诉客户未签名：{listed(unsigned)}。请联系客户通过"
+                     "短信链接签名确认，必要时重新发送签名链接（第十三条）。")
     return _message(person, "daily_reminder",
-                    {"count": len(complaints), "complaint_ids": [c.id for c in complaints]},
-                    text, None, "daily_reminder", settings)
+                    {"count": len(complaints), "complaint_ids": [c.id for c in complaints],
+                     "unsigned_complaint_ids": [c.id for c in unsigned]},
+                    _greeting(person) + "".join(parts), None, "daily_reminder", settings)
+
+
+def signing_link(complaint: Complaint, customer_name: str | None, mobile: str | None, url: str,
+                 expires_at: datetime | None, resent: bool, directory: Directory | None,
+                 settings: Settings) -> Message:
+    """Art. 13: the customer signs the record through a one-time link."""
+    project = directory.project_name(complaint.project_id) if directory else \
+        complaint.project_id
+    room = f"房号{complaint.room}" if complaint.room else ""
+    again = "已为您重新发送签名链接，此前发送的链接已失效。" if resent else ""
+    until = f"请于{local_text(expires_at, settings.zone)}前" if expires_at else "请"
+    text = (f"{_greeting({'name': customer_name})}您在{project}{room}的投诉已登记"
+            f"（编号{complaint.id}）。{again}{until}打开以下链接核对投诉记录并签名确认：{url} 。"
+            "如非本人投诉请忽略本短信。")
+    return _message({"person_id": None, "name": customer_name, "mobile": mobile},
+                    "signing_link",
+                    {"complaint_id": complaint.id, "project": project, "room": complaint.room,
+                     "link": url, "expires_at": expires_at.isoformat() if expires_at else None,
+                     "resent": resent},
+                    text, complaint.id, "signing_link", settings)
+
+
+LEVELS_ZH = {"major": "重大投诉", "group": "群体性投诉", "common_issue": "共性问题投诉"}
+
+
+def _major_line(item: Item, zone: tzinfo, daily: bool) -> str:
+    level = LEVELS_ZH.get(item["level"], item["level"])
+    escalated = item["escalated_at"].astimezone(zone)
+    since = f"第{item['days']}天" if daily else f"{escalated.month}月{escalated.day}日升级"
+    return f"{item['complaint_id']}（{level}，{since}）"
+
+
+def major_list(person: PersonRef, day: date, items: Sequence[Item], settings: Settings,
+               monthly: bool, chairman: bool = False) -> Message:
+    """Art. 33.1 (daily, to the GM) and Art. 32 (monthly, to the VP and each
+    chairman): the open major, group and common-issue complaints."""
+    shown = "、".join(_major_line(i, settings.zone, not monthly) for i in items[:5])
+    more = f"等{len(items)}件" if len(items) > 5 else ""
+    if monthly:
+        ask = ("请按要求参加专题会议并落实专项整改（第三十二条）。" if chairman else
+               "请组织地区公司、物业公司召开专题会议，制定专项整改要求（第三十二条）。")
+        text = (f"{_greeting(person)}截至{day.month}月{day.day}日尚未结案的重大、群体性及共性问题"
+                f"投诉共{len(items)}件：{shown}{more}。{ask}")
+    else:
+        text = (f"{_greeting(person)}{day.month}月{day.day}日重大、群体性及共性问题投诉督办清单："
+                f"共{len(items)}件：{shown}{more}。请督促董事长尽快解决（第三十三条）。")
+    template = "monthly_major_list" if monthly else "daily_major_list"
+    return _message(person, template,
+                    {"date": day.isoformat(), "count": len(items),
+                     "complaint_ids": [i["complaint_id"] for i in items]},
+                    text, None, template, settings)
 
 
 def escalation(person: PersonRef, timer: Timer, complaint: Complaint | None,

@@ -65,6 +65,11 @@ class Complaint:
     closure_applied_at: datetime | None = None
     closed_at: datetime | None = None
     updated_at: datetime | None = None
+    # Issue 13: the customer's signature on the record (Art. 13: pending while
+    # 客户未签名), the escalation's time (Art. 33), a complaint voided by mistake.
+    signature_status: str | None = None
+    escalated_at: datetime | None = None
+    voided_at: datetime | None = None
 
     @property
     def routed(self) -> bool:
@@ -75,10 +80,30 @@ class Complaint:
         return self.closed_at is not None
 
     @property
+    def voided(self) -> bool:
+        """Recorded by mistake and voided: no clock runs, no list shows it."""
+        return self.voided_at is not None
+
+    @property
+    def open(self) -> bool:
+        """Neither closed nor voided."""
+        return not self.closed and not self.voided
+
+    @property
     def in_work(self) -> bool:
         """Signed and routed, not closed, no closure application pending: the
         department is handling it (progress, overdue, reminders)."""
-        return self.routed and not self.closed and self.closure_applied_at is None
+        return self.routed and self.open and self.closure_applied_at is None
+
+    @property
+    def unsigned(self) -> bool:
+        """Open and the customer has not signed the record (客户未签名, Art. 13)."""
+        return self.open and self.signature_status == "pending"
+
+    @property
+    def escalated(self) -> bool:
+        """Open and flagged major / group / common issue (Art. 32, 33)."""
+        return self.open and self.escalation_level is not None
 
     @property
     def current_holder(self) -> PersonRef | None:

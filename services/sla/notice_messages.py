@@ -28,6 +28,7 @@ COST_ZH = {
     "blocked_visit_record": "逾期将上报分管领导督办（第二十三条）",
     "blocked_callback": "逾期将上报售后服务中心副总经理（第二十三条）",
     "closure_verify": "逾期将上报售后服务中心副总经理并计入考核（第二十九条）",
+    "major_meeting": "逾期将上报售后服务中心总经理（第三十三条）",
     "major_minutes": "逾期将上报售后服务中心总经理（第三十三条）",
     "claim_report": "逾期将上报售后服务中心总经理（第三十四条）",
     "claim_filed": "逾期将上报售后服务中心总经理（第三十四条）",

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.sla.decision import Work, round_key, split_holders
-from services.sla.model import MISSED, Complaint, Event, Outcome
-from services.sla.rules import ends_with_complaint
+from services.sla.decision import Work, round_key, split_holders, withdraw_fired
+from services.sla.model import ARMED, MISSED, Complaint, Event, Outcome
+from services.sla.rules import RULES, ends_with_complaint
 from shared import roles
 
 INTAKE_FACT_EVENTS = frozenset({
     "complaint.received", "complaint.resolved_on_spot", "complaint.signature_requested",
     "complaint.signed", "complaint.reception_rated", "order.submitted", "order.reviewed",
-    "order.rejected", "order.signed", "complaint.reopened", "complaint.escalated"})
+    "order.rejected", "order.signed", "complaint.reopened", "complaint.escalated",
+    "complaint.voided"})
+VOIDED_STATE = "voided"
 
 
 def on_intake_facts(work: Work, event: Event) -> Work:
@@ -36,6 +38,7 @@ def on_intake_facts(work: Work, event: Event) -> Work:
     if not stale:
         if newer_round and c.intake_at is not None:
             start_new_round(work, facts["order_round"])
+        level = facts.get("escalation_level")
         work.change(
             project_id=facts["project_id"], room=facts.get("room"),
             category=facts.get("category"), intake_state=facts["state"],
@@ -45,11 +48,17 @@ def on_intake_facts(work: Work, event: Event) -> Work:
             signed_at=facts.get("signed_at"),
             requested_completion_at=facts.get("requested_completion_at"),
             holders=tuple(facts.get("holders") or ()),
-            escalation_level=facts.get("escalation_level"),
+            escalation_level=level,
+            escalated_at=(c.escalated_at or event.occurred_at) if level else None,
+            signature_status=facts.get("signature_status") or c.signature_status,
             resolved_on_spot=bool(facts.get("resolved_on_spot", c.resolved_on_spot)
                                   or event.type == "complaint.resolved_on_spot"),
             intake_at=event.occurred_at)
-        sync_order(work)
+        if facts["state"] == VOIDED_STATE:
+            if not work.known.voided:
+                void_complaint(work, facts.get("voided_at") or event.occurred_at)
+        else:
+            sync_order(work)
         if facts["state"] == "closed" and not work.known.closed:
             close_complaint(work, facts.get("closed_at") or event.occurred_at, event.type)
     work.provide(f"complaint:{c.id}")
@@ -119,6 +128,20 @@ def close_complaint(work: Work, closed_at: datetime, reason: str) -> None:
             work.finalize(timer, reason, at=max(closed_at, timer.due_at))
         else:
             work.cancel(timer, reason)
+
+
+def void_complaint(work: Work, voided_at: datetime) -> None:
+    """Recorded by mistake and voided by the deputy GM (issue 13): every clock
+    of the complaint stops (timers, warnings, hourly notices cancelled) and a
+    miss already announced, open or final, is withdrawn (`deadline.withdrawn`,
+    `overdue.withdrawn`), so penalty reverses whatever it charged: a voided
+    complaint costs nobody anything."""
+    work.change(voided_at=voided_at)
+    for timer in sorted(work.timers.values(), key=lambda t: (t.due_at, t.key)):
+        if timer.state == ARMED or (timer.state == MISSED and not timer.settled):
+            work.void(timer, VOIDED_STATE)      # an open miss: deadline.withdrawn
+        elif timer.state == MISSED and (timer.rule == "overdue" or RULES[timer.rule].announce):
+            withdraw_fired(work, timer, VOIDED_STATE)
 
 
 def on_complaint_closed(work: Work, event: Event) -> Work | Outcome:

@@ -92,10 +92,26 @@ def get_complaint(conn, complaint_id):
 
 
 def open_complaints(conn):
-    """Routed and not closed: what the daily jobs look at."""
+    """What the daily jobs look at: not closed nor voided, and routed, or
+    still unsigned by the customer (Art. 13), or flagged major (Art. 32, 33)."""
     rows = conn.execute(
         f"""SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints
-            WHERE closed_at IS NULL AND routed_at IS NOT NULL ORDER BY id""").fetchall()
+            WHERE closed_at IS NULL AND voided_at IS NULL
+              AND (routed_at IS NOT NULL OR signature_status = 'pending'
+                   OR escalation_level IS NOT NULL)
+            ORDER BY id""").fetchall()
+    return [complaint_from_row(row) for row in rows]
+
+
+def overdue_complaints(conn, now, complaint_ids=None):
+    """Complaints in work past their completion deadline at `now` (all, or
+    those of `complaint_ids`)."""
+    clause = "AND id = ANY(%(ids)s)" if complaint_ids is not None else ""
+    rows = conn.execute(
+        f"""SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints
+            WHERE closed_at IS NULL AND voided_at IS NULL AND routed_at IS NOT NULL
+              AND closure_applied_at IS NULL AND completion_due_at < %(now)s {clause}""",
+        {"now": now, "ids": list(complaint_ids or ())}).fetchall()
     return [complaint_from_row(row) for row in rows]
 
 

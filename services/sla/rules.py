@@ -42,6 +42,8 @@ RULES = {r.code: r for r in (
     Rule("closure_verify", "29", roles.SPECIALIST, "结案核查回访（30分钟内）",
          escalate_to=(roles.CENTRE_DEPUTY_GM,)),
     Rule("overdue", "36", HANDLER, "超期扣罚（按日累计）", announce=False),
+    Rule("major_meeting", "33", roles.CHAIRMAN, "重大投诉专题会议（升级后24小时内）",
+         escalate_to=(roles.CENTRE_GM,)),
     Rule("major_minutes", "33", roles.CHAIRMAN, "重大投诉会议纪要报备（24小时内）",
          escalate_to=(roles.CENTRE_GM,), ends_with_complaint=False),
     Rule("claim_report", "34", roles.HEAD, "索赔书面报告（3天内）",
@@ -66,8 +68,8 @@ RUNNING_RULES = frozenset({"order_submit", "order_sign"})
 # Deadlines warned before they fall due (`completion` carries the warning of `overdue`).
 WARNED_RULES = frozenset({"order_submit", "order_sign", "visit", "plan", "progress",
                           "completion", "blocked_visit_record", "blocked_callback",
-                          "closure_verify", "major_minutes", "claim_report", "claim_filed",
-                          "systemic_measures"})
+                          "closure_verify", "major_meeting", "major_minutes", "claim_report",
+                          "claim_filed", "systemic_measures"})
 FOLLOWERS = frozenset({"deadline_warning", "running_fine"})
 
 
@@ -78,8 +80,10 @@ def ends_with_complaint(rule: str, details: Mapping[str, Any]) -> bool:
     return RULES[rule].ends_with_complaint
 
 # Daily jobs (SPEC §4): the slot's local time; weekly on a weekday, monthly on a day.
-DAILY_JOBS = ("daily_overdue_summary", "daily_reminder", "daily_slow_summary",
-              "weekly_carryover", "monthly_report")
+DAILY_JOBS = ("daily_overdue_summary", "daily_major_list", "daily_reminder",
+              "daily_slow_summary", "weekly_carryover", "monthly_report", "monthly_major_list")
+# Jobs whose slot is a day of the month (the 1st), not every day or week.
+MONTHLY_JOBS = frozenset({"monthly_report", "monthly_major_list"})
 
 
 def _clock_time(text: object) -> time:
@@ -101,6 +105,7 @@ class Settings:
     blocked_visit_record: timedelta = timedelta(minutes=60)
     blocked_callback: timedelta = timedelta(minutes=30)
     closure_verify: timedelta = timedelta(minutes=30)
+    major_meeting: timedelta = timedelta(hours=24)     # Art. 33.2: from the escalation
     major_minutes: timedelta = timedelta(hours=24)
     claim_report: timedelta = timedelta(days=3)
     claim_filed: timedelta = timedelta(hours=24)
@@ -112,6 +117,8 @@ class Settings:
     weekly_carryover_at: time = time(9, 0)
     weekly_carryover_weekday: int = 0            # Monday
     monthly_report_at: time = time(0, 0)         # on the 1st
+    daily_major_list_at: time = time(8, 30)      # Art. 33.1: to the GM
+    monthly_major_list_at: time = time(9, 0)     # Art. 32: on the 1st, VP and chairmen
     rotation_notice_at: time = time(9, 0)        # on the day the rotation falls due
     overdue_tier1_last_day: int = 7
     overdue_tier2_last_day: int = 15
@@ -129,6 +136,7 @@ class Settings:
     blocked_visit_record_warning: timedelta = timedelta(minutes=10)
     blocked_callback_warning: timedelta = timedelta(minutes=10)
     closure_verify_warning: timedelta = timedelta(minutes=10)
+    major_meeting_warning: timedelta = timedelta(hours=2)
     major_minutes_warning: timedelta = timedelta(hours=2)
     claim_report_warning: timedelta = timedelta(days=1)
     claim_filed_warning: timedelta = timedelta(hours=2)
@@ -142,6 +150,9 @@ class Settings:
     # by this much; beyond it the deadline is judged by the receipt time
     # unless the deputy GM accepts the stated time.
     stated_time_grace: timedelta = timedelta(minutes=30)
+    # Art. 13: the customer's signing link is `link_path` joined to this
+    # (the gateway's address as customers reach it).
+    public_base_url: str = "http://127.0.0.1:8000"
     # Timers one firing transaction claims.
     batch_size: int = 500
     # The SMS signature 【…】 (from the config's SMS section, not SLA).
@@ -163,7 +174,9 @@ class Settings:
                 "daily_reminder": self.daily_reminder_at,
                 "daily_slow_summary": self.daily_slow_summary_at,
                 "weekly_carryover": self.weekly_carryover_at,
-                "monthly_report": self.monthly_report_at}[job]
+                "monthly_report": self.monthly_report_at,
+                "daily_major_list": self.daily_major_list_at,
+                "monthly_major_list": self.monthly_major_list_at}[job]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> Settings:
@@ -185,6 +198,8 @@ class Settings:
                 values[key] = int(raw)
             elif key in known and known[key].type in (bool, "bool"):
                 values[key] = str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            elif key in known and known[key].type in (str, "str") and key != "sms_signature":
+                values[key] = str(raw)
             else:
                 raise ValueError(f"unknown SLA setting {key!r}")
         sms = (config or {}).get("SMS") or {}

@@ -27,7 +27,14 @@ from shared import roles
 from shared.clock import ClockProvider, clock_from_config
 from shared.consumer import event_handler
 from shared.contracts.dispatch import DispatchClient
-from shared.contracts.sla import DeadlinesView, ErrorView, NotificationFilters, NotificationPage
+from shared.contracts.sla import (
+    DeadlinesView,
+    ErrorView,
+    NotificationFilters,
+    NotificationPage,
+    OverduePage,
+    OverdueQuery,
+)
 from shared.db import Database, database_url
 from shared.errors import CCRMError, Forbidden
 from shared.observability import Observability
@@ -182,6 +189,18 @@ class SlaService:
         return NotificationPage().dump({"items": items, "total": total,
                                                 "page": query["page"],
                                                 "page_size": query["page_size"]})
+
+    @_rpc()
+    def list_overdue(self, complaint_ids=None, limit=100, offset=0):
+        """The complaints in work past their completion deadline, days and tier
+        each (issue 13: the overdue board asks once, not once per complaint)."""
+        query = load_input(OverdueQuery, {"complaint_ids": complaint_ids, "limit": limit,
+                                          "offset": offset})
+        now = self.clock.now()
+        with self.engine.db.connection() as conn:
+            complaints = repository.overdue_complaints(conn, now, query["complaint_ids"])
+        return OverduePage().dump(views.overdue_page(
+            complaints, now, self.engine.settings, query["limit"], query["offset"]))
 
     @_rpc()
     def list_errors(self, state=None, limit=200):

@@ -2,10 +2,13 @@
 or missed and by how much."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from services.sla.model import ARMED, CANCELLED, MET, MISSED, Timer
-from services.sla.rules import FOLLOWERS, RULES
+from services.sla.jobs import overdue_items
+from services.sla.model import ARMED, CANCELLED, MET, MISSED, Complaint, Timer
+from services.sla.rules import FOLLOWERS, RULES, Settings
 from shared import roles
 
 ROLE_ZH = dict(roles.LABELS_ZH, handler="责任人（第一责任部门一把手）", system="系统")
@@ -73,3 +76,15 @@ def is_shown(timer: Timer) -> bool:
     return not (timer.rule == "overdue" and timer.state == CANCELLED
                 and not timer.details.get("withdrawn")) and timer.state in (
         ARMED, MET, MISSED, CANCELLED)
+
+
+def overdue_page(complaints: Sequence[Complaint], now: datetime, settings: Settings,
+                 limit: int, offset: int) -> dict[str, Any]:
+    """`list_overdue`'s answer: the complaints in work past their completion
+    deadline, counted as the 08:30 summary counts them (jobs.overdue_items),
+    most days first, one page; times in the group's zone."""
+    items = overdue_items([c for c in complaints if c.in_work], now, settings)
+    page = [dict(item, completion_due_at=item["completion_due_at"].astimezone(settings.zone))
+            for item in items[offset:offset + limit]]
+    return {"as_of": now.astimezone(settings.zone), "total": len(items), "limit": limit,
+            "offset": offset, "items": page}

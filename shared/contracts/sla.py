@@ -71,8 +71,9 @@ def overdue_tier(day: int, limits: TierLimits = SPEC_TIERS) -> int:
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 # sla's own SMS templates (docs/sla.md); penalty's requests bring their own codes.
 SLA_TEMPLATES = ("order_dispatched", "visit_overdue_reminder", "escalation", "deadline_warning",
-                 "deadline_missed", "routing_failed", "daily_reminder", "daily_overdue_summary",
-                 "daily_slow_summary", "weekly_carryover", "rotation_due")
+                 "deadline_missed", "routing_failed", "signing_link", "daily_reminder",
+                 "daily_overdue_summary", "daily_major_list", "daily_slow_summary",
+                 "weekly_carryover", "monthly_major_list", "rotation_due")
 
 
 class FilterText(Text):
@@ -106,6 +107,23 @@ class NotificationFilters(FormSchema):
         "description": "recipient (admin only; others always see their own)"})
     page = _page_number(1)
     page_size = _page_number(50, 200)
+
+
+OVERDUE_MAX_IDS = 5000
+OVERDUE_MAX_LIMIT = 1000
+
+
+class OverdueQuery(FormSchema):
+    """`list_overdue`: all complaints past their completion deadline, or only
+    those of `complaint_ids` (e.g. the ones a caller may see); a page of them."""
+
+    complaint_ids = fields.List(Text(64), allow_none=True, load_default=None,
+                                validate=validate.Length(max=OVERDUE_MAX_IDS))
+    limit = fields.Integer(load_default=100,
+                           validate=validate.Range(min=1, max=OVERDUE_MAX_LIMIT),
+                           error_messages=messages(invalid="须为整数 (must be an integer)"))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                            error_messages=messages(invalid="须为整数 (must be an integer)"))
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -173,6 +191,33 @@ class DeadlinesView(FormSchema):
     timers = fields.List(fields.Nested(TimerView))
 
 
+class OverdueComplaintView(FormSchema):
+    """One complaint in work past its completion deadline (SPEC §4, Art. 36)."""
+
+    complaint_id = fields.String()
+    project_id = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    completion_due_at = fields.AwareDateTime(metadata={
+        "description": "min(requested, agreed) (Art. 25)"})
+    days_overdue = fields.Integer(metadata={
+        "description": "started 24 h periods past the completion deadline (1 s past it is "
+                       "day 1), as the 08:30 summary counts them"})
+    tier = fields.Integer(metadata={"description": "1: days 1-7, 2: days 8-15, 3: day 16 on"})
+    handler_person_id = fields.String(allow_none=True)
+    leader_person_ids = fields.List(fields.String())
+    chairman_person_id = fields.String(allow_none=True)
+
+
+class OverduePage(FormSchema):
+    """`list_overdue`: most days overdue first (then by complaint id)."""
+
+    as_of = fields.AwareDateTime(metadata={"description": "the clock the days count to"})
+    total = fields.Integer(metadata={"description": "overdue complaints matching, all pages"})
+    limit = fields.Integer()
+    offset = fields.Integer()
+    items = fields.List(fields.Nested(OverdueComplaintView))
+
+
 class ErrorView(FormSchema):
     id = fields.Integer()
     at = fields.AwareDateTime()
@@ -205,6 +250,15 @@ class SlaClient(ServiceClient):
         """A `NotificationPage`; `filters` as `NotificationFilters` loads them.
         Forbidden for an unknown caller, or a non-admin asking for another person's."""
         return self._call("list_notifications", actor, filters=filters)
+
+    @raises(InvalidInput)
+    def list_overdue(self, complaint_ids: list[str] | None = None, limit: int = 100,
+                     offset: int = 0) -> Json:
+        """An `OverduePage`: the complaints in work past their completion
+        deadline (only those of `complaint_ids` if given), days and tier each,
+        in one call (the overdue board, `GET /api/complaints?overdue=true`)."""
+        return self._call("list_overdue", complaint_ids=complaint_ids, limit=limit,
+                          offset=offset)
 
     @raises(NotFound, InvalidInput)
     def list_timers(self, complaint_id: str) -> Json:

@@ -128,11 +128,14 @@ class OverdueWithdrawn(Schema):
 
 
 @event("reminder.sent", "sla",
-       "the 09:30 reminder (Art. 19) to one recipient, listing their open complaints")
+       "the 09:30 reminder (Art. 19) to one recipient, listing their open complaints; a "
+       "specialist's, their complaints the customer has not signed (Art. 13)")
 class ReminderSent(Schema):
     recipient_person_id = fields.String(required=True)
     slot_at = _time("the reminder's slot (09:30 of the day)")
     complaint_ids = fields.List(fields.String(), required=True)
+    unsigned_complaint_ids = fields.List(fields.String(), load_default=list, metadata=_about(
+        "the specialist's open complaints still 客户未签名 (signature pending)"))
 
 
 @event("escalation.raised", "sla",
@@ -186,6 +189,7 @@ class OverdueItem(Schema):
     project_id = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
     handler_person_id = fields.String(allow_none=True)
+    leader_person_ids = fields.List(fields.String(), load_default=list)
     chairman_person_id = fields.String(allow_none=True)
     completion_due_at = fields.AwareDateTime(allow_none=True)
     days_overdue = fields.Integer(required=True)
@@ -200,6 +204,42 @@ class DailyOverdueReport(Schema):
     slot_at = _time("the job's slot")
     items = fields.List(fields.Nested(OverdueItem), required=True)
     serious_count = fields.Integer(required=True, metadata=_about("items past 15 days"))
+    to_person_ids = fields.List(fields.String(), required=True)
+
+
+class MajorItem(Schema):
+    complaint_id = fields.String(required=True)
+    project_id = fields.String(allow_none=True)
+    room = fields.String(allow_none=True)
+    level = fields.String(required=True, metadata=_about("major, group or common_issue"))
+    escalated_at = _time("when the GM flagged it (null: flagged before sla kept the time)",
+                         required=False)
+    days = fields.Integer(required=True, metadata=_about(
+        "calendar days since the escalation: 1 on the day it was flagged"))
+    chairman_person_id = fields.String(allow_none=True, metadata=_about(
+        "the chairman answering for it (Art. 21, 33)"))
+    completion_due_at = fields.AwareDateTime(allow_none=True)
+
+
+@event("report.daily_major", "sla",
+       "08:30 list of the open major, group and common-issue complaints to the centre GM, every "
+       "day from the escalation on (Art. 33.1)")
+class DailyMajorReport(Schema):
+    date = fields.Date(required=True)
+    slot_at = _time("the job's slot")
+    items = fields.List(fields.Nested(MajorItem), required=True)
+    to_person_ids = fields.List(fields.String(), required=True)
+
+
+@event("report.monthly_major", "sla",
+       "09:00 on the 1st: the open major, group and common-issue complaints carried over from "
+       "last month, to the VP (all) and each chairman (their own), for the monthly meeting "
+       "(Art. 32)")
+class MonthlyMajorReport(Schema):
+    month = fields.String(required=True, metadata=_about("YYYY-MM: the month just ended"))
+    date = fields.Date(required=True)
+    slot_at = _time("the job's slot")
+    items = fields.List(fields.Nested(MajorItem), required=True)
     to_person_ids = fields.List(fields.String(), required=True)
 
 

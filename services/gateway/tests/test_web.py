@@ -3,7 +3,7 @@ their fixed URLs, static files only from the manifest (no way out of web/
 static/), content types, ETag and 304, gzip, cache policy, the security
 headers; every module import resolves, every page stays inside its script
 budget, every word has its Chinese and English, every vendored library its
-licence; the overdue board's reading of sla's timers."""
+licence; the overdue board's rows from sla's overdue list."""
 import gzip
 import re
 from pathlib import Path
@@ -16,8 +16,8 @@ from openapi_spec_validator import validate
 from services.gateway.openapi import build_spec
 from services.gateway.routes import web
 from services.gateway.routes.web import (PAGES_DIR, STATIC, STATIC_DIR, StaticFiles, WebRoutes,
-                                         _board_item, _days_overdue)
-from shared.contracts.sla import OverdueTiers as Settings
+                                         _board_item)
+from shared.contracts.sla import OverdueComplaintView, overdue_tier
 
 SCRIPT_BUDGET = 500 * 1024
 PAGE_URLS = {"/": "index.html", "/desk": "desk.html", "/board": "board.html",
@@ -228,32 +228,25 @@ def test_the_openapi_document_stays_valid_with_the_web_routes():
     assert not any(path.startswith("/static") or path == "/" for path in spec["paths"])
 
 
-def timer(rule, state, day=None):
-    return {"rule": rule, "state": state, "day": day}
-
-
-def test_days_overdue_are_the_latest_started_overdue_day():
-    assert _days_overdue(None) == 0
-    assert _days_overdue({"timers": [timer("completion", "missed")]}) == 0
-    assert _days_overdue({"timers": [timer("overdue", "missed", 1), timer("overdue", "missed", 2),
-                                     timer("overdue", "armed", 3)]}) == 2
-    # a cancelled day (closure applied) is not overdue
-    assert _days_overdue({"timers": [timer("overdue", "cancelled", 4)]}) == 0
-
-
 @pytest.mark.parametrize("days, tier", [(1, 1), (7, 1), (8, 2), (15, 2), (16, 3), (40, 3)])
-def test_board_items_take_the_tier_from_sla_rules(days, tier):
+def test_board_items_take_days_and_tier_from_sla(days, tier):
     complaint = {"id": "C-GZ-2026-000002", "project_id": "GZ-P01", "room": "2-2-0202",
                  "category": "sales_contract", "category_label": "营销签约类",
                  "handler_id": "rcgz-mkt-head", "escalation_level": None}
+    overdue = {   # one item of sla's list_overdue, as it arrives
+        "complaint_id": complaint["id"], "project_id": "GZ-P01", "department": "marketing",
+        "completion_due_at": "2026-11-11T10:00:00+08:00", "days_overdue": days,
+        "tier": overdue_tier(days), "handler_person_id": "rcgz-mkt-head",
+        "leader_person_ids": ["rcgz-vp-mkt"], "chairman_person_id": None}
+    OverdueComplaintView().load(overdue)
     view = {"completion_due_at": "2026-11-11T10:00:00+08:00", "routings": [
         {"company_id": "rc-gz", "company_name": "恒大地产集团广州公司",
          "department": "marketing", "department_name": "营销部",
          "handler": {"person_id": "rcgz-mkt-head", "name": "冯晓东"}}]}
-    item = _board_item(complaint, days, view, Settings())
+    item = _board_item(complaint, overdue, view)
     assert (item["days_overdue"], item["tier"]) == (days, tier)
     assert item["department_name"] == "营销部" and item["handler_name"] == "冯晓东"
-    bare = _board_item(complaint, days, None, Settings())      # dispatch did not answer
+    bare = _board_item(complaint, overdue, None)      # dispatch did not answer
     assert bare["company_id"] is None and bare["handler_id"] == "rcgz-mkt-head"
 
 

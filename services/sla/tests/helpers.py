@@ -173,7 +173,9 @@ class Timeline:
         self.now = max(self.now, until)
 
     def run_job(self, job, slot_day, slot_at):
-        open_ = [c for c in self.complaints.values() if c.routed and not c.closed]
+        # As repository.open_complaints selects them.
+        open_ = [c for c in self.complaints.values() if c.open and (
+            c.routed or c.signature_status == "pending" or c.escalation_level is not None)]
         outcome = run_job(job, slot_day, slot_at, open_, self.directory, self.now,
                           self.settings)
         self.store(outcome)

@@ -16,14 +16,14 @@ from nameko.rpc import Rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.gateway.routes.notifications import NotificationQuery
-from services.gateway.routes.web import _days_overdue
+from services.gateway.routes.web import _board_item
 from services.sla.service import SlaService
 from services.sla.tests.helpers import CID, HANDLER, at
 from services.sla.tests.producers import (REQUESTED, publish_signed_order, routed_data, scalar,
                                           visit_data, wait_until)
 from shared.contracts.sla import (DeadlinesView, ErrorView, NotificationFilters,
-                                  NotificationPage, OverdueTiers, SlaClient, TimerView,
-                                  overdue_tier)
+                                  NotificationPage, OverdueComplaintView, OverduePage,
+                                  OverdueQuery, OverdueTiers, SlaClient, overdue_tier)
 from shared.errors import InvalidInput
 from shared.validation import load_input
 
@@ -85,12 +85,30 @@ def test_a_bad_query_is_refused_by_both_sides(query, field):
         assert field in refused.value.fields
 
 
-def test_the_board_reads_only_fields_of_the_timer_view():
-    read = {"rule", "state", "day"}        # routes/web.py _days_overdue
-    assert read <= set(TimerView().fields)
-    timers = [{"rule": "overdue", "state": "missed", "day": 9}]
-    assert _days_overdue(DeadlinesView().load({"complaint_id": CID, "timers": [
-        dict(view_of_timer(), **t) for t in timers]})) == 9
+def test_the_board_reads_only_fields_of_the_overdue_view():
+    read = {"complaint_id", "days_overdue", "tier", "completion_due_at",
+            "handler_person_id"}                       # routes/web.py _board_item
+    assert read <= set(OverdueComplaintView().fields)
+    item = {"complaint_id": CID, "project_id": "GZ-P01", "department": "property",
+            "completion_due_at": "2026-11-30T18:00:00+08:00", "days_overdue": 9, "tier": 2,
+            "handler_person_id": HANDLER["person_id"], "leader_person_ids": [],
+            "chairman_person_id": None}
+    OverdueComplaintView().load(item)
+    row = _board_item({"id": CID, "project_id": "GZ-P01"}, item, None)
+    assert (row["days_overdue"], row["tier"], row["handler_id"]) == (9, 2, HANDLER["person_id"])
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"complaint_ids": "C-1"}, "complaint_ids"),
+    ({"complaint_ids": [""]}, "complaint_ids.0"),
+    ({"limit": 0}, "limit"),
+    ({"limit": 5000}, "limit"),
+    ({"offset": -1}, "offset"),
+])
+def test_a_bad_overdue_query_is_refused(query, field):
+    with pytest.raises(InvalidInput) as refused:
+        load_input(OverdueQuery, query)
+    assert field in refused.value.fields
 
 
 def view_of_timer():
@@ -133,6 +151,7 @@ def answers(start_sla, producers, sim_clock, clean_database, sla_config):
     with ServiceRpcProxy("sla", sla_config, timeout=10) as proxy:
         sla = SlaClient(proxy, timeout=10)
         return {"timers": sla.list_timers(CID),
+                "overdue": sla.list_overdue([CID, UNKNOWN], limit=10),
                 "notifications": sla.list_notifications(
                     {"person_id": "admin-1", "roles": ["admin"]}, {"page_size": 10}),
                 "errors": sla.list_errors()}
@@ -142,6 +161,8 @@ def answers(start_sla, producers, sim_clock, clean_database, sla_config):
 def test_sla_answers_load_with_the_contract_views(answers):
     deadlines = DeadlinesView().load(answers["timers"])
     assert {t["rule"] for t in deadlines["timers"]} >= {"order_submit", "order_sign", "visit"}
+    overdue = OverduePage().load(answers["overdue"])
+    assert (overdue["total"], overdue["items"], overdue["limit"]) == (0, [], 10)
     page = NotificationPage().load(answers["notifications"])
     assert page["total"] >= 1 and page["page_size"] == 10
     [parked] = [e for e in ErrorView(many=True).load(answers["errors"])
@@ -157,6 +178,8 @@ PLANTED = [
     ("notifications", NotificationPage(), lambda a: a["items"][0].update(status="queued")),
     ("notifications", NotificationPage(), lambda a: a.update(total="many")),
     ("errors", ErrorView(many=True), lambda a: a[0].update(id="one")),
+    ("overdue", OverduePage(), lambda a: a.update(total="many")),
+    ("overdue", OverduePage(), lambda a: a.update(as_of="2026-11-27T11:10:00")),
 ]
 
 

@@ -8,6 +8,7 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
+from services.sla.rules import DAILY_JOBS
 from services.sla.tests.helpers import CID, GM, HANDLER, SPECIALIST, at, facts
 from services.sla.tests.producers import (REQUESTED, publish_signed_order, routed_data, scalar,
                                           visit_data, wait_until)
@@ -118,7 +119,8 @@ def test_0930_reminders_after_a_restart_at_0931_go_out_once(
     producers.dispatch("complaint.routed", routed_data(g, REQUESTED), g)
     wait_until(lambda: scalar(clean_database, "SELECT count(*) FROM sla.complaints "
                                               "WHERE routed_at IS NOT NULL"))
-    wait_until(lambda: scalar(clean_database, "SELECT count(*) FROM sla.daily_jobs") == 5,
+    wait_until(lambda: scalar(clean_database, "SELECT count(*) FROM sla.daily_jobs")
+               == len(DAILY_JOBS),
                what="daily job slots recorded")
     first.stop()                                   # down at 09:30
 
