@@ -14,7 +14,16 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function first)
-from services.intake import act_repository, aftercare, closure, incoming, links, order, repository
+from services.intake import (
+    act_repository,
+    aftercare,
+    closure,
+    finding,
+    incoming,
+    links,
+    order,
+    repository,
+)
 from services.intake.access import (
     Actor,
     require_callback_roles,
@@ -284,7 +293,13 @@ class IntakeService:
 
     @_rpc()
     def list_complaints(self, actor, filters=None):
-        return self._steps().list_complaints(Actor.from_dict(actor), filters)
+        """The complaints the actor may see, filtered, sorted and paged (SPEC §10)."""
+        return finding.list_complaints(self._steps(), Actor.from_dict(actor), filters)
+
+    @_rpc()
+    def export_complaints(self, actor, filters=None):
+        """Every row of the filtered list for a CSV / XLSX file (at most 10,000)."""
+        return finding.export_complaints(self._steps(), Actor.from_dict(actor), filters)
 
     @_rpc()
     def verify_record_signature(self, actor, complaint_id):
