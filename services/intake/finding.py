@@ -52,9 +52,10 @@ def list_complaints(steps: Steps, actor: Actor, filters: Any) -> dict[str, Any]:
 
 
 def export_complaints(steps: Steps, actor: Actor, filters: Any,
-                      max_rows: int = EXPORT_MAX_ROWS) -> dict[str, Any]:
-    """Every row of the filtered list (its paging ignored), at most `max_rows`:
-    more is refused with the count, never cut short silently."""
+                      max_rows: int | None = None) -> dict[str, Any]:
+    """Every row of the filtered list (its paging ignored), at most `max_rows`
+    (EXPORT_MAX_ROWS): more is refused with the count, never cut short silently."""
+    max_rows = EXPORT_MAX_ROWS if max_rows is None else max_rows
     query, where = list_query(steps, actor, filters)
     with steps.db.transaction() as conn:
         items, total = repository.list_complaints(
