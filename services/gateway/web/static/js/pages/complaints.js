@@ -73,7 +73,7 @@ const options = (kind, codes) => [["", w("all")], ...codes.map((code) => [code, 
 function filterFields(projects) {
   const states = [...codesOf("state"), "voided"];
   return [
-    { name: "q", label: w("search"), type: "search", hint: w("qHint"), inputmode: "search" },
+    { name: "q", label: w("search"), type: "search", inputmode: "search" },
     { name: "status", label: w("status"), type: "select",
       options: [["", w("all")], ...states.map((s) => [s, s === "voided" ? w("voided") : label("state", s)])] },
     { name: "project_id", label: w("project"), type: "select",
@@ -100,11 +100,11 @@ function setControls(formEl, query) {
 
 function rowsTable(items) {
   return table([
-    { label: t("col.id"), value: (c) => complaintLink(c.id) },
+    { label: t("col.id"), value: (c) => complaintLink(c.id), class: "nowrap" },
     { label: t("col.state"), value: (c) => (c.state === "voided" ? badge(w("voided")) : stateBadge(c.state, c.state_label)) },
     { label: t("col.project"), value: (c) => `${c.project_name || c.project_id} ${c.room}` },
-    { label: t("col.customer"), value: (c) => c.customer_name },
-    { label: w("phone"), value: (c) => c.customer_phone },
+    { label: t("col.customer"), value: (c) => c.customer_name, class: "nowrap" },
+    { label: w("phone"), value: (c) => c.customer_phone, class: "nowrap" },
     { label: t("col.category"), value: (c) => label("category", c.category, c.category_label) },
     { label: w("channel"), value: (c) => label("channel", c.channel, c.channel_label) },
     { label: t("col.department"), value: (c) => (c.department ? label("department", c.department, c.department_label) : "") },
@@ -146,6 +146,14 @@ start().then(async (me) => {
     },
     extra: [h("a", { class: "button", href: location.pathname, text: w("reset") })],
   });
+  // the search box first; the other filters fold away on a phone
+  const search = filters.querySelector('input[name="q"]');
+  search.placeholder = w("q");
+  search.title = w("qHint");
+  const more = h("details", { class: "more" }, h("summary", { text: w("filters") }),
+    h("div", { class: "more-fields" }, [...filters.querySelectorAll(".field")].filter((f) => f.dataset.name !== "q")));
+  filters.querySelector('.field[data-name="q"]').after(more);
+  const wide = window.matchMedia("(min-width: 641px)").matches;
   const chips = h("div", { class: "buttons" });
   const status = h("p", { class: "muted", "aria-live": "polite" });
   const pager = h("div", { class: "buttons pager" });
@@ -187,6 +195,7 @@ start().then(async (me) => {
     const query = current();
     setControls(filters, query);
     clearErrors(filters);
+    more.open = wide || Object.keys(query).some((key) => !["q", "offset"].includes(key));
     replace(chips, query.handler_id ? h("span", { class: "badge" },
       w("handlerChip", { name: query.handler_name || query.handler_id }), " ",
       h("a", { href: urlOf({ ...query, handler_id: undefined, offset: undefined }), text: w("remove") })) : null);
