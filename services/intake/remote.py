@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from services.intake.listing import Names
 from shared.contracts.dispatch import DispatchClient
 from shared.contracts.media import MediaClient
 from shared.errors import NotFound
@@ -35,6 +36,16 @@ class _Cache:
             self._values[key] = (time.monotonic(), value)
         return value
 
+    def fresh(self, key: Any) -> Any:
+        """The cached value if still fresh, else None."""
+        with self._lock:
+            hit = self._values.get(key)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.seconds else None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._values[key] = (time.monotonic(), value)
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
@@ -42,12 +53,15 @@ class _Cache:
 
 _projects = _Cache(CACHE_SECONDS)
 _people_by_role = _Cache(CACHE_SECONDS)
+_names = _Cache(CACHE_SECONDS)
+NAMES_TIMEOUT = 3.0     # the list shows ids rather than wait long for the names
 
 
 def clear_caches() -> None:
     """Forget cached directory answers (tests; a directory reload shows after 30 s)."""
     _projects.clear()
     _people_by_role.clear()
+    _names.clear()
 
 
 class Directory:
@@ -77,6 +91,25 @@ class Directory:
                         role)
             return None
         return active[0]
+
+
+    def names(self) -> Names:
+        """Every project's and person's name (the lists show them beside the
+        ids); empty when the directory does not answer, so a list still shows."""
+        hit = _names.fresh("names")
+        if hit is not None:
+            return hit
+        client = DispatchClient(self.dispatch.proxy, min(self.dispatch.timeout, NAMES_TIMEOUT))
+        try:
+            projects = client.list_projects()
+            people = client.list_people(include_inactive=True)
+        except Exception as exc:  # noqa: BLE001 - names are a courtesy, the list is not
+            log.warning("directory names unavailable: %s", exc)
+            return Names()
+        found = Names({p["id"]: p["name"] for p in projects if p.get("name")},
+                      {p["id"]: p["name"] for p in people if p.get("name")})
+        _names.put("names", found)
+        return found
 
 
 class Media:

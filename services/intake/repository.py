@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from psycopg.types.json import Jsonb
 
+from services.intake.listing import Where
 from services.intake.model import (
     Binding,
     Callback,
@@ -157,59 +158,16 @@ def holders_of(conn: Conn,
     return {key: tuple(value) for key, value in found.items()}
 
 
-def list_complaints(conn: Conn, *, state: str | None = None, project_id: str | None = None,
-                    category: str | None = None, holder_id: str | None = None,
-                    callbacks_for: bool = False, callback_due: bool | None = None,
-                    visible: Mapping[str, Any] | None = None, limit: int = 20,
+def list_complaints(conn: Conn, where: Where, order_by: str, limit: int,
                     offset: int = 0) -> tuple[list[Complaint], int]:
-    """(complaints, total) matching the filters.
-
-    `holder_id`: only what waits on that person now: the order they hold,
-    the department's work when they are its handler, the closure step that
-    is theirs, and (`callbacks_for`, centre staff) callbacks owed after
-    blocked visits. `visible=None` means everything; otherwise a dict of
-    `projects`, `person_id`, `unit_id` (see Actor.may_see_complaint)."""
-    where: list[str] = []
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    if visible is not None:
-        where.append("""(c.project_id = ANY(%(visible_projects)s)
-                         OR %(visible_person)s = ANY(c.responsible_person_ids)
-                         OR %(visible_unit)s = ANY(c.responsible_unit_ids))""")
-        params.update(visible_projects=list(visible["projects"]),
-                      visible_person=visible["person_id"], visible_unit=visible["unit_id"])
-    if callback_due is not None:
-        where.append("c.callback_due_since IS " + ("NOT NULL" if callback_due else "NULL"))
-    if state is not None:
-        where.append("c.state = %(state)s")
-        params["state"] = state
-    else:
-        # A voided complaint leaves every list; only asking for it shows it.
-        where.append("c.state <> 'voided'")
-    if project_id is not None:
-        where.append("c.project_id = %(project_id)s")
-        params["project_id"] = project_id
-    if category is not None:
-        where.append("c.category = %(category)s")
-        params["category"] = category
-    if holder_id is not None:
-        where.append(f"""(EXISTS (SELECT 1 FROM intake.order_holders h
-                          WHERE h.complaint_id = c.id AND h.order_round = c.order_round
-                            AND h.held_to IS NULL AND h.person_id = %(holder)s)
-                         OR (c.state = 'order_signed' AND c.handler_id = %(holder)s)
-                         OR EXISTS (SELECT 1 FROM intake.closures x
-                             WHERE x.application_id = c.closure_application_id
-                               AND x.status IN ('applied', 'verified', 'reviewed')
-                               AND x.holder_id = %(holder)s)
-                         {"OR c.callback_due_since IS NOT NULL" if callbacks_for else ""})""")
-        params["holder"] = holder_id
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    total = conn.execute(f"SELECT count(*) AS n FROM intake.complaints c{clause}",
+    """(complaints, total) matching `where` (services.intake.listing.conditions)."""
+    params = dict(where.params, limit=limit, offset=offset)
+    total = conn.execute(f"SELECT count(*) AS n FROM intake.complaints c{where.clause}",
                          params).fetchone()["n"]
     columns = ", ".join(f"c.{name}" for name in _COMPLAINT_COLUMNS)
     rows = conn.execute(
-        f"SELECT {columns} FROM intake.complaints c{clause} "
-        "ORDER BY c.recorded_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s",
-        params).fetchall()
+        f"SELECT {columns} FROM intake.complaints c{where.clause}{order_by} "
+        "LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
     holders = holders_of(conn, [(row["id"], row["order_round"]) for row in rows])
     return [_record(Complaint, row, holders=holders.get(row["id"], ())) for row in rows], total
 

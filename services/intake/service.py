@@ -18,6 +18,7 @@ from services.intake import (
     act_repository,
     aftercare,
     closure,
+    finding,
     housekeeping,
     incoming,
     links,
@@ -294,7 +295,13 @@ class IntakeService:
 
     @_rpc()
     def list_complaints(self, actor, filters=None):
-        return self._steps().list_complaints(Actor.from_dict(actor), filters)
+        """The complaints the actor may see, filtered, sorted and paged (SPEC §10)."""
+        return finding.list_complaints(self._steps(), Actor.from_dict(actor), filters)
+
+    @_rpc()
+    def export_complaints(self, actor, filters=None):
+        """Every row of the filtered list for a CSV / XLSX file (at most 10,000)."""
+        return finding.export_complaints(self._steps(), Actor.from_dict(actor), filters)
 
     @_rpc()
     def verify_record_signature(self, actor, complaint_id):

@@ -40,7 +40,7 @@ from services.intake.model import (
 )
 from services.intake.remote import Directory, Media
 from services.intake.signature import check_signature_media
-from shared import ids, roles
+from shared import ids
 from shared.contracts.dispatch import DispatchClient
 from shared.contracts.intake import forms
 from shared.contracts.intake.vocabulary import (
@@ -49,7 +49,7 @@ from shared.contracts.intake.vocabulary import (
     STEP_RECORD_SIGNATURE,
 )
 from shared.contracts.media import MediaClient
-from shared.errors import CCRMError, Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import CCRMError, Conflict, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
 from shared.inbox import consume
 from shared.outbox import outbox_backlog
@@ -265,25 +265,6 @@ class Steps:
                                     closures=closures, callbacks=callbacks,
                                     acts=views.Acts(accepted, self.stated_time_grace(),
                                                     signing_links))
-
-    def list_complaints(self, actor: Actor, filters: Any) -> dict[str, Any]:
-        query = forms.load(forms.ListFilters(), dict(filters or {}))
-        if query["project_id"] is not None and not actor.may_see(query["project_id"]):
-            raise Forbidden(f"无权查看项目 {query['project_id']} 的投诉 (not your project)")
-        page, size = query["page"], query["page_size"]
-        visible = None if actor.sees_all else {
-            "projects": sorted(actor.project_ids), "person_id": actor.person_id,
-            "unit_id": actor.unit_id}
-        with self.db.transaction() as conn:
-            items, total = repository.list_complaints(
-                conn, state=query["state"], project_id=query["project_id"],
-                category=query["category"],
-                holder_id=actor.person_id if query["assigned_to_me"] else None,
-                callbacks_for=roles.CENTRE_STAFF in actor.roles,
-                callback_due=query["callback_due"], visible=visible,
-                limit=size, offset=(page - 1) * size)
-        return {"items": [views.dump_summary(c, self.zone) for c in items],
-                "total": total, "page": page, "page_size": size}
 
     def verify_record_signature(self, actor: Actor, complaint_id: Any) -> dict[str, Any]:
         complaint = self.load(complaint_id)

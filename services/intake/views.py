@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from services.intake.listing import Names
 from services.intake.model import (
     Binding,
     Callback,
@@ -22,6 +23,7 @@ from shared.categories import CATEGORIES
 from shared.contracts.intake import views
 from shared.contracts.intake.vocabulary import (
     CALLBACK_OUTCOMES,
+    CHANNEL_LABELS,
     CLOSURE_LABELS,
     ESCALATION_LEVELS,
     SIG_PENDING,
@@ -29,6 +31,7 @@ from shared.contracts.intake.vocabulary import (
     STATE_LABELS,
     VOIDED,
 )
+from shared.organisation import DEPARTMENT_NAMES_ZH
 
 _DECISION_ACTIONS = {"order_reviewed": ("review", "approve"),
                      "order_review_rejected": ("review", "reject"),
@@ -37,6 +40,7 @@ _DECISION_ACTIONS = {"order_reviewed": ("review", "approve"),
 
 # Dump schemas are built once: building one costs more than using it.
 _SUMMARY, _VIEW, _LINK = views.ComplaintSummary(), views.ComplaintView(), views.LinkView()
+_LIST_ITEM, _EXPORT_ROW = views.ComplaintListItem(), views.ComplaintExportRow()
 _ACCEPTANCE = views.TimeAcceptanceView()
 SIGNATURE_LABELS = {"pending": "客户未签名", "binding": "签名绑定中", "signed": "客户已签名",
                     "refused": "签名无效"}
@@ -87,6 +91,36 @@ def complaint_dict(c: Complaint) -> dict[str, Any]:
 
 def dump_summary(complaint: Complaint, zone: tzinfo) -> dict[str, Any]:
     return _SUMMARY.dump(_localise(complaint_dict(complaint), zone))
+
+
+def list_item(c: Complaint, names: Names) -> dict[str, Any]:
+    """A row of the list: the summary with the names beside the ids."""
+    routed = c.responsibility or {}
+    handler = routed.get("handler") or {}
+    department = routed.get("department") or c.department
+    holder = c.holder
+    return dict(
+        complaint_dict(c), customer_phone=c.customer_phone,
+        channel_label=CHANNEL_LABELS.get(c.channel, c.channel),
+        project_name=names.project(c.project_id),
+        recorded_by_name=names.person(c.recorded_by),
+        holder_name=names.person(holder.person_id) if holder else None,
+        department=department,
+        department_label=(routed.get("department_name")
+                          or DEPARTMENT_NAMES_ZH.get(department or "", department)),
+        handler_name=handler.get("name") or names.person(c.handler_id),
+        updated_at=c.updated_at, demand=c.demand, unit_name=routed.get("unit_name"))
+
+
+def dump_list_items(complaints: Iterable[Complaint], zone: tzinfo,
+                    names: Names) -> list[dict[str, Any]]:
+    return _LIST_ITEM.dump([_localise(list_item(c, names), zone) for c in complaints], many=True)
+
+
+def dump_export_rows(complaints: Iterable[Complaint], zone: tzinfo,
+                     names: Names) -> list[dict[str, Any]]:
+    return _EXPORT_ROW.dump([_localise(list_item(c, names), zone) for c in complaints],
+                            many=True)
 
 
 def _closure(x: Closure) -> dict[str, Any]:

@@ -26,8 +26,19 @@ import logging
 import eventlet
 from marshmallow import fields
 from nameko.exceptions import RemoteError
+from werkzeug.wrappers import Response
 
 from services.gateway.api import route
+from services.gateway.complaint_list import (
+    CONTENT_TYPES,
+    EXPORT_MAX_ROWS,
+    ComplaintExportQuery,
+    ComplaintQuery,
+    in_work_ids,
+    intake_filters,
+    overdue_ids,
+    render,
+)
 from services.gateway.requests import request_key
 from services.gateway.routes.complaint_acts import ComplaintActs
 from services.gateway.routes.files import absolute_link
@@ -106,10 +117,6 @@ class ComplaintPageView(intake_views.ComplaintView):
     media = fields.Dict(metadata={
         "description": "{items: [media with a short-lived signed URL], missing: [ids]}: the "
                        "signatures, photos and material the record and the work name"})
-
-
-class ComplaintQuery(intake_forms.ListFilters):
-    """Filters of the complaint list; page_size at most 100."""
 
 
 class LinkSignBody(intake_forms.LinkSignForm):
@@ -222,12 +229,49 @@ class ComplaintRoutes(ComplaintActs):
         return 201, self._intake_api().record_complaint(
             principal.as_dict(), _raw_json(request), request_key=request_key(request))
 
-    @route("GET", "/api/complaints", summary="投诉列表 (filtered, paginated list)",
-           query=ComplaintQuery, response=intake_views.ComplaintPage, tags=TAGS,
-           description="Specialists see their desks' projects; centre roles see all.")
+    @route("GET", "/api/complaints", summary="投诉列表 (find complaints: search, filters, sort, "
+           "pages)", query=ComplaintQuery, response=intake_views.ComplaintPage, tags=TAGS,
+           description="q searches the id, the customer's name and phone and the room (partial, "
+           "any case); status, project_id, category, channel, department_id, handler_id, "
+           "from / to (recording days, YYYY-MM-DD), overdue=true and sort narrow it; each "
+           "filter is checked on its own (400 per field). The centre sees every complaint, a "
+           "specialist their desks' projects, the people and units a complaint was routed to "
+           "that complaint. Rows carry the names beside the ids. Pages: limit (1-100, default "
+           "20) and offset; page / page_size are deprecated aliases.")
     def list_complaints(self, request, principal, payload):
-        filters = {key: value for key, value in payload.items() if value is not None}
-        return self._intake_api().list_complaints(principal.as_dict(), filters)
+        return self._intake_api().list_complaints(
+            principal.as_dict(), self._complaint_filters(request, principal, payload))
+
+    @route("GET", "/api/complaints/export",
+           summary="导出投诉清单 (the filtered list as a CSV or XLSX file)",
+           query=ComplaintExportQuery, tags=TAGS,
+           description="The same filters as GET /api/complaints (paging ignored) and "
+           "format=csv (default, UTF-8 with a BOM) or xlsx; zh-CN headers, names beside the "
+           f"ids. At most {EXPORT_MAX_ROWS} rows: more is refused (400, field `filters`, with "
+           "the count), never cut short. X-Total-Count says how many rows the file has.")
+    def export_complaints(self, request, principal, payload):
+        filters = self._complaint_filters(request, principal, payload)
+        timeout = float(self.config.get("COMPLAINT_EXPORT_TIMEOUT",
+                                        max(self.rpc_timeout(), 60)))
+        answer = IntakeClient(self.intake, timeout).export_complaints(principal.as_dict(),
+                                                                      filters)
+        now = self.clock.now().astimezone(self.clock.zone)
+        body = render(answer["items"], payload["format"], f"投诉清单 {now:%Y-%m-%d %H:%M}")
+        name = f"complaints-{now:%Y%m%d-%H%M}.{payload['format']}"
+        return Response(body, status=200, content_type=CONTENT_TYPES[payload["format"]],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                 "X-Total-Count": str(answer["total"]),
+                                 "X-Export-Max-Rows": str(answer["max_rows"]),
+                                 "Cache-Control": "no-store"})
+
+    def _complaint_filters(self, request, principal, payload):
+        """The query for intake; overdue=true becomes the ids sla counts overdue."""
+        filters = intake_filters(request)
+        if payload.get("overdue"):
+            candidates = in_work_ids(self._intake_api(), principal.as_dict(), filters)
+            filters["ids"] = overdue_ids(getattr(self, "sla", None),
+                                         min(self.rpc_timeout(), 5), candidates)
+        return filters
 
     @route("GET", "/api/complaints/<complaint_id>",
            summary="投诉详情 (the complaint with its order, responsibility, deadlines, timeline "

@@ -8,15 +8,41 @@ states, media): the gateway is not trusted with the rules.
 """
 import json
 
+from marshmallow import Schema, fields
+
 from services.gateway.api import route
 from services.gateway.routes.access import ComplaintAccess, complaint_of_record
 from services.gateway.requests import request_key
 from shared import roles
 from shared.contracts.dispatch import DispatchClient, forms, views
 from shared.errors import NotFound
+from shared.paging import Paging, page_of_all, page_view
 
 TAGS = ["dispatch"]
 CLAIM_TAGS = ["claims"]
+
+
+class RoutingErrorQuery(Paging, forms.RoutingErrorQuery):
+    """open_only (default true); limit (1-100, default 20) and offset."""
+
+
+RoutingErrorList = page_view(views.RoutingErrorOut, "RoutingErrorList")
+
+
+class ProjectQuery(Paging):
+    """limit (1-500, default 100) and offset: a console's project picker takes them all."""
+    DEFAULT_LIMIT = 100
+    MAX_LIMIT = 500
+
+
+class ProjectName(Schema):
+    id = fields.String()
+    name = fields.String()
+    city = fields.String(allow_none=True)
+    company_name = fields.String(allow_none=True, metadata={"description": "地区公司"})
+
+
+ProjectList = page_view(ProjectName, "ProjectList")
 
 
 # -- request bodies (they document the OpenAPI; dispatch validates again) ------------------------
@@ -179,10 +205,19 @@ class DispatchRoutes(ComplaintAccess):
         self.require_may_see(principal, complaint_id)
         return self._dispatch().verify_record_signature(record_id)
 
+    @route("GET", "/api/projects", summary="项目名称 (the active projects' names, for filters)",
+           query=ProjectQuery, response=ProjectList, tags=TAGS)
+    def list_project_names(self, request, principal, payload):
+        projects = [{"id": p["id"], "name": p["name"], "city": p.get("city"),
+                     "company_name": (p.get("region_company") or {}).get("name")}
+                    for p in self._dispatch().list_projects()]
+        return page_of_all(sorted(projects, key=lambda p: p["id"]), payload)
+
     @route("GET", "/api/dispatch/routing-errors",
            summary="派单失败清单 (orders the directory could not route)",
            roles={roles.ADMIN, roles.CENTRE_GM, roles.CENTRE_DEPUTY_GM, roles.CENTRE_STAFF},
-           query=forms.RoutingErrorQuery, response=views.RoutingErrorOut, tags=TAGS,
-           description="Each names the missing role; they are retried after a directory load.")
+           query=RoutingErrorQuery, response=RoutingErrorList, tags=TAGS,
+           description="Each names the missing role; they are retried after a directory load. "
+           "Pages: limit (1-100, default 20) and offset.")
     def list_routing_errors(self, request, principal, payload):
-        return self._dispatch().list_routing_errors(payload["open_only"])
+        return page_of_all(self._dispatch().list_routing_errors(payload["open_only"]), payload)

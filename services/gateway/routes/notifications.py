@@ -3,17 +3,44 @@ and a complaint's deadlines, each met or missed and by how much.
 
 A mixin of GatewayService, which has `sla = RpcProxy("sla")`. sla checks the
 caller again (an admin sees every notification, anyone else only their own).
+
+The list takes `limit` / `offset` like every list (shared.paging; `page` /
+`page_size` stay as deprecated aliases). sla's RPC still pages by page
+number: an offset that is not a multiple of the limit is answered from the
+two pages it straddles.
 """
 from services.gateway.api import route
 from services.gateway.routes.access import ComplaintAccess
-from shared.contracts.sla import DeadlinesView, NotificationFilters, NotificationPage, SlaClient
+from shared.contracts.sla import DeadlinesView, NotificationFilters, NotificationView, SlaClient
+from shared.paging import PAGING_KEYS, Paging, page_answer, page_view
 
 TAGS = ["notifications"]
 
 
-class NotificationQuery(NotificationFilters):
+class NotificationQuery(Paging, NotificationFilters):
     """Filters: status (pending, sent, failed), template, complaint_id, person_id
-    (admin only); page, page_size (at most 200)."""
+    (admin only); limit (1-200, default 50) and offset (page / page_size: deprecated)."""
+    DEFAULT_LIMIT = 50      # what the list answered before (page_size 50, at most 200)
+    MAX_LIMIT = 200
+
+
+NotificationList = page_view(NotificationView, "NotificationList")
+
+
+def notifications_page(sla, actor, query):
+    """limit / offset over sla's page-numbered list: one page when the offset
+    is a multiple of the limit, else the two it straddles, cut to the limit."""
+    filters = {key: value for key, value in query.items()
+               if value is not None and key not in PAGING_KEYS}
+    limit, offset = query["limit"], query["offset"]
+    first = offset // limit + 1
+    answer = sla.list_notifications(actor, dict(filters, page=first, page_size=limit))
+    items, skip = answer["items"], offset % limit
+    if skip:
+        following = sla.list_notifications(actor, dict(filters, page=first + 1,
+                                                       page_size=limit))
+        items = (items + following["items"])[skip:skip + limit]
+    return page_answer(items, answer["total"], query)
 
 
 class NotificationRoutes(ComplaintAccess):
@@ -24,12 +51,12 @@ class NotificationRoutes(ComplaintAccess):
         return SlaClient(self.sla, self.rpc_timeout())
 
     @route("GET", "/api/notifications", summary="短信及通知发送记录 (SMS sent, with status)",
-           query=NotificationQuery, response=NotificationPage, tags=TAGS,
+           query=NotificationQuery, response=NotificationList, tags=TAGS,
            description="An admin sees every notification; anyone else only the ones sent to "
-           "them. Newest first.")
+           "them. Newest first. Pages: limit (1-200, default 50) and offset; page / "
+           "page_size are deprecated aliases.")
     def list_notifications(self, request, principal, payload):
-        filters = {key: value for key, value in payload.items() if value is not None}
-        return self._sla().list_notifications(principal.as_dict(), filters)
+        return notifications_page(self._sla(), principal.as_dict(), payload)
 
     @route("GET", "/api/complaints/<complaint_id>/deadlines",
            summary="投诉各项时限 (the complaint's deadlines: met, missed and by how much)",

@@ -10,13 +10,13 @@ everything again (who may see whose lines, who decides).
 import base64
 import json
 
-from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
 from services.gateway.api import route
 from shared.contracts.penalty import PenaltyClient, access
 from shared.contracts.penalty import forms as penalty_forms
 from shared.contracts.penalty import views as penalty_views
+from shared.paging import Paging, page_of_all, page_view, without_paging
 
 LEDGER_TAGS = ["deductions"]
 REPORT_TAGS = ["reports"]
@@ -38,8 +38,8 @@ class AppealDecisionBody(penalty_forms.AppealDecisionForm):
     """upheld: a reversing line is added; rejected: nothing changes."""
 
 
-class AppealQuery(penalty_forms.AppealFilters):
-    """status, person_id."""
+class AppealQuery(Paging, penalty_forms.AppealFilters):
+    """status, person_id; limit (1-100, default 20) and offset."""
 
 
 class ReportQuery(penalty_forms.ReportQuery):
@@ -58,26 +58,25 @@ class CaseDecisionBody(penalty_forms.CaseDecisionForm):
     """measure within the case's `allowed`; bonus_percent, amount or pay_grades as it needs."""
 
 
-class CaseQuery(penalty_forms.CaseFilters):
-    """status, person_id, kind."""
+class CaseQuery(Paging, penalty_forms.CaseFilters):
+    """status, person_id, kind; limit (1-100, default 20) and offset."""
 
 
 class MeasuresBody(penalty_forms.MeasuresForm):
     """Art. 42: a named department's improvement measures (unit_id, text, media_ids)."""
 
 
-# -- answers: the contract's views; a list method's answer is wrapped in `items` here -------
-
-class AppealList(Schema):
-    items = fields.List(fields.Nested(penalty_views.AppealView))
+class RevisionQuery(Paging):
+    """limit (1-100, default 20) and offset."""
 
 
-class CaseList(Schema):
-    items = fields.List(fields.Nested(penalty_views.CaseView))
+# -- answers: the contract's views; a list method's answer is paged here (SPEC §10:
+# {"items", "total", "limit", "offset"}): penalty answers these lists whole (appeals and
+# cases: at most 200, oldest first) -------------------------------------------------------
 
-
-class RevisionList(Schema):
-    items = fields.List(fields.Nested(penalty_views.ReportRevision))
+AppealList = page_view(penalty_views.AppealView, "AppealList")
+CaseList = page_view(penalty_views.CaseView, "CaseList")
+RevisionList = page_view(penalty_views.ReportRevision, "RevisionList")
 
 
 def _raw_json(request):
@@ -86,6 +85,11 @@ def _raw_json(request):
 
 def _args(request):
     return request.args.to_dict()
+
+
+def _filters(request):
+    """The query string without its paging (penalty answers the whole list)."""
+    return without_paging(_args(request))
 
 
 class PenaltyRoutes:
@@ -120,7 +124,8 @@ class PenaltyRoutes:
     @route("GET", "/api/appeals", summary="申诉列表 (appeals)", query=AppealQuery,
            response=AppealList, tags=LEDGER_TAGS)
     def list_appeals(self, request, principal, payload):
-        return {"items": self._penalty().list_appeals(principal.as_dict(), _args(request))}
+        return page_of_all(self._penalty().list_appeals(principal.as_dict(), _filters(request)),
+                           payload)
 
     @route("POST", "/api/appeals/<appeal_id>/decision", summary="裁决申诉 (GM decides an appeal)",
            roles=access.APPEAL_DECIDERS, body=AppealDecisionBody,
@@ -160,12 +165,14 @@ class PenaltyRoutes:
 
     @route("GET", "/api/reports/monthly/<month>/revisions",
            summary="月度扣罚报表的各版 (every revision of the month's report)",
-           roles=access.REPORT_READERS, response=RevisionList, tags=REPORT_TAGS,
+           roles=access.REPORT_READERS, query=RevisionQuery, response=RevisionList,
+           tags=REPORT_TAGS,
            description="Oldest first: when each was issued and why (monthly_report.due, "
            "on_demand, late_line: a line arrived for the reported month), its totals and how "
            "many lines it added. `GET /api/reports/monthly/{month}?revision=N` answers one.")
     def list_report_revisions(self, request, principal, payload, month):
-        return {"items": self._penalty().list_report_revisions(principal.as_dict(), month)}
+        return page_of_all(self._penalty().list_report_revisions(principal.as_dict(), month),
+                           payload)
 
     @route("POST", "/api/reports/monthly/<month>/people/<person_id>/confirm",
            summary="总经理确认超过阈值的月度扣罚 (GM confirms a person's heavy month)",
@@ -239,8 +246,8 @@ class PenaltyRoutes:
     @route("GET", "/api/sanction-cases", summary="处分案件 (sanction cases)",
            roles=access.CASE_READERS, query=CaseQuery, response=CaseList, tags=CASE_TAGS)
     def list_sanction_cases(self, request, principal, payload):
-        return {"items": self._penalty().list_sanction_cases(principal.as_dict(),
-                                                             _args(request))}
+        return page_of_all(self._penalty().list_sanction_cases(principal.as_dict(),
+                                                               _filters(request)), payload)
 
     @route("POST", "/api/sanction-cases", summary="立案 (GM opens an Art. 11 / 17 case)",
            roles=access.CASE_OPENERS, body=CaseBody, response=penalty_views.CaseView,

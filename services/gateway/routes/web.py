@@ -206,6 +206,7 @@ class WebRoutes:
 
     web_home = http("GET", "/")(_page("index.html"))
     web_desk = http("GET", "/desk")(_page("desk.html"))
+    web_complaints = http("GET", "/complaints")(_page("complaints.html"))
     web_board = http("GET", "/board")(_page("board.html"))
     web_reports = http("GET", "/reports")(_page("reports.html"))
     web_complaint = http("GET", "/complaints/<complaint_id>")(_page("complaint.html"))

@@ -312,5 +312,6 @@ def test_the_contract_lists_the_dispatch_routes(api):
         assert path in spec["paths"], path
     error(api["public"].get("/api/complaints/C-GZ-2026-000001/dispatch"), 401)
     error(api["staff"].get("/api/complaints/C-GZ-2026-000404/dispatch"), 404, "not_found")
-    assert ok(api["admin"].get("/api/dispatch/routing-errors")) == []
+    assert ok(api["admin"].get("/api/dispatch/routing-errors")) == {
+        "items": [], "total": 0, "limit": 20, "offset": 0}
     error(api["head"].get("/api/dispatch/routing-errors"), 403)

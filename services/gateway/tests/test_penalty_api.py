@@ -139,6 +139,9 @@ def test_the_ledger_by_role_and_the_appeal_round_trip(world):
         f"/api/deductions/{line['id']}/appeal", {}), 400)["fields"]
     assert [a["id"] for a in api["spec"].get("/api/appeals").json()["items"]] == [appeal["id"]]
     assert api["spec2"].get("/api/appeals").json()["items"] == []
+    paged = api["spec"].get("/api/appeals", limit="1", offset="1").json()   # SPEC §10 paging
+    assert (paged["items"], paged["total"], paged["limit"], paged["offset"]) == ([], 1, 1, 1)
+    assert "limit" in error(api["spec"].get("/api/appeals", limit="0"), 400)["fields"]
 
     decision = f"/api/appeals/{appeal['id']}/decision"
     error(api["deputy"].post(decision, {"decision": "upheld"}), 403)
@@ -203,6 +206,7 @@ def test_rankings_and_sanction_cases_by_role(world):
     cases = api["hr"].get("/api/sanction-cases", status="open")
     assert cases.status_code == 200, cases.text
     handler_case = next(c for c in cases.json()["items"] if c["role"] == "handler")
+    assert cases.json()["total"] == len(cases.json()["items"]) and cases.json()["limit"] == 20
     error(api["spec"].get("/api/sanction-cases"), 403)
     path = f"/api/sanction-cases/{handler_case['id']}/decision"
     error(api["deputy"].post(path, {"measure": "pay_cut"}), 403)

@@ -21,6 +21,7 @@ from shared.contracts.sla import OverdueComplaintView, overdue_tier
 
 SCRIPT_BUDGET = 500 * 1024
 PAGE_URLS = {"/": "index.html", "/desk": "desk.html", "/board": "board.html",
+             "/complaints": "complaints.html",
              "/reports": "reports.html", "/complaints/C-GZ-2026-000001": "complaint.html",
              "/visit/C-GZ-2026-000001": "visit.html", "/sign/abcDEF_123-x": "sign.html"}
 

@@ -178,3 +178,27 @@ def test_verification_forms_load():
         "satisfaction": 5, "comment": "好", "decision": "approve", "reason": None}
     rejected = forms.load(forms.VerifyForm(), {"decision": "reject", "reason": "未修好"})
     assert rejected["satisfaction"] is None and rejected["reason"] == "未修好"
+
+
+@pytest.mark.parametrize("given, field", [
+    ({"from": "2026-11-30", "to": "2026-11-01"}, "to"), ({"from": "27/11/2026"}, "from"),
+    ({"to": "2026-02-30"}, "to"), ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
+    ({"limit": "x"}, "limit"), ({"offset": "-1"}, "offset"), ({"limit": "5", "page_size": "5"},
+                                                               "page_size"),
+    ({"offset": "5", "page": "2"}, "page"), ({"status": "closed", "state": "received"}, "status"),
+    ({"status": "lost"}, "status"), ({"sort": "customer_name"}, "sort"), ({"channel": "fax"},
+                                                                         "channel"),
+    ({"department_id": "hr"}, "department_id"), ({"q": "x" * 101}, "q"), ({"q": "a\x00b"}, "q"),
+    ({"ids": "C-1"}, "ids"), ({"nonsense": "1"}, "nonsense"),
+])
+def test_each_list_filter_is_checked_on_its_own(given, field):
+    assert field in errors_of(given, forms.ListFilters())
+
+
+def test_list_paging_takes_limit_and_offset_and_the_old_page_names():
+    loaded = forms.load(forms.ListFilters(), {"limit": "50", "offset": "100", "status": "closed"})
+    assert (loaded["limit"], loaded["offset"], loaded["state"]) == (50, 100, "closed")
+    old = forms.load(forms.ListFilters(), {"page": "3", "page_size": "10"})
+    assert (old["limit"], old["offset"]) == (10, 20)
+    assert (forms.load(forms.ListFilters(), {})["limit"], forms.load(forms.ListFilters(), {})[
+        "sort"]) == (20, "-recorded_at")

@@ -180,6 +180,12 @@ class IntakeClient(ServiceClient):
         """The complaints the actor may see (`forms.ListFilters`); `views.ComplaintPage`."""
         return self._call("list_complaints", actor, filters=filters)
 
+    @raises(Forbidden, InvalidInput)
+    def export_complaints(self, actor: Actor, filters: Form | None = None) -> Json:
+        """Every row of the filtered list (`forms.ListFilters`, paging ignored), at most
+        10,000 (more: InvalidInput); `views.ComplaintExport`."""
+        return self._call("export_complaints", actor, filters=filters)
+
     @raises(Forbidden, NotFound, Conflict)
     def verify_record_signature(self, actor: Actor, complaint_id: str) -> Json:
         """Whether the record is still what the customer signed; `views.Verification`."""

@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from shared.categories import CATEGORIES
 from shared.contracts.intake import vocabulary as v
 from shared.organisation import DEPARTMENTS
+from shared.paging import Paging
 from shared.validation import (
     Form,
     MediaId,
@@ -202,18 +203,74 @@ class LinkSignForm(Form):
     signature_media_id = MediaId(required=True)
 
 
-class ListFilters(Form):
-    state = choice(v.STATES, "状态", load_default=None)
+# What the complaint list may be sorted by ("-": newest / latest first).
+SORTS = ("-recorded_at", "recorded_at", "id", "-id", "requested_completion_at",
+         "-requested_completion_at", "updated_at", "-updated_at")
+MAX_IDS = 2000          # `ids`: the gateway's overdue filter hands intake at most this many
+MAX_QUERY_TEXT = 100
+
+
+class Day(fields.Date):
+    """An ISO date, YYYY-MM-DD (a day in the group's zone)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(load_default=None, allow_none=True, error_messages=messages(
+            invalid="须为日期，例如 2026-11-27 (an ISO date YYYY-MM-DD)",
+            format="须为日期，例如 2026-11-27 (an ISO date YYYY-MM-DD)"), **kwargs)
+
+
+class ListFilters(Paging):
+    """The complaint list's filters (SPEC §10), each validated on its own:
+    free text `q` over the id, the customer's name and phone and the room
+    (case-insensitive, partial), `status` (or its older name `state`),
+    project, category, channel, the routed department and handler, the
+    recording day range `from` / `to` (inclusive, in the group's zone) and
+    `sort`; `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
+
+    q = Text(MAX_QUERY_TEXT, load_default=None, metadata={
+        "description": "投诉编号、客户姓名、电话或房号中包含的文字 (partial, any case)"})
+    status = choice(v.STATES, "状态", load_default=None, metadata={
+        "description": "the complaint's state (SPEC §10's name for `state`)"})
+    state = choice(v.STATES, "状态", load_default=None, metadata={
+        "description": "the same as `status` (its older name)"})
     project_id = Text(50, load_default=None)
     category = choice(tuple(CATEGORIES), "类别", load_default=None)
+    channel = choice(v.CHANNELS, "渠道", load_default=None)
+    department_id = choice(DEPARTMENTS, "部门", load_default=None, metadata={
+        "description": "the first responsible department dispatch routed the order to"})
+    handler_id = Text(64, load_default=None, metadata={
+        "description": "the handler dispatch routed the order to (person id)"})
+    recorded_from = Day(data_key="from", metadata={
+        "description": "recorded on or after this day (YYYY-MM-DD, the group's zone)"})
+    recorded_to = Day(data_key="to", metadata={
+        "description": "recorded on or before this day (YYYY-MM-DD, the group's zone)"})
+    sort = choice(SORTS, "排序", load_default="-recorded_at", metadata={
+        "description": "recorded_at, id, requested_completion_at or updated_at; "
+                       "a leading - for descending (default -recorded_at)"})
     assigned_to_me = flag(load_default=False, metadata={
         "description": "only what waits on me: the order I hold, the department's work I "
                        "handle, the closure step that is mine, callbacks owed (centre staff)"})
     callback_due = flag(load_default=None, metadata={
         "description": "true: a blocked visit awaits the centre's callback (Art. 23)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(
-        1, 100000, error="页码须为正整数 (page >= 1)"),
-        error_messages=messages(invalid="须为整数 (integer)"))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(
-        1, 100, error="每页 1 到 100 条 (page_size 1-100)"),
-        error_messages=messages(invalid="须为整数 (integer)"))
+    ids = fields.List(Text(40), load_default=None, validate=validate.Length(
+        max=MAX_IDS, error=f"最多 {MAX_IDS} 个编号 (at most {MAX_IDS} ids)"),
+        error_messages=messages(invalid="须为列表 (must be a list)"), metadata={
+            "description": "only these complaints (the gateway's overdue filter)"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        start, end = data.get("recorded_from"), data.get("recorded_to")
+        if start is not None and end is not None and start > end:
+            errors["to"] = ["结束日期不能早于开始日期 (to must not be before from)"]
+        status, state = data.get("status"), data.get("state")
+        if status is not None and state is not None and status != state:
+            errors["status"] = ["status 与 state 不一致 (status and state differ)"]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def one_state(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["state"] = data.get("status") or data.get("state")
+        return data
+

@@ -246,11 +246,45 @@ class ComplaintView(ComplaintSummary):
     timeline = fields.List(fields.Nested(TimelineView))
 
 
+class ComplaintListItem(ComplaintSummary):
+    """A row of the complaint list: the ids with the names people read."""
+    customer_phone = fields.String()
+    channel_label = fields.String(metadata={"description": "来访 / 来电 / 来函 / 移动端"})
+    project_name = fields.String(allow_none=True, metadata={
+        "description": "the directory's name of the project (null if it did not answer)"})
+    recorded_by_name = fields.String(allow_none=True)
+    holder_name = fields.String(allow_none=True, metadata={
+        "description": "who holds the order now (its approval chain)"})
+    department = fields.String(allow_none=True, metadata={
+        "description": "the first responsible department dispatch routed the order to"})
+    department_label = fields.String(allow_none=True, metadata={"description": "e.g. 物业公司"})
+    handler_name = fields.String(allow_none=True)
+    updated_at = fields.AwareDateTime()
+
+
 class ComplaintPage(Schema):
-    items = fields.List(fields.Nested(ComplaintSummary))
+    """The list (SPEC §10): `page` and `page_size` only when asked by page (deprecated)."""
+    items = fields.List(fields.Nested(ComplaintListItem))
     total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+class ComplaintExportRow(ComplaintListItem):
+    """A row of the export: the list's row, the demand and when it closed."""
+    demand = fields.String()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    unit_name = fields.String(allow_none=True, metadata={
+        "description": "the responsible company or unit dispatch routed to"})
+
+
+class ComplaintExport(Schema):
+    """What export_complaints answers: every matching row, at most `max_rows`."""
+    items = fields.List(fields.Nested(ComplaintExportRow))
+    total = fields.Integer()
+    max_rows = fields.Integer()
 
 
 class LinkView(Schema):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from shared import roles
 
 CHANNELS = ("visit", "phone", "letter", "mobile")
+CHANNEL_LABELS = {"visit": "来访", "phone": "来电", "letter": "来函", "mobile": "移动端"}
 # The customer is at the desk or on the mobile terminal and signs there; by
 # phone or letter the customer signs later through a one-time link (SMS).
 SIGNED_AT_DESK = frozenset({"visit", "mobile"})

@@ -160,6 +160,7 @@ setInterval(() => { if (clock.synced) clock.sync(); }, 60000);
 const NAV = [
   { href: "/", key: "nav.work", show: () => true },
   { href: "/desk", key: "nav.desk", show: (me) => hasRole(me, "specialist") },
+  { href: "/complaints", key: "nav.complaints", show: (me) => hasRole(me, CENTRE, "admin", "specialist") },
   { href: "/board", key: "nav.board", show: (me) => hasRole(me, CENTRE, "admin") },
   { href: "/reports", key: "nav.reports", show: (me) => hasRole(me, CENTRE, "hr", "finance", "admin") },
 ];

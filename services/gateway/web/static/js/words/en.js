@@ -7,6 +7,7 @@ export const words = {
   "lang.switch.label": "切换到中文 (Switch to Chinese)",
   "nav.work": "My work",
   "nav.desk": "Record",
+  "nav.complaints": "Find complaints",
   "nav.board": "Overdue board",
   "nav.reports": "Rankings & reports",
   "nav.signout": "Sign out",

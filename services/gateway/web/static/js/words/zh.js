@@ -7,6 +7,7 @@ export const words = {
   "lang.switch.label": "切换到英文 (Switch to English)",
   "nav.work": "我的工作",
   "nav.desk": "登记投诉",
+  "nav.complaints": "投诉查询",
   "nav.board": "超期看板",
   "nav.reports": "排名与报表",
   "nav.signout": "退出",
