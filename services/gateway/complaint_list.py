@@ -4,19 +4,17 @@ the `overdue` filter, and the CSV / XLSX export of the filtered list.
 Intake finds complaints (`list_complaints`, `export_complaints`) and says who
 may see which. `overdue=true` is sla's knowledge, not intake's (the
 completion deadline is the earlier of the order's time and the time agreed
-at the visit, and only sla has both): until sla answers a list of overdue
-complaints in one call, the gateway asks sla for the deadlines of each
-complaint in work that matches the other filters (as the overdue board
-does, at most OVERDUE_SCAN_MAX of them), and hands intake the overdue ones'
-ids. The files are written here from intake's rows: zh-CN headers, names
-beside the ids, times in the group's zone, and no cell that a spreadsheet
-would run as a formula.
+at the visit, and only sla has both): the gateway asks sla about every
+complaint in work that matches the other filters (at most OVERDUE_SCAN_MAX
+of them) in one call to sla's `list_overdue`, as the overdue board does, and
+hands intake the overdue ones' ids. The files are written here from
+intake's rows: zh-CN headers, names beside the ids, times in the group's
+zone, and no cell that a spreadsheet would run as a formula.
 """
 import csv
 import io
 from datetime import datetime
 
-import eventlet
 from marshmallow import ValidationError, validates
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,13 +22,12 @@ from openpyxl.styles import Font
 
 from shared.contracts.intake import forms as intake_forms
 from shared.contracts.intake.vocabulary import ESCALATION_LEVELS, ORDER_SIGNED
-from shared.contracts.sla import SlaClient
-from shared.errors import CCRMError, InvalidInput, NotFound, Unavailable
+from shared.contracts.sla import OVERDUE_MAX_LIMIT, SlaClient
+from shared.errors import CCRMError, InvalidInput, Unavailable
 from shared.validation import choice
 
 OVERDUE_SCAN_MAX = 1000       # complaints in work asked of sla for one overdue list
 OVERDUE_PAGE = 100
-OVERDUE_CONCURRENCY = 20
 EXPORT_FORMATS = ("csv", "xlsx")
 EXPORT_MAX_ROWS = 10_000      # intake's bound (services.intake.finding.EXPORT_MAX_ROWS)
 GATEWAY_ONLY = ("overdue", "format")
@@ -68,13 +65,6 @@ def intake_filters(request):
 
 # -- overdue: sla's deadlines of the complaints in work --------------------------------------
 
-def days_overdue(deadlines):
-    """sla's count: the latest overdue day that has started (a missed day timer)."""
-    timers = (deadlines or {}).get("timers") or ()
-    return max((int(t.get("day") or 0) for t in timers
-                if t.get("rule") == "overdue" and t.get("state") == "missed"), default=0)
-
-
 def in_work_ids(intake, actor, filters):
     """Ids of the complaints in work (order signed, closure not applied) that
     match the other filters and the actor may see."""
@@ -98,26 +88,20 @@ def in_work_ids(intake, actor, filters):
 
 
 def overdue_ids(sla_proxy, timeout, candidates):
-    """The candidates sla counts as overdue; Unavailable if sla cannot say for all."""
+    """The candidates sla counts as overdue, in one call (sla's `list_overdue`);
+    Unavailable if sla cannot say."""
     if not candidates:
         return []
     if sla_proxy is None:
         raise Unavailable("时限服务未部署，无法按超期筛选 (sla is not deployed)")
-    deadlines = SlaClient(sla_proxy, timeout).list_timers
-
-    def ask(complaint_id):
-        try:
-            return days_overdue(deadlines(complaint_id))
-        except NotFound:
-            return 0          # sla has not armed anything for it (yet)
-
-    pool = eventlet.GreenPool(OVERDUE_CONCURRENCY)
     try:
-        days = list(pool.imap(ask, candidates))
+        answer = SlaClient(sla_proxy, timeout).list_overdue(
+            list(candidates), limit=min(len(candidates), OVERDUE_MAX_LIMIT))
     except CCRMError as exc:
         raise Unavailable(f"时限服务未答复，无法按超期筛选 (sla did not answer: {exc.message})") \
             from None
-    return [cid for cid, n in zip(candidates, days, strict=True) if n > 0]
+    late = {item["complaint_id"] for item in answer.get("items") or ()}
+    return [cid for cid in candidates if cid in late]
 
 
 # -- the files ---------------------------------------------------------------------------
