@@ -87,10 +87,3 @@ def last_instant(end: datetime) -> datetime:
 def local_date(moment: datetime, zone: tzinfo) -> date:
     return moment.astimezone(zone).date()
 
-
-def as_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
