@@ -41,6 +41,7 @@ class CodeSent(Form):
     message = fields.String(metadata={"description": "the same for every number"})
     expires_at = fields.AwareDateTime(metadata={"description": "when a code sent now expires"})
     resend_after = fields.Integer(metadata={"description": "seconds before another code"})
+    valid_minutes = fields.Integer(metadata={"description": "the code's life"})
 
 
 class SessionRequest(Form):

@@ -109,7 +109,8 @@ def locked(until: datetime, now: datetime, zone: tzinfo) -> Throttled:
     message = (f"验证码错误次数过多，该号码已锁定至 {local_text(until, zone)}，请届时再试 "
                f"(too many wrong codes: this number is locked until "
                f"{until.astimezone(zone).isoformat()})")
-    return Throttled(message, until - now, {"mobile": [message]}, locked_until=until)
+    return Throttled(message, until - now, {"mobile": [message]},
+                     locked_until=until.astimezone(zone))
 
 
 def too_many(wait: timedelta, per_number: bool) -> Throttled:

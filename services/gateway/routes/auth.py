@@ -166,7 +166,8 @@ class AuthRoutes:
         return 202, CodeSent().dump({
             "message": CODE_SENT.format(minutes=minutes),
             "expires_at": issued.code_expires_at.astimezone(self.clock.zone),
-            "resend_after": int(settings.resend_interval.total_seconds())})
+            "resend_after": int(settings.resend_interval.total_seconds()),
+            "valid_minutes": minutes})
 
     @route("POST", "/api/auth/session", summary="验证码登录 (sign in with the SMS code)",
            public=True, body=SessionRequest, response=SessionView, status=201, tags=TAGS,

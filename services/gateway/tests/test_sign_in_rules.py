@@ -79,7 +79,7 @@ def test_the_lock_says_until_when_in_the_groups_zone():
     body = error.to_body()["error"]
     assert error.status == 429 and body["code"] == "locked" and body["retry_after"] == 900
     assert "锁定至 11月10日 10:15" in body["message"]
-    assert body["locked_until"] == "2026-11-10T02:15:00+00:00"
+    assert body["locked_until"] == "2026-11-10T10:15:00+08:00"
 
 
 def test_rate_limits_slide_and_say_how_long_to_wait():
