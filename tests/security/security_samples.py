@@ -95,6 +95,10 @@ def bodies(cid="C-GZ-2026-000999", media="M-GZ-" + "0" * 32, signature="M-GZ-" +
                                "complaint_id": cid, "note": "接待态度差"},
         "decide_sanction_case": {"measure": "bonus", "bonus_percent": "10", "note": "扣奖金"},
         "change_clock": {"advance": "PT1M"},
+        "request_sign_in_code": {"mobile": "13700000001"},
+        "create_session": {"mobile": "13700000001", "code": "123456"},
+        "create_demo_session": {"person_id": "centre-gm"},
+        "issue_api_token": {"person_id": "hr-1", "label": "报表同步"},
     }
 
 
