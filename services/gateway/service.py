@@ -19,6 +19,7 @@ from services.gateway.openapi import build_spec
 
 # Route mixins are imported as modules: `nameko run` takes every class with
 # entrypoints at this module's top level for a service.
+from services.gateway.routes import auth as auth_routes
 from services.gateway.routes import complaints, files, notifications, web
 from services.gateway.routes import dispatch as dispatch_routes
 from services.gateway.routes import penalty as penalty_routes
@@ -51,7 +52,7 @@ _people = {}  # person_id -> (read_at, person): directory answers, cached briefl
 
 class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
                      notifications.NotificationRoutes, penalty_routes.PenaltyRoutes,
-                     web.WebRoutes, files.FileRoutes):
+                     web.WebRoutes, files.FileRoutes, auth_routes.AuthRoutes):
     name = "gateway"
 
     config = Config()
@@ -69,7 +70,7 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
     def authenticate(self, request):
         token = bearer_token(request.headers.get("Authorization"))
         with self.db.connection() as conn:
-            row = check_token(TokenRepository(conn).find(token), system_now())
+            row = check_token(TokenRepository(conn).find(token), system_now(), self.clock.now())
         person = self.person(row["person_id"])
         if not person.get("active", True):
             raise Unauthenticated("该人员已不在组织架构中 (person no longer in the directory)")
@@ -86,6 +87,9 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
                 lease_seconds=2 * self.rpc_timeout() + 5, now=self.clock.now())
 
     def idempotency_finish(self, person_id, key, response):
+        if "no-store" in (response.headers.get("Cache-Control") or ""):
+            # an answer with a secret (a new API token) is never kept for a replay
+            return self.idempotency_release(person_id, key)
         with self.db.transaction() as conn:
             IdempotencyRepository(conn).finish(person_id, key, response.status_code,
                                                response.get_data(as_text=True))

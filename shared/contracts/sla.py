@@ -260,6 +260,14 @@ class SlaClient(ServiceClient):
         return self._call("list_overdue", complaint_ids=complaint_ids, limit=limit,
                           offset=offset)
 
+    def send_sign_in_code(self, mobile: str, code: str, person_id: str | None = None,
+                          name: str | None = None, valid_minutes: int = 5) -> Json:
+        """Send a sign-in code by SMS now (template `sign_in_code`): the provider
+        gets the code, sla's record shows it masked. `{"notification_id",
+        "status": "sent" | "failed", "error"}`; never queued nor retried."""
+        return self._call("send_sign_in_code", mobile, code, person_id=person_id, name=name,
+                          valid_minutes=valid_minutes)
+
     @raises(NotFound, InvalidInput)
     def list_timers(self, complaint_id: str) -> Json:
         """The complaint's `DeadlinesView`."""

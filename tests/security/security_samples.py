@@ -102,6 +102,10 @@ def bodies(cid="C-GZ-2026-000999", media="M-GZ-" + "0" * 32, signature="M-GZ-" +
         "refer_person_month": {"note": "移交处分"},
         "file_measures": {"unit_id": "rc-gz.engineering",
                           "text": "加强防水工程的进场验收，每周抽查一次。", "media_ids": [media]},
+        "request_sign_in_code": {"mobile": "13700000001"},
+        "create_session": {"mobile": "13700000001", "code": "123456"},
+        "create_demo_session": {"person_id": "centre-gm"},
+        "issue_api_token": {"person_id": "hr-1", "label": "报表同步"},
     }
 
 

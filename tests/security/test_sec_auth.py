@@ -29,6 +29,10 @@ PUBLIC_BY_DESIGN = {
     ("GET", "/api/sign/<token>"), ("POST", "/api/sign/<token>/media"),
     ("POST", "/api/sign/<token>"), ("POST", "/api/sign/<token>/rating"),
     ("GET", "/files/<token>"),
+    # signing in (issue 14): the page, the SMS code and the session it gives; the
+    # demo people and their one-click sign-in exist only in simulation mode
+    ("GET", "/signin"), ("POST", "/api/auth/code"), ("POST", "/api/auth/session"),
+    ("GET", "/api/auth/demo-people"), ("POST", "/api/auth/demo-session"),
 }
 
 MALFORMED = ["", "Bearer", "Bearer ", "bearer", "Basic YWRtaW46YWRtaW4=", "Token abc",

@@ -1,5 +1,6 @@
 // The gateway's JSON API (SPEC §10) as the pages use it: the person's token
-// from sessionStorage, errors as ApiError (with the per-field messages),
+// from sessionStorage (put there by the sign-in page, /signin), errors as
+// ApiError (with the per-field messages and the whole error body),
 // an Idempotency-Key on every step so a repeated click does a step once, and
 // uploads and downloads through XMLHttpRequest for their progress events.
 
@@ -17,13 +18,26 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || (status === 0 ? "network" : "http_" + status);
     this.fields = error.fields || {};
+    this.body = error;        // e.g. a 429's retry_after and locked_until
   }
 }
 
 export function signInAgain() {
   session.clear();
   const next = location.pathname + location.search;
-  location.assign("/?next=" + encodeURIComponent(next));
+  location.assign("/signin?next=" + encodeURIComponent(next));
+}
+
+// Sign-out: the session is revoked on the server (DELETE /api/auth/session),
+// then forgotten here, whatever the answer.
+export async function signOut() {
+  if (session.token) {
+    try {
+      await call("DELETE", "/api/auth/session", { relogin: false });
+    } catch { /* already expired or revoked, or offline: forgotten below all the same */ }
+  }
+  session.clear();
+  location.assign("/signin");
 }
 
 function headersFor(auth, extra = {}) {

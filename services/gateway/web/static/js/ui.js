@@ -1,7 +1,7 @@
 // What every page shares: building elements, the header, the server's clock
 // (simulated in simulation mode), times and countdowns, tables, forms with
 // the API's per-field errors beside each field, and progress bars.
-import { ApiError, get, session, signInAgain } from "./api.js";
+import { ApiError, get, session, signInAgain, signOut as endSession } from "./api.js";
 import { label, lang, setLang, t, translate } from "./i18n.js";
 
 export const CENTRE = ["centre_gm", "centre_deputy_gm", "centre_staff", "vp"];
@@ -184,7 +184,7 @@ export function header(me) {
     h("small", {}, " · ", me.roles.map((r) => label("role", r)).join("、"))) : null;
   const signOut = me ? h("button", {
     type: "button", class: "link", text: t("nav.signout"),
-    onclick: () => { session.clear(); location.assign("/"); },
+    onclick: endSession,
   }) : null;
   top.replaceChildren(h("div", { class: "bar" },
     h("a", { class: "brand", href: "/", text: t("app.name") }), me ? nav : null,

@@ -18,30 +18,10 @@ function nextPath() {
   return next && next.startsWith("/") && !next.startsWith("//") ? next : null;
 }
 
+// Signing in is the sign-in page's (/signin, pages/signin.js): "/" only sends
+// people there, with the page they wanted (`next`) kept.
 function signIn() {
-  header(null);
-  fill(section(t("signin.title"),
-    h("p", { class: "hint", text: t("signin.hint") }),
-    form({
-      fields: [{ name: "token", label: t("signin.token"), required: true, type: "password", autocomplete: "off" }],
-      submitText: t("signin.submit"),
-      async submit(values) {
-        const token = (values.token || "").trim();
-        try {
-          await call("GET", "/api/me", { token });
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 401) {
-            throw new ApiError(401, { message: t("signin.bad"), fields: { token: [t("signin.bad")] } });
-          }
-          throw error;
-        }
-        session.set(token);
-        const next = nextPath();
-        if (next) location.assign(next);
-        else location.replace("/");
-      },
-    })));
-  document.querySelector("#main input")?.focus();
+  location.replace("/signin" + location.search);
 }
 
 function openById() {

@@ -1,0 +1,212 @@
+// `/signin`: sign in with the mobile number and the SMS code
+// (POST /api/auth/code, then POST /api/auth/session); in simulation mode also
+// the demo people to pick from (GET /api/auth/demo-people, one click:
+// POST /api/auth/demo-session); and, folded away, an operator's API token.
+// The session's token goes to sessionStorage (api.js), then on to `next`.
+import { ApiError, call, session } from "../api.js";
+import { t, translate } from "../i18n.js";
+import {
+  announce, clearErrors, errorText, field, fill, fmtTime, form, h, header, notice, section,
+  showErrors, values,
+} from "../ui.js";
+
+function nextPath() {
+  const next = new URLSearchParams(location.search).get("next");
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/signin")
+    ? next : "/";
+}
+
+function signedIn(token) {
+  session.set(token);
+  location.replace(nextPath());
+}
+
+// A 429's until-time (a lock) under the number, and in the message above the form.
+function lockText(error) {
+  return error instanceof ApiError && error.code === "locked" && error.body?.locked_until
+    ? t("signin.locked", { until: fmtTime(error.body.locked_until) }) : null;
+}
+
+function asApiError(error) {
+  const locked = lockText(error);
+  if (!locked) return error;
+  return new ApiError(error.status, { code: error.code, message: locked, fields: { mobile: [locked] } });
+}
+
+async function publicCall(method, path, body) {
+  try {
+    return await call(method, path, { body, auth: false });
+  } catch (error) {
+    throw asApiError(error);
+  }
+}
+
+function smsForm() {
+  const status = h("p", { class: "hint", role: "status" });
+  let waitTimer = null;
+  const sendButton = h("button", { type: "button", class: "send-code", text: t("signin.getcode") });
+
+  const fields = [
+    { name: "mobile", label: t("signin.mobile"), type: "tel", required: true, inputmode: "numeric", autocomplete: "tel" },
+    { name: "code", label: t("signin.code"), required: true, inputmode: "numeric", autocomplete: "one-time-code" },
+  ];
+  const submitButton = h("button", { type: "submit", class: "primary", text: t("signin.submit") });
+  const el = h("form", { class: "form sms-signin", novalidate: true, id: "signin-sms" },
+    fields.map((spec) => field(spec, "signin-sms")),
+    h("p", { class: "form-error", role: "alert" }), h("div", { class: "buttons" }, submitButton));
+  // The API's field errors beside the fields; a lock's until-time also above the button.
+  const showFailure = (error) => {
+    showErrors(el, error);
+    if (error.code !== "locked") return;
+    el.querySelector(".form-error").textContent = error.message;
+    status.textContent = "";
+  };
+  el.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(el);
+    const { mobile, code } = values(el, fields);
+    if (mobile && !code && !sendButton.disabled) {
+      sendButton.click();           // Enter in the number's field: get the code
+      return;
+    }
+    const missing = {};
+    if (!mobile) missing.mobile = [t("signin.mobile.missing")];
+    if (!code) missing.code = [t("signin.code.missing")];
+    if (Object.keys(missing).length) return showFailure(new ApiError(400, { fields: missing }));
+    submitButton.disabled = true;
+    el.setAttribute("aria-busy", "true");
+    try {
+      const answer = await publicCall("POST", "/api/auth/session", { mobile: mobile.trim(), code: code.trim() });
+      announce(t("signin.done"));
+      signedIn(answer.token);
+    } catch (error) {
+      showFailure(error);
+    } finally {
+      submitButton.disabled = false;
+      el.removeAttribute("aria-busy");
+    }
+  });
+  const mobileField = el.querySelector('.field[data-name="mobile"]');
+  const codeInput = el.querySelector('input[name="code"]');
+  codeInput.maxLength = 6;
+  mobileField.querySelector("input").maxLength = 20;
+  mobileField.insertBefore(h("div", { class: "buttons" }, sendButton, status),
+    mobileField.querySelector(".field-error"));
+
+  function waitToResend(seconds) {
+    clearInterval(waitTimer);
+    let left = seconds;
+    sendButton.disabled = true;
+    const show = () => { sendButton.textContent = t("signin.resend", { n: left }); };
+    show();
+    waitTimer = setInterval(() => {
+      left -= 1;
+      if (left > 0) return show();
+      clearInterval(waitTimer);
+      sendButton.disabled = false;
+      sendButton.textContent = t("signin.getcode");
+    }, 1000);
+  }
+
+  sendButton.addEventListener("click", async () => {
+    clearErrors(el);
+    status.textContent = "";
+    const mobile = el.querySelector('input[name="mobile"]').value.trim();
+    if (!mobile) {
+      showErrors(el, new ApiError(400, { fields: { mobile: [t("signin.mobile.missing")] } }));
+      return;
+    }
+    sendButton.disabled = true;
+    try {
+      const answer = await publicCall("POST", "/api/auth/code", { mobile });
+      status.textContent = t("signin.sent", { minutes: answer.valid_minutes });
+      announce(status.textContent);
+      waitToResend(answer.resend_after || 60);
+      codeInput.focus();
+    } catch (error) {
+      sendButton.disabled = false;
+      if (error instanceof ApiError && error.status === 429 && error.body?.retry_after && error.code !== "locked") {
+        waitToResend(error.body.retry_after);
+      }
+      showFailure(error);
+    }
+  });
+  return el;
+}
+
+async function demoPicker() {
+  let people;
+  try {
+    people = (await call("GET", "/api/auth/demo-people", { auth: false })).items;
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.code === "no_route")) return null;
+    return section(t("signin.demo"), notice(errorText(error), "error"));
+  }
+  const groups = new Map();
+  for (const person of people) {
+    const key = person.role_labels.join("、") || "—";
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(person);
+  }
+  const failure = h("p", { class: "form-error", role: "alert" });
+  const pick = async (person, button) => {
+    failure.textContent = "";
+    button.disabled = true;
+    try {
+      const answer = await call("POST", "/api/auth/demo-session", { body: { person_id: person.person_id }, auth: false });
+      signedIn(answer.token);
+    } catch (error) {
+      button.disabled = false;
+      failure.textContent = errorText(error);
+    }
+  };
+  return section(t("signin.demo"),
+    h("p", { class: "hint", text: t("signin.demo.hint") }), failure,
+    [...groups].map(([roleLabels, members]) => h("details", { class: "action demo-group" },
+      h("summary", { text: `${roleLabels}（${members.length}）` }),
+      h("div", { class: "action-body buttons" }, members.map((person) => {
+        const button = h("button", {
+          type: "button", class: "demo-person", dataset: { person: person.person_id },
+          "aria-label": t("signin.as", { name: person.name }),
+        }, person.name, person.unit_name ? h("small", { class: "muted", text: ` · ${person.unit_name}` }) : null);
+        button.addEventListener("click", () => pick(person, button));
+        return button;
+      })))));
+}
+
+// Operators and machine clients keep their API tokens (an admin issues them).
+function tokenForm() {
+  return h("details", { class: "action token-signin" },
+    h("summary", { text: t("signin.operator") }),
+    h("div", { class: "action-body" },
+      h("p", { class: "hint", text: t("signin.hint") }),
+      form({
+        fields: [{ name: "token", label: t("signin.token"), required: true, type: "password", autocomplete: "off" }],
+        submitText: t("signin.submit"),
+        async submit(values) {
+          const token = (values.token || "").trim();
+          try {
+            await call("GET", "/api/me", { token });
+          } catch (error) {
+            if (error instanceof ApiError && error.status === 401) {
+              throw new ApiError(401, { message: t("signin.bad"), fields: { token: [t("signin.bad")] } });
+            }
+            throw error;
+          }
+          signedIn(token);
+        },
+      })));
+}
+
+async function main() {
+  translate();
+  header(null);
+  const picker = await demoPicker();
+  const signIn = section(t("signin.sms"), h("p", { class: "hint", text: t("signin.sms.hint") }),
+    smsForm(), tokenForm());
+  fill(h("h1", { text: t("signin.title") }),
+    picker ? h("div", { class: "columns" }, signIn, picker) : signIn);
+  document.querySelector('#main input[name="mobile"]')?.focus();
+}
+
+main();
