@@ -162,7 +162,7 @@ const NAV = [
   { href: "/desk", key: "nav.desk", show: (me) => hasRole(me, "specialist") },
   { href: "/complaints", key: "nav.complaints", show: (me) => hasRole(me, CENTRE, "admin", "specialist") },
   { href: "/board", key: "nav.board", show: (me) => hasRole(me, CENTRE, "admin") },
-  { href: "/reports", key: "nav.reports", show: (me) => hasRole(me, CENTRE, "hr", "finance", "admin") },
+  { href: "/reports", key: "nav.reports", show: (me) => hasRole(me, CENTRE, "hr", "finance", "admin", "head") },
 ];
 
 function langButton() {
