@@ -203,6 +203,7 @@ class SlaService:
         return OverduePage().dump(views.overdue_page(
             complaints, now, self.engine.settings, query["limit"], query["offset"]))
 
+    @_rpc()
     def send_sign_in_code(self, mobile, code, person_id=None, name=None, valid_minutes=5):
         """The gateway's sign-in code by SMS, sent now through the SMS gateway;
         recorded with the code masked (services/sla/sign_in.py)."""

@@ -260,6 +260,7 @@ class SlaClient(ServiceClient):
         return self._call("list_overdue", complaint_ids=complaint_ids, limit=limit,
                           offset=offset)
 
+    @raises(InvalidInput)
     def send_sign_in_code(self, mobile: str, code: str, person_id: str | None = None,
                           name: str | None = None, valid_minutes: int = 5) -> Json:
         """Send a sign-in code by SMS now (template `sign_in_code`): the provider
