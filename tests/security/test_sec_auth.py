@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 PUBLIC_BY_DESIGN = {
     ("GET", "/api/health"), ("GET", "/api/openapi.json"),
     ("GET", "/"), ("GET", "/desk"), ("GET", "/board"), ("GET", "/reports"),
+    ("GET", "/complaints"),
     ("GET", "/complaints/<complaint_id>"), ("GET", "/visit/<complaint_id>"),
     ("GET", "/sign/<token>"), ("GET", "/static/<path:path>"),
     ("GET", "/api/sign/<token>"), ("POST", "/api/sign/<token>/media"),

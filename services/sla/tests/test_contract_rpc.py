@@ -25,6 +25,7 @@ from shared.contracts.sla import (DeadlinesView, ErrorView, NotificationFilters,
                                   NotificationPage, OverdueComplaintView, OverduePage,
                                   OverdueQuery, OverdueTiers, SlaClient, overdue_tier)
 from shared.errors import InvalidInput
+from shared.paging import PAGING_KEYS
 from shared.validation import load_input
 
 # -- the client mirrors the service ------------------------------------------------------
@@ -50,7 +51,9 @@ def test_the_client_has_each_rpc_method_with_the_same_parameters():
 # -- the gateway's requests --------------------------------------------------------------
 
 def test_the_gateway_query_is_the_contract_filters():
-    assert set(NotificationQuery().fields) == set(NotificationFilters().fields)
+    # The gateway pages by limit / offset (shared.paging) and asks sla by page.
+    gateway_only = {"limit", "offset"}
+    assert set(NotificationQuery().fields) - gateway_only == set(NotificationFilters().fields)
 
 
 GATEWAY_QUERIES = [
@@ -66,9 +69,13 @@ GATEWAY_QUERIES = [
 @pytest.mark.parametrize("query", GATEWAY_QUERIES)
 def test_what_the_gateway_sends_sla_loads_to_the_same_filters(query):
     loaded = load_input(NotificationQuery, query)
-    # the gateway drops what is None before it calls (routes/notifications.py)
-    sent = json.loads(json.dumps({k: v for k, v in loaded.items() if v is not None}))
-    assert load_input(NotificationFilters, sent) == loaded
+    # what routes/notifications.py sends: the filters without None and without the
+    # paging keys, and sla's page of the limit / offset asked
+    filters = {k: v for k, v in loaded.items() if v is not None and k not in PAGING_KEYS}
+    page = {"page": loaded["offset"] // loaded["limit"] + 1, "page_size": loaded["limit"]}
+    sent = json.loads(json.dumps(dict(filters, **page)))
+    mine = {k: v for k, v in load_input(NotificationFilters, sent).items() if v is not None}
+    assert mine == dict(filters, **page)
 
 
 @pytest.mark.parametrize("query, field", [
