@@ -8,7 +8,7 @@ import { ApiError, get, post } from "../api.js";
 import { codesOf, label, lang, t } from "../i18n.js";
 import { mediaUploader } from "../media.js";
 import {
-  CENTRE, badge, clock, countdown, definitions, errorText, failPage, fill, fmtDuration, fmtTime,
+  CENTRE, badge, clock, countdown, definitions, lateText, errorText, failPage, fill, fmtTime,
   form, h, hasRole, notice, section, start, stateBadge, table,
 } from "../ui.js";
 
@@ -239,8 +239,10 @@ function deadlinesCard(c) {
     { label: t("col.status"), value: (x) => badge(label("timer", x.state), "timer-" + x.state) },
     {
       label: t("col.result"),
-      value: (x) => (x.state === "armed" ? countdown(x.due_at)
-        : h("span", {}, x.late_seconds ? t("time.late", { d: fmtDuration(x.late_seconds * 1000) }) + " · " : "", x.summary || "")),
+      // a missed completion deadline keeps counting (red) while the complaint is in work
+      value: (x) => (x.state === "armed" || (x.state === "missed" && x.rule === "completion" && c.state === "order_signed")
+        ? countdown(x.due_at)
+        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) + " · " : "", x.summary || "")),
     },
   ], rows, { empty: t("c.deadlines.none") }));
 }

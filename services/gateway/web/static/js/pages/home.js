@@ -38,9 +38,13 @@ function openById() {
 async function nextDeadline(complaintId) {
   try {
     const { timers } = await get(`/api/complaints/${encodeURIComponent(complaintId)}/deadlines`);
-    const running = timers.filter((x) => x.state === "armed").sort((a, b) => Date.parse(a.due_at) - Date.parse(b.due_at));
-    if (!running.length) return h("span", { class: "muted", text: t("work.nodeadline") });
-    const first = running[0];
+    // a missed completion deadline (the complaint is still in work) comes
+    // first, red "已超期 N 天"; then the running clocks, earliest first
+    const byDue = (a, b) => Date.parse(a.due_at) - Date.parse(b.due_at);
+    const late = timers.filter((x) => x.state === "missed" && x.rule === "completion").sort(byDue);
+    const running = timers.filter((x) => x.state === "armed").sort(byDue);
+    const first = late[0] || running[0];
+    if (!first) return h("span", { class: "muted", text: t("work.nodeadline") });
     return h("span", {}, h("span", { class: "rule", text: label("rule", first.rule, first.label) }), " ",
       countdown(first.due_at), h("small", { class: "muted", text: ` (${fmtTime(first.due_at)})` }));
   } catch (error) {

@@ -101,6 +101,7 @@ export const words = {
   "col.maxdays": "Most days overdue",
   "time.left": "{d} left",
   "time.late": "{d} late",
+  "time.overdue": "{n} days overdue",
   "time.d": "d",
   "time.h": "h",
   "time.m": "min",

@@ -101,6 +101,7 @@ export const words = {
   "col.maxdays": "最长超期天数",
   "time.left": "剩余 {d}",
   "time.late": "已超时 {d}",
+  "time.overdue": "已超期 {n} 天",
   "time.d": "天",
   "time.h": "小时",
   "time.m": "分",
