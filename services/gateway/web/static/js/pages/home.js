@@ -93,6 +93,42 @@ async function myQueue(me) {
   return out;
 }
 
+// The GM's and deputy GM's watch (issue 14): how many complaints are past
+// their completion deadline (sla's count, GET /api/complaints?overdue=true)
+// and how many in work are asked to be complete today (the list sorted by
+// requested completion, counted up to the end of today), each linked to the list.
+export const WATCHERS = ["centre_gm", "centre_deputy_gm"];
+const IN_WORK_BY_DUE = { status: "order_signed", sort: "requested_completion_at" };
+
+async function dueTodayCount() {
+  const today = clock.inputValue().slice(0, 10);
+  let count = 0;
+  for (let offset = 0; offset < 1000; offset += 100) {
+    const page = await get("/api/complaints", { ...IN_WORK_BY_DUE, limit: 100, offset });
+    for (const c of page.items) {
+      const day = c.requested_completion_at ? fmtTime(c.requested_completion_at).slice(0, 10) : null;
+      if (!day) continue;
+      if (day > today) return count;
+      if (day === today) count += 1;
+    }
+    if (offset + 100 >= page.total) return count;
+  }
+  return count;
+}
+
+function watchLink(count, text, href, late) {
+  return h("a", { class: `watch${late && count ? " late" : ""}`, href },
+    h("strong", { class: "watch-count", text: String(count) }), h("span", { text }));
+}
+
+async function watch() {
+  const [overdue, dueToday] = await Promise.all([
+    get("/api/complaints", { overdue: true, limit: 1 }).then((p) => p.total), dueTodayCount()]);
+  return section(t("work.watch"), h("div", { class: "watch-row" },
+    watchLink(overdue, t("work.overdue"), "/complaints?overdue=true", true),
+    watchLink(dueToday, t("work.duetoday"), "/complaints?" + new URLSearchParams(IN_WORK_BY_DUE), false)));
+}
+
 async function recent(me) {
   const page = await get("/api/complaints", { page_size: 10 });
   return section(t("work.recent"), queueTable(page.items, false));
@@ -137,6 +173,9 @@ async function main() {
   const parts = [h("h1", { text: `${t("work.title")} · ${me.name}` })];
   try {
     if (hasRole(me, "admin")) parts.push(clockCard());
+    if (hasRole(me, WATCHERS)) {
+      parts.push(await watch().catch((error) => section(t("work.watch"), notice(errorText(error), "error"))));
+    }
     parts.push(...await myQueue(me));
     if (hasRole(me, "hr", "finance")) {
       const month = previousMonth(clock.inputValue().slice(0, 7));
