@@ -49,6 +49,14 @@ export function stateBadge(state, apiLabel) {
   return badge(label("state", state, apiLabel), "state-" + state);
 }
 
+// A person as people read them: the name (the id in the title), or the id
+// when no name is known. `names`: {person_id: name} (the complaint page's `people`).
+export function person(id, names = {}) {
+  if (!id) return "";
+  const name = names[id];
+  return name ? h("span", { class: "person", title: id, text: name }) : h("span", { class: "person", text: id });
+}
+
 export function complaintLink(id) {
   return h("a", { href: "/complaints/" + encodeURIComponent(id), text: id });
 }
