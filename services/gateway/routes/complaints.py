@@ -22,6 +22,7 @@ the usual RPC_TIMEOUT).
 """
 import json
 import logging
+import time
 
 import eventlet
 from marshmallow import fields
@@ -117,6 +118,9 @@ class ComplaintPageView(intake_views.ComplaintView):
     media = fields.Dict(metadata={
         "description": "{items: [media with a short-lived signed URL], missing: [ids]}: the "
                        "signatures, photos and material the record and the work name"})
+    people = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "{person_id: name} of every person the page names (the record, the "
+                       "work, the deadlines, the timeline): names to read, ids stay in place"})
 
 
 class LinkSignBody(intake_forms.LinkSignForm):
@@ -143,6 +147,25 @@ PAGE_MAX_MEDIA = 100
 
 def _unavailable(reason):
     return {"unavailable": True, "reason": reason}
+
+
+NAMES_CACHE_SECONDS = 60
+_names = [0.0, {}]      # [read_at, {person_id: name}]: the directory's names, kept briefly
+
+
+def people_named(value, names):
+    """{person_id: name} of every string in the page that is a person's id."""
+    found = {}
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and item in names:
+            found[item] = names[item]
+    return found
 
 
 def media_ids_of(complaint, work):
@@ -197,6 +220,21 @@ class ComplaintRoutes(ComplaintActs):
             return _unavailable("服务出错 (the service failed)")
         except Exception as exc:     # noqa: BLE001 - broker trouble: still a page
             return _unavailable(f"{service} 服务不可用 ({type(exc).__name__})")
+
+    def _directory_names(self, timeout):
+        """{person_id: name} of the directory (dispatch's), kept NAMES_CACHE_SECONDS;
+        the last names known (or none) if dispatch does not answer."""
+        read_at, names = _names
+        if names and time.monotonic() - read_at < NAMES_CACHE_SECONDS:
+            return names
+        try:
+            people = DispatchClient(self.dispatch, timeout).list_people(include_inactive=True)
+        except Exception as exc:  # noqa: BLE001 - names are a courtesy: the page shows ids
+            log.warning("dispatch.list_people failed for the complaint page: %s", exc)
+            return names
+        names = {p["id"]: p["name"] for p in people if p.get("id") and p.get("name")}
+        _names[:] = [time.monotonic(), names]
+        return names
 
     def _page_media(self, ids, timeout):
         if not ids:
@@ -303,6 +341,7 @@ class ComplaintRoutes(ComplaintActs):
         complaint["deadlines"] = (deadlines.wait() if deadlines is not None else _unavailable(
             "时限服务未部署 (sla is not deployed)"))
         complaint["media"] = self._page_media(media_ids_of(complaint, work), timeout)
+        complaint["people"] = people_named(complaint, self._directory_names(timeout))
         if "items" in complaint["media"]:      # the files' links on this request's host
             complaint["media"]["items"] = absolute_link(request, complaint["media"]["items"])
         return complaint

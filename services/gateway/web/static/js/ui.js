@@ -49,6 +49,14 @@ export function stateBadge(state, apiLabel) {
   return badge(label("state", state, apiLabel), "state-" + state);
 }
 
+// A person as people read them: the name (the id in the title), or the id
+// when no name is known. `names`: {person_id: name} (the complaint page's `people`).
+export function person(id, names = {}) {
+  if (!id) return "";
+  const name = names[id];
+  return name ? h("span", { class: "person", title: id, text: name }) : h("span", { class: "person", text: id });
+}
+
 export function complaintLink(id) {
   return h("a", { href: "/complaints/" + encodeURIComponent(id), text: id });
 }
@@ -138,6 +146,14 @@ export function fmtDuration(ms) {
   return parts.join(sep);
 }
 
+// Past a deadline: "已超期 N 天" from the first full day on (Art. 36 counts
+// whole days), "已超时 N小时M分" before that.
+export function lateText(lateMs) {
+  const days = Math.floor(Math.abs(lateMs) / 86400000);
+  return days >= 1 ? t("time.overdue", { n: days }) : t("time.late", { d: fmtDuration(lateMs) });
+}
+
+// A deadline's clock: "剩余 …" while it runs, red "已超期 N 天" once past.
 export function countdown(dueIso) {
   const el = h("span", { class: "countdown", dataset: { due: dueIso } });
   tickOne(el);
@@ -146,8 +162,7 @@ export function countdown(dueIso) {
 
 function tickOne(el) {
   const left = Date.parse(el.dataset.due) - clock.now().getTime();
-  el.textContent = left >= 0 ? t("time.left", { d: fmtDuration(left) })
-    : t("time.late", { d: fmtDuration(left) });
+  el.textContent = left >= 0 ? t("time.left", { d: fmtDuration(left) }) : lateText(-left);
   el.classList.toggle("late", left < 0);
   el.classList.toggle("soon", left >= 0 && left < 30 * 60000);
 }

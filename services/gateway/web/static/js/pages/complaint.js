@@ -8,12 +8,18 @@ import { ApiError, get, post } from "../api.js";
 import { codesOf, label, lang, t } from "../i18n.js";
 import { mediaUploader } from "../media.js";
 import {
-  CENTRE, badge, clock, countdown, definitions, errorText, failPage, fill, fmtDuration, fmtTime,
+  CENTRE, badge, clock, countdown, definitions, lateText, person, errorText, failPage, fill, fmtTime,
   form, h, hasRole, notice, section, start, stateBadge, table,
 } from "../ui.js";
 
 const complaintId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/api/complaints/${encodeURIComponent(complaintId)}`;
+// {person_id: name} of the people this complaint names (the gateway's `people`):
+// pages show names, the id stays in the title
+let PEOPLE = {};
+const who = (id) => person(id, PEOPLE);
+const nameOf = (id) => (id && PEOPLE[id]) || id || "";
+
 const DEPARTMENT_ROLES = ["head", "department_staff"];
 const VOIDABLE = ["received", "order_drafted", "order_submitted", "order_reviewed"];
 
@@ -209,7 +215,7 @@ function statedTime(act, statedAt, receivedAt) {
 
 function headerCard(c) {
   const voided = c.state === "voided" && c.void
-    ? notice(word("voided_note", { reason: c.void.reason, by: c.void.by, at: fmtTime(c.void.at) }), "warn") : null;
+    ? notice(word("voided_note", { reason: c.void.reason, by: nameOf(c.void.by), at: fmtTime(c.void.at) }), "warn") : null;
   return h("div", { class: "card head" }, voided,
     h("h1", {}, c.id, " ", stateBadge(c.state, c.state_label),
       c.escalation ? badge(label("level", c.escalation.level, c.escalation.level_label), "warn") : null,
@@ -219,7 +225,7 @@ function headerCard(c) {
       [t("c.customer"), `${c.customer_name} · ${c.customer_phone}`],
       [t("col.category"), label("category", c.category, c.category_label)],
       [t("c.channel"), label("channel", c.channel)],
-      [t("c.recorded"), `${fmtTime(c.recorded_at)} · ${c.recorded_by}`],
+      [t("c.recorded"), h("span", {}, `${fmtTime(c.recorded_at)} · `, who(c.recorded_by))],
       [t("c.contact_ended"), fmtTime(c.contact_ended_at)],
       [t("c.requested"), fmtTime(c.requested_completion_at)],
       [t("c.signature"), signatureText(c)],
@@ -234,13 +240,15 @@ function deadlinesCard(c) {
   return section(t("c.deadlines"), table([
     { label: t("col.rule"), value: (x) => `${label("rule", x.rule, x.label)}${x.day ? ` (${x.day})` : ""}` },
     { label: t("col.article"), value: (x) => x.article },
-    { label: t("col.person"), value: (x) => [x.person_id, label("role", x.role)].filter(Boolean).join(" · ") },
+    { label: t("col.person"), value: (x) => h("span", {}, who(x.person_id), x.person_id && x.role ? " · " : "", x.role ? label("role", x.role) : "") },
     { label: t("col.due"), value: (x) => fmtTime(x.due_at) },
     { label: t("col.status"), value: (x) => badge(label("timer", x.state), "timer-" + x.state) },
     {
       label: t("col.result"),
-      value: (x) => (x.state === "armed" ? countdown(x.due_at)
-        : h("span", {}, x.late_seconds ? t("time.late", { d: fmtDuration(x.late_seconds * 1000) }) + " · " : "", x.summary || "")),
+      // a missed completion deadline keeps counting (red) while the complaint is in work
+      value: (x) => (x.state === "armed" || (x.state === "missed" && x.rule === "completion" && c.state === "order_signed")
+        ? countdown(x.due_at)
+        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) + " · " : "", x.summary || "")),
     },
   ], rows, { empty: t("c.deadlines.none") }));
 }
@@ -251,27 +259,27 @@ function orderCard(c) {
   return section(t("c.order"),
     definitions([
       [t("col.round"), o.order_round > 1 ? String(o.order_round) : null],
-      [label("action", "order_submitted"), o.submitted_at && `${fmtTime(o.submitted_at)} · ${o.submitted_by}`],
-      [label("action", "order_reviewed"), o.reviewed_at && `${fmtTime(o.reviewed_at)} · ${o.reviewed_by}`],
-      [label("action", "order_signed"), o.signed_at && `${fmtTime(o.signed_at)} · ${o.signed_by}`],
+      [label("action", "order_submitted"), o.submitted_at && h("span", {}, `${fmtTime(o.submitted_at)} · `, who(o.submitted_by))],
+      [label("action", "order_reviewed"), o.reviewed_at && h("span", {}, `${fmtTime(o.reviewed_at)} · `, who(o.reviewed_by))],
+      [label("action", "order_signed"), o.signed_at && h("span", {}, `${fmtTime(o.signed_at)} · `, who(o.signed_by))],
       [t("c.override"), o.department && `${label("department", o.department)}：${o.department_reason || ""}`],
     ]),
     table([
       { label: t("col.role"), value: (x) => label("role", x.role) },
-      { label: t("col.person"), value: (x) => x.person_id || "" },
+      { label: t("col.person"), value: (x) => who(x.person_id) },
       { label: t("col.from"), value: (x) => fmtTime(x.from) },
       { label: t("col.to"), value: (x) => (x.to ? fmtTime(x.to) : "…") },
     ], o.holders || [], { caption: t("c.holders") }),
     o.decisions?.length ? table([
       { label: t("col.what"), value: (x) => label("action", x.decision === "approve" ? (x.step === "review" ? "order_reviewed" : "order_signed") : `order_${x.step}_rejected`) },
-      { label: t("col.by"), value: (x) => x.by || "" },
+      { label: t("col.by"), value: (x) => who(x.by) },
       { label: t("col.when"), value: (x) => fmtTime(x.at) },
       { label: t("col.note"), value: (x) => x.reason || "" },
     ], o.decisions, { caption: t("c.decisions") }) : null);
 }
 
 function contact(p) {
-  return p ? `${p.name || p.person_id} · ${p.mobile || ""}`.replace(/ · $/, "") : "";
+  return p ? `${p.name || nameOf(p.person_id)} · ${p.mobile || ""}`.replace(/ · $/, "") : "";
 }
 
 function responsibilityCard(c) {
@@ -297,19 +305,19 @@ function workCard(c, media) {
     parts.push(h("article", { class: "item" },
       h("h3", {}, `${t("c.visits")} · ${label("outcome", v.outcome)} · ${fmtTime(v.happened_at)}`),
       definitions([[t("c.plan"), v.plan], [t("c.agreed"), fmtTime(v.agreed_completion_at)],
-        [t("visit.reason"), v.reason], [t("c.signature.status"), label("signature", v.signature_status)], [t("col.by"), v.recorded_by],
+        [t("visit.reason"), v.reason], [t("c.signature.status"), label("signature", v.signature_status)], [t("col.by"), who(v.recorded_by)],
         ...statedTime(v, v.happened_at, v.recorded_at)]),
       gallery([...(v.photo_media_ids || []), v.signature_media_id], media)));
   }
   for (const p of w.progress || []) {
     parts.push(h("article", { class: "item" },
-      h("h3", {}, `${t("c.progress")} · ${fmtTime(p.recorded_at)} · ${p.recorded_by}`),
+      h("h3", {}, `${t("c.progress")} · ${fmtTime(p.recorded_at)} · `, who(p.recorded_by)),
       h("p", { text: p.note }), gallery(p.photo_media_ids, media)));
   }
   for (const a of w.applications || []) {
     parts.push(h("article", { class: "item" },
       h("h3", {}, `${t("c.applications")} · ${fmtTime(a.applied_at)} · `, badge(label("application", a.status))),
-      definitions([[t("col.by"), a.applied_by], [t("c.satisfaction"), a.satisfaction],
+      definitions([[t("col.by"), who(a.applied_by)], [t("c.satisfaction"), a.satisfaction],
         [t("f.reason"), a.rejection_reason]]),
       gallery([...(a.material_media_ids || []), a.signature_media_id], media)));
   }
@@ -318,7 +326,7 @@ function workCard(c, media) {
     const mine = centre.get(k.id);
     parts.push(h("article", { class: "item" },
       h("h3", {}, `${t("c.callbacks")} · ${fmtTime(k.callback_at)}`),
-      definitions([[t("f.outcome"), label("outcome", k.outcome)], [t("f.note"), k.note], [t("col.by"), k.by],
+      definitions([[t("f.outcome"), label("outcome", k.outcome)], [t("f.note"), k.note], [t("col.by"), who(k.by)],
         ...(mine ? statedTime(mine, mine.callback_at, mine.recorded_at) : [])])));
   }
   if (w.claims?.length) {
@@ -378,7 +386,7 @@ async function deductionsCard(c) {
     const pages = await Promise.all(months.map((month) => get("/api/deductions", { month, limit: 1000 })));
     const lines = pages.flatMap((p) => p.items).filter((x) => x.complaint_id === c.id);
     return section(t("c.deductions"), table([
-      { label: t("col.person"), value: (x) => x.person_name || x.person_id || "" },
+      { label: t("col.person"), value: (x) => x.person_name ? h("span", { title: x.person_id, text: x.person_name }) : who(x.person_id) },
       { label: t("col.rule"), value: (x) => label("rule", x.rule) },
       { label: t("col.article"), value: (x) => x.article },
       { label: t("col.amount"), value: (x) => (x.amount ? `¥${x.amount}` : `${x.bonus_percent}%`), class: "num" },
@@ -408,7 +416,7 @@ function timelineCard(c) {
   return section(t("c.timeline"), h("ol", { class: "timeline" }, entries.map((e) => h("li", {},
     h("time", { datetime: e.at, text: fmtTime(e.at) }), " ",
     h("strong", { text: actionName(e.action) }),
-    e.actor_id ? ` · ${e.actor_id}` : e.actor_role ? ` · ${label("role", e.actor_role)}` : "",
+    e.actor_id ? [" · ", who(e.actor_id)] : e.actor_role ? ` · ${label("role", e.actor_role)}` : "",
     e.to_state && e.to_state !== e.from_state
       ? h("span", { class: "muted", text: ` → ${e.to_state === "voided" ? word("voided")
         : label(e.source === "dispatch" ? "dstate" : "state", e.to_state)}` }) : null,
@@ -417,6 +425,7 @@ function timelineCard(c) {
 
 async function render(me, message) {
   const c = await get(base);
+  PEOPLE = c.people || {};
   const media = mediaById(c);
   const reload = (text) => render(me, text);
   const deductions = await deductionsCard(c);

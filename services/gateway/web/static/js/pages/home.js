@@ -38,9 +38,13 @@ function openById() {
 async function nextDeadline(complaintId) {
   try {
     const { timers } = await get(`/api/complaints/${encodeURIComponent(complaintId)}/deadlines`);
-    const running = timers.filter((x) => x.state === "armed").sort((a, b) => Date.parse(a.due_at) - Date.parse(b.due_at));
-    if (!running.length) return h("span", { class: "muted", text: t("work.nodeadline") });
-    const first = running[0];
+    // a missed completion deadline (the complaint is still in work) comes
+    // first, red "已超期 N 天"; then the running clocks, earliest first
+    const byDue = (a, b) => Date.parse(a.due_at) - Date.parse(b.due_at);
+    const late = timers.filter((x) => x.state === "missed" && x.rule === "completion").sort(byDue);
+    const running = timers.filter((x) => x.state === "armed").sort(byDue);
+    const first = late[0] || running[0];
+    if (!first) return h("span", { class: "muted", text: t("work.nodeadline") });
     return h("span", {}, h("span", { class: "rule", text: label("rule", first.rule, first.label) }), " ",
       countdown(first.due_at), h("small", { class: "muted", text: ` (${fmtTime(first.due_at)})` }));
   } catch (error) {
@@ -89,6 +93,42 @@ async function myQueue(me) {
   return out;
 }
 
+// The GM's and deputy GM's watch (issue 14): how many complaints are past
+// their completion deadline (sla's count, GET /api/complaints?overdue=true)
+// and how many in work are asked to be complete today (the list sorted by
+// requested completion, counted up to the end of today), each linked to the list.
+export const WATCHERS = ["centre_gm", "centre_deputy_gm"];
+const IN_WORK_BY_DUE = { status: "order_signed", sort: "requested_completion_at" };
+
+async function dueTodayCount() {
+  const today = clock.inputValue().slice(0, 10);
+  let count = 0;
+  for (let offset = 0; offset < 1000; offset += 100) {
+    const page = await get("/api/complaints", { ...IN_WORK_BY_DUE, limit: 100, offset });
+    for (const c of page.items) {
+      const day = c.requested_completion_at ? fmtTime(c.requested_completion_at).slice(0, 10) : null;
+      if (!day) continue;
+      if (day > today) return count;
+      if (day === today) count += 1;
+    }
+    if (offset + 100 >= page.total) return count;
+  }
+  return count;
+}
+
+function watchLink(count, text, href, late) {
+  return h("a", { class: `watch${late && count ? " late" : ""}`, href },
+    h("strong", { class: "watch-count", text: String(count) }), h("span", { text }));
+}
+
+async function watch() {
+  const [overdue, dueToday] = await Promise.all([
+    get("/api/complaints", { overdue: true, limit: 1 }).then((p) => p.total), dueTodayCount()]);
+  return section(t("work.watch"), h("div", { class: "watch-row" },
+    watchLink(overdue, t("work.overdue"), "/complaints?overdue=true", true),
+    watchLink(dueToday, t("work.duetoday"), "/complaints?" + new URLSearchParams(IN_WORK_BY_DUE), false)));
+}
+
 async function recent(me) {
   const page = await get("/api/complaints", { page_size: 10 });
   return section(t("work.recent"), queueTable(page.items, false));
@@ -133,6 +173,9 @@ async function main() {
   const parts = [h("h1", { text: `${t("work.title")} · ${me.name}` })];
   try {
     if (hasRole(me, "admin")) parts.push(clockCard());
+    if (hasRole(me, WATCHERS)) {
+      parts.push(await watch().catch((error) => section(t("work.watch"), notice(errorText(error), "error"))));
+    }
     parts.push(...await myQueue(me));
     if (hasRole(me, "hr", "finance")) {
       const month = previousMonth(clock.inputValue().slice(0, 7));
