@@ -12,13 +12,17 @@ from psycopg.types.json import Jsonb
 # -- sla's mark and the closes waiting for it ----------------------------------------------------
 
 def record_fired_through(conn: Any, mark: datetime, now: datetime) -> datetime:
-    """Keep the furthest mark (events may arrive out of order); returns it."""
+    """Keep the latest mark sla published; returns it.
+
+    Not the furthest: a simulation clock set back (an admin, the fault test
+    starting a run on 2 Nov after sla announced today's date) moves sla's mark
+    back, and a mark kept in the future would let a month close before sla had
+    fired its timers. A late, older mark only holds a close back a moment."""
     row = conn.execute(
         """INSERT INTO penalty.sla_progress (id, fired_through, received_at)
            VALUES (1, %(mark)s, %(now)s)
            ON CONFLICT (id) DO UPDATE SET
-               fired_through = GREATEST(penalty.sla_progress.fired_through,
-                                        EXCLUDED.fired_through),
+               fired_through = EXCLUDED.fired_through,
                received_at = EXCLUDED.received_at
            RETURNING fired_through""", {"mark": mark, "now": now}).fetchone()
     furthest: datetime = row["fired_through"]

@@ -63,3 +63,21 @@ def test_the_engine_publishes_the_mark_when_it_moves_and_not_more_often(clean_da
     engine.publish_fired_through(today.replace(hour=13))
     assert marks()[-1] == "2026-11-27T12:00:00+08:00" and len(marks()) == 3
     assert timedelta(seconds=timer_loop.FIRED_THROUGH_EVERY_SECONDS) <= timedelta(seconds=5)
+
+
+@pytest.mark.integration
+def test_a_clock_set_back_moves_the_mark_back(clean_database, monkeypatch):
+    """An admin (or the fault test) sets the simulation clock back: sla announces
+    the earlier mark and penalty keeps it, so no month counts as fired through
+    before sla has really fired it."""
+    from services.penalty.repository import closes as close_store
+    engine = SlaEngine(clean_database, BatchOutbox("sla", "sla", "GZ"), Settings())
+    ticks = iter(range(0, 1000, 3))
+    monkeypatch.setattr(timer_loop.time, "monotonic", lambda: float(next(ticks)))
+    assert engine.publish_fired_through(at("2026-12-06 16:00")) == at("2026-12-06 16:00")
+    assert engine.publish_fired_through(at("2026-11-02 09:00")) == at("2026-11-02 09:00")
+    with clean_database.transaction() as conn:
+        close_store.record_fired_through(conn, at("2026-12-06 16:00"), at("2026-12-06 16:00"))
+        assert close_store.record_fired_through(conn, at("2026-11-02 09:00"),
+                                                at("2026-11-02 09:00")) == at("2026-11-02 09:00")
+        assert close_store.fired_through(conn) == at("2026-11-02 09:00")
