@@ -266,6 +266,7 @@ class DirectoryLoadedIn(In):
 
 class AnalysisDepartmentIn(In):
     department = text_optional()
+    unit_id = text_optional()
     head_person_ids = fields.List(fields.String(), load_default=list)
 
 
@@ -275,6 +276,18 @@ class AnalysisIssuedIn(In):
     revision = fields.Integer(load_default=1)
     issued_at = time_required()
     departments = fields.List(fields.Nested(AnalysisDepartmentIn), load_default=list)
+
+
+class MeasuresFiledIn(In):
+    """A named department's head filed its improvement measures (Art. 42):
+    meets the department heads' `systemic_measures` deadlines."""
+    quarter = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    department = text_optional()
+    head_person_id = text_optional()
+    head_person_ids = fields.List(fields.String(), load_default=list)
+    filed_at = time_required()
+    late = fields.Boolean(allow_none=True, load_default=None)
 
 
 class RecipientIn(In):
@@ -324,11 +337,12 @@ INCOMING.update({
     "meeting.minutes_filed": MinutesFiledIn,
     "directory.loaded": DirectoryLoadedIn,
     "analysis.issued": AnalysisIssuedIn,
+    "measures.filed": MeasuresFiledIn,
     "notification.requested": NotificationRequestedIn,
 })
 
 # Events not about one complaint.
-ORGANISATION_EVENTS = frozenset({"directory.loaded", "analysis.issued",
+ORGANISATION_EVENTS = frozenset({"directory.loaded", "analysis.issued", "measures.filed",
                                  "notification.requested"})
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from services.sla.calendar import as_date, at_local
 from services.sla.decision import Work
-from services.sla.model import Directory, Event, Message, Outcome, Person, Timer
+from services.sla.firing import fire_step
+from services.sla.model import ARMED, Directory, Event, Message, Outcome, Person, Timer
 from services.sla.rules import Settings
 from shared import roles
 
@@ -60,25 +61,73 @@ def on_directory_loaded(event: Event, current_version: int | None, timers: Itera
     return work.outcome()
 
 
+def measures_key(quarter: str, unit_id: str | None, head: str) -> str:
+    """One `systemic_measures` deadline per quarter, department and head: a
+    head of two named departments files for each. (Timers armed before
+    `analysis.issued` named the unit are keyed `analysis:<quarter>:<head>`.)"""
+    return f"analysis:{quarter}:{unit_id}:{head}" if unit_id else f"analysis:{quarter}:{head}"
+
+
+def _legacy_timer(work: Work, quarter: str, head: str, department: str | None) -> Timer | None:
+    """A deadline armed per head only (before the unit was in the key), for
+    this department: the one it stands for."""
+    timer = work.get(f"analysis:{quarter}:{head}")
+    if timer is None or timer.rule != "systemic_measures":
+        return None
+    armed_for = timer.details.get("department")
+    return timer if armed_for in (None, department) or department is None else None
+
+
 def on_analysis_issued(event: Event, timers: Iterable[Timer], now: datetime,
                        settings: Settings) -> Outcome:
     """Art. 42: the heads of the departments the quarter's analysis names
     file their improvement measures within 15 days (escalated to the GM if
-    not). A revision arms only heads not named before."""
+    not), one deadline per department and head. A revision arms only
+    departments and heads not named before."""
     data = event.data
+    quarter = data["quarter"]
     work = Work(None, timers, now, settings)
-    heads = [(department.get("department"), head)
+    heads = [(department.get("department"), department.get("unit_id"), head)
              for department in data.get("departments") or ()
              for head in department.get("head_person_ids") or ()]
     if not heads:
-        work.problem("missing_data", f"系统性问题分析 {data['quarter']} 未列出责任部门负责人 "
+        work.problem("missing_data", f"系统性问题分析 {quarter} 未列出责任部门负责人 "
                                      "(the analysis names no department heads)")
-    for department, head in heads:
-        work.arm("systemic_measures", f"analysis:{data['quarter']}:{head}",
+    for department, unit_id, head in heads:
+        if unit_id and _legacy_timer(work, quarter, head, department) is not None:
+            continue            # armed before the unit was in the key: that one stands
+        work.arm("systemic_measures", measures_key(quarter, unit_id, head),
                  data["issued_at"] + settings.systemic_measures, head, roles.HEAD,
-                 complaint=False, details={"quarter": data["quarter"],
+                 complaint=False, details={"quarter": quarter,
                                            "revision": data.get("revision"),
-                                           "department": department})
+                                           "department": department, "unit_id": unit_id})
+    return work.outcome()
+
+
+def on_measures_filed(event: Event, timers: Iterable[Timer], now: datetime,
+                      settings: Settings, directory: Directory | None = None) -> Outcome:
+    """Art. 42: a named department's measures were filed (penalty's
+    `measures.filed`): the `systemic_measures` deadline of each of its heads
+    is met at `filed_at`, or missed by then (a miss already escalated stays;
+    a late filing whose deadline had not fired yet is escalated now). Their
+    pending warnings end with them."""
+    data = event.data
+    quarter, unit_id = data["quarter"], data["unit_id"]
+    work = Work(None, timers, now, settings, directory)
+    heads = sorted({*(data.get("head_person_ids") or ()), *filter(None, [data.get(
+        "head_person_id")])})
+    found = [timer for timer in (work.get(measures_key(quarter, unit_id, head))
+                                 or _legacy_timer(work, quarter, head, data.get("department"))
+                                 for head in heads) if timer is not None]
+    if not found:
+        work.problem("unknown_deadline", f"{quarter} {unit_id} 的优化措施已报备，但没有对应的"
+                                         "报备时限 (measures filed for no systemic_measures "
+                                         "deadline: analysis.issued not received?)")
+    details = {"filed_by": data.get("head_person_id"), "filed_unit_id": unit_id}
+    for timer in found:
+        if timer.state == ARMED and data["filed_at"] > timer.due_at:
+            fire_step(work, timer, None)      # late, and its deadline had not fired yet
+        work.resolve(timer.key, data["filed_at"], details=details)
     return work.outcome()
 
 

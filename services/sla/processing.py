@@ -177,6 +177,9 @@ class SlaEngine(TimerLoop, NotificationSender):
             return organisation.on_notification_requested(event, self.directory(conn), now,
                                                           self.settings)
         timers = repository.timers_by_key_prefix(conn, f"analysis:{event.data['quarter']}:")
+        if event.type == "measures.filed":
+            return organisation.on_measures_filed(event, timers, now, self.settings,
+                                                  self.directory(conn))
         return organisation.on_analysis_issued(event, timers, now, self.settings)
 
     def _error(self, conn, now, kind, message, ref, body, parked_id=None):

@@ -109,6 +109,10 @@ class SlaService:
     def on_analysis_issued(self, payload):
         return self.engine.handle(payload, "sla.on_analysis_issued", self.clock.now())
 
+    @event_handler("penalty", "measures.filed")
+    def on_measures_filed(self, payload):
+        return self.engine.handle(payload, "sla.on_measures_filed", self.clock.now())
+
     @event_handler("penalty", "notification.requested")
     def on_notification_requested(self, payload):
         return self.engine.handle(payload, "sla.on_notification_requested", self.clock.now())
