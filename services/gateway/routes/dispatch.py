@@ -11,8 +11,8 @@ import json
 from marshmallow import Schema, fields
 
 from services.gateway.api import route
-from services.gateway.routes.access import ComplaintAccess, complaint_of_record
 from services.gateway.requests import request_key
+from services.gateway.routes.access import ComplaintAccess, complaint_of_record
 from shared import roles
 from shared.contracts.dispatch import DispatchClient, forms, views
 from shared.errors import NotFound
