@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,43 +46,45 @@ def _unavailable(action, exc):
 INTERNAL_URL_SECONDS = 60
 
 
-class MediaStore:
+class MediaStore(ABC):
     """What media needs of a store. Keys are media's (`domain.object_key`)."""
 
+    @abstractmethod
     def ensure_bucket(self) -> None:
         """Make the bucket (or directory) if it is missing (idempotent)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Store the object whole or not at all."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, key: str) -> bytes:
         """The object's bytes (NotFound when it is not there)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def source(self, key: str, signed_at: datetime) -> dict[str, Any]:
         """How the gateway reads the object (shared.contracts.media.reading):
         {"kind": "file", "key"}, {"kind": "url", "url"} or {"kind": "redirect", "url"}."""
-        raise NotImplementedError
 
+    @abstractmethod
     def remove(self, key: str) -> None:
-        raise NotImplementedError
+        """Delete the object (no error if it is gone)."""
 
+    @abstractmethod
     def exists(self, key: str) -> bool:
-        raise NotImplementedError
+        """Whether the object is there."""
 
+    @abstractmethod
     def list(self, prefix: str) -> Iterator[tuple[str, datetime]]:
         """(key, last_modified) of every object under `prefix`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def ping(self) -> bool:
         """True when the store can be reached (health)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe(self) -> str:
         """Where the objects are, for people (logs, `make run`)."""
-        raise NotImplementedError
 
 
 class ObjectStore(MediaStore):
