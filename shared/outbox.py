@@ -162,6 +162,7 @@ class EventPublisher:
             self._sent += 1
         last = self._sent
         deadline = time.monotonic() + self.confirm_timeout
+        assert self._connection is not None     # made by _ensure above
         connection = self._connection.connection    # the amqp.Connection under kombu's
         while not all(self._is_confirmed(t) or t in self._nacked
                       for t in range(first, last + 1)):
