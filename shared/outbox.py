@@ -116,7 +116,7 @@ class EventPublisher:
 
     def _on_nack(self, tag: int, multiple: bool) -> None:
         first = self._acked_upto + 1 if multiple else tag
-        self._nacked.update(range(first, tag + 1))
+        self._nacked.update(t for t in range(first, tag + 1) if t not in self._confirmed)
 
     def _is_confirmed(self, tag: int) -> bool:
         return (tag <= self._acked_upto or tag in self._confirmed) and tag not in self._nacked

@@ -248,7 +248,12 @@ def test_only_the_confirmed_prefix_is_marked(clean_database, rabbit_config, outb
                 outbox.add(conn, "media.stored", dict(STORED, media_id=f"m-{n}"), occurred_at=NOW)
         with pytest.raises(PublishFailed):
             relay_once(clean_database, "media", publisher)
-        assert outbox_backlog(clean_database, "media") == 2
+        with kombu.Connection(rabbit_config["AMQP_URI"]) as conn:
+            stored = conn.default_channel.queue_declare("outbox-test-full",
+                                                        passive=True).message_count
+        # Marked published: exactly what the broker took; the rest is left for the next pass.
+        assert 1 <= stored <= 3
+        assert outbox_backlog(clean_database, "media") == 5 - stored
     finally:
         with kombu.Connection(rabbit_config["AMQP_URI"]) as conn:
             conn.default_channel.queue_delete("outbox-test-full")
