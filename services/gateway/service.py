@@ -29,7 +29,6 @@ from services.gateway.routes import auth as auth_routes
 from services.gateway.routes import complaints, files, notifications, web
 from services.gateway.routes import dispatch as dispatch_routes
 from services.gateway.routes import penalty as penalty_routes
-from services.gateway.token_cache import TokenCacheProvider
 from services.gateway.schemas import (
     ClockChange,
     ClockState,
@@ -38,6 +37,7 @@ from services.gateway.schemas import (
     MediaObject,
     MediaUploadForm,
 )
+from services.gateway.token_cache import TokenCacheProvider
 from services.gateway.uploads import Uploads
 from shared import roles
 from shared.clock import ClockProvider, system_now
