@@ -18,11 +18,12 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import Coded, InvalidInput, validation_fields
 
-REQUIRED = Coded("必填 (required)", "required")
-NOT_NULL = Coded("不能为空 (may not be null)", "null")
-NOT_TEXT = Coded("须为文本 (must be text)", "not_text")
-BLANK = Coded("不能为空白 (may not be blank)", "blank")
-CONTROL = Coded("含有不允许的控制字符 (control characters are not allowed)", "control_chars")
+# typed as str: callers put them in lists beside plain messages (still Coded at run time)
+REQUIRED: str = Coded("必填 (required)", "required")
+NOT_NULL: str = Coded("不能为空 (may not be null)", "null")
+NOT_TEXT: str = Coded("须为文本 (must be text)", "not_text")
+BLANK: str = Coded("不能为空白 (may not be blank)", "blank")
+CONTROL: str = Coded("含有不允许的控制字符 (control characters are not allowed)", "control_chars")
 NOT_OBJECT = Coded("须为 JSON 对象 (must be a JSON object)", "not_object")
 AMOUNT = Coded("须为金额 (must be an amount in CNY)", "amount")
 

@@ -16,9 +16,9 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from shared.categories import CATEGORIES
 from shared.contracts.intake import vocabulary as v
+from shared.errors import Coded
 from shared.organisation import DEPARTMENTS
 from shared.paging import Paging
-from shared.errors import Coded
 from shared.validation import (
     Form,
     MediaId,

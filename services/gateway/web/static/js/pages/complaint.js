@@ -290,7 +290,7 @@ function responsibilityCard(c) {
   return section(t("c.responsibility"), definitions([
     [t("col.department"), `${r.department_name || label("department", r.department)} · ${r.unit_name || ""}`],
     [t("c.handler"), contact(r.handler)],
-    [t("c.leaders"), (r.leaders || []).map(contact).join("；")],
+    [t("c.leaders"), (r.leaders || []).map(contact).join(t("msg.sep"))],
     [t("c.chairman"), contact(r.chairman)],
     [t("c.cooperating"), (r.cooperating_departments || []).map((d) => d.department_name || label("department", d.department)).join("、")],
     [t("c.override"), r.department_overridden ? r.override_reason || "" : null],
