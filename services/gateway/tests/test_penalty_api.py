@@ -128,7 +128,7 @@ def test_the_ledger_by_role_and_the_appeal_round_trip(world):
     # person_id=me (the 我的扣罚 page): a ledger reader's own lines, not everyone's
     assert api["hr"].get("/api/deductions", person_id="me").json()["total"] == 0
     head = api["head"].get("/api/deductions", person_id="me").json()["items"]
-    assert {i["person_id"] for i in head} == {"rcgz-mkt-head"} and len(head) == 2
+    assert {i["person_id"] for i in head} == {"rcgz-mkt-head"} and len(head) == 4   # plan, 3 days
     error(api["spec2"].get("/api/deductions", person_id="p01-spec-1"), 403, "forbidden")
     assert "month" in error(api["hr"].get("/api/deductions", month="2026-13"), 400)["fields"]
     error(api["public"].get("/api/deductions"), 401)
