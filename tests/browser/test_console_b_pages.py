@@ -69,7 +69,7 @@ def test_one_submit_at_the_desk_shows_every_field_error(suite, open_browser, wid
     page.fill("[name=requested_completion_at]", local_input(NOW - timedelta(hours=1)))
     submit(desk)
     expected = {"room": "必填", "customer_name": "必填", "customer_phone": "电话号码格式不正确",
-                "category": "必填", "demand": "必填", "requested_completion_at": "须晚于当前时间",
+                "category": "请选择", "demand": "必填", "requested_completion_at": "须晚于当前时间",
                 "customer_signature_media_id": "请客户在此签名"}
     for name, text in expected.items():
         expect(field_error(desk, name)).to_contain_text(text)

@@ -370,12 +370,14 @@ export function fieldMessages(error) {
     coded[name] ? coded[name].map(fieldError) : [].concat(error.fields[name]).map(fieldError)]));
 }
 
-// Required fields left empty: {name: ["required"]} (a form's `check` starts here).
+// Required fields left empty: {name: ["required"]}, a choice not made
+// {name: ["choice"]} (a form's `check` starts here).
 export function missing(fields, vals) {
   const found = {};
   for (const spec of fields) {
     const value = vals[spec.name];
-    if (spec.required && (value === null || value === undefined || value === "")) found[spec.name] = ["required"];
+    if (!spec.required || (value !== null && value !== undefined && value !== "")) continue;
+    found[spec.name] = [["select", "radio", "stars"].includes(spec.type) ? "choice" : "required"];
   }
   return found;
 }
