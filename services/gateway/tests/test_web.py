@@ -23,7 +23,8 @@ SCRIPT_BUDGET = 500 * 1024
 PAGE_URLS = {"/": "index.html", "/desk": "desk.html", "/board": "board.html",
              "/complaints": "complaints.html",
              "/reports": "reports.html", "/complaints/C-GZ-2026-000001": "complaint.html",
-             "/visit/C-GZ-2026-000001": "visit.html", "/sign/abcDEF_123-x": "sign.html"}
+             "/visit/C-GZ-2026-000001": "visit.html", "/sign/abcDEF_123-x": "sign.html",
+             "/my/deductions": "my-deductions.html"}
 
 
 class WebOnly(WebRoutes):
