@@ -11,7 +11,7 @@
 import { ApiError, get, post } from "../api.js";
 import { lang, t } from "../i18n.js";
 import { barChart, legend, lineChart } from "../charts.js";
-import { previousMonth, reportCard } from "../report.js";
+import { money, previousMonth, reportCard } from "../report.js";
 import {
   CENTRE, announce, badge, clock, errorText, failPage, fill, fmtTime, form, h, hasRole, notice, progress, replace,
   section, start, table,
@@ -203,18 +203,18 @@ async function reviewSections(me, month) {
   const box = h("div", { class: "review" });
   const draw = (answer) => replace(box, reviewBody(me, month, answer, draw));
   draw(report);
-  return [section(w("review", { limit: report.review.threshold }), box), await revisionsSection(month)];
+  return [section(w("review", { limit: money(report.review.threshold).slice(1) }), box), await revisionsSection(month)];
 }
 
 function reviewBody(me, month, report, draw) {
   const { review } = report;
-  if (!review.people.length) return h("p", { class: "muted", text: w("reviewNone", { limit: review.threshold }) });
+  if (!review.people.length) return h("p", { class: "muted", text: w("reviewNone", { limit: money(review.threshold).slice(1) }) });
   const gm = hasRole(me, REVIEWERS);
   return [
     notice(review.final ? w("final") : w("notFinal"), review.final ? "ok" : "info"),
     table([
       { label: t("col.person"), value: (p) => p.name || p.person_id },
-      { label: t("col.amount"), value: (p) => p.amount, class: "num" },
+      { label: t("col.amount"), value: (p) => money(p.amount), class: "num" },
       { label: w("status"), value: (p) => statusCell(p) },
       ...(gm ? [{ label: "", value: (p) => (p.status === "pending" ? decideForm(month, p, draw) : "") }] : []),
     ], review.people, { caption: WORDS.reviewTable, quiet: true }),
@@ -226,7 +226,7 @@ function statusCell(p) {
   const label = lang === "zh" ? p.status_zh : p.status;
   return h("span", {}, badge(label, kind),
     p.status === "referred" ? ` ${w("case", { id: p.case_id.slice(0, 8), status: WORDS.caseStatus[p.case_status] || p.case_status })}` : null,
-    p.status === "pending" && p.confirmed_amount ? ` (${w("confirmedFor", { amount: p.confirmed_amount })})` : null,
+    p.status === "pending" && p.confirmed_amount ? ` (${w("confirmedFor", { amount: money(p.confirmed_amount).slice(1) })})` : null,
     p.decided_at ? h("span", { class: "muted", text: ` · ${fmtTime(p.decided_at)}` }) : null);
 }
 
@@ -262,7 +262,7 @@ async function revisionsSection(month) {
     { label: w("issuedAt"), value: (r) => fmtTime(r.issued_at) },
     { label: w("trigger"), value: (r) => WORDS.triggers[r.trigger] || r.trigger },
     { label: w("added"), value: (r) => String(r.lines_added), class: "num" },
-    { label: t("col.amount"), value: (r) => r.totals.amount, class: "num" },
+    { label: t("col.amount"), value: (r) => money(r.totals.amount), class: "num" },
     { label: "", value: (r) => r.summary || "" },
   ], answer.items, { caption: `${WORDS.revisions} ${month}`, quiet: true }));
 }
