@@ -215,6 +215,7 @@ class WebRoutes:
     web_reports = http("GET", "/reports")(_page("reports.html"))
     web_complaint = http("GET", "/complaints/<complaint_id>")(_page("complaint.html"))
     web_visit = http("GET", "/visit/<complaint_id>")(_page("visit.html"))
+    web_my_deductions = http("GET", "/my/deductions")(_page("my-deductions.html"))
     # The customer's one-time link: its token is in the path, so never stored.
     web_sign = http("GET", "/sign/<token>")(_page("sign.html", "no-store"))
 

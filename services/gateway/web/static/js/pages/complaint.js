@@ -5,7 +5,7 @@
 // signatures, deductions caused, and the timeline. Every action posts to the
 // API, which decides; its per-field errors show beside the fields.
 import { ApiError, get } from "../api.js";
-import { label, t } from "../i18n.js";
+import { label, lang, say, t } from "../i18n.js";
 import {
   badge, clock, countdown, definitions, lateText, person, errorText, failPage, fill, fmtTime,
   h, notice, section, start, stateBadge, table,
@@ -101,7 +101,9 @@ function deadlinesCard(c) {
       // a missed completion deadline keeps counting (red) while the complaint is in work
       value: (x) => (x.state === "armed" || (x.state === "missed" && x.rule === "completion" && c.state === "order_signed")
         ? countdown(x.due_at)
-        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) + " · " : "", x.summary || "")),
+        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) : "",
+          // the state's badge says met / cancelled; sla's summary (Chinese only) adds the split
+          x.state === "missed" && lang === "zh" && x.summary ? ` · ${say(x.summary)}` : "")),
     },
   ], rows, { empty: t("c.deadlines.none") }));
 }
@@ -141,7 +143,7 @@ function responsibilityCard(c) {
   return section(t("c.responsibility"), definitions([
     [t("col.department"), `${r.department_name || label("department", r.department)} · ${r.unit_name || ""}`],
     [t("c.handler"), contact(r.handler)],
-    [t("c.leaders"), (r.leaders || []).map(contact).join("；")],
+    [t("c.leaders"), (r.leaders || []).map(contact).join(t("msg.sep"))],
     [t("c.chairman"), contact(r.chairman)],
     [t("c.cooperating"), (r.cooperating_departments || []).map((d) => d.department_name || label("department", d.department)).join("、")],
     [t("c.override"), r.department_overridden ? r.override_reason || "" : null],
@@ -213,7 +215,7 @@ function closureCard(c, media) {
       { label: t("c.satisfaction"), value: (x) => (x.satisfaction ? "★".repeat(x.satisfaction) : "") },
       { label: t("f.comment"), value: (x) => x.comment || x.rejection_reason || "" },
     ], c.closures, { caption: t("c.applications") }) : null,
-    c.rating ? definitions([[t("c.rating"), `${"★".repeat(c.rating.score)} ${c.rating.score}/5 · ${c.rating.via} · ${fmtTime(c.rating.rated_at)}`],
+    c.rating ? definitions([[t("c.rating"), `${"★".repeat(c.rating.score)} ${c.rating.score}/5 · ${t("via." + c.rating.via)} · ${fmtTime(c.rating.rated_at)}`],
       [t("f.note"), c.rating.comment]]) : null,
     gallery([c.signature?.media_id], media));
 }

@@ -49,7 +49,7 @@ const reasonField = () => [{ name: "reason", label: t("f.reason"), type: "textar
 
 // Approve or reject is a choice the person makes (nothing pre-selected); a
 // rejection says what it sets off and is confirmed before it is sent.
-// `step`: the key of the rejection's consequence in the words (ca.reject.<step>).
+// `step`: the words' key of what the rejection sets off (ca.reject.<step>).
 const decision = (step) => [
   { name: "decision", label: t("f.decision"), type: "radio", required: true, consequence: step,
     options: [["approve", t("d.approve")], ["reject", t("d.reject")]] },
@@ -70,11 +70,11 @@ function actionsFor(me, c) {
     { title: word("resend"), roles: [...CENTRE, "specialist"], when: c.signature?.may_resend, path: "signing-link", fields: [] },
     { title: word("void"), roles: ["centre_deputy_gm"], when: VOIDABLE.includes(c.state) && (c.order?.order_round || 1) === 1,
       path: "void", fields: reasonField(), folded: true },
-    { key: "a.review", roles: ["centre_deputy_gm"], when: c.state === "order_submitted", path: "order/review", fields: decision("review") },
+    { key: "a.review", roles: ["centre_deputy_gm"], when: c.state === "order_submitted", path: "order/review", fields: decision("ca.reject.review") },
     {
       key: "a.sign", roles: ["centre_gm"], when: c.state === "order_reviewed", path: "order/sign",
       preview: true,
-      fields: [...decision("sign"),
+      fields: [...decision("ca.reject.sign"),
         { name: "department", label: t("f.department"), type: "select",
           options: [["", t("f.none")], ...codesOf("department").map((d) => [d, label("department", d)])] },
         { name: "department_reason", label: t("f.department_reason"), type: "textarea" }],
@@ -88,11 +88,11 @@ function actionsFor(me, c) {
     },
     {
       key: "a.verify", roles: ["specialist"], when: c.state === "closure_applied", path: "closure/verify",
-      fields: [decision("verify")[0], stars("satisfaction", t("f.satisfaction"), false),
-        { name: "comment", label: t("f.comment"), type: "textarea" }, decision("verify")[1]],
+      fields: [decision("ca.reject.verify")[0], stars("satisfaction", t("f.satisfaction"), false),
+        { name: "comment", label: t("f.comment"), type: "textarea" }, decision("ca.reject.verify")[1]],
     },
-    { key: "a.closure_review", roles: ["centre_deputy_gm"], when: c.state === "closure_verified", path: "closure/review", fields: decision("closure") },
-    { key: "a.closure_approve", roles: ["centre_gm"], when: c.state === "closure_reviewed", path: "closure/approve", fields: decision("closure") },
+    { key: "a.closure_review", roles: ["centre_deputy_gm"], when: c.state === "closure_verified", path: "closure/review", fields: decision("ca.reject.closure") },
+    { key: "a.closure_approve", roles: ["centre_gm"], when: c.state === "closure_reviewed", path: "closure/approve", fields: decision("ca.reject.closure") },
     { key: "a.reopen", roles: ["specialist"], when: c.state === "closed", path: "reopen", folded: true,
       fields: [{ name: "reason", label: t("f.reason"), type: "textarea", required: true }] },
     {
@@ -135,7 +135,7 @@ function actionsFor(me, c) {
       { key: "a.claim_report", roles: ["head"], when: claim.status === "raised", url: at + "report", suffix: claim.id,
         fields: [{ name: "report_text", label: t("f.report_text"), type: "textarea", required: true }] },
       { key: "a.claim_decide", roles: ["supervising_leader", "chairman"], when: claim.status === "reported", url: at + "decision", suffix: claim.id,
-        fields: [decision("claim")[0], { name: "amount_granted", label: t("f.amount_granted"), inputmode: "decimal" },
+        fields: [decision("ca.reject.claim")[0], { name: "amount_granted", label: t("f.amount_granted"), inputmode: "decimal" },
           { name: "note", label: t("f.note"), type: "textarea" }] },
       { key: "a.claim_file", roles: DEPARTMENT_ROLES, when: claim.status === "decided", url: at + "file", suffix: claim.id, fields: [] });
   }
@@ -147,7 +147,7 @@ function actionsFor(me, c) {
 function rejectionCheck(step) {
   const id = "confirm-reject-" + Math.random().toString(36).slice(2, 8);
   const box = h("div", { class: "field ca-reject", hidden: true, dataset: { name: "confirm_reject" } },
-    notice(t("ca.reject." + step), "warn"),
+    notice(t(step), "warn"),
     h("label", { for: id }, h("input", { id, type: "checkbox", name: "confirm_reject" }), " ", t("ca.reject.confirm")),
     h("p", { class: "field-error" }));
   return box;
