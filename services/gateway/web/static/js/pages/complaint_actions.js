@@ -4,7 +4,7 @@
 // and a rejection's consequences are confirmed; the GM's sign form names the
 // department and handler the order will go to (dispatch's routing preview).
 import { ApiError, get, post } from "../api.js";
-import { codesOf, label, lang, t } from "../i18n.js";
+import { codesOf, label, lang, say, t } from "../i18n.js";
 import { mediaUploader } from "../media.js";
 import { CENTRE, clock, definitions, errorText, form, h, hasRole, notice, replace, section } from "../ui.js";
 
@@ -215,7 +215,7 @@ function previewBody(p) {
   const r = p.routing;
   if (!p.routable || !r) {
     return [h("h3", { text: t("ca.preview.title") }),
-      notice(t("ca.preview.fails", { department: p.department_name || "", why: p.failure?.message || "" }), "error")];
+      notice(t("ca.preview.fails", { department: label("department", p.department, p.department_name), why: say(p.failure?.message || "") }), "error")];
   }
   const named = (x) => (x ? `${x.name}${x.mobile ? ` · ${x.mobile}` : ""}` : "");
   return [h("h3", { text: t("ca.preview.title") }), definitions([
