@@ -49,7 +49,10 @@ export async function reportCard(me, month, { full = true } = {}) {
     try {
       report = await get(`/api/reports/monthly/${month}`);
     } catch (error) {
-      if (error instanceof ApiError && [404, 409].includes(error.status) && error.code !== "no_route") {
+      if (waiting()) {                 // the month runs: said once, in people's time
+        body.replaceChildren(h("p", { class: "notice ca-why", id: `issue-why-${month}`,
+          text: t("ca.issue.wait", { at: fmtTime(monthEnd(month)) }) }));
+      } else if (error instanceof ApiError && [404, 409].includes(error.status) && error.code !== "no_route") {
         body.replaceChildren(notice(error.status === 404 ? t("reports.notissued") : humanTimes(errorText(error))));
       } else {
         body.replaceChildren(notice(errorText(error), "error"));
@@ -135,14 +138,15 @@ export async function reportCard(me, month, { full = true } = {}) {
     });
   }
 
+  // penalty refuses a month that has not ended: the button waits, the notice says why
+  function waiting() {
+    return clock.now() < new Date(monthEnd(month));
+  }
+
   function issueButton() {
-    const from = monthEnd(month);
-    if (clock.now() < new Date(from)) {        // penalty would refuse: say why instead
-      const why = h("span", { class: "muted ca-why", id: `issue-why-${month}`,
-        text: t("ca.issue.wait", { at: fmtTime(from) }) });
-      return h("span", { class: "ca-issue" }, h("button", {
-        type: "button", class: "primary", text: t("reports.issue"), disabled: true,
-        "aria-describedby": why.id }), " ", why);
+    if (waiting()) {
+      return h("button", { type: "button", class: "primary", text: t("reports.issue"), disabled: true,
+        "aria-describedby": `issue-why-${month}` });
     }
     return h("button", {
       type: "button", class: "primary", text: t("reports.issue"),

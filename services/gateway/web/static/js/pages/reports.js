@@ -78,15 +78,16 @@ function monthsBefore(month, n) {
   return Array.from({ length: n }, (_, i) => new Date(Date.UTC(y, m - 1 - (n - 1 - i), 1)).toISOString().slice(0, 7));
 }
 
-function companyTable(caption, entries, { withCompany = false } = {}) {
-  return titled(caption, table([
+function companyTable(caption, entries, { withCompany = false, heading = true } = {}) {
+  const content = table([
     { label: t("col.rank"), value: (e) => String(e.rank), class: "num" },
     { label: t("col.name"), value: (e) => (withCompany ? `${e.name} · ${e.company}` : e.name) },
     { label: t("col.on_time"), value: (e) => `${pct(e.on_time_rate)} (${e.on_time}/${e.due})`, class: "num" },
     { label: t("ca.efficiency"), value: (e) => duration(e.efficiency_median_hours), class: "num" },
     { label: t("col.satisfaction"), value: (e) => e.satisfaction_mean ?? "–", class: "num" },
     { label: t("col.reopened"), value: (e) => String(e.reopened ?? 0), class: "num" },
-  ], entries, { caption, empty: t("ca.none.due"), quiet: true }));
+  ], entries, { caption, empty: t("ca.none.due"), quiet: true });
+  return heading ? titled(caption, content) : content;
 }
 
 // A bar chart of on-time rates, only of the entries with something due.
@@ -107,7 +108,7 @@ function companiesSection(rankings) {
       companyTable(t("reports.region"), region), companyTable(t("reports.property"), property)),
     section(t("reports.projects"),
       rateChart(t("reports.projects"), projects, (p) => `${p.name} · ${p.company}`),
-      companyTable(t("reports.projects"), projects, { withCompany: true })),
+      companyTable(t("reports.projects"), projects, { withCompany: true, heading: false })),
   ];
 }
 
