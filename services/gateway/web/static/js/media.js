@@ -161,7 +161,9 @@ export async function uploadSignature(pad, { path = "/api/media", auth = true, c
     throw new Error(t("upload.too_big", { name: t("desk.signature"), size: sizeText(blob.size), limit: limits.max_size }));
   }
   const fields = path === "/api/media" ? { kind: "signature", complaint_id: complaintId } : {};
-  const media = await upload(path, blob, "signature.png", fields, {
+  // the file's name tells a typed name from a drawn signature (the pages label it)
+  const name = pad.typed?.() ? "typed-signature.png" : "signature.png";
+  const media = await upload(path, blob, name, fields, {
     auth, onProgress: (f) => bar?.set(f, t("upload.progress", { p: Math.round((f ?? 0) * 100) })),
   });
   bar?.set(1, t("upload.done"));
