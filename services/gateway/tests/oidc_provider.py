@@ -109,3 +109,51 @@ class OidcProvider:
         id_token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
         return self.json(200, {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
                                "expires_in": 300, "id_token": id_token})
+
+
+class ProviderProcess:
+    """The same provider in a process of its own, for the browser tests: the
+    test process runs eventlet (nameko's plugin) and Playwright's sync calls
+    block it, so a server thread there would never answer Chromium. The
+    test changes who signs in through POST /_control (`user` changes)."""
+
+    def __init__(self, user):
+        import subprocess
+        import sys
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.gateway.tests.oidc_provider", json.dumps(user)],
+            stdout=subprocess.PIPE, text=True)
+        self.issuer = self.process.stdout.readline().strip()
+        assert self.issuer.startswith("http://"), self.issuer
+
+    def config(self, redirect_url, **changes):
+        return OidcProvider.config(self, redirect_url, **changes)
+
+    def change_user(self, **changes):
+        import requests
+        requests.post(self.issuer + "/_control", json=changes, timeout=10).raise_for_status()
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def main():
+    import sys
+    provider = OidcProvider(json.loads(sys.argv[1]))
+    original = provider.server.app
+
+    def app(environ, start_response):
+        request = Request(environ)
+        if request.path == "/_control" and request.method == "POST":
+            provider.user.update(request.get_json())
+            return OidcProvider.json(200, provider.user)(environ, start_response)
+        return original(environ, start_response)
+
+    provider.server.app = app
+    print(provider.issuer, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
