@@ -88,7 +88,8 @@ def due_today(where: Where, now: datetime, zone: tzinfo) -> None:
     today = now.astimezone(zone).date()
     where.add("""c.state = 'order_signed' AND c.requested_completion_at >= %(due_from)s
                  AND c.requested_completion_at < %(due_before)s""",
-              due_from=day_start(today, zone), due_before=day_start(today + timedelta(days=1), zone))
+              due_from=day_start(today, zone),
+              due_before=day_start(today + timedelta(days=1), zone))
 
 
 def conditions(query: Mapping[str, Any], zone: tzinfo, visible: Visibility | None = None,

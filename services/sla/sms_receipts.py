@@ -203,4 +203,4 @@ def record_receipts(db: Any, secrets: ReceiptSecrets, provider: str, body: str,
                        {"message_id": outcomes["unknown"][:100]})
     return dict(ACKS[provider], provider=provider, received=len(receipts),
                 recorded=len(outcomes["recorded"]), duplicates=len(outcomes["duplicate"]),
-                unknown=outcomes["unknown"][:100])
+                unmatched=outcomes["unknown"][:100])

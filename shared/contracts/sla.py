@@ -166,7 +166,7 @@ class ReceiptsRecorded(FormSchema):
     received = fields.Integer()
     recorded = fields.Integer(metadata={"description": "receipts that set a status"})
     duplicates = fields.Integer(metadata={"description": "already known: nothing changed"})
-    unknown = fields.List(fields.String(), metadata={
+    unmatched = fields.List(fields.String(), metadata={
         "description": "provider ids of no message of ours (at most 100)"})
     code = fields.Integer(metadata={"description": "aliyun: 0"})
     msg = fields.String(metadata={"description": "aliyun: 成功"})

@@ -76,7 +76,7 @@ class NotificationRoutes(ComplaintAccess):
            "`X-Signature: sha256=<HMAC-SHA256 of the body>` (SMS.receipts.http_secret). "
            "401 for a wrong token or signature, 403 when the provider's receipts are not "
            "configured, 404 when no receipt matches a message of ours (a batch with some "
-           "known is 200 and lists the others in `unknown`). A repeated receipt changes "
+           "known is 200 and lists the others in `unmatched`). A repeated receipt changes "
            "nothing. The body is the provider's own JSON (an array for aliyun and tencent).")
     def record_sms_receipts(self, request, principal, payload, provider):
         request.max_content_length = MAX_JSON_BYTES

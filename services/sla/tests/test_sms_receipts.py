@@ -193,7 +193,7 @@ def test_an_alibaba_cloud_receipt_marks_the_message_delivered_once(start_suite, 
     first = push.post("aliyun", report, token=SECRETS.aliyun_token)
     assert first.status_code == 200, first.text
     assert first.json() == {"code": 0, "msg": "成功", "provider": "aliyun", "received": 1,
-                            "recorded": 1, "duplicates": 0, "unknown": []}
+                            "recorded": 1, "duplicates": 0, "unmatched": []}
     again = push.post("aliyun", report, token=SECRETS.aliyun_token)      # a provider's retry
     assert again.status_code == 200 and again.json()["duplicates"] == 1
     [shown] = push.listed()
@@ -204,7 +204,7 @@ def test_an_alibaba_cloud_receipt_marks_the_message_delivered_once(start_suite, 
     # a batch with an id that is not ours: the known one counts, the other is listed
     mixed = push.post("aliyun", [aliyun_report(biz_id), aliyun_report("nobody^0")],
                       token=SECRETS.aliyun_token)
-    assert mixed.status_code == 200 and mixed.json()["unknown"] == ["nobody^0"]
+    assert mixed.status_code == 200 and mixed.json()["unmatched"] == ["nobody^0"]
     unknown = push.post("aliyun", [aliyun_report("nobody^0")], token=SECRETS.aliyun_token)
     assert unknown.status_code == 404 and "nobody^0" in unknown.json()["error"]["message"]
     forged = push.post("aliyun", [aliyun_report(biz_id, success=False)], token="guess")
