@@ -225,8 +225,9 @@ class ListFilters(Paging):
     free text `q` over the id, the customer's name and phone and the room
     (case-insensitive, partial), `status` (or its older name `state`),
     project, category, channel, the routed department and handler, the
-    recording day range `from` / `to` (inclusive, in the group's zone) and
-    `sort`; `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
+    recording day range `from` / `to` (inclusive, in the group's zone),
+    `due=today` (in work, asked to be complete today) and `sort`;
+    `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
 
     q = Text(MAX_QUERY_TEXT, load_default=None, metadata={
         "description": "投诉编号、客户姓名、电话或房号中包含的文字 (partial, any case)"})
