@@ -261,9 +261,9 @@ async function oidcButton() {
   if (!info.enabled) return null;
   const next = new URLSearchParams(location.search).get("next");
   const href = info.start_url + (next ? "?" + new URLSearchParams({ next: nextPath() }) : "");
-  return h("div", { class: "oidc-signin" },
+  return section(ow("title"),
     h("p", { class: "hint", text: ow("hint") }),
-    h("a", { class: "button primary oidc-start", href, text: ow("button") }),
+    h("div", { class: "buttons" }, h("a", { class: "button primary oidc-start", href, text: ow("button") })),
     h("p", { class: "muted", text: ow("or") }));
 }
 
@@ -273,10 +273,10 @@ async function main() {
   const failure = await oidcReturn();
   if (failure === "") return;                   // signed in: on the way to `next`
   const [picker, oidc] = await Promise.all([demoPicker(), oidcButton()]);
-  const signIn = section(t("signin.sms"),
-    failure ? notice(failure, "error") : null, oidc,
-    h("p", { class: "hint", text: t("signin.sms.hint") }), smsForm(), tokenForm());
-  fill(h("h1", { text: t("signin.title") }),
+  const sms = section(t("signin.sms"), h("p", { class: "hint", text: t("signin.sms.hint") }),
+    smsForm(), tokenForm());
+  const signIn = oidc ? h("div", {}, oidc, sms) : sms;
+  fill(h("h1", { text: t("signin.title") }), failure ? notice(failure, "error") : null,
     picker ? h("div", { class: "columns" }, signIn, picker) : signIn);
   document.querySelector('#main input[name="mobile"]')?.focus();
 }
