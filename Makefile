@@ -56,8 +56,8 @@ fault-test: preflight
 	$(PY) -m scripts.fault_test $(FAULT_ARGS)
 
 # exec: SIGTERM sent to make reaches the runner itself, which stops everything.
-run: $(STAMP)
-	exec $(PY) -m scripts.run_local
+run: $(STAMP)   # INSTANCES=2 make run: two processes of every service
+	exec $(PY) -m scripts.run_local --instances $(or $(INSTANCES),1)
 
 clean:
 	rm -rf var/log var/minio var/demo-tokens.json

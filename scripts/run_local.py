@@ -68,8 +68,12 @@ def nameko_command(python: str = sys.executable) -> list[str]:
 
 
 def bring_up(supervisor: Supervisor, settings: Mapping[str, str], storage: Storage,
-             env: Mapping[str, str], health_timeout: float, tokens_file: Path) -> str:
-    """Everything `make run` does before it waits in the foreground."""
+             env: Mapping[str, str], health_timeout: float, tokens_file: Path,
+             instances: int = 1) -> str:
+    """Everything `make run` does before it waits in the foreground. With
+    `instances` > 1, that many processes of every service; the gateways all
+    listen on the one port (eventlet sets SO_REUSEPORT: the kernel spreads
+    the connections over them)."""
     say = supervisor.say
     env = {**env, **storage.service_env}    # every service finds the store it chose
     check_postgres(settings["DATABASE_URL"])
@@ -100,10 +104,12 @@ def bring_up(supervisor: Supervisor, settings: Mapping[str, str], storage: Stora
         raise StartFailed("services/gateway/service.py not found: no HTTP entry to start")
     say(f"starting services: {', '.join(services)}, each as its own database role "
         "(ccrm_<service>)")
-    for name in services:
-        supervisor.start(name, [*nameko_command(python), "run", "--config", str(CONFIG_FILE),
-                                f"services.{name}.service"],
-                         process_environment(name, env, services=services))
+    for instance in range(instances):
+        for name in services:
+            supervisor.start(name if instances == 1 else f"{name}-{instance + 1}",
+                             [*nameko_command(python), "run", "--config", str(CONFIG_FILE),
+                              f"services.{name}.service"],
+                             process_environment(name, env, instance, services=services))
     reachable = "127.0.0.1" if gateway_host in ("0.0.0.0", "") else gateway_host
     url = f"http://{reachable}:{gateway_port}"
     wait_until(health_ready(url + "/api/health"), supervisor, health_timeout,
@@ -117,7 +123,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to wait for the gateway's /api/health (default 120)")
     parser.add_argument("--var-dir", type=Path, default=VAR_DIR,
                         help="where logs, demo tokens and MinIO data go (default var/)")
+    parser.add_argument("--instances", type=int,
+                        default=int(os.environ.get("CCRM_INSTANCES") or 1),
+                        help="processes of every service (default 1, or CCRM_INSTANCES); "
+                             "the gateways share the one port")
     args = parser.parse_args(argv)
+    if args.instances < 1:
+        parser.error("--instances must be 1 or more")
 
     args.var_dir = args.var_dir.resolve()
     log_dir = args.var_dir / "log"
@@ -131,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     try:
         say(f"CCRM local run from {REPO_ROOT}; logs in {log_dir}/<process>.log")
-        url = bring_up(supervisor, settings, storage, env, args.health_timeout, tokens_file)
+        url = bring_up(supervisor, settings, storage, env, args.health_timeout, tokens_file,
+                       args.instances)
         say("")
         say("=" * 72)
         say(f"CCRM is up: {url}  (API under {url}/api, OpenAPI at {url}/api/openapi.json)")

@@ -7,6 +7,14 @@ publisher confirms (bounded wait) and marks them published. A crash between
 publishing and marking republishes the row: delivery is at least once, and
 consumers drop duplicates by `event_id` (shared.inbox).
 
+Speed (issue 17): a batch is published in one go and its confirms awaited
+together (`EventPublisher.publish_many`), not one round trip per message; only
+the confirmed prefix is marked. `Outbox.add` queues a PostgreSQL `NOTIFY` in
+the writer's transaction, which the server delivers only when it commits:
+every instance's relay LISTENs and wakes at once, instead of finding the row
+not yet committed and sleeping a poll interval (that was most of a step's
+latency between services).
+
 An event takes the correlation id of the worker that wrote it (SPEC §7;
 shared.worker_context) unless given one. The relay counts what the broker
 confirmed (ccrm_events_published_total), and the unsent rows are read as
@@ -21,6 +29,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import kombu
+import psycopg
 from nameko.extensions import DependencyProvider
 
 from shared import metrics, worker_context
@@ -29,9 +38,13 @@ from shared.events.envelope import Envelope, build_envelope
 
 log = logging.getLogger(__name__)
 
-# One wake-up per process: a commit that wrote to the outbox nudges the relay
-# instead of waiting for its next poll.
-_wakeup = threading.Event()
+def channel_name(schema: str) -> str:
+    """The LISTEN/NOTIFY channel of a schema's outbox."""
+    return f"ccrm_outbox_{schema}"
+
+
+class PublishFailed(Exception):
+    """The broker refused (nack) or did not confirm a batch in time."""
 
 
 class Outbox:
@@ -55,8 +68,13 @@ class Outbox:
                 VALUES (%(event_id)s, %(exchange)s, %(routing_key)s, %(body)s)""",
             {"event_id": envelope.event_id, "exchange": envelope.exchange,
              "routing_key": envelope.type, "body": envelope.body})
-        _wakeup.set()
+        self.wake(conn)
         return envelope
+
+    def wake(self, conn: Any) -> None:
+        """Wake the relays when this transaction commits (PostgreSQL sends a
+        NOTIFY on commit only, and once per transaction however often asked)."""
+        conn.execute(f"NOTIFY {channel_name(self.schema)}")
 
 
 class EventPublisher:
@@ -69,6 +87,10 @@ class EventPublisher:
         self._connection: kombu.Connection | None = None
         self._producer: kombu.Producer | None = None
         self._declared: set[str] = set()
+        self._sent = 0                  # the channel's last delivery tag
+        self._confirmed: set[int] = set()
+        self._acked_upto = 0
+        self._nacked: set[int] = set()
 
     def _ensure(self) -> kombu.Producer:
         if self._connection is None:
@@ -76,23 +98,93 @@ class EventPublisher:
                 self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5,
                 transport_options={"confirm_publish": True})
             self._connection.ensure_connection(max_retries=1)
-            self._producer = kombu.Producer(self._connection.channel())
+            channel = self._connection.channel()
+            self._producer = kombu.Producer(channel)
             self._declared = set()
+            self._sent, self._acked_upto = 0, 0
+            self._confirmed, self._nacked = set(), set()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
         assert self._producer is not None   # set and cleared with the connection
         return self._producer
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self._acked_upto = max(self._acked_upto, tag)
+        else:
+            self._confirmed.add(tag)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        first = self._acked_upto + 1 if multiple else tag
+        self._nacked.update(t for t in range(first, tag + 1) if t not in self._confirmed)
+
+    def _is_confirmed(self, tag: int) -> bool:
+        return (tag <= self._acked_upto or tag in self._confirmed) and tag not in self._nacked
+
+    def _exchange(self, producer: kombu.Producer, exchange_name: str) -> None:
+        if exchange_name not in self._declared:
+            kombu.Exchange(exchange_name, type="topic", durable=True).declare(
+                channel=producer.channel)
+            self._declared.add(exchange_name)
 
     def publish(self, exchange_name: str, routing_key: str, body: str, message_id: str,
                 headers: dict[str, Any] | None = None) -> None:
         producer = self._ensure()
-        exchange = kombu.Exchange(exchange_name, type="topic", durable=True)
-        if exchange_name not in self._declared:
-            exchange.declare(channel=producer.channel)
-            self._declared.add(exchange_name)
+        self._exchange(producer, exchange_name)
+        self._sent += 1     # every publish on a confirm channel takes the next tag
         producer.publish(
-            body, exchange=exchange, routing_key=routing_key, delivery_mode=2,
+            body, exchange=kombu.Exchange(exchange_name, type="topic", durable=True),
+            routing_key=routing_key, delivery_mode=2,
             content_type="application/json", content_encoding="utf-8",
             message_id=message_id, headers=headers or {},
             timeout=self.confirm_timeout, confirm_timeout=self.confirm_timeout)
+
+    def publish_many(self, messages: list[tuple[str, str, str, str, dict[str, Any]]]) -> int:
+        """Publish (exchange, routing_key, body, message_id, headers) in order
+        without waiting between them, then wait (at most `confirm_timeout`) for
+        the broker's confirms; returns how many from the start were confirmed.
+        Raises PublishFailed when fewer than all were, after counting them, so
+        a caller marks exactly the confirmed prefix (`confirmed` on the error)."""
+        if not messages:
+            return 0
+        producer = self._ensure()
+        channel = producer.channel
+        if not channel._confirm_selected:
+            channel._confirm_selected = True
+            channel.confirm_select()
+        first = self._sent + 1
+        for exchange_name, routing_key, body, message_id, headers in messages:
+            self._exchange(producer, exchange_name)
+            message = channel.prepare_message(
+                body.encode("utf-8"), None, "application/json", "utf-8", headers or {},
+                {"delivery_mode": 2, "message_id": message_id})
+            channel._basic_publish(message, exchange=exchange_name, routing_key=routing_key)
+            self._sent += 1
+        last = self._sent
+        deadline = time.monotonic() + self.confirm_timeout
+        assert self._connection is not None     # made by _ensure above
+        connection = self._connection.connection    # the amqp.Connection under kombu's
+        while not all(self._is_confirmed(t) or t in self._nacked
+                      for t in range(first, last + 1)):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                connection.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+        confirmed = 0
+        for tag in range(first, last + 1):
+            if not self._is_confirmed(tag):
+                break
+            confirmed += 1
+        self._confirmed = {t for t in self._confirmed if t > last}
+        if confirmed < len(messages):
+            error = PublishFailed(f"{len(messages) - confirmed} of {len(messages)} messages "
+                                  "not confirmed by the broker")
+            error.confirmed = confirmed    # type: ignore[attr-defined]
+            raise error
+        return confirmed
 
     def close(self, graceful: bool = True) -> None:
         """Close the connection; `graceful=False` drops it without waiting for
@@ -109,6 +201,9 @@ class EventPublisher:
         self._producer = None
 
 
+CONFIRM_WINDOW = 100
+
+
 def relay_once(database: Database, schema: str, publisher: EventPublisher, batch_size: int = 500,
                service: str | None = None) -> int:
     """Publish one batch in id order; return how many rows were published
@@ -117,6 +212,7 @@ def relay_once(database: Database, schema: str, publisher: EventPublisher, batch
     An advisory lock makes one relay per schema active at a time, so events
     leave in the order they were committed even with several instances."""
     published: list[int] = []
+    failure: Exception | None = None
     with database.transaction() as conn:
         lock = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
                             (f"outbox:{schema}",)).fetchone()
@@ -125,21 +221,37 @@ def relay_once(database: Database, schema: str, publisher: EventPublisher, batch
         rows = conn.execute(
             f"""SELECT id, event_id, exchange, routing_key, body FROM {schema}.outbox
                 WHERE published_at IS NULL ORDER BY id LIMIT %s""", (batch_size,)).fetchall()
-        try:
-            for row in rows:
-                payload = row["body"]
-                correlation = _correlation_id(payload)
-                headers = {"nameko.correlation_id": correlation} if correlation else {}
-                publisher.publish(row["exchange"], row["routing_key"], payload,
-                                  str(row["event_id"]), headers)
-                published.append(row["id"])
-                metrics.events_published.labels(service or schema, row["routing_key"]).inc()
-        finally:
-            # Mark what was confirmed even when a later publish failed.
-            if published:
-                conn.execute(f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY(%s)",
-                             (published,))
+        # A window of messages per confirm wait: fewer round trips, and a
+        # failure redoes at most one window (at least once, as before).
+        for start in range(0, len(rows), CONFIRM_WINDOW):
+            window = rows[start:start + CONFIRM_WINDOW]
+            messages = []
+            for row in window:
+                correlation = _correlation_id(row["body"])
+                messages.append((row["exchange"], row["routing_key"], row["body"],
+                                 str(row["event_id"]),
+                                 {"nameko.correlation_id": correlation} if correlation else {}))
+            try:
+                confirmed = publisher.publish_many(messages)
+            except Exception as exc:  # noqa: BLE001 - raised after the commit below
+                failure = exc
+                confirmed = getattr(exc, "confirmed", 0)
+            _count(window[:confirmed], published, service or schema)
+            if failure is not None:
+                break
+        # Mark what was confirmed, and commit it, even when a later publish failed.
+        if published:
+            conn.execute(f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY(%s)",
+                         (published,))
+    if failure is not None:
+        raise failure
     return len(published)
+
+
+def _count(rows: list[Any], published: list[int], service: str) -> None:
+    for row in rows:
+        published.append(row["id"])
+        metrics.events_published.labels(service, row["routing_key"]).inc()
 
 
 def _correlation_id(body: str) -> str | None:
@@ -176,11 +288,13 @@ class OutboxRelay(DependencyProvider):
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self._running = False
+        self._wake = threading.Event()
 
     def setup(self) -> None:
         from zoneinfo import ZoneInfo
         config = self.container.config
-        self.database = Database(database_url(config, self.schema), size=2)
+        self.dsn = database_url(config, self.schema)
+        self.database = Database(self.dsn, size=2)
         # No heartbeats on this publish-only connection: nothing reads its
         # socket between publishes, so the broker's heartbeats would go unseen
         # and kombu would call the connection dead. A broken connection shows
@@ -196,11 +310,13 @@ class OutboxRelay(DependencyProvider):
             BACKLOG_METRIC, "Outbox rows not yet published", self.container.service_name,
             lambda: outbox_backlog(self.database, self.schema, BACKLOG_TIMEOUT_MS))
         self.container.spawn_managed_thread(self._run, identifier=f"outbox-relay-{self.schema}")
+        self.container.spawn_managed_thread(self._listen,
+                                            identifier=f"outbox-listen-{self.schema}")
 
     def stop(self) -> None:
         self._running = False
         metrics.unregister_reading(BACKLOG_METRIC, self.container.service_name)
-        _wakeup.set()
+        self._wake.set()
 
     def kill(self) -> None:
         self.stop()
@@ -221,10 +337,26 @@ class OutboxRelay(DependencyProvider):
                 time.sleep(min(0.2 * 2 ** failures, 5.0))
                 continue
             if count < self.batch_size:
-                _wakeup.wait(self.poll_interval)
-                _wakeup.clear()
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
         self.publisher.close()
         self.database.close()
+
+    def _listen(self) -> None:
+        """Wake the relay on every commit that wrote to this outbox (any
+        instance's: PostgreSQL delivers the NOTIFY to every listener). Without
+        a listening connection the relay still polls every `poll_interval`."""
+        while self._running:
+            try:
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {channel_name(self.schema)}")
+                    self._wake.set()        # rows committed while nobody listened
+                    while self._running:
+                        for _ in conn.notifies(timeout=1.0):
+                            self._wake.set()
+            except Exception as exc:  # noqa: BLE001 - the poll goes on; listen again later
+                log.warning("outbox listener %s failed (%s); polling meanwhile", self.schema, exc)
+                time.sleep(self.poll_interval)
 
     def get_dependency(self, worker_ctx: Any) -> Outbox:
         return self.outbox

@@ -92,7 +92,8 @@ def test_a_planted_cross_import_breaks_the_contract(tmp_path: Path, planted_in: 
 # -- style and types on the typed paths ---------------------------------------------------
 
 def test_ruff_is_clean_on_the_typed_paths() -> None:
-    paths = [*typed_paths(), "tests/test_code_quality.py", "tests/test_rpc_contracts.py"]
+    paths = [*typed_paths(), "tests/test_code_quality.py", "tests/test_rpc_contracts.py",
+             "tests/rpc_contract_checks.py"]
     result = run([sys.executable, "-m", "ruff", "check", "--no-cache", *paths], REPO_ROOT)
     assert result.returncode == 0, report(result)
 

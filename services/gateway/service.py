@@ -12,7 +12,13 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from services.gateway.api import route
-from services.gateway.auth import Principal, TokenRepository, bearer_token, check_token
+from services.gateway.auth import (
+    Principal,
+    TokenRepository,
+    bearer_token,
+    check_token,
+    token_hash,
+)
 from services.gateway.clients import SERVICE_CLIENTS
 from services.gateway.idempotency import IdempotencyRepository, prune_keys, request_fingerprint
 from services.gateway.openapi import build_spec
@@ -20,7 +26,7 @@ from services.gateway.openapi import build_spec
 # Route mixins are imported as modules: `nameko run` takes every class with
 # entrypoints at this module's top level for a service.
 from services.gateway.routes import auth as auth_routes
-from services.gateway.routes import complaints, files, notifications, web
+from services.gateway.routes import complaints, files, limits, notifications, web
 from services.gateway.routes import dispatch as dispatch_routes
 from services.gateway.routes import oidc as oidc_routes
 from services.gateway.routes import penalty as penalty_routes
@@ -32,6 +38,7 @@ from services.gateway.schemas import (
     MediaObject,
     MediaUploadForm,
 )
+from services.gateway.token_cache import TokenCacheProvider
 from services.gateway.uploads import Uploads
 from shared import roles
 from shared.clock import ClockProvider, system_now
@@ -54,12 +61,13 @@ _people = {}  # person_id -> (read_at, person): directory answers, cached briefl
 class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
                      notifications.NotificationRoutes, penalty_routes.PenaltyRoutes,
                      web.WebRoutes, files.FileRoutes, auth_routes.AuthRoutes,
-                     oidc_routes.OidcRoutes):
+                     limits.LimitRoutes, oidc_routes.OidcRoutes):
     name = "gateway"
 
     config = Config()
     observability = Observability("gateway")
     db = DatabaseProvider("gateway")
+    tokens = TokenCacheProvider()
     clock = ClockProvider()
     intake = RpcProxy("intake")
     dispatch = RpcProxy("dispatch")
@@ -71,8 +79,12 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
 
     def authenticate(self, request):
         token = bearer_token(request.headers.get("Authorization"))
-        with self.db.connection() as conn:
-            row = check_token(TokenRepository(conn).find(token), system_now(), self.clock.now())
+
+        def load():
+            with self.db.connection() as conn:
+                return TokenRepository(conn).find(token)
+        row = check_token(self.tokens.find(token_hash(token), load), system_now(),
+                          self.clock.now())
         person = self.person(row["person_id"])
         if not person.get("active", True):
             raise Unauthenticated("该人员已不在组织架构中 (person no longer in the directory)")

@@ -64,9 +64,11 @@ def _record(cls: type[T], row: Mapping[str, Any], **extra: Any) -> T:
 # -- ids ------------------------------------------------------------------------------
 
 def next_number(conn: Conn, region: str, year: int) -> int:
-    """The next complaint number of (region, year). The row lock taken here is
-    held until the recording commits, so concurrent recordings get distinct
-    numbers, and a rolled-back recording hands its number back."""
+    """The next complaint number of (region, year), on an autocommit
+    connection outside the recording's transaction: the counter row is locked
+    for this one statement only, so concurrent recordings do not queue on it.
+    Numbers stay distinct and increasing; a recording that fails after taking
+    its number leaves a gap (SPEC asks for unique ids, not gapless ones)."""
     return conn.execute(
         """INSERT INTO intake.complaint_counters AS c (region, year, last_number)
            VALUES (%(region)s, %(year)s, 1)
@@ -175,16 +177,17 @@ def list_complaints(conn: Conn, where: Where, order_by: str, limit: int,
 # -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
 
 def add_timeline(conn: Conn, complaint_id: str, entries: Iterable[TimelineEntry]) -> None:
-    for e in entries:
-        conn.execute(
+    rows = [{"complaint_id": complaint_id, "order_round": e.order_round, "at": e.at,
+             "actor_id": e.actor_id, "actor_role": e.actor_role, "action": e.action,
+             "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
+             "details": Jsonb(e.details or {})} for e in entries]
+    if rows:
+        conn.cursor().executemany(
             """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
                                             action, from_state, to_state, note, details)
                VALUES (%(complaint_id)s, %(order_round)s, %(at)s, %(actor_id)s, %(actor_role)s,
                        %(action)s, %(from_state)s, %(to_state)s, %(note)s, %(details)s)""",
-            {"complaint_id": complaint_id, "order_round": e.order_round, "at": e.at,
-             "actor_id": e.actor_id, "actor_role": e.actor_role, "action": e.action,
-             "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
-             "details": Jsonb(e.details or {})})
+            rows)
 
 
 def timeline(conn: Conn, complaint_id: str) -> list[TimelineEntry]:

@@ -27,5 +27,5 @@ class BatchOutbox(shared.outbox.Outbox):
                  ORDER BY n""",
             {"ids": [e.event_id for e in envelopes], "exchanges": [e.exchange for e in envelopes],
              "keys": [e.type for e in envelopes], "bodies": [e.body for e in envelopes]})
-        shared.outbox._wakeup.set()     # nudge the relay, as `add` does
+        self.wake(conn)     # wake the relays on commit, as `add` does
         return envelopes

@@ -12,7 +12,14 @@ from shared.consumer import dead_letter_queue, event_handler
 from shared.db import DatabaseProvider
 from shared.events.envelope import InvalidEvent
 from shared.inbox import first_delivery
-from shared.outbox import EventPublisher, Outbox, OutboxRelay, outbox_backlog, relay_once
+from shared.outbox import (
+    EventPublisher,
+    Outbox,
+    OutboxRelay,
+    PublishFailed,
+    outbox_backlog,
+    relay_once,
+)
 
 NOW = datetime(2026, 11, 27, 2, 42, tzinfo=UTC)
 STORED = {"media_id": "m-1", "kind": "signature", "stage": None, "content_type": "image/png",
@@ -175,3 +182,78 @@ def test_failed_handler_retries_then_dead_letters(clean_database, ccrm_config, c
     assert len(dead) == 1
     assert dead[0]["handler"] == "on_stored" and "bug in the handler" in dead[0]["error"]
     assert json.loads(dead[0]["body"])["event_id"] == broken.event_id
+
+
+# -- speed (issue 17): batched confirms, a wake-up on commit ------------------------------
+
+class SlowPollRelayService:
+    """A relay whose poll would take 30 s: only the commit's NOTIFY can wake it."""
+    name = "relay_slow_poll"
+    db = DatabaseProvider("media")
+    outbox = OutboxRelay("media", poll_interval=30.0)
+
+    @rpc
+    def store(self, media_id):
+        with self.db.transaction() as conn:
+            self.outbox.add(conn, "media.stored", dict(STORED, media_id=media_id), occurred_at=NOW)
+
+
+def test_relay_wakes_when_the_change_commits(clean_database, ccrm_config, container_factory,
+                                             subscriber_factory, outbox):
+    subscriber = subscriber_factory("media.events")
+    container = container_factory(SlowPollRelayService, ccrm_config)
+    container.start()
+    time.sleep(0.5)     # the relay's first pass and its LISTEN are done
+    started = time.monotonic()
+    with ServiceRpcProxy("relay_slow_poll", ccrm_config) as proxy:
+        proxy.store("m-first")
+        subscriber.wait_for(lambda got: len(got) == 1, timeout=5)
+        proxy.store("m-second")
+        subscriber.wait_for(lambda got: len(got) == 2, timeout=5)
+    # Another process's commit (another instance) wakes this relay too.
+    with clean_database.transaction() as conn:
+        outbox.add(conn, "media.stored", dict(STORED, media_id="m-elsewhere"), occurred_at=NOW)
+    got = subscriber.wait_for(lambda got: len(got) == 3, timeout=5)
+    assert [e["data"]["media_id"] for e in got] == ["m-first", "m-second", "m-elsewhere"]
+    assert time.monotonic() - started < 10      # far below one 30 s poll
+
+
+def test_a_batch_leaves_in_order_with_every_confirm(clean_database, outbox, publisher,
+                                                    subscriber_factory):
+    subscriber = subscriber_factory("media.events")
+    with clean_database.transaction() as conn:
+        for n in range(250):
+            outbox.add(conn, "media.stored", dict(STORED, media_id=f"m-{n}"), occurred_at=NOW)
+    assert relay_once(clean_database, "media", publisher) == 250
+    got = subscriber.wait_for(lambda got: len(got) == 250, timeout=10)
+    assert [e["data"]["media_id"] for e in got] == [f"m-{n}" for n in range(250)]
+    assert outbox_backlog(clean_database, "media") == 0
+
+
+def test_only_the_confirmed_prefix_is_marked(clean_database, rabbit_config, outbox, publisher):
+    """The broker refuses (nacks) what a full queue cannot take: those rows stay
+    unpublished for the next pass, the confirmed ones are not sent again."""
+    exchange = "media.events"
+    with kombu.Connection(rabbit_config["AMQP_URI"]) as conn:
+        channel = conn.channel()
+        kombu.Exchange(exchange, "topic", durable=True)(channel).declare()
+        full = kombu.Queue("outbox-test-full", kombu.Exchange(exchange, "topic", durable=True),
+                           routing_key="#", durable=False, auto_delete=False,
+                           queue_arguments={"x-max-length": 3, "x-overflow": "reject-publish"})
+        full(channel).declare()
+        channel.queue_purge("outbox-test-full")
+    try:
+        with clean_database.transaction() as conn:
+            for n in range(5):
+                outbox.add(conn, "media.stored", dict(STORED, media_id=f"m-{n}"), occurred_at=NOW)
+        with pytest.raises(PublishFailed):
+            relay_once(clean_database, "media", publisher)
+        with kombu.Connection(rabbit_config["AMQP_URI"]) as conn:
+            stored = conn.default_channel.queue_declare("outbox-test-full",
+                                                        passive=True).message_count
+        # Marked published: exactly what the broker took; the rest is left for the next pass.
+        assert 1 <= stored <= 3
+        assert outbox_backlog(clean_database, "media") == 5 - stored
+    finally:
+        with kombu.Connection(rabbit_config["AMQP_URI"]) as conn:
+            conn.default_channel.queue_delete("outbox-test-full")

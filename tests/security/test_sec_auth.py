@@ -24,7 +24,9 @@ pytestmark = pytest.mark.integration
 PUBLIC_BY_DESIGN = {
     ("GET", "/api/health"), ("GET", "/api/openapi.json"),
     ("GET", "/"), ("GET", "/desk"), ("GET", "/board"), ("GET", "/reports"),
-    ("GET", "/complaints"),
+    ("GET", "/complaints"), ("GET", "/my/deductions"),
+    # what a page must know before it uploads (issue 16): the customer's page too
+    ("GET", "/api/uploads/limits"),
     ("GET", "/complaints/<complaint_id>"), ("GET", "/visit/<complaint_id>"),
     ("GET", "/sign/<token>"), ("GET", "/static/<path:path>"),
     ("GET", "/api/sign/<token>"), ("POST", "/api/sign/<token>/media"),

@@ -123,7 +123,7 @@ def test_a_bind_media_refuses_marks_the_signature_refused(clean_database):
     assert one(clean_database, "SELECT state FROM intake.signature_bindings")["state"] == "refused"
 
 
-def test_a_failed_commit_stores_nothing_binds_nothing_and_gives_the_number_back(clean_database):
+def test_a_failed_commit_stores_nothing_binds_nothing_and_leaves_a_gap(clean_database):
     media = FakeMedia()
     with pytest.raises(RuntimeError):
         make_service(clean_database, media, BrokenOutbox("intake", "intake", "GZ")).record_complaint(
@@ -131,8 +131,41 @@ def test_a_failed_commit_stores_nothing_binds_nothing_and_gives_the_number_back(
     assert media.bound == {}
     for table in ("complaints", "timeline", "signature_bindings", "outbox", "order_holders"):
         assert one(clean_database, f"SELECT count(*) AS n FROM intake.{table}")["n"] == 0, table
+    # The number was taken outside the failed transaction (issue 17): a gap, never a reuse.
     made = make_service(clean_database, media).record_complaint(SPECIALIST, visit())
-    assert made["id"] == "C-GZ-2026-000001"
+    assert made["id"] == "C-GZ-2026-000002"
+
+
+class HeldOutbox(Outbox):
+    """Holds the recording's transaction open at its last write until released."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reached, self.release = eventlet.event.Event(), eventlet.event.Event()
+
+    def add(self, conn, event_type, data, **kwargs):
+        envelope = super().add(conn, event_type, data, **kwargs)
+        if not self.reached.ready():
+            self.reached.send(True)
+            with eventlet.Timeout(5, False):
+                self.release.wait()
+        return envelope
+
+
+def test_a_recording_in_progress_does_not_hold_up_the_next_number(clean_database):
+    """The counter row is not locked for a recording's whole transaction: a
+    second recording gets its number and commits while the first is open."""
+    held = HeldOutbox("intake", "intake", "GZ", ZoneInfo("Asia/Shanghai"))
+    first = eventlet.spawn(make_service(clean_database, FakeMedia(), held).record_complaint,
+                           SPECIALIST, form())
+    held.reached.wait()
+    started = eventlet.hubs.get_hub().clock()
+    second = make_service(clean_database, FakeMedia()).record_complaint(SPECIALIST, form())
+    waited = eventlet.hubs.get_hub().clock() - started
+    held.release.send(True)
+    assert first.wait()["id"] == "C-GZ-2026-000001"
+    assert second["id"] == "C-GZ-2026-000002"
+    assert waited < 2.5, f"the second recording waited {waited:.1f} s for the first"
 
 
 def test_a_directory_that_does_not_answer_refuses_the_step(clean_database):

@@ -69,18 +69,40 @@ function queueTable(items, withDeadline) {
       value: (c) => { const cell = h("span", { class: "muted", text: "…" }); nextDeadline(c.id).then((n) => cell.replaceWith(n)); return cell; },
     });
   }
-  const shown = table(columns, items.slice(0, SHOWN));
-  return items.length > SHOWN
-    ? h("div", {}, shown, h("p", { class: "muted", text: `… ${items.length - SHOWN} / ${items.length}` }))
-    : shown;
+  if (items.length <= SHOWN) return table(columns, items);
+  // pages of SHOWN rows: every item is reachable, none is cut off
+  const pages = Math.ceil(items.length / SHOWN);
+  const box = h("div", { class: "ca-paged" });
+  const show = (n) => {
+    const status = h("span", { class: "muted", "aria-live": "polite",
+      text: t("ca.page", { n: n + 1, of: pages, total: items.length }) });
+    box.replaceChildren(table(columns, items.slice(n * SHOWN, (n + 1) * SHOWN)),
+      h("div", { class: "buttons ca-pager" },
+        h("button", { type: "button", text: t("ca.prev"), disabled: n === 0, onclick: () => show(n - 1) }),
+        status,
+        h("button", { type: "button", text: t("ca.next"), disabled: n === pages - 1, onclick: () => show(n + 1) })));
+  };
+  show(0);
+  return box;
+}
+
+// Everything waiting on me, page after page of the API (100 a page), not the first 100 only.
+async function allMine() {
+  const items = [];
+  for (let offset = 0; offset < 2000; offset += 100) {
+    const page = await get("/api/complaints", { assigned_to_me: true, limit: 100, offset });
+    items.push(...page.items);
+    if (offset + 100 >= page.total || !page.items.length) break;
+  }
+  return items;
 }
 
 async function myQueue(me) {
-  const page = await get("/api/complaints", { assigned_to_me: true, page_size: 100 });
-  if (!page.items.length) return [section(t("work.title"), h("p", { class: "muted", text: t("work.none") }))];
-  const callbacks = page.items.filter((c) => c.callback_due && hasRole(me, CENTRE, "specialist"));
+  const mine = await allMine();
+  if (!mine.length) return [section(t("work.title"), h("p", { class: "muted", text: t("work.none") }))];
+  const callbacks = mine.filter((c) => c.callback_due && hasRole(me, CENTRE, "specialist"));
   const groups = new Map();
-  for (const c of page.items) {
+  for (const c of mine) {
     if (callbacks.includes(c)) continue;
     if (!groups.has(c.state)) groups.set(c.state, []);
     groups.get(c.state).push(c);

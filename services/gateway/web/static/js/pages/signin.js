@@ -9,7 +9,7 @@
 // POST /api/auth/demo-session); and, folded away, an operator's API token.
 // The session's token goes to sessionStorage (api.js), then on to `next`.
 import { ApiError, call, session } from "../api.js";
-import { lang, t, translate } from "../i18n.js";
+import { lang, say, t, translate } from "../i18n.js";
 import {
   announce, clearErrors, errorText, field, fill, fmtTime, form, h, header, notice, section,
   showErrors, values,
@@ -90,7 +90,7 @@ function smsForm() {
   const showFailure = (error) => {
     showErrors(el, error);
     if (error.code !== "locked") return;
-    el.querySelector(".form-error").textContent = error.message;
+    el.querySelector(".form-error").textContent = say(error.message);
     status.textContent = "";
   };
   el.addEventListener("submit", async (event) => {
