@@ -8,6 +8,7 @@ The tree is copied and given secrets by new-secrets.sh, as an operator does
 """
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
 import re
@@ -153,10 +154,15 @@ def test_each_service_uses_its_own_role_and_secret_and_cnpg_manages_them(rendere
     docs = rendered["gz"]
     roles = {r["name"]: r for r in find(docs, "Cluster", "ccrm-db")["spec"]["managed"]["roles"]}
     assert set(roles) == {role_name(s) for s in SERVICES}
+    initdb = find(docs, "Cluster", "ccrm-db")["spec"]["bootstrap"]["initdb"]
+    owner = find(docs, "Secret", initdb["secret"]["name"])
+    assert base64.b64decode(owner["data"]["username"]).decode() == initdb["owner"] == "ccrm"
     for service in SERVICES:
         secret = find(docs, "Secret", f"ccrm-db-{service}")
         assert secret["type"] == "kubernetes.io/basic-auth"
         assert secret["metadata"]["labels"]["cnpg.io/reload"] == "true"
+        # CloudNativePG takes the role's password from a Secret naming that role.
+        assert base64.b64decode(secret["data"]["username"]).decode() == role_name(service)
         assert roles[role_name(service)]["passwordSecret"]["name"] == f"ccrm-db-{service}"
         env = {e["name"]: e for e in container(docs, service)["env"]}
         assert env["DATABASE_URL"]["value"] == \
