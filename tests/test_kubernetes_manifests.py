@@ -299,3 +299,19 @@ def test_an_overlay_without_its_secrets_does_not_render(tree, tmp_path):
     shutil.copytree(tree, bare, ignore=shutil.ignore_patterns("secrets"))
     with pytest.raises(check.RenderError, match="secrets/db-owner.env"):
         check.render(bare / "overlays" / "gz")
+
+
+def test_the_resource_table_in_the_operations_guide_is_what_the_deployments_ask(rendered):
+    """docs/operations.md, "Resources": the measured figures and what they became."""
+    text = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9 and cells[0] in SERVICES:
+            rows[cells[0]] = cells[5:]
+    assert set(rows) == set(SERVICES)
+    for service, (cpu, memory, cpu_limit, memory_limit) in rows.items():
+        resources = container(rendered["gz"], service)["resources"]
+        assert [resources["requests"]["cpu"], resources["requests"]["memory"],
+                str(resources["limits"]["cpu"]), resources["limits"]["memory"]] == \
+            [cpu, memory, cpu_limit, memory_limit], service
