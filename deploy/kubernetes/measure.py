@@ -135,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                "--database", "ccrm_k8s_measure", "--vhost", "ccrm-k8s-measure",
                "--gateway-port", str(args.port_base), "--s3-port", str(args.port_base + 10),
                "--metrics-port", str(args.port_base + 20), "--var-dir", str(var)]
-    log = open(var.with_suffix(".log"), "w", encoding="utf-8") if var.parent.exists() else None
-    bench = subprocess.Popen(command, cwd=REPO, stdout=log or subprocess.DEVNULL,
-                             stderr=subprocess.STDOUT)
+    var.parent.mkdir(parents=True, exist_ok=True)
+    log = open(var.with_suffix(".log"), "w", encoding="utf-8")     # the benchmark's progress
+    bench = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     series: list[dict[str, Any]] = []
     started = time.monotonic()
     while bench.poll() is None:
