@@ -134,6 +134,11 @@ def test_the_regions_differ_only_in_their_region(rendered):
         assert {line.split("=")[0] for line in merged["literals"]} == REGION_SETTINGS
 
 
+def test_the_gz_example_is_the_demo_organisation():
+    assert (DEPLOY / "overlays" / "gz" / "organisation.yaml").read_bytes() == \
+        (REPO / "data" / "organisation" / "demo.yaml").read_bytes()
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_region_settings_agree_with_the_organisation_file_and_namespace(rendered, region):
     docs = rendered[region]
