@@ -302,8 +302,9 @@ def test_a_probe_removed_from_the_files_fails_the_command_line_check(tree, tmp_p
 def test_an_overlay_without_its_secrets_does_not_render(tree, tmp_path):
     bare = tmp_path / "kubernetes"
     shutil.copytree(tree, bare, ignore=shutil.ignore_patterns("secrets"))
-    with pytest.raises(check.RenderError, match="secrets/db-owner.env"):
+    with pytest.raises(check.RenderError, match="secrets/db-owner.env") as refused:
         check.render(bare / "overlays" / "gz")
+    assert "new-secrets.sh" in str(refused.value)
 
 
 def test_the_resource_table_in_the_operations_guide_is_what_the_deployments_ask(rendered):

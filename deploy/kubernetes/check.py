@@ -61,7 +61,9 @@ def render(overlay: Path) -> list[Doc]:
     result = subprocess.run([kubectl(), "kustomize", str(overlay)], capture_output=True,
                             text=True, timeout=120, check=False)
     if result.returncode != 0:
-        raise RenderError(f"kustomize {overlay}: {result.stderr.strip()}")
+        hint = ("\n  (no secrets yet? deploy/kubernetes/new-secrets.sh " + str(overlay) + ")"
+                if "secrets/" in result.stderr else "")
+        raise RenderError(f"kustomize {overlay}: {result.stderr.strip()}{hint}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
