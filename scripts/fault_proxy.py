@@ -28,7 +28,7 @@ from typing import Any
 class Link:
     """127.0.0.1:<port> forwarding to 127.0.0.1:<upstream>, with faults."""
 
-    def __init__(self, proxy: "Proxy", name: str, upstream: int) -> None:
+    def __init__(self, proxy: Proxy, name: str, upstream: int) -> None:
         self.proxy, self.name, self.upstream = proxy, name, upstream
         self.port = 0
         self.delay: tuple[float, float] = (0.0, 0.0)
@@ -161,6 +161,10 @@ class Proxy:
     def of(self, prefix: str) -> list[Link]:
         """The links whose name starts with `prefix` (a process, or a service)."""
         return [link for name, link in self.links.items() if name.startswith(prefix)]
+
+    def of_kind(self, suffix: str) -> list[Link]:
+        """The links whose name ends with `suffix` (".s3": every link to the store)."""
+        return [link for name, link in self.links.items() if name.endswith(suffix)]
 
     def stop(self) -> None:
         async def finish() -> None:
