@@ -130,7 +130,9 @@ class Database:
             except psycopg.errors.QueryCanceled as exc:
                 raise Unavailable(f"数据库查询超时，请稍后再试 (a statement ran over its "
                                   f"timeout: {exc})".strip()) from exc
-            except psycopg.OperationalError as exc:
+            except psycopg.Error as exc:
+                # Connection lost: AdminShutdown, IdleInTransactionSessionTimeout
+                # (not an OperationalError), a socket closed; the others stay.
                 if not (conn.closed or conn.broken):
                     raise
                 self._flush()
