@@ -176,11 +176,12 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
 
 
-def store_keys(endpoint, bucket="ccrm-media"):
+def store_keys(endpoint, bucket="ccrm-media", access_key="ccrm-local",
+               secret_key="ccrm-local-secret"):
     """Every key the object store holds (the test's local S3 takes any key)."""
     from minio import Minio
-    client = Minio(endpoint, access_key="ccrm-local", secret_key="ccrm-local-secret",
-                   secure=False, region="us-east-1")
+    client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=False,
+                   region="us-east-1")
     if not client.bucket_exists(bucket):
         return set()
     return {o.object_name for o in client.list_objects(bucket, recursive=True)}
