@@ -123,6 +123,7 @@ class Chaos(threading.Thread):
         self.order, self.interval, self.lock, self.say = order, interval, lock, say
         self.probe_url, self.probe_token = probe_url, probe_token
         self.random = random.Random(seed)
+        self.screenshot, self.console = False, None
         self.log, self.answers = [], []
         self.error = None
         self._halt = threading.Event()
@@ -158,10 +159,28 @@ class Chaos(threading.Thread):
         return {"down_seconds": round(self.rabbit.restart(), 1)}
 
     def _postgres(self, _):
+        if self.screenshot and not self.console:
+            return self._postgres_seen()
         self.say("chaos: pg_ctl restart -m fast (the test's PostgreSQL cluster)")
         down = self.pg.restart()
         self.say(f"chaos: PostgreSQL back after {down:.1f}s")
         return {"restart_seconds": round(down, 1)}
+
+    def _postgres_seen(self):
+        """The restart in two halves, with the console looked at in between."""
+        from scripts.fault_screenshot import console_pages
+        began = time.monotonic()
+        self.say("chaos: pg_ctl stop -m fast; the console is looked at; pg_ctl start")
+        self.pg.pause()
+        try:
+            self.console = console_pages(self.probe_url, self.probe_token, "fault-db-restart")
+        except Exception as exc:  # noqa: BLE001 - the screenshot is evidence, not the test
+            self.console = {"error": repr(exc)}
+        finally:
+            self.pg.resume()
+        down = time.monotonic() - began
+        self.say(f"chaos: PostgreSQL back after {down:.1f}s; console: {self.console}")
+        return {"restart_seconds": round(down, 1), "console": self.console}
 
     def _stall(self, service):
         links = self.proxy.of(f"{service}.")

@@ -85,6 +85,9 @@ def parse(argv):
     parser.add_argument("--amqp-port", type=int, default=5682,
                         help="the test's own RabbitMQ node (default 5682; management +10000, "
                              "distribution +20000)")
+    parser.add_argument("--screenshot", action="store_true",
+                        help="during the first PostgreSQL restart, screenshot the console "
+                             "(var/artefacts/screenshots/fault-db-restart-*.png)")
     parser.add_argument("--var-dir", type=Path, default=REPO_ROOT / "var" / "fault")
     return parser.parse_args(argv)
 
@@ -137,6 +140,7 @@ def main(argv=None):
         chaos = Chaos(suite, pg, rabbit, proxy, plan(args.faults, suite.services, args.instances),
                       args.interval, args.seed, lock, say, suite.gateway_urls[-1],
                       people.token(people.first("specialist")))
+        chaos.screenshot = args.screenshot
         keeper = Keeper(suite, lock, say)
         keeper.start()
         clock.start()
@@ -177,6 +181,7 @@ def main(argv=None):
                 "unplanned_exits": keeper.exits,
                 "faults": chaos.log,
                 "answers_during_faults": chaos.answers,
+                "console_during_db_restart": chaos.console,
                 "http_retries": gateways.retries,
                 "replies_to_killed_callers": orphan_replies(suite),
                 "clock_advances": clock.advances,
