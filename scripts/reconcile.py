@@ -162,7 +162,7 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     stored_ids = {e for _, e, _, _ in rows}
     fail("events_phantom", [e for e in events if e not in stored_ids])
     inboxes = {}
-    for source, event_type, consumer, queue in consumer_bindings(bindings):
+    for source, event_type, consumer, _queue in consumer_bindings(bindings):
         if consumer not in inboxes:
             inboxes[consumer] = inbox_ids(conn, consumer)
         fail("events_not_applied", [

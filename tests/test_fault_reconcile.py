@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.parse
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -38,7 +38,7 @@ from shared.outbox import Outbox
 pytestmark = pytest.mark.integration
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
-NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 SERVICES = ("intake", "dispatch", "media", "gateway")
 
 
@@ -52,7 +52,8 @@ def test_the_plan_meets_every_fault_early_with_postgres_twice_and_kills_between(
     assert set(first_cycle) == set(FAULTS) and first_cycle.count("postgres") == 2
     assert kinds[0] == "kill"
     while_kills_remain = kinds[:max(i for i, k in enumerate(kinds) if k == "kill") + 1]
-    assert all("kill" in pair for pair in zip(while_kills_remain, while_kills_remain[1:]))
+    assert all("kill" in pair for pair in zip(while_kills_remain, while_kills_remain[1:],
+                                                      strict=False))
     assert sorted(t for k, t in order if k == "kill") == sorted(
         f"{s}-{i}" for s in SIX for i in (1, 2))
     assert ("stall", "dispatch-1") in order and ("partition", "penalty") in order
@@ -250,7 +251,7 @@ def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twi
                 queue_depths={}, dead_letters=0, hub_blocked=[])
         return {k: v for k, v in failures.items() if v}, figures, examples
 
-    at = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
     with clean_database.transaction() as conn:
         october = [plant_line(conn, "2026-10", f"oct-{n}", at) for n in range(2)]
         plant_report(conn, "2026-10", 1, october[:1], at)
@@ -266,7 +267,7 @@ def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twi
         # sla fired through the end of November (16:00 UTC is midnight in Shanghai),
         # but November's report was never issued.
         conn.execute("UPDATE penalty.sla_progress SET fired_through = %s",
-                      (datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc),))
+                      (datetime(2026, 11, 30, 16, 0, tzinfo=UTC),))
     failures, figures, examples = counted()
     assert failures == {"deductions_not_reported": 2, "deductions_reported_twice": 1}, examples
     assert {e["deduction_id"] for e in examples["deductions_not_reported"]} == {

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from nameko.testing.services import entrypoint_hook
 
+from scripts.fault_servers import OwnRabbit
 from shared import rpc as shared_rpc
 from shared.errors import Unavailable
 from shared.rpc import RpcProxy, call, rpc
-from scripts.fault_servers import OwnRabbit
 
 pytestmark = pytest.mark.integration
 
