@@ -47,6 +47,12 @@ IDLE_IN_TRANSACTION_TIMEOUT = 30
 # How long a pool slot may be waited for before the caller gets a 503.
 SLOT_TIMEOUT = 30.0
 
+# What a user reads (a 503: try again); the details are logged.
+DB_UNREACHABLE = "数据库暂时无法连接，请稍后重试 (database unreachable; try again shortly)"
+DB_LOST = "数据库连接中断，请稍后重试 (the database connection was lost; try again shortly)"
+DB_TIMEOUT = "数据库查询超时，请稍后重试 (the database did not answer in time; try again shortly)"
+DB_BUSY = "数据库连接繁忙，请稍后重试"
+
 
 def connect_options(statement_timeout: float = STATEMENT_TIMEOUT,
                     idle_in_transaction_timeout: float = IDLE_IN_TRANSACTION_TIMEOUT
@@ -86,7 +92,9 @@ class Database:
             return psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row,
                                    connect_timeout=self.connect_timeout, **self.options)
         except psycopg.OperationalError as exc:
-            raise Unavailable(f"数据库无法连接 (database unreachable): {exc}".strip()) from exc
+            # The details (host, port, libpq's words) go to the log, not to a user.
+            log.warning("database unreachable: %s", str(exc).strip())
+            raise Unavailable(DB_UNREACHABLE) from exc
 
     def _checkout(self) -> Connection:
         """An idle connection the server has not closed, else a new one."""
@@ -120,25 +128,24 @@ class Database:
         caller may retry (every state change here is safe to retry)."""
         began = time.monotonic()
         if not self._slots.acquire(timeout=self.slot_timeout):
-            raise Unavailable(f"数据库连接繁忙，请稍后再试 (no database connection free "
-                              f"within {time.monotonic() - began:.0f}s)")
+            raise Unavailable(f"{DB_BUSY} (no database connection free within "
+                              f"{time.monotonic() - began:.0f}s)")
         conn = None
         try:
             conn = self._checkout()
             try:
                 yield conn
             except psycopg.errors.QueryCanceled as exc:
-                raise Unavailable(f"数据库查询超时，请稍后再试 (a statement ran over its "
-                                  f"timeout: {exc})".strip()) from exc
+                log.warning("statement over its timeout: %s", str(exc).strip())
+                raise Unavailable(DB_TIMEOUT) from exc
             except psycopg.Error as exc:
                 # Connection lost: AdminShutdown, IdleInTransactionSessionTimeout
                 # (not an OperationalError), a socket closed; the others stay.
                 if not (conn.closed or conn.broken):
                     raise
                 self._flush()
-                log.warning("database connection lost (%s); pool emptied", exc)
-                raise Unavailable(f"数据库连接中断，请稍后再试 (database connection lost: "
-                                  f"{exc})".strip()) from exc
+                log.warning("database connection lost (%s); pool emptied", str(exc).strip())
+                raise Unavailable(DB_LOST) from exc
         finally:
             if conn is not None:
                 if conn.closed or conn.broken or conn.info.transaction_status != 0:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from scripts.fault_servers import OwnPostgres
-from shared.db import Database
+from shared.db import DB_LOST, DB_TIMEOUT, Database
 from shared.errors import Unavailable
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,7 @@ def test_a_connection_lost_in_use_is_a_503_and_empties_the_pool(test_dsn):
         with db.connection() as conn:             # LIFO: a, returned last
             terminate(test_dsn, conn.info.backend_pid)
             conn.execute("SELECT 1")
-    assert "数据库连接中断" in caught.value.message and caught.value.status == 503
+    assert caught.value.message == DB_LOST and caught.value.status == 503   # no libpq words
     assert db._idle.qsize() == 0                  # its peer was closed too
     with db.connection() as conn:
         assert conn.info.backend_pid not in (idle_pid, lost_pid)
@@ -89,7 +89,7 @@ def test_a_statement_over_its_timeout_is_a_503(test_dsn):
     with pytest.raises(Unavailable) as caught:
         with db.connection() as conn:
             conn.execute("SELECT pg_sleep(2)")
-    assert "数据库查询超时" in caught.value.message
+    assert caught.value.message == DB_TIMEOUT
     with db.connection() as conn:                 # the connection is still good
         assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
     db.close()
