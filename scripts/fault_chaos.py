@@ -21,6 +21,7 @@ import random
 import threading
 import time
 import traceback
+from datetime import UTC, datetime
 
 import requests
 
@@ -134,9 +135,11 @@ class Chaos(threading.Thread):
             while not self._halt.wait(self.random.uniform(*self.interval)):
                 kind, target = self.order[turn % len(self.order)]
                 turn += 1
-                at = time.monotonic()
+                at, began = time.monotonic(), datetime.now(UTC)
                 entry = {"fault": kind, "target": target, **getattr(self, f"_{kind}")(target)}
                 entry["seconds"] = round(time.monotonic() - at, 1)
+                entry["began"] = began.isoformat(timespec="seconds")
+                entry["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
                 self.log.append(entry)
         except Exception as exc:  # noqa: BLE001 - a failed fault is the test's failure
             self.error = traceback.format_exc()

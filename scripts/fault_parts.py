@@ -2,11 +2,14 @@
 driver, the simulation clock's driver, the keeper that restarts a process
 which exited on its own, and the checks that tell the suite has settled.
 """
+import json
 import threading
 import time
 import traceback
 import urllib.parse
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from scripts.life import ComplaintLife, GaveUp, StepRefused, Timings
@@ -185,3 +188,27 @@ def store_keys(endpoint, bucket="ccrm-media", access_key="ccrm-local",
     if not client.bucket_exists(bucket):
         return set()
     return {o.object_name for o in client.list_objects(bucket, recursive=True)}
+
+
+def answers_during(log_dir, faults, after=15.0):
+    """For each fault, the HTTP statuses the gateways answered from its start
+    to `after` seconds past its end (what users met), from the gateways' logs."""
+    answers = []
+    for path in sorted(Path(log_dir).glob("gateway-*.log")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if '"nameko.web.server"' not in line or "/api/admin/clock" in line:
+                continue
+            try:
+                entry = json.loads(line)
+                status = int(entry["message"].split('HTTP/1.1" ', 1)[1].split()[0])
+            except (ValueError, KeyError, IndexError):
+                continue
+            answers.append((datetime.fromisoformat(entry["ts"]), status))
+    counted = []
+    for fault in faults:
+        began = datetime.fromisoformat(fault["began"])
+        ended = datetime.fromisoformat(fault["ended"]) + timedelta(seconds=after)
+        statuses = Counter(status for at, status in answers if began <= at <= ended)
+        counted.append({"fault": fault["fault"], "target": fault["target"],
+                        "answers": dict(sorted(statuses.items()))})
+    return counted

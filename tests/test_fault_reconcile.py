@@ -7,6 +7,7 @@ of issue 15 could break: a step stored twice after a lost answer, a media row
 whose object is gone, a session left inside a transaction, a user answered
 with a hang or a 500 during a fault). Without this, a reconciliation that
 always said zero would pass the fault test."""
+import json
 import threading
 import time
 import urllib.parse
@@ -20,7 +21,7 @@ from nameko.constants import WEB_SERVER_CONFIG_KEY
 
 from scripts.event_log import EventLog
 from scripts.fault_chaos import FAULTS, plan, wrong_answers
-from scripts.fault_parts import store_keys
+from scripts.fault_parts import answers_during, store_keys
 from scripts.life import ComplaintLife, Gateways, People, Timings
 from scripts.reconcile import FAILURES, consumer_bindings, reconcile
 from scripts.suite import management
@@ -275,3 +276,18 @@ def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twi
                    if e["month"] == "2026-11")}
     assert examples["deductions_reported_twice"][0]["revisions"] == ["2026-09 r1", "2026-10 r1"]
     assert figures["monthly_report_revisions"] == 3
+
+
+def test_gateway_answers_are_counted_per_fault_window(tmp_path):
+    def line(ts, status, path="/api/complaints"):
+        return json.dumps({"ts": ts, "logger": "nameko.web.server", "message":
+                           f'127.0.0.1 - - [x] "GET {path} HTTP/1.1" {status} 10 0.1'})
+    (tmp_path / "gateway-1.log").write_text("\n".join([
+        "--- 2026-12-06 17:00:00 nameko run", line("2026-12-06T17:00:01+00:00", 200),
+        line("2026-12-06T17:00:05+00:00", 503), line("2026-12-06T17:00:06+00:00", 503),
+        line("2026-12-06T17:00:07+00:00", 200, "/api/admin/clock"),
+        line("2026-12-06T17:00:30+00:00", 200)]), encoding="utf-8")
+    fault = {"fault": "postgres", "target": None, "began": "2026-12-06T17:00:04+00:00",
+             "ended": "2026-12-06T17:00:06+00:00"}
+    assert answers_during(tmp_path, [fault], after=5) == [
+        {"fault": "postgres", "target": None, "answers": {503: 2}}]
