@@ -55,7 +55,7 @@ lint: $(STAMP)
 # (ccrmfault@localhost, 5682) under var/fault/ and never touches the shared
 # servers. FAULT_ARGS: --duration, --interval, --faults (kill,broker,postgres,
 # stall,latency,partition,disk,store; default all), --screenshot; CI's short form:
-#   FAULT_ARGS="--duration 180 --interval 15 20 --faults kill,broker,postgres,stall,latency"
+#   FAULT_ARGS="--duration 180 --interval 15 20 --faults kill,broker,postgres,stall"
 FAULT_ARGS ?=
 fault-test: preflight
 	$(PY) -m scripts.fault_test $(FAULT_ARGS)

@@ -7,7 +7,7 @@ subscriber saw. Every failure count must be zero.
 
     make fault-test                                     # every fault, 600 s (the full run)
     .venv/bin/python -m scripts.fault_test --duration 180 --interval 15 20 \
-        --faults kill,broker,postgres,stall,latency     # the short form CI runs
+        --faults kill,broker,postgres,stall     # the short form CI runs
 
 The test brings its own PostgreSQL cluster and RabbitMQ node on spare ports
 (scripts/fault_servers.py; the machine's shared servers are never touched)
