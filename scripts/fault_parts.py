@@ -128,22 +128,31 @@ class Keeper(threading.Thread):
         self.join(10)
 
 
-def queue_depths(suite):
+def _queues(where):
+    """The queues of a Suite's vhost (its own management API), or of a vhost
+    named by a string on the machine's broker (the load benchmark's use)."""
+    if isinstance(where, str):
+        from scripts.suite import management
+        call, vhost = management, where
+    else:
+        call, vhost = where.management, where.vhost
+    return call("GET", f"/api/queues/{urllib.parse.quote(vhost, safe='')}")
+
+
+def queue_depths(where):
     """Messages waiting per queue. A reply queue nobody consumes belonged to a
     killed caller: its replies have no one to go to (the caller's HTTP request
     failed and was retried) and nameko lets it expire (x-expires), so it is
     counted apart, not as work left undone."""
-    status, queues = suite.management(
-        "GET", f"/api/queues/{urllib.parse.quote(suite.vhost, safe='')}")
+    status, queues = _queues(where)
     if status != 200:
         raise RuntimeError(f"management API: {status} {queues}")
     return {q["name"]: q.get("messages", 0) for q in queues
             if not (q["name"].startswith("rpc.reply-") and not q.get("consumers"))}
 
 
-def orphan_replies(suite):
-    status, queues = suite.management(
-        "GET", f"/api/queues/{urllib.parse.quote(suite.vhost, safe='')}")
+def orphan_replies(where):
+    status, queues = _queues(where)
     return sum(q.get("messages", 0) for q in queues or ()
                if q["name"].startswith("rpc.reply-") and not q.get("consumers"))
 
