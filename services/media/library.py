@@ -16,7 +16,7 @@ from services.media import domain, links, repository, views
 from services.media.storage import MediaStore
 from shared.clock import system_now
 from shared.contracts.media import DEFAULT_MAX_BYTES, BindRequest, UploadRequest, VerifyRequest
-from shared.errors import NotFound
+from shared.errors import NotFound, Unavailable
 from shared.outbox import outbox_backlog
 from shared.validation import load_input
 
@@ -78,6 +78,12 @@ class MediaLibrary:
                 repository.insert(conn, media)
                 self.outbox.add(conn, "media.stored", views.stored_event(media),
                                 occurred_at=now, complaint_id=media.complaint_id)
+        except Unavailable:
+            # The database went away (a restart, a cut network): the commit may
+            # have happened with its answer lost, and removing the object would
+            # leave a row naming nothing. An object no row names is an orphan
+            # that sweep_orphans removes later (found by the fault test).
+            raise
         except BaseException:
             self._remove_quietly(media.key)
             raise

@@ -39,7 +39,11 @@ _FAILURES = (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError)
 
 
 def _unavailable(action, exc):
-    return Unavailable(f"文件存储暂不可用 (object store unavailable while {action}): {exc}")
+    # The client's words (host, port, URL) go to the log, not to a user (the
+    # fault test's store outage showed them in every upload's 503).
+    log.warning("object store unavailable while %s: %s", action, exc)
+    return Unavailable(f"文件存储暂不可用，请稍后重试 (object store unavailable while {action}; "
+                       "try again shortly)")
 
 
 # How long the gateway's read of an S3 object may take to start (`source`).
