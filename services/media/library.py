@@ -15,14 +15,25 @@ from typing import Any
 from services.media import domain, links, repository, views
 from services.media.storage import MediaStore
 from shared.clock import system_now
-from shared.contracts.media import DEFAULT_MAX_BYTES, BindRequest, UploadRequest, VerifyRequest
-from shared.errors import NotFound
+from shared.contracts.media import (
+    DEFAULT_MAX_BYTES,
+    BindRequest,
+    ConfirmRequest,
+    UploadBegin,
+    UploadRequest,
+    VerifyRequest,
+)
+from shared.errors import CCRMError, InvalidInput, NotFound
 from shared.outbox import outbox_backlog
 from shared.validation import load_input
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIGNED_URL_SECONDS = 300
+# An upload whose confirm never came is swept with its object after this.
+DEFAULT_UNCONFIRMED_SECONDS = 24 * 3600
+# How long the gateway's presigned PUT stays valid (real time).
+DEFAULT_UPLOAD_URL_SECONDS = 300
 SWEEP_BATCH = 500
 
 
@@ -42,6 +53,16 @@ class Settings:
     def signed_url_for(self) -> timedelta:
         return timedelta(seconds=int(self._media().get(
             "signed_url_seconds", DEFAULT_SIGNED_URL_SECONDS)))
+
+    @property
+    def unconfirmed_for(self) -> timedelta:
+        return timedelta(seconds=int(self._media().get(
+            "unconfirmed_seconds", DEFAULT_UNCONFIRMED_SECONDS)))
+
+    @property
+    def upload_url_for(self) -> timedelta:
+        return timedelta(seconds=int(self._media().get(
+            "upload_url_seconds", DEFAULT_UPLOAD_URL_SECONDS)))
 
     @property
     def region(self) -> str:
@@ -83,6 +104,64 @@ class MediaLibrary:
             raise
         return views.media_view(media, self.clock.zone)
 
+    def begin_upload(self, form: Mapping[str, Any]) -> dict[str, Any]:
+        """Where the gateway writes a new file itself (an UploadBegin form):
+        the upload is remembered, unconfirmed, until confirm_upload."""
+        request = load_input(UploadBegin, form)
+        domain.check_declared_size(request["size"], self.settings.max_bytes)
+        now = self.clock.now()
+        region = self.settings.region
+        upload_id = domain.media_id(region, uuid.uuid4().hex)
+        pending = domain.PendingUpload(
+            id=upload_id, key=domain.object_key(region, now, upload_id), kind=request["kind"],
+            stage=request["stage"], size=request["size"],
+            original_filename=domain.clean_filename(request["filename"]),
+            complaint_id=request["complaint_id"], step=request["step"],
+            uploaded_by=request["uploaded_by"], created_at=now)
+        expires = self.settings.upload_url_for
+        target = self.store.upload_target(pending.key, expires)
+        with self.database.transaction() as conn:
+            repository.insert_pending(conn, pending)
+        return views.upload_target_view(
+            pending.id, target, system_now().replace(microsecond=0) + expires, self.clock.zone)
+
+    def confirm_upload(self, upload_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
+        """Check what the gateway stored for a begun upload (size as begun,
+        type by its bytes, SHA-256 as written) and record it with its
+        `media.stored` event; a refused upload is deleted, object and all."""
+        upload_id = domain.checked_media_id(upload_id)
+        written_sha256 = load_input(ConfirmRequest, form)["sha256"]
+        with self.database.connection() as conn:
+            pending = repository.get_pending(conn, upload_id)
+            done = None if pending is not None else repository.get(conn, upload_id)
+        if pending is None:
+            return self._confirmed_before(upload_id, done, written_sha256)
+        try:
+            content = self.store.read(pending.key)
+        except NotFound:
+            self._refuse(pending)
+            raise InvalidInput({"file": [
+                "文件未写入存储，请重新上传 (the file never reached the store; upload it again)"]}
+                ) from None
+        try:
+            facts = domain.inspect_content(pending.kind, content, self.settings.max_bytes)
+            domain.check_stored(pending, facts, written_sha256)
+        except CCRMError:
+            self._refuse(pending)
+            raise
+        now = self.clock.now()
+        media = domain.confirmed_media(pending, facts, self.settings.region, now)
+        with self.database.transaction() as conn:
+            # Locked: a second confirm or the sweep may have taken it meanwhile.
+            if repository.get_pending(conn, upload_id, for_update=True) is None:
+                done = repository.get(conn, upload_id)
+                return self._confirmed_before(upload_id, done, written_sha256)
+            repository.delete_pending(conn, upload_id)
+            repository.insert(conn, media)
+            self.outbox.add(conn, "media.stored", views.stored_event(media),
+                            occurred_at=now, complaint_id=media.complaint_id)
+        return views.media_view(media, self.clock.zone)
+
     def get(self, media_id: object) -> dict[str, Any]:
         """The media with its link (`/files/<token>` on the gateway), valid
         for the configured time."""
@@ -107,7 +186,7 @@ class MediaLibrary:
             media = repository.get(conn, media_id)
         if media is None:
             raise NotFound(f"媒体文件不存在 (no media {media_id})")
-        source = self.store.source(media.key, now.replace(microsecond=0))
+        source = self.store.source(media.key, now.replace(microsecond=0), media.content_type)
         return views.link_view(media, expires_at, source, self.clock.zone)
 
     def bind_signature(self, media_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,9 +216,12 @@ class MediaLibrary:
                                        request["current_record_sha256"].lower())
 
     def sweep_orphans(self, older_than_seconds: object) -> int:
-        """Remove stored objects that no row names (an upload that crashed
-        between storing and committing); returns how many were removed."""
+        """Remove uploads begun longer than MEDIA.unconfirmed_seconds ago (on
+        the shared clock) and never confirmed, with their objects; then stored
+        objects that no row names (an upload that crashed between storing and
+        committing). Returns how many uploads and objects were removed."""
         older_than = domain.sweep_age(older_than_seconds)
+        removed = self._sweep_unconfirmed()
         # Objects' times come from the store's real clock: compare with real time.
         now = system_now()
         listing: list[tuple[str, datetime]] = []
@@ -154,7 +236,7 @@ class MediaLibrary:
             self.store.remove(key)
         if orphans:
             log.warning("removed %d orphaned media objects", len(orphans))
-        return len(orphans)
+        return removed + len(orphans)
 
     def health(self) -> dict[str, Any]:
         try:
@@ -198,6 +280,40 @@ class MediaLibrary:
         with self.database.connection() as conn:
             known = repository.known_keys(conn, [key for key, _ in listing])
         return domain.orphan_keys(listing, known, now, older_than)
+
+    def _confirmed_before(self, upload_id: str, media: domain.Media | None,
+                          written_sha256: str) -> dict[str, Any]:
+        """A confirm repeated (a retry) answers what the first one recorded."""
+        if media is None:
+            raise NotFound(f"上传不存在或已过期 (no upload {upload_id}, or it was swept)")
+        if media.sha256 != written_sha256.lower():
+            raise InvalidInput({"sha256": [
+                "与已确认的文件不一致 (differs from the file confirmed under this id)"]})
+        return views.media_view(media, self.clock.zone)
+
+    def _refuse(self, pending: domain.PendingUpload) -> None:
+        """A refused upload leaves nothing behind: its object, then its row."""
+        self._remove_quietly(pending.key)
+        with self.database.transaction() as conn:
+            repository.delete_pending(conn, pending.id)
+
+    def _sweep_unconfirmed(self) -> int:
+        """Uploads whose confirm never came, by the shared clock: object first,
+        then the row, in batches, each row locked while its object goes."""
+        begun_before = self.clock.now() - self.settings.unconfirmed_for
+        removed = 0
+        while True:
+            with self.database.transaction() as conn:
+                stale = repository.stale_uploads(conn, begun_before, SWEEP_BATCH)
+                for pending in stale:
+                    self.store.remove(pending.key)
+                    repository.delete_pending(conn, pending.id)
+            removed += len(stale)
+            if len(stale) < SWEEP_BATCH:
+                break
+        if removed:
+            log.warning("removed %d uploads never confirmed", removed)
+        return removed
 
     def _remove_quietly(self, key: str) -> None:
         try:

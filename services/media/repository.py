@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from services.media.domain import COLUMNS, Media
+from services.media.domain import COLUMNS, PENDING_COLUMNS, Media, PendingUpload
 
 _COLUMNS = ", ".join(COLUMNS)
+_PENDING = ", ".join(PENDING_COLUMNS)
 
 
 def insert(conn: Any, media: Media) -> None:
@@ -40,13 +42,43 @@ def save_binding(conn: Any, media: Media) -> None:
 
 
 def known_keys(conn: Any, keys: Iterable[str]) -> set[str]:
-    """The subset of `keys` that a row names."""
+    """The subset of `keys` that a row names: a stored file's or an upload's
+    still waiting for its confirm (swept on its own clock, stale_uploads)."""
     keys = list(keys)
     if not keys:
         return set()
-    rows = conn.execute("SELECT key FROM media.objects WHERE key = ANY(%(keys)s)",
+    rows = conn.execute("""SELECT key FROM media.objects WHERE key = ANY(%(keys)s)
+                           UNION ALL
+                           SELECT key FROM media.pending_uploads WHERE key = ANY(%(keys)s)""",
                         {"keys": keys}).fetchall()
     return {row["key"] for row in rows}
+
+
+def insert_pending(conn: Any, pending: PendingUpload) -> None:
+    conn.execute(
+        f"""INSERT INTO media.pending_uploads ({_PENDING})
+            VALUES ({", ".join(f"%({name})s" for name in PENDING_COLUMNS)})""",
+        {name: getattr(pending, name) for name in PENDING_COLUMNS})
+
+
+def get_pending(conn: Any, upload_id: str, for_update: bool = False) -> PendingUpload | None:
+    row = conn.execute(
+        f"SELECT {_PENDING} FROM media.pending_uploads WHERE id = %(id)s"
+        + (" FOR UPDATE" if for_update else ""), {"id": upload_id}).fetchone()
+    return PendingUpload.from_row(row) if row else None
+
+
+def delete_pending(conn: Any, upload_id: str) -> None:
+    conn.execute("DELETE FROM media.pending_uploads WHERE id = %(id)s", {"id": upload_id})
+
+
+def stale_uploads(conn: Any, begun_before: datetime, limit: int) -> list[PendingUpload]:
+    """Uploads begun before `begun_before` and never confirmed, oldest first."""
+    rows = conn.execute(
+        f"""SELECT {_PENDING} FROM media.pending_uploads WHERE created_at < %(before)s
+            ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"before": begun_before, "limit": limit}).fetchall()
+    return [PendingUpload.from_row(row) for row in rows]
 
 
 def ping(conn: Any) -> bool:

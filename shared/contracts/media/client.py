@@ -32,8 +32,10 @@ class MediaClient(ServiceClient):
         uploaded_by: str | None = None,
         step: str | None = None,
     ) -> Json:
-        """Store a file (`files.content_b64(bytes)`; form: UploadRequest);
-        answers its MediaView. Unavailable when the object store is down."""
+        """Store a file sent over RPC (`files.content_b64(bytes)`; form:
+        UploadRequest); answers its MediaView. Unavailable when the object store
+        is down. For small files of services (penalty's monthly report); the
+        gateway writes uploads to the store itself (begin_upload)."""
         return self._call(
             "upload",
             content_b64,
@@ -44,6 +46,40 @@ class MediaClient(ServiceClient):
             uploaded_by=uploaded_by,
             step=step,
         )
+
+    @raises(InvalidInput, TooLarge)
+    def begin_upload(
+        self,
+        filename: str | None,
+        kind: str,
+        size: int,
+        stage: str | None = None,
+        complaint_id: str | None = None,
+        uploaded_by: str | None = None,
+        step: str | None = None,
+    ) -> Json:
+        """Where to write a new file of `size` bytes (form: UploadBegin;
+        answer: UploadTargetView): the caller streams the bytes there itself
+        (writing.write_to_target), then calls confirm_upload. An upload never
+        confirmed is swept with its object after MEDIA.unconfirmed_seconds."""
+        return self._call(
+            "begin_upload",
+            filename,
+            kind,
+            size,
+            stage=stage,
+            complaint_id=complaint_id,
+            uploaded_by=uploaded_by,
+            step=step,
+        )
+
+    @raises(InvalidInput, NotFound, TooLarge, UnsupportedMediaType)
+    def confirm_upload(self, upload_id: str, sha256: str) -> Json:
+        """Check the stored object (size as begun, type by its bytes, SHA-256
+        as written: form ConfirmRequest) and record it: its MediaView. A
+        refused one is deleted; NotFound for an unknown (or swept) upload.
+        Confirming again answers the same MediaView."""
+        return self._call("confirm_upload", upload_id, sha256)
 
     @raises(NotFound)
     def get(self, media_id: str) -> Json:

@@ -54,6 +54,22 @@ class UploadRequest(Form):
             raise ValidationError(errors)
 
 
+class UploadBegin(UploadRequest):
+    """`begin_upload`: an UploadRequest and the size of the file the gateway
+    is about to write to the store itself (media refuses an empty one or
+    one over the limit before it names a target)."""
+
+    size = fields.Integer(required=True, strict=True,
+                          error_messages=messages(invalid="须为整数 (must be an integer)"))
+
+
+class ConfirmRequest(Form):
+    """`confirm_upload`: the SHA-256 of the bytes the gateway wrote; media
+    compares it with the stored object's."""
+
+    sha256 = sha256_field(required=True)
+
+
 class BindRequest(Form):
     """`bind_signature`: the record a signature confirms and its hash."""
 
