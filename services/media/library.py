@@ -29,6 +29,12 @@ from shared.validation import load_input
 
 log = logging.getLogger(__name__)
 
+# The forms, built once: a marshmallow schema is stateless once built, and
+# building one per call cost more than loading with it (issue 17: 8 % of
+# media's busy samples; load_input with an instance 16 us, with the class 70 us).
+_UPLOAD, _BEGIN, _CONFIRM = UploadRequest(), UploadBegin(), ConfirmRequest()
+_BIND, _VERIFY = BindRequest(), VerifyRequest()
+
 DEFAULT_SIGNED_URL_SECONDS = 300
 # An upload whose confirm never came is swept with its object after this.
 DEFAULT_UNCONFIRMED_SECONDS = 24 * 3600
@@ -83,7 +89,7 @@ class MediaLibrary:
 
     def upload(self, content_b64: object, form: Mapping[str, Any]) -> dict[str, Any]:
         """Store a file described by an UploadRequest form."""
-        request = load_input(UploadRequest, form)
+        request = load_input(_UPLOAD, form)
         max_bytes = self.settings.max_bytes
         content = domain.decode_content(content_b64, max_bytes)
         facts = domain.inspect_content(request["kind"], content, max_bytes)
@@ -107,7 +113,7 @@ class MediaLibrary:
     def begin_upload(self, form: Mapping[str, Any]) -> dict[str, Any]:
         """Where the gateway writes a new file itself (an UploadBegin form):
         the upload is remembered, unconfirmed, until confirm_upload."""
-        request = load_input(UploadBegin, form)
+        request = load_input(_BEGIN, form)
         domain.check_declared_size(request["size"], self.settings.max_bytes)
         now = self.clock.now()
         region = self.settings.region
@@ -130,7 +136,7 @@ class MediaLibrary:
         type by its bytes, SHA-256 as written) and record it with its
         `media.stored` event; a refused upload is deleted, object and all."""
         upload_id = domain.checked_media_id(upload_id)
-        written_sha256 = load_input(ConfirmRequest, form)["sha256"]
+        written_sha256 = load_input(_CONFIRM, form)["sha256"]
         with self.database.connection() as conn:
             pending = repository.get_pending(conn, upload_id)
             done = None if pending is not None else repository.get(conn, upload_id)
@@ -192,7 +198,7 @@ class MediaLibrary:
     def bind_signature(self, media_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
         """Bind a signature to the record of a BindRequest form (once)."""
         media_id = domain.checked_media_id(media_id)
-        request = load_input(BindRequest, form)
+        request = load_input(_BIND, form)
         now = self.clock.now()
         with self.database.transaction() as conn:
             media = repository.get(conn, media_id, for_update=True)
@@ -211,7 +217,7 @@ class MediaLibrary:
     def verify_signature(self, media_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
         """Whether the record bound to a signature still has the hash of a
         VerifyRequest form."""
-        request = load_input(VerifyRequest, form)
+        request = load_input(_VERIFY, form)
         return domain.verify_signature(self._load(media_id),
                                        request["current_record_sha256"].lower())
 
