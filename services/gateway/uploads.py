@@ -3,15 +3,20 @@
 A mixin of GatewayService: the one place that reads an upload with its limit
 and stores it, for staff uploads and the customer's signature alike. The
 bytes go straight from the request to the store (no base64 over the broker):
-media names a target (`begin_upload`), the gateway streams the file there,
-hashing it on the way (shared.contracts.media.writing), and media checks
-size, type and SHA-256 of the stored object (`confirm_upload`). An upload
-whose write or confirm fails is swept by media later (MEDIA.unconfirmed_seconds).
+media hands out places to write to (`reserve_uploads`, a few at a time, kept
+per process while they are valid: `targets_for`), the gateway streams the file
+to one, hashing it on the way (shared.contracts.media.writing), and media
+checks size, type and SHA-256 of the stored object (`confirm_upload`): one
+RPC per upload. A place never confirmed (a failed write, a process that
+stopped) is swept by media later (MEDIA.unconfirmed_seconds).
 """
 from __future__ import annotations
 
 import io
 import os
+import threading
+from collections import deque
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from services.gateway import bodies
@@ -24,6 +29,46 @@ from shared.errors import InvalidInput
 # Room for the multipart framing and the form fields beside the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_FILENAME = 200
+# Places reserved at a time, and how long one must still be valid to be used.
+RESERVE_BATCH = 8
+VALID_AT_LEAST = timedelta(seconds=60)
+
+
+class UploadTargets:
+    """Places media reserved for this process's uploads, used oldest first;
+    one about to expire is dropped (media sweeps it)."""
+
+    def __init__(self) -> None:
+        self._targets: deque[Json] = deque()
+        self._lock = threading.Lock()
+
+    def take(self, media: MediaClient, batch: int = RESERVE_BATCH) -> Json:
+        usable_until = datetime.now(UTC) + VALID_AT_LEAST
+        with self._lock:
+            while self._targets:
+                target = self._targets.popleft()
+                if datetime.fromisoformat(target["expires_at"]) > usable_until:
+                    return target
+        reserved = list(media.reserve_uploads(batch))
+        with self._lock:
+            self._targets.extend(reserved[1:])
+        return reserved[0]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._targets.clear()
+
+
+_targets: dict[str, UploadTargets] = {}
+_targets_lock = threading.Lock()
+
+
+def targets_for(config: Any) -> UploadTargets:
+    """The places of the media service this config reaches (one per broker
+    address: a test process runs many suites, each with its own)."""
+    key = str(config.get("AMQP_URI"))
+    with _targets_lock:
+        return _targets.setdefault(key, UploadTargets())
 
 
 def sized_stream(stream: IO[bytes], limit: int) -> tuple[IO[bytes], int]:
@@ -70,8 +115,8 @@ class Uploads(Clients):
         if size == 0:
             raise InvalidInput({"file": ["文件为空 (empty file)"]})
         media = self.client(MediaClient)
-        begun = media.begin_upload(
-            (upload.filename or "")[:MAX_FILENAME], kind, size, stage=stage,
-            complaint_id=complaint_id, uploaded_by=uploaded_by, step=step)
-        sha256 = write_to_target(begun["target"], stream, size, self.config)
-        return media.confirm_upload(begun["upload_id"], sha256)
+        target = targets_for(self.config).take(media)
+        sha256 = write_to_target(target["target"], stream, size, self.config)
+        return media.confirm_upload(
+            target["upload_id"], sha256, size, (upload.filename or "")[:MAX_FILENAME], kind,
+            stage=stage, complaint_id=complaint_id, uploaded_by=uploaded_by, step=step)

@@ -29,7 +29,7 @@ from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, Unsupporte
 
 __all__ = ["KINDS", "STAGES", "FileFacts", "Media", "PendingUpload", "allowed_types",
            "bind_signature", "check_declared_size", "check_stored", "checked_media_id",
-           "clean_filename", "confirmed_media", "decode_content", "detect_type", "human_size",
+           "clean_filename", "confirmed_media", "reservation_count", "decode_content", "detect_type", "human_size",
            "inspect_content", "kind_stage_errors", "media_id", "object_key", "orphan_keys",
            "sweep_age", "too_large", "verify_signature"]
 
@@ -166,17 +166,11 @@ def inspect_content(kind: str, content: bytes, max_bytes: int) -> FileFacts:
 
 @dataclass(frozen=True)
 class PendingUpload:
-    """An upload begun (`begin_upload`) and not yet confirmed."""
+    """An upload target handed out (`reserve_uploads`), not yet confirmed."""
     id: str
     key: str
-    kind: str
-    stage: str | None
-    size: int
-    original_filename: str | None
-    complaint_id: str | None
-    step: str | None
-    uploaded_by: str | None
     created_at: datetime
+    expires_at: datetime
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PendingUpload:
@@ -184,32 +178,41 @@ class PendingUpload:
 
 
 PENDING_COLUMNS = tuple(field.name for field in fields(PendingUpload))
+MAX_RESERVED = 32
+
+
+def reservation_count(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_RESERVED:
+        raise InvalidInput({"count": [
+            f"须为 1 到 {MAX_RESERVED} 的整数 (must be an integer from 1 to {MAX_RESERVED})"]})
+    return count
 
 
 def check_declared_size(size: int, max_bytes: int) -> None:
-    """Refuse an empty upload or one over the limit before it is written."""
+    """Refuse an empty upload or one over the limit."""
     if size <= 0:
         raise InvalidInput({"file": ["文件为空 (empty file)"]})
     if size > max_bytes:
         raise too_large(max_bytes)
 
 
-def check_stored(pending: PendingUpload, facts: FileFacts, written_sha256: str) -> None:
+def check_stored(declared_size: int, facts: FileFacts, written_sha256: str) -> None:
     """The stored object is what the gateway wrote: the size it declared and
     the SHA-256 it computed while writing."""
-    if facts.size != pending.size or facts.sha256 != written_sha256.lower():
+    if facts.size != declared_size or facts.sha256 != written_sha256.lower():
         raise InvalidInput({"file": [
             "存储的文件与上传的不一致，请重新上传 (the stored file differs from the upload "
-            f"({facts.size} of {pending.size} bytes, or another SHA-256); upload it again)"]})
+            f"({facts.size} of {declared_size} bytes, or another SHA-256); upload it again)"]})
 
 
-def confirmed_media(pending: PendingUpload, facts: FileFacts, region: str,
-                    now: datetime) -> Media:
+def confirmed_media(pending: PendingUpload, request: Mapping[str, Any], facts: FileFacts,
+                    region: str, now: datetime) -> Media:
     return Media(
-        id=pending.id, key=pending.key, region=region, kind=pending.kind, stage=pending.stage,
-        content_type=facts.content_type, size=facts.size, sha256=facts.sha256,
-        original_filename=pending.original_filename, complaint_id=pending.complaint_id,
-        step=pending.step, uploaded_by=pending.uploaded_by, created_at=now)
+        id=pending.id, key=pending.key, region=region, kind=request["kind"],
+        stage=request["stage"], content_type=facts.content_type, size=facts.size,
+        sha256=facts.sha256, original_filename=clean_filename(request["filename"]),
+        complaint_id=request["complaint_id"], step=request["step"],
+        uploaded_by=request["uploaded_by"], created_at=now)
 
 
 # -- signatures bound to records (SPEC §6) -----------------------------------

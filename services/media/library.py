@@ -19,7 +19,6 @@ from shared.contracts.media import (
     DEFAULT_MAX_BYTES,
     BindRequest,
     ConfirmRequest,
-    UploadBegin,
     UploadRequest,
     VerifyRequest,
 )
@@ -32,7 +31,7 @@ log = logging.getLogger(__name__)
 # The forms, built once: a marshmallow schema is stateless once built, and
 # building one per call cost more than loading with it (issue 17: 8 % of
 # media's busy samples; load_input with an instance 16 us, with the class 70 us).
-_UPLOAD, _BEGIN, _CONFIRM = UploadRequest(), UploadBegin(), ConfirmRequest()
+_UPLOAD, _CONFIRM = UploadRequest(), ConfirmRequest()
 _BIND, _VERIFY = BindRequest(), VerifyRequest()
 
 DEFAULT_SIGNED_URL_SECONDS = 300
@@ -110,59 +109,55 @@ class MediaLibrary:
             raise
         return views.media_view(media, self.clock.zone)
 
-    def begin_upload(self, form: Mapping[str, Any]) -> dict[str, Any]:
-        """Where the gateway writes a new file itself (an UploadBegin form):
-        the upload is remembered, unconfirmed, until confirm_upload."""
-        request = load_input(_BEGIN, form)
-        domain.check_declared_size(request["size"], self.settings.max_bytes)
+    def reserve_uploads(self, count: object) -> list[dict[str, Any]]:
+        """`count` places the gateway may write new files to itself (a key,
+        and for S3 a presigned PUT valid MEDIA.upload_url_seconds). The
+        gateway keeps a few at hand, so an upload costs it one RPC (the
+        confirm), not two; those never used are swept like any unconfirmed one."""
+        count = domain.reservation_count(count)
         now = self.clock.now()
         region = self.settings.region
-        upload_id = domain.media_id(region, uuid.uuid4().hex)
-        pending = domain.PendingUpload(
-            id=upload_id, key=domain.object_key(region, now, upload_id), kind=request["kind"],
-            stage=request["stage"], size=request["size"],
-            original_filename=domain.clean_filename(request["filename"]),
-            complaint_id=request["complaint_id"], step=request["step"],
-            uploaded_by=request["uploaded_by"], created_at=now)
         expires = self.settings.upload_url_for
-        target = self.store.upload_target(pending.key, expires)
+        expires_at = system_now().replace(microsecond=0) + expires
+        pending = []
+        for _ in range(count):
+            upload_id = domain.media_id(region, uuid.uuid4().hex)
+            pending.append(domain.PendingUpload(
+                id=upload_id, key=domain.object_key(region, now, upload_id), created_at=now,
+                expires_at=expires_at))
+        targets = [self.store.upload_target(p.key, expires) for p in pending]
         with self.database.transaction() as conn:
             repository.insert_pending(conn, pending)
-        return views.upload_target_view(
-            pending.id, target, system_now().replace(microsecond=0) + expires, self.clock.zone)
+        return [views.upload_target_view(p.id, target, expires_at, self.clock.zone)
+                for p, target in zip(pending, targets, strict=True)]
 
     def confirm_upload(self, upload_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
-        """Check what the gateway stored for a begun upload (size as begun,
-        type by its bytes, SHA-256 as written) and record it with its
-        `media.stored` event; a refused upload is deleted, object and all."""
+        """Check what the gateway stored at a reserved target (a ConfirmRequest:
+        the file's description, its size and the SHA-256 it wrote; the type is
+        the bytes') and record it with its `media.stored` event; a refused
+        upload is deleted, object and all."""
         upload_id = domain.checked_media_id(upload_id)
-        written_sha256 = load_input(_CONFIRM, form)["sha256"]
         with self.database.connection() as conn:
             pending = repository.get_pending(conn, upload_id)
             done = None if pending is not None else repository.get(conn, upload_id)
         if pending is None:
-            return self._confirmed_before(upload_id, done, written_sha256)
+            return self._confirmed_before(upload_id, done, form)
         try:
-            content = self.store.read(pending.key)
-        except NotFound:
-            self._refuse(pending)
-            raise InvalidInput({"file": [
-                "文件未写入存储，请重新上传 (the file never reached the store; upload it again)"]}
-                ) from None
-        try:
-            facts = domain.inspect_content(pending.kind, content, self.settings.max_bytes)
-            domain.check_stored(pending, facts, written_sha256)
+            request = load_input(_CONFIRM, form)
+            domain.check_declared_size(request["size"], self.settings.max_bytes)
+            content = self._stored(pending)
+            facts = domain.inspect_content(request["kind"], content, self.settings.max_bytes)
+            domain.check_stored(request["size"], facts, request["sha256"])
         except CCRMError:
             self._refuse(pending)
             raise
         now = self.clock.now()
-        media = domain.confirmed_media(pending, facts, self.settings.region, now)
+        media = domain.confirmed_media(pending, request, facts, self.settings.region, now)
         with self.database.transaction() as conn:
-            # Locked: a second confirm or the sweep may have taken it meanwhile.
-            if repository.get_pending(conn, upload_id, for_update=True) is None:
+            # The row is the lock: a second confirm or the sweep may have taken it.
+            if not repository.take_pending(conn, upload_id):
                 done = repository.get(conn, upload_id)
-                return self._confirmed_before(upload_id, done, written_sha256)
-            repository.delete_pending(conn, upload_id)
+                return self._confirmed_before(upload_id, done, form)
             repository.insert(conn, media)
             self.outbox.add(conn, "media.stored", views.stored_event(media),
                             occurred_at=now, complaint_id=media.complaint_id)
@@ -287,12 +282,20 @@ class MediaLibrary:
             known = repository.known_keys(conn, [key for key, _ in listing])
         return domain.orphan_keys(listing, known, now, older_than)
 
+    def _stored(self, pending: domain.PendingUpload) -> bytes:
+        try:
+            return self.store.read(pending.key)
+        except NotFound:
+            raise InvalidInput({"file": [
+                "文件未写入存储，请重新上传 (the file never reached the store; upload it again)"]}
+                ) from None
+
     def _confirmed_before(self, upload_id: str, media: domain.Media | None,
-                          written_sha256: str) -> dict[str, Any]:
+                          form: Mapping[str, Any]) -> dict[str, Any]:
         """A confirm repeated (a retry) answers what the first one recorded."""
         if media is None:
             raise NotFound(f"上传不存在或已过期 (no upload {upload_id}, or it was swept)")
-        if media.sha256 != written_sha256.lower():
+        if media.sha256 != str(form.get("sha256") or "").lower():
             raise InvalidInput({"sha256": [
                 "与已确认的文件不一致 (differs from the file confirmed under this id)"]})
         return views.media_view(media, self.clock.zone)
@@ -301,19 +304,22 @@ class MediaLibrary:
         """A refused upload leaves nothing behind: its object, then its row."""
         self._remove_quietly(pending.key)
         with self.database.transaction() as conn:
-            repository.delete_pending(conn, pending.id)
+            repository.take_pending(conn, pending.id)
 
     def _sweep_unconfirmed(self) -> int:
-        """Uploads whose confirm never came, by the shared clock: object first,
-        then the row, in batches, each row locked while its object goes."""
+        """Uploads never confirmed: older than the setting on the shared clock,
+        their target expired in real time (the gateway no longer holds it).
+        Object first, then the row, each row locked while its object goes."""
         begun_before = self.clock.now() - self.settings.unconfirmed_for
+        expired_before = system_now()
         removed = 0
         while True:
             with self.database.transaction() as conn:
-                stale = repository.stale_uploads(conn, begun_before, SWEEP_BATCH)
+                stale = repository.stale_uploads(conn, begun_before, expired_before,
+                                                 SWEEP_BATCH)
                 for pending in stale:
                     self.store.remove(pending.key)
-                    repository.delete_pending(conn, pending.id)
+                    repository.take_pending(conn, pending.id)
             removed += len(stale)
             if len(stale) < SWEEP_BATCH:
                 break

@@ -54,30 +54,37 @@ def known_keys(conn: Any, keys: Iterable[str]) -> set[str]:
     return {row["key"] for row in rows}
 
 
-def insert_pending(conn: Any, pending: PendingUpload) -> None:
-    conn.execute(
-        f"""INSERT INTO media.pending_uploads ({_PENDING})
-            VALUES ({", ".join(f"%({name})s" for name in PENDING_COLUMNS)})""",
-        {name: getattr(pending, name) for name in PENDING_COLUMNS})
+def insert_pending(conn: Any, pending: list[PendingUpload]) -> None:
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            f"""INSERT INTO media.pending_uploads ({_PENDING})
+                VALUES ({", ".join(f"%({name})s" for name in PENDING_COLUMNS)})""",
+            [{name: getattr(p, name) for name in PENDING_COLUMNS} for p in pending])
 
 
-def get_pending(conn: Any, upload_id: str, for_update: bool = False) -> PendingUpload | None:
-    row = conn.execute(
-        f"SELECT {_PENDING} FROM media.pending_uploads WHERE id = %(id)s"
-        + (" FOR UPDATE" if for_update else ""), {"id": upload_id}).fetchone()
+def get_pending(conn: Any, upload_id: str) -> PendingUpload | None:
+    row = conn.execute(f"SELECT {_PENDING} FROM media.pending_uploads WHERE id = %(id)s",
+                       {"id": upload_id}).fetchone()
     return PendingUpload.from_row(row) if row else None
 
 
-def delete_pending(conn: Any, upload_id: str) -> None:
-    conn.execute("DELETE FROM media.pending_uploads WHERE id = %(id)s", {"id": upload_id})
+def take_pending(conn: Any, upload_id: str) -> bool:
+    """Delete the upload's row; False when it is gone already (a second
+    confirm or the sweep took it first: the row is the lock)."""
+    row = conn.execute("DELETE FROM media.pending_uploads WHERE id = %(id)s RETURNING id",
+                       {"id": upload_id}).fetchone()
+    return row is not None
 
 
-def stale_uploads(conn: Any, begun_before: datetime, limit: int) -> list[PendingUpload]:
-    """Uploads begun before `begun_before` and never confirmed, oldest first."""
+def stale_uploads(conn: Any, begun_before: datetime, expired_before: datetime,
+                  limit: int) -> list[PendingUpload]:
+    """Uploads handed out before `begun_before` (shared clock) whose target
+    expired before `expired_before` (real time), never confirmed; locked."""
     rows = conn.execute(
-        f"""SELECT {_PENDING} FROM media.pending_uploads WHERE created_at < %(before)s
-            ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
-        {"before": begun_before, "limit": limit}).fetchall()
+        f"""SELECT {_PENDING} FROM media.pending_uploads
+             WHERE created_at < %(before)s AND expires_at < %(expired)s
+             ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"before": begun_before, "expired": expired_before, "limit": limit}).fetchall()
     return [PendingUpload.from_row(row) for row in rows]
 
 

@@ -44,17 +44,17 @@ class MediaService:
             "uploaded_by": uploaded_by, "step": step})
 
     @rpc
-    def begin_upload(self, filename, kind, size, stage=None, complaint_id=None,
-                     uploaded_by=None, step=None):
-        """Where the gateway writes a new file itself (no bytes over the broker)."""
-        return self._library().begin_upload({
-            "filename": filename, "kind": kind, "size": size, "stage": stage,
-            "complaint_id": complaint_id, "uploaded_by": uploaded_by, "step": step})
+    def reserve_uploads(self, count=8):
+        """Places the gateway writes new files to itself (no bytes over the broker)."""
+        return self._library().reserve_uploads(count)
 
     @rpc
-    def confirm_upload(self, upload_id, sha256):
-        """Check and record what the gateway stored for a begun upload."""
-        return self._library().confirm_upload(upload_id, {"sha256": sha256})
+    def confirm_upload(self, upload_id, sha256, size, filename, kind, stage=None,
+                       complaint_id=None, uploaded_by=None, step=None):
+        """Check and record what the gateway stored at a reserved place."""
+        return self._library().confirm_upload(upload_id, {
+            "sha256": sha256, "size": size, "filename": filename, "kind": kind, "stage": stage,
+            "complaint_id": complaint_id, "uploaded_by": uploaded_by, "step": step})
 
     @rpc
     def get(self, media_id):

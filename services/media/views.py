@@ -47,7 +47,7 @@ def link_view(media: Media, expires_at: datetime, source: dict[str, Any],
 
 def upload_target_view(upload_id: str, target: dict[str, Any], expires_at: datetime,
                        zone: tzinfo) -> dict[str, Any]:
-    """`begin_upload`'s answer: where the gateway writes the file."""
+    """One of `reserve_uploads`' answers: where the gateway writes a file."""
     dumped: dict[str, Any] = _TARGET.dump({
         "upload_id": upload_id, "target": target, "expires_at": expires_at.astimezone(zone)})
     return dumped

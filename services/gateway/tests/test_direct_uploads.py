@@ -8,9 +8,10 @@ shared.contracts.media.writing), on both stores (the local directory of
 - a file refused by its content (a program named .jpg) answers 415 as
   before and leaves nothing: no object, no row, no pending upload;
 - an upload whose confirm never came is swept with its object once
-  MEDIA.unconfirmed_seconds have passed on the shared clock, not before,
-  and its late confirm is refused (404).
+  MEDIA.unconfirmed_seconds have passed on the shared clock (and its PUT URL
+  has expired), not before, and its late confirm is refused (404).
 """
+import io
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from services.gateway.tests.test_files import (
     storage_config,  # noqa: F401 - fixture
     world_config,
 )
+from services.gateway.uploads import RESERVE_BATCH
 from services.media.service import MediaService
 from services.media.storage import store_from_config
 from services.media.tests import samples
@@ -92,7 +94,8 @@ def test_a_photo_goes_to_the_store_without_crossing_the_broker(world):
     [key] = stored_keys(world)
     assert key.endswith(media["id"]) and world.store.read(key) == photo
     assert count(world.database, "objects") == 1
-    assert count(world.database, "pending_uploads") == 0
+    # The gateway keeps the rest of the places it reserved for the next uploads.
+    assert count(world.database, "pending_uploads") == RESERVE_BATCH - 1
     served = requests.get(requests.get(world.url(f"/api/media/{media['id']}"),
                                        headers=world.headers["spec"], timeout=30).json()["url"],
                           timeout=30)
@@ -106,24 +109,27 @@ def test_a_file_refused_by_its_content_leaves_nothing(world):
     error = answer.json()["error"]
     assert "file" in error["fields"] and "JPEG" in error["message"]
     assert stored_keys(world) == []
-    assert count(world.database, "objects") == count(world.database, "pending_uploads") == 0
+    assert count(world.database, "objects") == 0
+    assert count(world.database, "pending_uploads") == RESERVE_BATCH - 1    # its place went too
 
 
 def test_an_empty_file_is_refused_before_media_is_asked(world):
     answer = post_file(world, "photo", b"", stage="before")
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["fields"]["file"]
-    assert count(world.database, "pending_uploads") == 0
+    assert count(world.database, "pending_uploads") == 0          # media was not asked
 
 
 def test_an_upload_never_confirmed_is_swept_after_a_day_of_the_shared_clock(world):
     clock = SimulationClock(world.database, cache_seconds=0)
     with ServiceRpcProxy("media", world.config, timeout=20) as proxy:
         media = MediaClient(proxy)
-        begun = media.begin_upload("半途.png", "signature", len(samples.PNG))
-        write_to_target(begun["target"], __import__("io").BytesIO(samples.PNG),
-                        len(samples.PNG), world.config)
+        [begun] = media.reserve_uploads(1)
+        write_to_target(begun["target"], io.BytesIO(samples.PNG), len(samples.PNG),
+                        world.config)
         [key] = stored_keys(world)
+        with world.database.transaction() as conn:     # its PUT URL expired (real time)
+            conn.execute("UPDATE media.pending_uploads SET expires_at = now() - interval '1 s'")
 
         # Younger than a day: kept, even by a sweep of every unnamed object.
         clock.set(NOW + timedelta(seconds=DAY - 60))
@@ -135,5 +141,6 @@ def test_an_upload_never_confirmed_is_swept_after_a_day_of_the_shared_clock(worl
         assert stored_keys(world) == []
         assert count(world.database, "pending_uploads") == 0
         with pytest.raises(NotFound):
-            media.confirm_upload(begun["upload_id"], "0" * 64)
+            media.confirm_upload(begun["upload_id"], "0" * 64, len(samples.PNG), "半途.png",
+                                 "signature")
         assert count(world.database, "objects") == 0

@@ -1,18 +1,14 @@
--- Uploads the gateway is writing straight to the store (begin_upload), not yet
--- confirmed (confirm_upload checks the stored bytes, then moves the upload to
--- media.objects). One whose confirm never came is swept with its object after
--- MEDIA.unconfirmed_seconds (default 24 h) on the shared clock.
+-- Upload targets media handed to the gateway (reserve_uploads: a key and, for
+-- S3, a presigned PUT), not yet confirmed (confirm_upload checks the stored
+-- bytes, then records the file in media.objects and deletes the row). One
+-- never confirmed is swept with its object (if any) once it is older than
+-- MEDIA.unconfirmed_seconds (default 24 h) on the shared clock and its PUT
+-- URL has expired in real time.
 CREATE TABLE media.pending_uploads (
-    id                  text PRIMARY KEY,            -- the media id it will have
-    key                 text NOT NULL UNIQUE,        -- where the gateway writes it
-    kind                text NOT NULL,
-    stage               text,
-    size                bigint NOT NULL CHECK (size > 0),  -- as the gateway declared it
-    original_filename   text,
-    complaint_id        text,
-    step                text,
-    uploaded_by         text,
-    created_at          timestamptz NOT NULL         -- the shared clock's time
+    id          text PRIMARY KEY,            -- the media id it will have
+    key         text NOT NULL UNIQUE,        -- where the gateway writes it
+    created_at  timestamptz NOT NULL,        -- the shared clock's time
+    expires_at  timestamptz NOT NULL         -- its target's expiry, real time
 );
 
 CREATE INDEX pending_uploads_created ON media.pending_uploads (created_at);

@@ -19,6 +19,7 @@ from nameko.rpc import Rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from werkzeug.datastructures import FileStorage
 
+from services.gateway import uploads
 from services.gateway.uploads import Uploads
 from services.media.service import MediaService
 from services.media.tests import samples
@@ -30,7 +31,6 @@ from shared.contracts.media import (
     HealthView,
     MediaClient,
     MediaView,
-    UploadBegin,
     UploadRequest,
     UploadTargetView,
     VerificationView,
@@ -50,8 +50,7 @@ SHA = "c" * 64
 
 # Each method's request form: the parameters the form names (the others, the
 # content and the media id, media checks itself).
-FORMS = {"upload": UploadRequest, "begin_upload": UploadBegin,
-         "confirm_upload": ConfirmRequest, "bind_signature": BindRequest,
+FORMS = {"upload": UploadRequest, "confirm_upload": ConfirmRequest, "bind_signature": BindRequest,
          "verify_signature": VerifyRequest}
 
 
@@ -118,12 +117,13 @@ def as_service_sees_it(method, args, kwargs):
 
 class UploadingGateway(Uploads):
     """The gateway's upload path (services/gateway/uploads.py) on a recording
-    proxy, writing to a local directory as media's target says."""
+    proxy, writing to a local directory as media's target says (its own pool
+    of reserved places: a broker address of its own)."""
 
     def __init__(self, media, local_dir):
         self.media = media
         self.config = {"MEDIA": {"max_bytes": 64 * 1024, "local_dir": str(local_dir)},
-                       "RPC_TIMEOUT": 2}
+                       "RPC_TIMEOUT": 2, "AMQP_URI": f"memory://{local_dir}"}
 
 
 def multipart_file(content, filename):
@@ -138,17 +138,41 @@ def multipart_file(content, filename):
 ])
 def test_the_gateways_uploads_load_with_medias_form(kind, fields, tmp_path):
     key = f"GZ/2026/11/{MEDIA_ID}"
-    proxy = Recording(answer={"upload_id": MEDIA_ID, "target": {"kind": "file", "key": key}})
+    proxy = Recording(answer=[{"upload_id": MEDIA_ID, "target": {"kind": "file", "key": key},
+                               "expires_at": "2099-01-01T00:00:00+08:00"}])
     gateway = UploadingGateway(proxy, tmp_path)
     gateway.store_upload(multipart_file(samples.PNG, "C:\\相册\\现场.png"), kind, **fields)
-    (begin, confirm) = [(method, as_service_sees_it(method, args, kwargs))
-                        for method, args, kwargs in proxy.calls]
-    assert begin[0] == "begin_upload" and begin[1]["kind"] == kind
-    assert begin[1]["size"] == len(samples.PNG)
-    # No bytes over the broker: the file is where the target said, its hash in the confirm.
+    (reserve, confirm) = [(method, as_service_sees_it(method, args, kwargs))
+                          for method, args, kwargs in proxy.calls]
+    assert reserve == ("reserve_uploads", {"count": uploads.RESERVE_BATCH})
+    assert confirm[0] == "confirm_upload" and confirm[1]["kind"] == kind
+    assert confirm[1]["upload_id"] == MEDIA_ID and confirm[1]["size"] == len(samples.PNG)
+    assert confirm[1]["sha256"] == hashlib.sha256(samples.PNG).hexdigest()
+    # No bytes over the broker: the file is where the target said.
     assert (tmp_path / key).read_bytes() == samples.PNG
-    assert confirm == ("confirm_upload", {"upload_id": MEDIA_ID,
-                                          "sha256": hashlib.sha256(samples.PNG).hexdigest()})
+
+
+def test_the_gateway_reserves_places_a_few_at_a_time_and_drops_stale_ones(tmp_path):
+    places = [{"upload_id": f"M-GZ-{n:032x}", "target": {"kind": "file",
+                                                        "key": f"GZ/2026/11/M-GZ-{n:032x}"},
+               "expires_at": "2099-01-01T00:00:00+08:00"} for n in range(1, 9)]
+    places[2]["expires_at"] = "2020-01-01T00:00:00+08:00"          # expired while kept
+
+    class Reserving(Recording):
+        def reserve_uploads(self, count):
+            self.calls.append(("reserve_uploads", (count,), {}))
+            return places[:count]
+
+    proxy = Reserving()
+    gateway = UploadingGateway(proxy, tmp_path)
+    for _ in range(7):
+        gateway.store_upload(multipart_file(samples.PNG, "a.png"), "material")
+    reserves = [c for c in proxy.calls if c[0] == "reserve_uploads"]
+    confirmed = [c[1][0] for c in proxy.calls if c[0] == "confirm_upload"]
+    assert len(reserves) == 1 and len(confirmed) == len(set(confirmed)) == 7
+    assert places[2]["upload_id"] not in confirmed
+    gateway.store_upload(multipart_file(samples.PNG, "a.png"), "material")   # the pool ran dry
+    assert len([c for c in proxy.calls if c[0] == "reserve_uploads"]) == 2
 
 
 def test_the_monthly_reports_upload_loads_with_medias_form():
@@ -225,8 +249,8 @@ def test_get_and_verify_send_what_the_service_takes():
     ("upload", ("", "a.png", "video"), {}, "kind"),
     ("upload", ("", "a.png", "photo"), {}, "stage"),
     ("upload", ("", "a.png", "material"), {"step": "visit\x00"}, "step"),
-    ("begin_upload", ("a.png", "photo", "12"), {"stage": "before"}, "size"),
-    ("confirm_upload", (MEDIA_ID, "f" * 63), {}, "sha256"),
+    ("confirm_upload", (MEDIA_ID, SHA, "12", "a.png", "photo"), {"stage": "before"}, "size"),
+    ("confirm_upload", (MEDIA_ID, "f" * 63, 5, "a.png", "material"), {}, "sha256"),
     ("bind_signature", (MEDIA_ID, "visit", "V-1", "not-a-sha"), {}, "record_sha256"),
     ("bind_signature", (MEDIA_ID, "visit", "", SHA), {}, "record_id"),
     ("verify_signature", (MEDIA_ID, "f" * 63), {}, "current_record_sha256"),
@@ -284,11 +308,12 @@ def test_medias_answers_validate_against_the_contract_views(media, media_config)
     assert valid(MediaView, media.get(signature["id"]))["binding"] == bound["binding"]
     assert valid(VerificationView, media.verify_signature(signature["id"], sha))["intact"]
 
-    begun = valid(UploadTargetView, media.begin_upload("现场.png", "photo", len(samples.PNG),
-                                                       stage="after", complaint_id=COMPLAINT))
+    [begun, _] = [valid(UploadTargetView, place) for place in media.reserve_uploads(2)]
     written = write_to_target(begun["target"], io.BytesIO(samples.PNG), len(samples.PNG),
                               media_config)
-    direct = valid(MediaView, media.confirm_upload(begun["upload_id"], written))
+    direct = valid(MediaView, media.confirm_upload(
+        begun["upload_id"], written, len(samples.PNG), "现场.png", "photo", stage="after",
+        complaint_id=COMPLAINT))
     assert direct["id"] == begun["upload_id"] and direct["content_type"] == "image/png"
 
     report = valid(MediaView, media.upload(content_b64(samples.CSV), "r.csv", "report",

@@ -16,7 +16,6 @@ from shared.contracts.media.files import (
 from shared.contracts.media.forms import (
     BindRequest,
     ConfirmRequest,
-    UploadBegin,
     UploadRequest,
     VerifyRequest,
 )
@@ -33,7 +32,7 @@ from shared.contracts.media.views import (
 __all__ = [
     "ALLOWED_TYPES", "DEFAULT_MAX_BYTES", "KINDS", "REPORT_ONLY_TYPES", "STAGES",
     "BindRequest", "BindingView", "ConfirmRequest", "FileLinkView", "FileSourceView",
-    "HealthView", "MediaClient", "MediaView", "UploadBegin", "UploadRequest", "UploadTargetView",
+    "HealthView", "MediaClient", "MediaView", "UploadRequest", "UploadTargetView",
     "VerificationView", "VerifyRequest", "allowed_types", "content_b64", "human_size",
     "is_media_id",
 ]

@@ -35,7 +35,7 @@ class MediaClient(ServiceClient):
         """Store a file sent over RPC (`files.content_b64(bytes)`; form:
         UploadRequest); answers its MediaView. Unavailable when the object store
         is down. For small files of services (penalty's monthly report); the
-        gateway writes uploads to the store itself (begin_upload)."""
+        gateway writes uploads to the store itself (reserve_uploads)."""
         return self._call(
             "upload",
             content_b64,
@@ -47,39 +47,43 @@ class MediaClient(ServiceClient):
             step=step,
         )
 
-    @raises(InvalidInput, TooLarge)
-    def begin_upload(
+    @raises(InvalidInput)
+    def reserve_uploads(self, count: int = 8) -> Json:
+        """[UploadTargetView]: `count` (1-32) places to write new files to
+        (writing.write_to_target), each valid until its `expires_at`; then
+        confirm_upload. Those never confirmed are swept after
+        MEDIA.unconfirmed_seconds."""
+        return self._call("reserve_uploads", count)
+
+    @raises(InvalidInput, NotFound, TooLarge, UnsupportedMediaType)
+    def confirm_upload(
         self,
+        upload_id: str,
+        sha256: str,
+        size: int,
         filename: str | None,
         kind: str,
-        size: int,
         stage: str | None = None,
         complaint_id: str | None = None,
         uploaded_by: str | None = None,
         step: str | None = None,
     ) -> Json:
-        """Where to write a new file of `size` bytes (form: UploadBegin;
-        answer: UploadTargetView): the caller streams the bytes there itself
-        (writing.write_to_target), then calls confirm_upload. An upload never
-        confirmed is swept with its object after MEDIA.unconfirmed_seconds."""
+        """Check the object written at a reserved place (size and SHA-256 as
+        written, type by its bytes; form: ConfirmRequest) and record it: its
+        MediaView. A refused one is deleted; NotFound for an unknown (or
+        swept) upload; confirming again answers the same MediaView."""
         return self._call(
-            "begin_upload",
+            "confirm_upload",
+            upload_id,
+            sha256,
+            size,
             filename,
             kind,
-            size,
             stage=stage,
             complaint_id=complaint_id,
             uploaded_by=uploaded_by,
             step=step,
         )
-
-    @raises(InvalidInput, NotFound, TooLarge, UnsupportedMediaType)
-    def confirm_upload(self, upload_id: str, sha256: str) -> Json:
-        """Check the stored object (size as begun, type by its bytes, SHA-256
-        as written: form ConfirmRequest) and record it: its MediaView. A
-        refused one is deleted; NotFound for an unknown (or swept) upload.
-        Confirming again answers the same MediaView."""
-        return self._call("confirm_upload", upload_id, sha256)
 
     @raises(NotFound)
     def get(self, media_id: str) -> Json:

@@ -54,19 +54,13 @@ class UploadRequest(Form):
             raise ValidationError(errors)
 
 
-class UploadBegin(UploadRequest):
-    """`begin_upload`: an UploadRequest and the size of the file the gateway
-    is about to write to the store itself (media refuses an empty one or
-    one over the limit before it names a target)."""
+class ConfirmRequest(UploadRequest):
+    """`confirm_upload`: an UploadRequest, the size of the file the gateway
+    wrote to its reserved place and the SHA-256 it computed while writing;
+    media compares both with the stored object's."""
 
     size = fields.Integer(required=True, strict=True,
                           error_messages=messages(invalid="须为整数 (must be an integer)"))
-
-
-class ConfirmRequest(Form):
-    """`confirm_upload`: the SHA-256 of the bytes the gateway wrote; media
-    compares it with the stored object's."""
-
     sha256 = sha256_field(required=True)
 
 

@@ -83,8 +83,8 @@ class UploadTargetSpec(Schema):
 
 
 class UploadTargetView(Schema):
-    """`begin_upload`: the upload's id (the media id it will have once
-    confirmed), where to write it and until when (real time)."""
+    """One of `reserve_uploads`: the upload's id (the media id it will have
+    once confirmed), where to write it and until when (real time)."""
 
     upload_id = media_id_field(required=True)
     target = fields.Nested(UploadTargetSpec, required=True)

@@ -1,4 +1,4 @@
-"""Writing an upload's bytes where media's `begin_upload` says (the
+"""Writing an upload's bytes where media's `reserve_uploads` says (the
 gateway's side of a direct upload; the bytes never cross the broker).
 
 An `UploadTargetView.target` is one of:
@@ -106,7 +106,7 @@ def put_url(url: str, source: IO[bytes], size: int,
 
 def write_to_target(target: Mapping[str, Any], source: IO[bytes], size: int,
                     config: Mapping[str, Any], http: urllib3.PoolManager | None = None) -> str:
-    """Stream `size` bytes of `source` to a `begin_upload` target; their
+    """Stream `size` bytes of `source` to a `reserve_uploads` target; their
     SHA-256 (hex), for `confirm_upload`. Unavailable when the store refuses."""
     reader = HashingReader(source)
     kind = target.get("kind")
