@@ -27,11 +27,12 @@ from shared.contracts.media.files import (
 )
 from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
 
-__all__ = ["KINDS", "STAGES", "FileFacts", "Media", "PendingUpload", "allowed_types",
-           "bind_signature", "check_declared_size", "check_stored", "checked_media_id",
-           "clean_filename", "confirmed_media", "reservation_count", "decode_content", "detect_type", "human_size",
-           "inspect_content", "kind_stage_errors", "media_id", "object_key", "orphan_keys",
-           "sweep_age", "too_large", "verify_signature"]
+__all__ = ["KINDS", "MAX_RESERVED", "STAGES", "FileFacts", "Media", "PendingUpload",
+           "allowed_types", "bind_signature", "check_declared_size", "check_stored",
+           "checked_media_id", "clean_filename", "confirmed_media", "decode_content",
+           "detect_type", "human_size", "inspect_content", "kind_stage_errors", "media_id",
+           "object_key", "orphan_keys", "reservation_count", "sweep_age", "too_large",
+           "verify_signature"]
 
 MAX_FILENAME = 255
 
