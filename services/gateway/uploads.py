@@ -29,9 +29,11 @@ from shared.errors import InvalidInput
 # Room for the multipart framing and the form fields beside the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_FILENAME = 200
-# Places reserved at a time, and how long one must still be valid to be used.
+# Places reserved at a time, and how long one must still be valid to be used
+# (at most a quarter of its life: MEDIA.upload_url_seconds, as media reads it).
 RESERVE_BATCH = 8
 VALID_AT_LEAST = timedelta(seconds=60)
+DEFAULT_UPLOAD_URL_SECONDS = 300
 
 
 class UploadTargets:
@@ -42,8 +44,9 @@ class UploadTargets:
         self._targets: deque[Json] = deque()
         self._lock = threading.Lock()
 
-    def take(self, media: MediaClient, batch: int = RESERVE_BATCH) -> Json:
-        usable_until = datetime.now(UTC) + VALID_AT_LEAST
+    def take(self, media: MediaClient, batch: int = RESERVE_BATCH,
+             margin: timedelta = VALID_AT_LEAST) -> Json:
+        usable_until = datetime.now(UTC) + margin
         with self._lock:
             while self._targets:
                 target = self._targets.popleft()
@@ -115,7 +118,10 @@ class Uploads(Clients):
         if size == 0:
             raise InvalidInput({"file": ["文件为空 (empty file)"]})
         media = self.client(MediaClient)
-        target = targets_for(self.config).take(media)
+        settings = self.config.get("MEDIA") or {}
+        lifetime = timedelta(seconds=int(settings.get("upload_url_seconds",
+                                                      DEFAULT_UPLOAD_URL_SECONDS)))
+        target = targets_for(self.config).take(media, margin=min(VALID_AT_LEAST, lifetime / 4))
         sha256 = write_to_target(target["target"], stream, size, self.config)
         return media.confirm_upload(
             target["upload_id"], sha256, size, (upload.filename or "")[:MAX_FILENAME], kind,
