@@ -2,7 +2,10 @@
 that turns marshmallow's messages into SPEC §10's field-by-field 400.
 
 Messages are zh-CN first with the English in brackets, as people read them at
-the desk; the same rule gives the same message in every service.
+the desk; the same rule gives the same message in every service. Each message
+is also a `Coded` string: a stable code (and the values it names) that the
+error body carries beside the text (`field_errors`, shared.errors), so a
+console words it in its own language.
 """
 from __future__ import annotations
 
@@ -13,13 +16,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.errors import InvalidInput, validation_fields
+from shared.errors import Coded, InvalidInput, validation_fields
 
-REQUIRED = "必填 (required)"
-NOT_NULL = "不能为空 (may not be null)"
-NOT_TEXT = "须为文本 (must be text)"
-BLANK = "不能为空白 (may not be blank)"
-CONTROL = "含有不允许的控制字符 (control characters are not allowed)"
+# typed as str: callers put them in lists beside plain messages (still Coded at run time)
+REQUIRED: str = Coded("必填 (required)", "required")
+NOT_NULL: str = Coded("不能为空 (may not be null)", "null")
+NOT_TEXT: str = Coded("须为文本 (must be text)", "not_text")
+BLANK: str = Coded("不能为空白 (may not be blank)", "blank")
+CONTROL: str = Coded("含有不允许的控制字符 (control characters are not allowed)", "control_chars")
+NOT_OBJECT = Coded("须为 JSON 对象 (must be a JSON object)", "not_object")
+AMOUNT = Coded("须为金额 (must be an amount in CNY)", "amount")
 
 # Multi-line text keeps tabs and line breaks; one-line text refuses them too.
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -44,7 +50,7 @@ def load_input(schema: Schema | type[Schema], data: Any) -> dict[str, Any]:
     if isinstance(schema, type):
         schema = schema()
     if not isinstance(data, Mapping):
-        raise InvalidInput({"_body": ["须为 JSON 对象 (must be a JSON object)"]})
+        raise InvalidInput({"_body": [NOT_OBJECT]})
     try:
         return schema.load(data)
     except ValidationError as exc:
@@ -54,8 +60,8 @@ def load_input(schema: Schema | type[Schema], data: Any) -> dict[str, Any]:
 class Form(Schema):
     """Base of every request form: a field we do not know is refused (a typo
     would otherwise be silently dropped)."""
-    error_messages = {"unknown": "不允许的字段 (unknown field)",
-                      "type": "须为 JSON 对象 (must be a JSON object)"}
+    error_messages = {"unknown": Coded("不允许的字段 (unknown field)", "unknown_field"),
+                      "type": NOT_OBJECT}
 
 
 class Text(fields.String):
@@ -75,8 +81,9 @@ class Text(fields.String):
         if not text.strip():
             raise ValidationError(BLANK)
         if len(text) > self.max_length:
-            raise ValidationError(
-                f"最多 {self.max_length} 个字符 (at most {self.max_length} characters)")
+            raise ValidationError(Coded(
+                f"最多 {self.max_length} 个字符 (at most {self.max_length} characters)",
+                "too_long", max=self.max_length))
         if (_CONTROL_MULTILINE if self.multiline else _CONTROL_ONE_LINE).search(text):
             raise ValidationError(CONTROL)
         return text
@@ -91,9 +98,11 @@ class Time(fields.AwareDateTime):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", messages(
-            invalid="须为 ISO 8601 时间，例如 2026-11-27T10:42:00+08:00 (ISO 8601 time)",
-            invalid_awareness="时间须带时区，例如 +08:00 (time needs an offset)",
-            format="时间格式不正确 (bad time)"))
+            invalid=Coded("须为 ISO 8601 时间，例如 2026-11-27T10:42:00+08:00 (ISO 8601 time)",
+                          "time_format"),
+            invalid_awareness=Coded("时间须带时区，例如 +08:00 (time needs an offset)",
+                                    "time_offset"),
+            format=Coded("时间格式不正确 (bad time)", "time_format")))
         super().__init__(**kwargs)
 
 
@@ -107,20 +116,20 @@ class Money(fields.Decimal):
 
     def __init__(self, positive: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", messages(
-            invalid="须为金额 (must be an amount in CNY)",
-            special="须为金额 (must be an amount in CNY)"))
+            invalid=AMOUNT, special=AMOUNT))
         super().__init__(validate=self._check, **kwargs)
         self.positive = positive
 
     def _check(self, value: Decimal) -> None:
         if not value.is_finite():
-            raise ValidationError("须为金额 (must be an amount in CNY)")
+            raise ValidationError(AMOUNT)
         if self.positive and value <= 0:
-            raise ValidationError("须大于 0 (must be more than 0)")
+            raise ValidationError(Coded("须大于 0 (must be more than 0)", "amount_positive"))
         if not self.positive and value < 0:
-            raise ValidationError("不能为负数 (may not be negative)")
+            raise ValidationError(Coded("不能为负数 (may not be negative)", "amount_negative"))
         if value != value.quantize(CENT) or abs(value) >= MONEY_LIMIT:
-            raise ValidationError("最多两位小数、十位整数 (at most 10 digits and 2 decimals)")
+            raise ValidationError(Coded(
+                "最多两位小数、十位整数 (at most 10 digits and 2 decimals)", "amount_digits"))
 
 
 def normalise_phone(value: object) -> str | None:
@@ -138,6 +147,10 @@ def normalise_phone(value: object) -> str | None:
     return None
 
 
+PHONE = Coded("电话号码格式不正确：手机号如 13812345678，座机如 020-12345678 "
+              "(a CN mobile 1[3-9]xxxxxxxxx or a landline 0xx-xxxxxxxx)", "phone")
+
+
 class Phone(fields.String):
     """A CN mobile 1[3-9]xxxxxxxxx or a landline 0xx-xxxxxxxx, normalised."""
 
@@ -149,8 +162,7 @@ class Phone(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         phone = normalise_phone(text[:40])
         if phone is None:
-            raise ValidationError("电话号码格式不正确：手机号如 13812345678，座机如 020-12345678 "
-                                  "(a CN mobile 1[3-9]xxxxxxxxx or a landline 0xx-xxxxxxxx)")
+            raise ValidationError(PHONE)
         return phone
 
 
@@ -165,7 +177,8 @@ class MediaIds(fields.List):
     """Distinct media ids, at most MAX_MEDIA."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("error_messages", {"invalid": "须为列表 (must be a list)",
+        kwargs.setdefault("error_messages", {"invalid": Coded("须为列表 (must be a list)",
+                                                              "not_list"),
                                              "null": NOT_NULL, "required": REQUIRED})
         kwargs.setdefault("load_default", list)
         super().__init__(MediaId(), validate=self._check, **kwargs)
@@ -173,15 +186,19 @@ class MediaIds(fields.List):
     @staticmethod
     def _check(values: list[str]) -> None:
         if len(values) > MAX_MEDIA:
-            raise ValidationError(f"最多 {MAX_MEDIA} 个文件 (at most {MAX_MEDIA} files)")
+            raise ValidationError(Coded(f"最多 {MAX_MEDIA} 个文件 (at most {MAX_MEDIA} files)",
+                                        "too_many_files", max=MAX_MEDIA))
         if len(set(values)) != len(values):
-            raise ValidationError("有重复的文件 (repeated media id)")
+            raise ValidationError(Coded("有重复的文件 (repeated media id)", "repeated_media"))
 
 
 def one_of(choices: Any, label: str = "") -> Callable[[Any], Any]:
     """A OneOf validator whose message lists the choices."""
     listed = ", ".join(str(c) for c in choices)
-    return validate.OneOf(tuple(choices), error=f"{label}须为 {listed} 之一 (one of {listed})")
+    # braces doubled: OneOf formats its message
+    text = f"{label}须为 {listed} 之一 (one of {listed})".replace("{", "{{").replace("}", "}}")
+    return validate.OneOf(tuple(choices), error=Coded(text, "choice",
+                                                      choices=[str(c) for c in choices]))
 
 
 def choice(choices: Any, label: str = "", **kwargs: Any) -> fields.String:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.dispatch import assignment, case_repository, repository, views
+from services.dispatch import preview as routing_preview
 from services.dispatch.casework import Casework, checked_id
 from services.dispatch.checks import may_see, staff_of
 from services.dispatch.claims import Claim
@@ -14,6 +15,7 @@ from services.dispatch.directory import Directory
 from services.dispatch.meetings import Meeting
 from services.dispatch.responsibility import resolve_responsibility
 from services.dispatch.work import Callback, ClosureApplication, Progress, Visit
+from shared import roles
 from shared.contracts.dispatch import directory_views as dv
 from shared.contracts.dispatch import forms
 from shared.contracts.dispatch import views as cv
@@ -124,6 +126,20 @@ def complaint_view(cw: Casework, complaint_id: object, actor: Actor | None) -> J
             acceptances=case_repository.time_acceptances(conn, complaint_id),
             grace=cw.grace)
     return views.dump(cv.VIEW, view, cw.clock.zone)
+
+
+PREVIEWERS = roles.CENTRE | {roles.ADMIN}
+
+
+def preview(cw: Casework, actor: Actor, form: object) -> Json:
+    """The centre's (and admins') look at the routing an order would get now."""
+    if not isinstance(actor, dict) or not PREVIEWERS & set(actor.get("roles") or ()):
+        raise Forbidden("只有售后服务中心可以预览派单 (the centre previews routings)")
+    data = load_input(forms.RoutingPreviewForm(), form)
+    found = routing_preview.preview_routing(cw.routing_table, cw.directory(), data["project_id"],
+                                            data["category"], data["department"], data["major"],
+                                            cw.clock.now())
+    return views.dump(cv.RoutingPreviewOut(), found, cw.clock.zone)
 
 
 def routing_errors(cw: Casework, open_only: object) -> Json:

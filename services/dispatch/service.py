@@ -165,10 +165,10 @@ class DispatchService:
 
     @_rpc()
     def apply_closure(self, actor, complaint_id, material_media_ids=None,
-                      customer_signature_media_id=None, request_key=None):
+                      customer_signature_media_id=None, request_key=None, work_done=None):
         data = load(forms.ClosureForm(), {
             "material_media_ids": material_media_ids or [],
-            "customer_signature_media_id": customer_signature_media_id})
+            "customer_signature_media_id": customer_signature_media_id, "work_done": work_done})
         cw = self._work()
         return cw.out(cw.step(actor, complaint_id, lambda s: work.apply_closure(
             s.case, s.staff, data, s.now, s.next_id("closure_applications"), s.media),
@@ -250,6 +250,12 @@ class DispatchService:
     def routing_overview(self, complaint_ids):
         """The latest routing and completion deadline of many complaints at once."""
         return overview.routing_overview(self._work(), complaint_ids)
+
+    @_rpc()
+    def preview_routing(self, actor, form):
+        """The routing the order would get if signed now, or why it would fail
+        (the GM's sign form shows it): nothing is stored."""
+        return queries.preview(self._work(), actor, form)
 
     @_rpc()
     def list_routing_errors(self, open_only=True):

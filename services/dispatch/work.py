@@ -116,12 +116,16 @@ class ClosureApplication:
     rejection_reason: str | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    work_done: str | None = None  # what the department did (issue 16); the customer signs it
 
     def signed_record(self) -> dict[str, Any]:
-        return {"record_type": "closure_application", "id": self.id,
-                "complaint_id": self.complaint_id, "order_round": self.order_round,
-                "material_media_ids": list(self.material_media_ids),
-                "applied_by": self.applied_by, "applied_at": self.applied_at}
+        record = {"record_type": "closure_application", "id": self.id,
+                  "complaint_id": self.complaint_id, "order_round": self.order_round,
+                  "material_media_ids": list(self.material_media_ids),
+                  "applied_by": self.applied_by, "applied_at": self.applied_at}
+        if self.work_done is not None:  # absent from older records, whose hashes stay valid
+            record["work_done"] = self.work_done
+        return record
 
 
 @dataclass(frozen=True)
@@ -267,7 +271,7 @@ def apply_closure(case: Case, staff: Staff, form: Form, now: datetime, applicati
     raise_errors(errors)
     application = ClosureApplication(application_id, case.id, case.order_round,
                                      tuple(form["material_media_ids"]), signature_id,
-                                     staff.person_id, now)
+                                     staff.person_id, now, work_done=form.get("work_done"))
     application = replace(application, record_sha256=record_sha256(application.signed_record()))
     new = with_state(case, CLOSURE_APPLIED, now)
     data = dict(case_facts(new), application_id=application.id, applied_at=now,

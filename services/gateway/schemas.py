@@ -30,9 +30,20 @@ class Duration(fields.Field):
         return None if value is None else f"PT{int(value.total_seconds())}S"
 
 
+class FieldError(Schema):
+    code = fields.String(required=True, metadata={
+        "description": "stable code of the message (required, too_long, phone, choice, ...; "
+                       "invalid when the message has none)"})
+    params = fields.Dict(metadata={"description": "the values the message names, e.g. max"})
+    message = fields.String(required=True)
+
+
 class ErrorDetail(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
+    field_errors = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(
+        FieldError)), metadata={"description": "the same messages as `fields`, each with its "
+                                               "code: a client words them in its language"})
     fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 

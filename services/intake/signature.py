@@ -13,7 +13,7 @@ from typing import Any
 
 from services.intake.model import RECORD_TYPE, Binding, Complaint, TimelineEntry, record_hash
 from shared.contracts.intake.vocabulary import SIG_REFUSED, SIG_SIGNED
-from shared.errors import InvalidInput
+from shared.errors import Coded, InvalidInput
 
 
 def new_binding(complaint: Complaint, by: str | None, now: datetime) -> Binding:
@@ -29,19 +29,22 @@ def check_signature_media(media: Mapping[str, Any] | None, field_name: str,
     """The media service's answer for a signature id: must be a signature,
     bound to nothing, and not uploaded for another complaint."""
     if media is None:
-        raise InvalidInput({field_name: ["须提供客户签名 (the customer's signature is required)"]})
+        raise InvalidInput({field_name: [Coded(
+            "须提供客户签名 (the customer's signature is required)", "signature_needed")]})
     if media.get("kind") != "signature":
-        raise InvalidInput({field_name: [
-            f"该文件不是签名（类型为 {media.get('kind')}）(this media is not a signature)"]})
+        raise InvalidInput({field_name: [Coded(
+            f"该文件不是签名（类型为 {media.get('kind')}）(this media is not a signature)",
+            "not_signature")]})
     binding = media.get("binding")
     if binding:
-        raise InvalidInput({field_name: [
+        raise InvalidInput({field_name: [Coded(
             f"该签名已用于 {binding.get('record_type')} {binding.get('record_id')} "
-            "(signature already attached to another record)"]})
+            "(signature already attached to another record)", "signature_used")]})
     owner = media.get("complaint_id")
     if owner and owner != complaint_id:
-        raise InvalidInput({field_name: [
-            f"该签名属于投诉 {owner} (signature uploaded for another complaint)"]})
+        raise InvalidInput({field_name: [Coded(
+            f"该签名属于投诉 {owner} (signature uploaded for another complaint)",
+            "signature_other_complaint")]})
     return media
 
 

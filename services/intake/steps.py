@@ -49,7 +49,7 @@ from shared.contracts.intake.vocabulary import (
     STEP_RECORD_SIGNATURE,
 )
 from shared.contracts.media import MediaClient
-from shared.errors import CCRMError, Conflict, InvalidInput, NotFound
+from shared.errors import CCRMError, Coded, Conflict, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
 from shared.inbox import consume
 from shared.outbox import outbox_backlog
@@ -58,7 +58,8 @@ from shared.signature_binding import SignatureBinder, lease_until
 log = logging.getLogger(__name__)
 
 Decide = Callable[[Any, Complaint, datetime], Outcome]
-SIGNATURE_TAKEN = "该签名已用于另一条记录 (signature already attached to another record)"
+SIGNATURE_TAKEN = Coded("该签名已用于另一条记录 (signature already attached to another record)",
+                        "signature_used")
 
 
 class Steps:
@@ -98,18 +99,27 @@ class Steps:
             return self.view(already)
         now = self.clock.now()
         data = forms.load(forms.RecordForm(now=now), form)
+        # the project and the signature are checked together: one 400 names both
+        errors: dict[str, Any] = {}
         project = self.directory.project(data["project_id"])
         if project is None:
-            raise InvalidInput({"project_id": [
-                f"项目 {data['project_id']} 不存在 (unknown project)"]})
-        require_desk_specialist(actor, data["project_id"], "登记投诉")
+            errors["project_id"] = [Coded(
+                f"项目 {data['project_id']} 不存在 (unknown project)", "unknown_project")]
+        else:
+            require_desk_specialist(actor, data["project_id"], "登记投诉")
         signature = None
         if data["channel"] in SIGNED_AT_DESK:
             signature = self.media.get(data["customer_signature_media_id"])
-            if signature is None:
-                raise InvalidInput({"customer_signature_media_id": [
-                    "签名文件不存在 (no such media)"]})
-            check_signature_media(signature, "customer_signature_media_id")
+            try:
+                if signature is None:
+                    raise InvalidInput({"customer_signature_media_id": [Coded(
+                        "签名文件不存在 (no such media)", "no_media")]})
+                check_signature_media(signature, "customer_signature_media_id")
+            except InvalidInput as exc:
+                errors.update(exc.fields)
+        if errors:
+            raise InvalidInput(errors)
+        assert project is not None
         region = ids.checked_region(self.config.get("REGION_CODE", "GZ"))
         year = now.astimezone(self.zone).year
         try:

@@ -161,6 +161,10 @@ class Browser:
     def script_bytes(self):
         return sum(decoded for decoded, _ in self.scripts().values())
 
+    def wire_bytes(self):
+        """The page's scripts as a phone downloads them (gzip): the budget's measure."""
+        return sum(packed for _, packed in self.scripts().values())
+
     def shot(self, name):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -64,7 +64,7 @@ def test_the_overdue_board_fills_live_and_the_rankings_draw_after_the_month(suit
     # the board, open and polling every 2 s, before anything is overdue
     gm = open_browser(suite.base, suite.tokens["gm"])
     page = gm.goto("/board?every=2")
-    budget = {"board": gm.script_bytes()}
+    budget = {"board": gm.wire_bytes()}
     assert "目前没有超期的投诉" in page.inner_text("main")
 
     suite.advance("P10D")            # day 10 past the completion deadline (started 24 h)
@@ -94,7 +94,7 @@ def test_the_overdue_board_fills_live_and_the_rankings_draw_after_the_month(suit
     admin.shot("home-admin-clock-1280")
 
     page = gm.goto("/reports?month=2026-11")
-    budget["reports"] = gm.script_bytes()
+    budget["reports"] = gm.wire_bytes()
     assert budget["reports"] < SCRIPT_BUDGET, budget
     chart = page.locator(".chart canvas").first
     chart.wait_for()

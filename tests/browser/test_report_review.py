@@ -33,8 +33,8 @@ def test_the_gm_confirms_a_heavy_month_on_the_reports_page(suite, open_browser, 
 
     gm = open_browser(suite.base, suite.tokens["gm"])
     page = gm.goto("/reports?month=2026-11")
-    review = page.get_by_role("region", name="需总经理确认（当月扣罚超过 ¥5000.00）", exact=True)
-    expect(review).to_contain_text("5200.00")
+    review = page.get_by_role("region", name="需总经理确认（当月扣罚超过 ¥5,000.00）", exact=True)
+    expect(review).to_contain_text("¥5,200.00")
     expect(review).to_contain_text("需总经理确认")
     assert "冻结发布" in page.inner_text("main")
     gm.shot("reports-review-1280")
@@ -48,7 +48,7 @@ def test_the_gm_confirms_a_heavy_month_on_the_reports_page(suite, open_browser, 
 
     phone = open_browser(suite.base, suite.tokens["hr"], width=375, height=812, mobile=True)
     page = phone.goto("/reports?month=2026-11")
-    review = page.get_by_role("region", name="需总经理确认（当月扣罚超过 ¥5000.00）", exact=True)
+    review = page.get_by_role("region", name="需总经理确认（当月扣罚超过 ¥5,000.00）", exact=True)
     expect(review).to_contain_text("总经理已确认")
     assert review.get_by_role("button", name="确认").count() == 0      # HR does not decide
     assert no_sideways_scroll(page)

@@ -62,7 +62,7 @@ def test_a_specialist_signs_in_with_the_sms_code_records_a_complaint_and_signs_o
     spec.ready()
     assert page.get_by_role("heading", name="手机验证码登录").is_visible()
     assert page.get_by_role("heading", name="模拟模式：选择演示人员").is_visible()
-    assert spec.script_bytes() < SCRIPT_BUDGET
+    assert spec.wire_bytes() < SCRIPT_BUDGET
     spec.shot("signin-1280")
 
     ask_code(page, SPEC_MOBILE)

@@ -82,7 +82,8 @@ def bodies(cid="C-GZ-2026-000999", media="M-GZ-" + "0" * 32, signature="M-GZ-" +
         "record_complaint_visit": {"outcome": "blocked", "attempted_at": at,
                                    "reason": "客户不在家"},
         "record_complaint_progress": {"note": "已安排维修", "photo_media_ids": [media]},
-        "apply_complaint_closure": {"material_media_ids": [media],
+        "apply_complaint_closure": {"work_done": "更换防水层并修补天花板",
+                                    "material_media_ids": [media],
                                     "customer_signature_media_id": signature},
         "raise_complaint_claim": {"amount_claimed": "100.00", "description": "赔偿地板"},
         "report_claim": {"report_text": "书面报告"},
@@ -105,6 +106,7 @@ def bodies(cid="C-GZ-2026-000999", media="M-GZ-" + "0" * 32, signature="M-GZ-" +
         "request_sign_in_code": {"mobile": "13700000001"},
         "create_session": {"mobile": "13700000001", "code": "123456"},
         "create_demo_session": {"person_id": "centre-gm"},
+        "create_oidc_session": {"handoff": "h" * 43},
         "issue_api_token": {"person_id": "hr-1", "label": "报表同步"},
     }
 

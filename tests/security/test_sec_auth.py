@@ -24,7 +24,9 @@ pytestmark = pytest.mark.integration
 PUBLIC_BY_DESIGN = {
     ("GET", "/api/health"), ("GET", "/api/openapi.json"),
     ("GET", "/"), ("GET", "/desk"), ("GET", "/board"), ("GET", "/reports"),
-    ("GET", "/complaints"),
+    ("GET", "/complaints"), ("GET", "/my/deductions"),
+    # what a page must know before it uploads (issue 16): the customer's page too
+    ("GET", "/api/uploads/limits"),
     ("GET", "/complaints/<complaint_id>"), ("GET", "/visit/<complaint_id>"),
     ("GET", "/sign/<token>"), ("GET", "/static/<path:path>"),
     ("GET", "/api/sign/<token>"), ("POST", "/api/sign/<token>/media"),
@@ -34,6 +36,11 @@ PUBLIC_BY_DESIGN = {
     # demo people and their one-click sign-in exist only in simulation mode
     ("GET", "/signin"), ("POST", "/api/auth/code"), ("POST", "/api/auth/session"),
     ("GET", "/api/auth/demo-people"), ("POST", "/api/auth/demo-session"),
+    # OpenID Connect sign-in: the button's check, the redirects, the hand-off
+    ("GET", "/api/auth/oidc"), ("GET", "/api/auth/oidc/start"),
+    ("GET", "/api/auth/oidc/callback"), ("POST", "/api/auth/oidc/session"),
+    # SMS providers push delivery receipts: a token in the URL or a signed body, no bearer
+    ("POST", "/api/sms/receipts/<provider>"),
 }
 
 MALFORMED = ["", "Bearer", "Bearer ", "bearer", "Basic YWRtaW46YWRtaW4=", "Token abc",

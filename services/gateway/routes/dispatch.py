@@ -12,11 +12,14 @@ from marshmallow import Schema, fields
 
 from services.gateway.api import route
 from services.gateway.requests import request_key
-from services.gateway.routes.access import ComplaintAccess, complaint_of_record
+from services.gateway.routes.access import SEES_ALL, ComplaintAccess, complaint_of_record
+from shared import organisation as org
 from shared import roles
 from shared.contracts.dispatch import DispatchClient, forms, views
+from shared.contracts.intake import IntakeClient
 from shared.errors import NotFound
 from shared.paging import Paging, page_of_all, page_view
+from shared.validation import choice
 
 TAGS = ["dispatch"]
 CLAIM_TAGS = ["claims"]
@@ -45,6 +48,11 @@ class ProjectName(Schema):
 ProjectList = page_view(ProjectName, "ProjectList")
 
 
+class RoutingPreviewQuery(Schema):
+    """department: the department the GM would name instead of the routing table's."""
+    department = choice(org.DEPARTMENTS, "责任部门", allow_none=True, load_default=None)
+
+
 # -- request bodies (they document the OpenAPI; dispatch validates again) ------------------------
 
 class VisitBody(forms.VisitForm):
@@ -58,8 +66,9 @@ class ProgressBody(forms.ProgressForm):
 
 
 class ClosureApplyBody(forms.ClosureForm):
-    """申请结案 (Art. 28): material_media_ids (kind=material or photo) and the customer's
-    signature; one application may be pending at a time."""
+    """申请结案 (Art. 28): work_done (what the department did), material_media_ids
+    (kind=material or photo) and the customer's signature; one application may be
+    pending at a time."""
 
 
 class ClaimBody(forms.ClaimForm):
@@ -126,7 +135,8 @@ class DispatchRoutes(ComplaintAccess):
         body = _body(request)
         return 201, self._dispatch().apply_closure(
             principal.as_dict(), complaint_id, body.get("material_media_ids"),
-            body.get("customer_signature_media_id"), request_key=request_key(request))
+            body.get("customer_signature_media_id"), request_key=request_key(request),
+            work_done=body.get("work_done"))
 
     # -- claims (Art. 34) -------------------------------------------------------------------------
 
@@ -194,6 +204,21 @@ class DispatchRoutes(ComplaintAccess):
                    "applications, claims, meetings)", response=views.DispatchView, tags=TAGS)
     def get_complaint_dispatch(self, request, principal, payload, complaint_id):
         return self._dispatch().get_complaint_view(complaint_id, principal.as_dict())
+
+    @route("GET", "/api/complaints/<complaint_id>/routing-preview",
+           summary="预览派单 (the department and people the order would be routed to if "
+                   "signed now)", roles=SEES_ALL, query=RoutingPreviewQuery,
+           response=views.RoutingPreviewOut, tags=TAGS,
+           description="From dispatch's routing table and directory in force, for the "
+           "complaint's project and category (and the department the GM would name). "
+           "routable=false with the missing role when routing would fail. Nothing is stored.")
+    def preview_complaint_routing(self, request, principal, payload, complaint_id):
+        complaint = IntakeClient(self.intake, self.rpc_timeout()).get_complaint(
+            principal.as_dict(), complaint_id)
+        return self._dispatch().preview_routing(principal.as_dict(), {
+            "project_id": complaint["project_id"], "category": complaint["category"],
+            "department": payload.get("department"),
+            "major": bool(complaint.get("escalation"))})
 
     @route("GET", "/api/dispatch/records/<record_id>/signature/verify",
            summary="核验回访或结案申请的客户签名 (is the signed visit or application intact?)",

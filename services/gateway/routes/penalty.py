@@ -27,7 +27,7 @@ CASE_TAGS = ["sanctions"]
 # (penalty validates the raw body again with the same classes) ----------------------------
 
 class DeductionQuery(penalty_forms.DeductionFilters):
-    """month (YYYY-MM), person_id, rule; limit (≤ 1000) and offset."""
+    """month (YYYY-MM), person_id (`me`: the caller), rule; limit (≤ 1000) and offset."""
 
 
 class AppealBody(penalty_forms.AppealForm):
@@ -39,7 +39,7 @@ class AppealDecisionBody(penalty_forms.AppealDecisionForm):
 
 
 class AppealQuery(Paging, penalty_forms.AppealFilters):
-    """status, person_id; limit (1-100, default 20) and offset."""
+    """status, person_id (`me`: the caller); limit (1-100, default 20) and offset."""
 
 
 class ReportQuery(penalty_forms.ReportQuery):
@@ -83,13 +83,21 @@ def _raw_json(request):
     return json.loads(request.get_data(cache=True) or b"{}")
 
 
-def _args(request):
-    return request.args.to_dict()
+ME = "me"
 
 
-def _filters(request):
+def _args(request, principal=None):
+    """The query string; `person_id=me` names the caller (the 我的扣罚 page: HR and
+    the centre see everyone's lines unless they ask for their own)."""
+    args = request.args.to_dict()
+    if principal is not None and args.get("person_id") == ME:
+        args["person_id"] = principal.person_id
+    return args
+
+
+def _filters(request, principal=None):
     """The query string without its paging (penalty answers the whole list)."""
-    return without_paging(_args(request))
+    return without_paging(_args(request, principal))
 
 
 class PenaltyRoutes:
@@ -102,9 +110,10 @@ class PenaltyRoutes:
 
     @route("GET", "/api/deductions", summary="扣罚明细 (ledger lines)", query=DeductionQuery,
            response=penalty_views.LinePage, tags=LEDGER_TAGS,
-           description="HR, Finance and centre roles see every line; anyone else only their own.")
+           description="HR, Finance and centre roles see every line; anyone else only their own. "
+           "person_id=me: the caller's own lines.")
     def list_deductions(self, request, principal, payload):
-        return self._penalty().list_deductions(principal.as_dict(), _args(request))
+        return self._penalty().list_deductions(principal.as_dict(), _args(request, principal))
 
     @route("GET", "/api/deductions/<deduction_id>", summary="一笔扣罚 (one ledger line)",
            response=penalty_views.LineView, tags=LEDGER_TAGS)
@@ -122,10 +131,12 @@ class PenaltyRoutes:
                                                        _raw_json(request))
 
     @route("GET", "/api/appeals", summary="申诉列表 (appeals)", query=AppealQuery,
-           response=AppealList, tags=LEDGER_TAGS)
+           response=AppealList, tags=LEDGER_TAGS,
+           description="The centre GM, HR, Finance and centre roles see every appeal; anyone "
+           "else only their own. person_id=me: the caller's own appeals.")
     def list_appeals(self, request, principal, payload):
-        return page_of_all(self._penalty().list_appeals(principal.as_dict(), _filters(request)),
-                           payload)
+        return page_of_all(self._penalty().list_appeals(
+            principal.as_dict(), _filters(request, principal)), payload)
 
     @route("POST", "/api/appeals/<appeal_id>/decision", summary="裁决申诉 (GM decides an appeal)",
            roles=access.APPEAL_DECIDERS, body=AppealDecisionBody,

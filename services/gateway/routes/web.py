@@ -87,6 +87,10 @@ class OverdueItem(Schema):
     handler_id = fields.String(allow_none=True)
     handler_name = fields.String(allow_none=True)
     escalation_level = fields.String(allow_none=True)
+    step = fields.String(allow_none=True, metadata={
+        "description": "where the overdue work stands (dispatch's state: routed = not "
+                       "visited yet, visit_blocked, in_progress, closure_applied)"})
+    step_label = fields.String(allow_none=True)
 
 
 class OverdueBoard(Schema):
@@ -208,6 +212,7 @@ class WebRoutes:
     web_reports = http("GET", "/reports")(_page("reports.html"))
     web_complaint = http("GET", "/complaints/<complaint_id>")(_page("complaint.html"))
     web_visit = http("GET", "/visit/<complaint_id>")(_page("visit.html"))
+    web_my_deductions = http("GET", "/my/deductions")(_page("my-deductions.html"))
     # The customer's one-time link: its token is in the path, so never stored.
     web_sign = http("GET", "/sign/<token>")(_page("sign.html", "no-store"))
 
@@ -299,4 +304,5 @@ def _board_item(complaint, overdue, view):
         or complaint.get("handler_id"),
         "handler_name": handler.get("name"),
         "escalation_level": complaint.get("escalation_level"),
+        "step": (view or {}).get("state"), "step_label": (view or {}).get("state_label"),
     }

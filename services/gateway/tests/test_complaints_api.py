@@ -196,6 +196,29 @@ def test_refusals_have_the_error_body_and_change_nothing(api):
     assert "bogus" in error(api["staff"].get("/api/complaints?bogus=1"), 400)["fields"]
 
 
+def test_one_refused_recording_names_every_field_with_its_code(api):
+    """Issue 16 item 3: shape, signature and both times in the first 400
+    (the gateway checks the times on its clock, as intake does)."""
+    bad = error(api["spec"].post("/api/complaints", form(
+        channel="visit", customer_phone="12345", category=None, room="x" * 41,
+        requested_completion_at=(NOW - timedelta(hours=1)).isoformat(),
+        contact_ended_at=(NOW + timedelta(hours=2)).isoformat())), 400, "invalid_input")
+    codes = {name: [e["code"] for e in errors] for name, errors in bad["field_errors"].items()}
+    assert codes == {"customer_phone": ["phone"], "category": ["null"], "room": ["too_long"],
+                     "customer_signature_media_id": ["signature_needed"],
+                     "requested_completion_at": ["in_future"],
+                     "contact_ended_at": ["not_in_future"]}
+    assert bad["field_errors"]["room"][0]["params"] == {"max": 40}
+    assert set(bad["fields"]) == set(codes)          # the messages themselves stay
+    # what only intake can check (the project, the signature's media) also comes at once
+    unknown = error(api["spec"].post("/api/complaints", form(
+        project_id="GZ-NOPE", channel="visit",
+        customer_signature_media_id="M-GZ-" + "a" * 32)), 400)
+    assert {n: [e["code"] for e in v] for n, v in unknown["field_errors"].items()} == {
+        "project_id": ["unknown_project"], "customer_signature_media_id": ["no_media"]}
+    assert api["staff"].get("/api/complaints").json()["total"] == 0
+
+
 def test_script_in_a_demand_comes_back_as_text(api):
     demand = "<script>alert(1)</script>'); DROP TABLE intake.complaints;--"
     cid = api["spec"].post("/api/complaints", form(demand=demand)).json()["id"]

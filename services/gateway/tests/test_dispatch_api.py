@@ -187,15 +187,19 @@ def test_record_to_closure_applied_through_the_gateway(api, subscriber_factory):
           400, "invalid_input")
     material = api["head"].upload("material", cid)
     applied = ok(api["head"].post(f"/api/complaints/{cid}/closure/apply", {
-        "material_media_ids": [material],
+        "work_done": "已更换水管并试水，无渗漏", "material_media_ids": [material],
         "customer_signature_media_id": api["head"].upload("signature", cid)}), 201)
-    assert applied["status"] == "pending"
+    assert applied["status"] == "pending" and applied["work_done"] == "已更换水管并试水，无渗漏"
+    # what was done is part of what the customer signed
+    assert ok(api["staff"].get(f"/api/dispatch/records/{applied['id']}/signature/verify"))[
+        "intact"] is True
     error(api["head"].post(f"/api/complaints/{cid}/closure/apply", {
         "material_media_ids": [], "customer_signature_media_id": api["head"].upload("signature", cid)}),
         409, "wrong_state")
 
     page = ok(api["staff"].get(f"/api/complaints/{cid}/dispatch"))
     assert page["state"] == "closure_applied"
+    assert page["applications"][0]["work_done"] == "已更换水管并试水，无渗漏"
     assert [h["action"] for h in page["history"]] == [
         "routed", "visit_recorded", "progress_recorded", "progress_recorded", "closure_applied"]
 
@@ -206,6 +210,38 @@ def test_record_to_closure_applied_through_the_gateway(api, subscriber_factory):
     events.drain(timeout=0.5)  # a duplicate would show up now
     assert {t: count(events.received, t) for t in path} == path
     assert len({e["event_id"] for e in events.received}) == len(events.received)
+
+
+def test_the_gm_previews_the_routing_before_signing(api):
+    """Issue 16: before the signature the GM reads the department and handler the
+    order will go to (names, from dispatch's table and directory); the GM's
+    override is previewed too; the signed order goes where the preview said."""
+    signature = api["spec"].upload("signature")
+    cid = ok(api["spec"].post("/api/complaints", form(
+        channel="visit", category="sales_contract", customer_signature_media_id=signature)),
+        201)["id"]
+    ok(api["spec"].post(f"/api/complaints/{cid}/order/submit"))
+    ok(api["deputy"].post(f"/api/complaints/{cid}/order/review", {"decision": "approve"}))
+
+    preview = ok(api["gm"].get(f"/api/complaints/{cid}/routing-preview"))
+    assert preview["routable"] is True and preview["department_name"] == "营销部"
+    routing = preview["routing"]
+    assert routing["handler"]["name"] and routing["department_unit_name"].endswith("营销部")
+    assert preview["department_overridden"] is False and "id" not in routing
+    moved = ok(api["gm"].get(f"/api/complaints/{cid}/routing-preview",
+                             params={"department": "engineering"}))
+    assert moved["department_name"] == "工程部" and moved["department_overridden"] is True
+    assert moved["routing"]["handler"]["person_id"] == "rcgz-eng-head"
+    bad = error(api["gm"].get(f"/api/complaints/{cid}/routing-preview",
+                              params={"department": "nope"}), 400, "invalid_input")
+    assert "department" in bad["fields"]
+    error(api["head"].get(f"/api/complaints/{cid}/routing-preview"), 403, "forbidden")
+    error(api["gm"].get("/api/complaints/C-GZ-2026-000999/routing-preview"), 404)
+
+    ok(api["gm"].post(f"/api/complaints/{cid}/order/sign", {"decision": "approve"}))
+    signed = until_routed(api, cid)["routing"]
+    assert signed["handler"] == routing["handler"]
+    assert signed["department_name"] == preview["department_name"]
 
 
 def test_blocked_visit_rejected_application_and_a_new_one(api, intake_events,
@@ -308,7 +344,8 @@ def test_the_contract_lists_the_dispatch_routes(api):
                  "/api/complaints/{complaint_id}/closure/apply",
                  "/api/complaints/{complaint_id}/claims", "/api/claims/{claim_id}/report",
                  "/api/claims/{claim_id}/decision", "/api/claims/{claim_id}/file",
-                 "/api/complaints/{complaint_id}/meetings", "/api/complaints/{complaint_id}/dispatch"):
+                 "/api/complaints/{complaint_id}/meetings", "/api/complaints/{complaint_id}/dispatch",
+                 "/api/complaints/{complaint_id}/routing-preview"):
         assert path in spec["paths"], path
     error(api["public"].get("/api/complaints/C-GZ-2026-000001/dispatch"), 401)
     error(api["staff"].get("/api/complaints/C-GZ-2026-000404/dispatch"), 404, "not_found")

@@ -125,7 +125,7 @@ def refused(answer, status=403):
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith("application/json")
     error = answer.json()["error"]
-    assert set(error) <= {"code", "message", "fields"} and error["message"]
+    assert set(error) <= {"code", "message", "fields", "field_errors"} and error["message"]
     return error
 
 

@@ -125,6 +125,10 @@ def test_the_ledger_by_role_and_the_appeal_round_trip(world):
     line = mine["items"][0]
     assert line["evidence"]["late_seconds"] == 720 and line["rule_version"] == "2026.1"
     assert api["spec2"].get("/api/deductions").json()["total"] == 0
+    # person_id=me (the 我的扣罚 page): a ledger reader's own lines, not everyone's
+    assert api["hr"].get("/api/deductions", person_id="me").json()["total"] == 0
+    head = api["head"].get("/api/deductions", person_id="me").json()["items"]
+    assert {i["person_id"] for i in head} == {"rcgz-mkt-head"} and len(head) == 4   # plan, 3 days
     error(api["spec2"].get("/api/deductions", person_id="p01-spec-1"), 403, "forbidden")
     assert "month" in error(api["hr"].get("/api/deductions", month="2026-13"), 400)["fields"]
     error(api["public"].get("/api/deductions"), 401)
@@ -139,6 +143,9 @@ def test_the_ledger_by_role_and_the_appeal_round_trip(world):
         f"/api/deductions/{line['id']}/appeal", {}), 400)["fields"]
     assert [a["id"] for a in api["spec"].get("/api/appeals").json()["items"]] == [appeal["id"]]
     assert api["spec2"].get("/api/appeals").json()["items"] == []
+    assert api["gm"].get("/api/appeals").json()["total"] == 1
+    assert api["gm"].get("/api/appeals", person_id="me").json()["total"] == 0
+    assert api["spec"].get("/api/appeals", person_id="me").json()["total"] == 1
     paged = api["spec"].get("/api/appeals", limit="1", offset="1").json()   # SPEC §10 paging
     assert (paged["items"], paged["total"], paged["limit"], paged["offset"]) == ([], 1, 1, 1)
     assert "limit" in error(api["spec"].get("/api/appeals", limit="0"), 400)["fields"]

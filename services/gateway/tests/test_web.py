@@ -20,11 +20,14 @@ from services.gateway.routes.web import (PAGES_DIR, STATIC, STATIC_DIR, StaticFi
 from shared.contracts.dispatch.views import RoutingOverview
 from shared.contracts.sla import OverdueComplaintView, overdue_tier
 
-SCRIPT_BUDGET = 500 * 1024
+# What a phone downloads for a page's scripts, gzip-compressed as the gateway
+# serves them (routes/web.py): ECharts alone is 438 KB raw, 150 KB on the wire.
+SCRIPT_BUDGET = 200 * 1024
 PAGE_URLS = {"/": "index.html", "/desk": "desk.html", "/board": "board.html",
              "/complaints": "complaints.html",
              "/reports": "reports.html", "/complaints/C-GZ-2026-000001": "complaint.html",
-             "/visit/C-GZ-2026-000001": "visit.html", "/sign/abcDEF_123-x": "sign.html"}
+             "/visit/C-GZ-2026-000001": "visit.html", "/sign/abcDEF_123-x": "sign.html",
+             "/my/deductions": "my-deductions.html"}
 
 
 class WebOnly(WebRoutes):
@@ -172,15 +175,18 @@ def page_entry(page):
     return (STATIC_DIR / scripts[0]).resolve()
 
 
+def wire_size(path):
+    return len(gzip.compress(path.read_bytes(), 6, mtime=0))
+
+
 @pytest.mark.parametrize("page", sorted(set(PAGE_URLS.values())))
-def test_every_page_loads_less_than_500_kb_of_script(page):
+def test_every_page_loads_less_than_200_kb_of_script_on_the_wire(page):
     scripts, languages = closure(page_entry(page))
     manifest = {(STATIC_DIR / name).resolve() for name in STATIC.manifest()}
     assert scripts | languages <= manifest
     assert {p.name for p in languages} == {"zh.js", "en.js"}
-    total = sum(path.stat().st_size for path in scripts) + max(
-        path.stat().st_size for path in languages)
-    assert total < SCRIPT_BUDGET, f"{page}: {total} bytes of script"
+    total = sum(map(wire_size, scripts)) + max(map(wire_size, languages))
+    assert total < SCRIPT_BUDGET, f"{page}: {total} bytes of script, gzip-compressed"
 
 
 def test_charts_are_on_the_reports_page_only():

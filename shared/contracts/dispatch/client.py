@@ -26,7 +26,9 @@ class DispatchClient(ServiceClient):
         material_media_ids: list[str] | None = None,
         customer_signature_media_id: str | None = None,
         request_key: str | None = None,
+        work_done: str | None = None,
     ) -> Json:
+        """`forms.ClosureForm`; `views.ApplicationOut`."""
         return self._call(
             "apply_closure",
             actor,
@@ -34,6 +36,7 @@ class DispatchClient(ServiceClient):
             material_media_ids=material_media_ids,
             customer_signature_media_id=customer_signature_media_id,
             request_key=request_key,
+            work_done=work_done,
         )
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
@@ -120,6 +123,12 @@ class DispatchClient(ServiceClient):
     def list_routing_errors(self, open_only: bool = True) -> Json:
         """[RoutingErrorOut]: routings the directory could not make."""
         return self._call("list_routing_errors", open_only=open_only)
+
+    @raises(Forbidden, InvalidInput)
+    def preview_routing(self, actor: Actor, form: Form) -> Json:
+        """The routing an order would get if signed now (`forms.RoutingPreviewForm`;
+        `views.RoutingPreviewOut`): the centre's people and admins only."""
+        return self._call("preview_routing", actor, form)
 
     @raises(Forbidden, NotFound, InvalidInput, Conflict)
     def raise_claim(

@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from shared import organisation as org
+from shared.categories import CATEGORIES
 from shared.validation import (
     NOT_TEXT,
     REQUIRED,
@@ -106,7 +107,10 @@ class ProgressForm(Form):
 
 
 class ClosureForm(Form):
-    """申请结案 (Art. 28): material the customer signed, and the signature."""
+    """申请结案 (Art. 28): what was done, material the customer signed, and the
+    signature. `work_done` is optional on the wire (older callers send none);
+    the console asks for it."""
+    work_done = optional_note()
     material_media_ids = MediaIds()
     customer_signature_media_id = MediaId(required=True, error_messages=messages(
         invalid=NOT_TEXT, required=CLOSURE_SIGNATURE_REQUIRED, null=CLOSURE_SIGNATURE_REQUIRED))
@@ -173,6 +177,15 @@ class PeopleQuery(Schema):
 class ResponsibilityQuery(Schema):
     project_id = fields.String(required=True, validate=validate.Length(min=1))
     department = fields.String(required=True, validate=one_of(org.DEPARTMENTS))
+    major = fields.Boolean(load_default=False)
+
+
+class RoutingPreviewForm(Form):
+    """预览派单 (issue 16): the facts the GM sees before signing the order; the
+    department only when the GM would override the routing table's."""
+    project_id = Text(200, required=True)
+    category = choice(tuple(CATEGORIES), "投诉类别", required=True)
+    department = choice(org.DEPARTMENTS, "责任部门", allow_none=True, load_default=None)
     major = fields.Boolean(load_default=False)
 
 

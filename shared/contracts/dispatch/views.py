@@ -50,6 +50,25 @@ class RoutingOut(Schema):
     directory_version = fields.Integer(allow_none=True)
 
 
+class RoutingFailureOut(Schema):
+    role = fields.String()
+    unit_id = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class RoutingPreviewOut(Schema):
+    """The routing an order would get if signed now (`preview_routing`); when
+    `routable` is false, `failure` names the missing role as routing.failed would."""
+    routable = fields.Boolean()
+    category = fields.String()
+    department = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    department_overridden = fields.Boolean()
+    routing = fields.Nested(RoutingOut(exclude=("id", "reason", "routed_at", "order_round")),
+                            allow_none=True)
+    failure = fields.Nested(RoutingFailureOut, allow_none=True)
+
+
 class RoutingErrorOut(Schema):
     id = fields.Integer()
     complaint_id = fields.String()
@@ -126,6 +145,7 @@ class ApplicationOut(Schema):
     signature_media_id = fields.String()
     signature_status = fields.String(allow_none=True)
     record_sha256 = fields.String(allow_none=True)
+    work_done = fields.String(allow_none=True)
     applied_by = fields.String()
     applied_at = fields.AwareDateTime()
     verified_at = fields.AwareDateTime(allow_none=True)

@@ -16,6 +16,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from shared.categories import CATEGORIES
 from shared.contracts.intake import vocabulary as v
+from shared.errors import Coded
 from shared.organisation import DEPARTMENTS
 from shared.paging import Paging
 from shared.validation import (
@@ -47,25 +48,32 @@ def recording_time_errors(requested_completion_at: datetime | None,
     errors: dict[str, list[str]] = {}
     if contact_ended_at is not None:
         if contact_ended_at > now + v.CONTACT_CLOCK_SKEW:
-            errors["contact_ended_at"] = [
-                "接待结束时间不能晚于当前时间 (contact end cannot be in the future)"]
+            errors["contact_ended_at"] = [Coded(
+                "接待结束时间不能晚于当前时间 (contact end cannot be in the future)",
+                "not_in_future")]
         elif contact_ended_at < now - v.CONTACT_MAX_AGE:
-            errors["contact_ended_at"] = [
-                f"接待结束时间不能早于 {v.CONTACT_MAX_AGE.days} 天前 "
-                f"(contact end more than {v.CONTACT_MAX_AGE.days} days ago)"]
+            days = v.CONTACT_MAX_AGE.days
+            errors["contact_ended_at"] = [Coded(
+                f"接待结束时间不能早于 {days} 天前 (contact end more than {days} days ago)",
+                "too_long_ago", days=days)]
     if requested_completion_at is not None:
         if requested_completion_at <= now:
-            errors["requested_completion_at"] = [
-                "要求完成时间须晚于当前时间 (must be in the future)"]
+            errors["requested_completion_at"] = [Coded(
+                "要求完成时间须晚于当前时间 (must be in the future)", "in_future")]
         elif requested_completion_at > now + v.REQUESTED_MAX_AHEAD:
-            errors["requested_completion_at"] = [
-                f"要求完成时间不能晚于 {v.REQUESTED_MAX_AHEAD.days} 天后 "
-                f"(at most {v.REQUESTED_MAX_AHEAD.days} days ahead)"]
+            days = v.REQUESTED_MAX_AHEAD.days
+            errors["requested_completion_at"] = [Coded(
+                f"要求完成时间不能晚于 {days} 天后 (at most {days} days ahead)",
+                "too_far_ahead", days=days)]
     return errors
 
 
 class RecordForm(Form):
-    """A complaint as the specialist records it (SPEC §2)."""
+    """A complaint as the specialist records it (SPEC §2). Loaded with the
+    current time (`takes_now`: the gateway passes its clock's too), so one
+    400 names every field, the two times included."""
+
+    takes_now = True
 
     def __init__(self, *, now: datetime | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -94,12 +102,13 @@ class RecordForm(Form):
     def signature_by_channel(self, data: dict[str, Any], **kwargs: Any) -> None:
         channel, media_id = data.get("channel"), data.get("customer_signature_media_id")
         if channel in v.SIGNED_AT_DESK and not media_id:
-            raise ValidationError({"customer_signature_media_id": [
-                "来访和移动端登记须附客户签名 (visit and mobile need the customer's signature)"]})
+            raise ValidationError({"customer_signature_media_id": [Coded(
+                "来访和移动端登记须附客户签名 (visit and mobile need the customer's signature)",
+                "signature_needed")]})
         if channel in v.SIGNED_BY_LINK and media_id:
-            raise ValidationError({"customer_signature_media_id": [
+            raise ValidationError({"customer_signature_media_id": [Coded(
                 "电话和信函投诉由客户通过短信链接签名 (phone and letter: the customer signs "
-                "through the link)"]})
+                "through the link)", "signature_by_link")]})
 
     @validates_schema(skip_on_field_errors=False)
     def times(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -206,6 +215,7 @@ class LinkSignForm(Form):
 # What the complaint list may be sorted by ("-": newest / latest first).
 SORTS = ("-recorded_at", "recorded_at", "id", "-id", "requested_completion_at",
          "-requested_completion_at", "updated_at", "-updated_at")
+DUE_DAYS = ("today",)   # `due`: more days (tomorrow, this week) would go here
 MAX_IDS = 2000          # `ids`: the gateway's overdue filter hands intake at most this many
 MAX_QUERY_TEXT = 100
 
@@ -224,8 +234,9 @@ class ListFilters(Paging):
     free text `q` over the id, the customer's name and phone and the room
     (case-insensitive, partial), `status` (or its older name `state`),
     project, category, channel, the routed department and handler, the
-    recording day range `from` / `to` (inclusive, in the group's zone) and
-    `sort`; `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
+    recording day range `from` / `to` (inclusive, in the group's zone),
+    `due=today` (in work, asked to be complete today) and `sort`;
+    `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
 
     q = Text(MAX_QUERY_TEXT, load_default=None, metadata={
         "description": "投诉编号、客户姓名、电话或房号中包含的文字 (partial, any case)"})
@@ -250,6 +261,10 @@ class ListFilters(Paging):
     assigned_to_me = flag(load_default=False, metadata={
         "description": "only what waits on me: the order I hold, the department's work I "
                        "handle, the closure step that is mine, callbacks owed (centre staff)"})
+    due = choice(DUE_DAYS, "到期", load_default=None, metadata={
+        "description": "today: in work (order signed) and asked to be complete today, the "
+                       "requested completion time on today's date in the group's zone on the "
+                       "shared clock (what the GM's 我的工作 counts as due today)"})
     callback_due = flag(load_default=None, metadata={
         "description": "true: a blocked visit awaits the centre's callback (Art. 23)"})
     ids = fields.List(Text(40), load_default=None, validate=validate.Length(

@@ -4,6 +4,7 @@
 // the reports page when its section comes into view.
 import { ApiError, get, post, upload } from "./api.js";
 import { lang, t } from "./i18n.js";
+import { humanTimes } from "./report.js";
 import { announce, badge, errorText, fmtTime, form, h, hasRole, notice, replace, table } from "./ui.js";
 
 const WORDS = {
@@ -140,7 +141,7 @@ function issueButton(quarter, draw, text) {
         await draw();
       } catch (error) {
         button.disabled = false;
-        button.after(notice(errorText(error), "error"));
+        button.after(notice(humanTimes(errorText(error)), "error"));
       }
     },
   });

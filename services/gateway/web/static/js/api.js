@@ -18,6 +18,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || (status === 0 ? "network" : "http_" + status);
     this.fields = error.fields || {};
+    this.fieldErrors = error.field_errors || {};   // the same, each with its code
     this.body = error;        // e.g. a 429's retry_after and locked_until
   }
 }

@@ -20,9 +20,40 @@ export function t(key, vars = {}) {
 export function label(kind, code, apiLabel) {
   if (code === null || code === undefined || code === "") return "";
   const name = codes[kind]?.[code];
-  if (lang === "zh" && apiLabel) return apiLabel;
+  if (lang === "zh" && apiLabel) return say(apiLabel);
   return name ?? String(code);
 }
+
+// A server text in the page's language. The services write "中文 (English)":
+// the Chinese before the last bracket, the English inside it. A text without
+// the bracket is shown as it is.
+export function say(text) {
+  if (text === null || text === undefined) return "";
+  const message = String(text).trim();
+  if (!message.endsWith(")")) return message;
+  let depth = 0;
+  for (let i = message.length - 1; i >= 0; i -= 1) {
+    if (message[i] === ")") depth += 1;
+    else if (message[i] === "(" && --depth === 0) {
+      const zh = message.slice(0, i).trim();
+      const en = message.slice(i + 1, -1).trim();
+      if (!zh || !/[\u3400-\u9fff]/.test(zh)) return message;   // not the pair
+      return lang === "en" ? en : zh;
+    }
+  }
+  return message;
+}
+
+// One field error of the error body ({code, params, message}: SPEC §10's
+// field_errors) in the page's words; a code without words: the message.
+export function fieldError(entry) {
+  if (typeof entry === "string") return say(entry);
+  const key = "err." + entry.code;
+  if (key in words) return t(key, entry.params || {});
+  return say(entry.message);
+}
+
+export const hasWord = (key) => key in words;
 
 export function codesOf(kind) {
   return Object.keys(codes[kind] || {});

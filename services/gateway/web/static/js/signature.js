@@ -68,6 +68,7 @@ export function signaturePad({ label, name = "customer_signature_media_id" }) {
   return {
     element,
     isEmpty: () => pad.isEmpty() && !typedName,
+    typed: () => Boolean(typedName),   // a name typed, not drawn (labelled 键入签名)
     version: () => version,
     clear,
     toBlob: () => new Promise((resolve) => canvas.toBlob(resolve, "image/png")),

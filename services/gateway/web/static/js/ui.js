@@ -2,7 +2,7 @@
 // (simulated in simulation mode), times and countdowns, tables, forms with
 // the API's per-field errors beside each field, and progress bars.
 import { ApiError, get, session, signInAgain, signOut as endSession } from "./api.js";
-import { label, lang, setLang, t, translate } from "./i18n.js";
+import { fieldError, label, lang, say, setLang, t, translate } from "./i18n.js";
 
 export const CENTRE = ["centre_gm", "centre_deputy_gm", "centre_staff", "vp"];
 export const hasRole = (me, ...roles) => roles.flat().some((r) => me.roles.includes(r));
@@ -75,7 +75,7 @@ export function errorText(error) {
   if (error instanceof ApiError) {
     if (error.status === 0) return t("msg.offline");
     if (error.code === "no_route") return t("msg.notdeployed");
-    return error.message;
+    return say(error.message);
   }
   return String(error?.message || error);
 }
@@ -178,6 +178,7 @@ const NAV = [
   { href: "/complaints", key: "nav.complaints", show: (me) => hasRole(me, CENTRE, "admin", "specialist") },
   { href: "/board", key: "nav.board", show: (me) => hasRole(me, CENTRE, "admin") },
   { href: "/reports", key: "nav.reports", show: (me) => hasRole(me, CENTRE, "hr", "finance", "admin", "head") },
+  { href: "/my/deductions", key: "nav.mine", show: () => true },
 ];
 
 function langButton() {
@@ -301,8 +302,10 @@ export function field(spec, formId) {
 }
 
 // A form of fields; `submit(values, form)` runs with the button busy, and an
-// ApiError's fields are shown beside the matching field.
-export function form({ fields, submitText, submit, extra = [], className = "" }) {
+// ApiError's fields are shown beside the matching field. `check(values, form)`,
+// when given, runs first: {name: [code | {code, params}]} shown all at once,
+// and nothing is sent while any is left.
+export function form({ fields, submitText, submit, extra = [], className = "", check = null }) {
   const formId = "form" + ++formCount;
   const el = h("form", { class: `form ${className}`.trim(), novalidate: true, id: formId },
     fields.map((spec) => field(spec, formId)), extra,
@@ -311,6 +314,12 @@ export function form({ fields, submitText, submit, extra = [], className = "" })
   el.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(el);
+    const found = check ? check(values(el, fields), el) : {};
+    if (Object.keys(found).length) {
+      showErrors(el, { fieldErrors: Object.fromEntries(Object.entries(found).map(([name, list]) =>
+        [name, [].concat(list).map((e) => (typeof e === "string" ? { code: e } : e))])) });
+      return;
+    }
     const button = el.querySelector("button[type=submit]");
     button.disabled = true;
     el.setAttribute("aria-busy", "true");
@@ -352,19 +361,41 @@ export function clearErrors(formEl) {
   if (general) general.textContent = "";
 }
 
+// Every field's errors in the page's words (their codes: error.fieldErrors;
+// an older body's plain messages: error.fields).
+export function fieldMessages(error) {
+  const coded = error?.fieldErrors || {};
+  const names = new Set([...Object.keys(error?.fields || {}), ...Object.keys(coded)]);
+  return Object.fromEntries([...names].map((name) => [name,
+    coded[name] ? coded[name].map(fieldError) : [].concat(error.fields[name]).map(fieldError)]));
+}
+
+// Required fields left empty: {name: ["required"]}, a choice not made
+// {name: ["choice"]} (a form's `check` starts here).
+export function missing(fields, vals) {
+  const found = {};
+  for (const spec of fields) {
+    const value = vals[spec.name];
+    if (!spec.required || (value !== null && value !== undefined && value !== "")) continue;
+    found[spec.name] = [["select", "radio", "stars"].includes(spec.type) ? "choice" : "required"];
+  }
+  return found;
+}
+
 export function showErrors(formEl, error) {
   const general = formEl.querySelector(".form-error");
   const leftover = [];
   let first = null;
-  for (const [name, messages] of Object.entries(error?.fields || {})) {
+  const byField = fieldMessages(error);
+  for (const [name, messages] of Object.entries(byField)) {
     const holder = formEl.querySelector(`.field[data-name="${CSS.escape(name)}"]`);
-    if (!holder) { leftover.push(`${name}: ${[].concat(messages).join("; ")}`); continue; }
-    holder.querySelector(".field-error").textContent = [].concat(messages).join("；");
+    if (!holder) { leftover.push(messages.join(t("msg.sep"))); continue; }
+    holder.querySelector(".field-error").textContent = messages.join(t("msg.sep"));
     const control = holder.querySelector("input, select, textarea, fieldset, canvas");
     control?.setAttribute("aria-invalid", "true");
     first = first || control;
   }
-  const message = Object.keys(error?.fields || {}).length ? t("msg.fix") : errorText(error);
+  const message = Object.keys(byField).length ? t("msg.fix") : errorText(error);
   if (general) general.textContent = [message, ...leftover].join(" ");
   (first?.matches("fieldset") ? first.querySelector("input") : first)?.focus();
   if (!first) general?.focus?.();

@@ -43,6 +43,48 @@ function groupTable(title, rows) {
 }
 
 let lastCount = null;
+let lastBoard = null;
+
+// The filters live in the URL (?project=&department=&step=): a filtered board
+// can be bookmarked, shared, or put on a wall display.
+const FILTERS = ["project", "department", "step"];
+const KEYS = { project: "project_id", department: "department", step: "step" };
+const filters = () => {
+  const params = new URLSearchParams(location.search);
+  return Object.fromEntries(FILTERS.map((f) => [f, params.get(f) || ""]));
+};
+const stepName = (i) => label("dstate", i.step, i.step_label) || "–";
+
+function setFilter(name, value) {
+  const params = new URLSearchParams(location.search);
+  if (value) params.set(name, value); else params.delete(name);
+  const query = params.toString();
+  history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+}
+
+function filterBar(all, chosen, redraw) {
+  const options = (key, name) => {
+    const seen = new Map();
+    for (const i of all) if (i[KEYS[key]]) seen.set(i[KEYS[key]], name(i));
+    if (chosen[key] && !seen.has(chosen[key])) seen.set(chosen[key], chosen[key]);
+    return [...seen].sort((a, b) => String(a[1]).localeCompare(String(b[1]), "zh-CN"));
+  };
+  const select = (key, text, name) => {
+    const id = "board-" + key;
+    const el = h("select", { id, name: key, onchange: (e) => { setFilter(key, e.target.value); redraw(); } },
+      h("option", { value: "", text: t("ca.all") }),
+      options(key, name).map(([value, shown]) => h("option", { value, text: shown })));
+    el.value = chosen[key];
+    return h("div", { class: "field" }, h("label", { for: id, text }), el);
+  };
+  const any = FILTERS.some((f) => chosen[f]);
+  return h("div", { class: "ca-filters", role: "search", "aria-label": t("ca.filters") },
+    select("project", t("col.project"), (i) => i.project_id),
+    select("department", t("col.department"), (i) => i.department_name || label("department", i.department)),
+    select("step", t("ca.step"), stepName),
+    any ? h("button", { type: "button", class: "link", text: t("ca.clear"),
+      onclick: () => { FILTERS.forEach((f) => setFilter(f, "")); redraw(); } }) : null);
+}
 
 async function refresh(me, bar) {
   let board;
@@ -52,12 +94,21 @@ async function refresh(me, bar) {
     bar.status.replaceChildren(notice(errorText(error), "error"));
     return;
   }
-  const items = board.items;
+  lastBoard = board;
+  draw(bar);
+}
+
+function draw(bar) {
+  const board = lastBoard;
+  const chosen = filters();
+  const items = board.items.filter((i) => FILTERS.every((f) => !chosen[f] || i[KEYS[f]] === chosen[f]));
   if (lastCount !== null && lastCount !== items.length) announce(`${t("board.list")}: ${items.length}`);
   lastCount = items.length;
   bar.status.replaceChildren(`${t("board.asof")} ${fmtTime(board.as_of)} · ${t("board.in_work", { n: board.in_work })}`);
   replace(bar.body,
     board.truncated ? notice(t("board.truncated", { n: board.in_work })) : null,
+    filterBar(board.items, chosen, () => draw(bar)),
+    items.length < board.items.length ? h("p", { class: "muted", text: t("ca.filtered", { n: items.length, of: board.items.length }) }) : null,
     tierCards(items),
     items.length ? h("div", { class: "columns" },
       section(t("board.by_company"), groupTable(t("board.by_company"), grouped(items, "company_id", "company_name"))),
@@ -72,6 +123,9 @@ async function refresh(me, bar) {
       { label: t("col.department"), value: (i) => i.department_name || label("department", i.department) },
       { label: t("col.handler"), value: (i) => i.handler_name || i.handler_id || "" },
       { label: t("col.due"), value: (i) => fmtTime(i.completion_due_at) },
+      // where the late work stands: the step the department has not got past
+      { label: t("ca.step"), value: (i) => h("span", { class: "ca-step" }, badge(stepName(i), "warn"),
+        h("small", { class: "muted", text: ` · ${t("ca.step.late", { n: i.days_overdue })}` })) },
     ], items, { caption: t("board.list"), empty: t("board.none"), quiet: true })));
 }
 

@@ -6,9 +6,42 @@ import { post } from "../api.js";
 import { codesOf, label, t } from "../i18n.js";
 import { uploadSignature } from "../media.js";
 import { signaturePad } from "../signature.js";
-import { clock, complaintLink, failPage, fill, form, h, hasRole, notice, progress, section, start } from "../ui.js";
+import {
+  clock, complaintLink, failPage, fill, form, h, hasRole, missing, notice, progress, section, start,
+} from "../ui.js";
 
 const SIGNED_AT_DESK = ["visit", "mobile"];
+const DAY = 86400000;
+
+// What the server would refuse, checked here first so that one submit shows
+// every field's error (the server still answers the full list on its own).
+// The same rules as shared.validation.normalise_phone and intake's RecordForm.
+export function phoneOk(text) {
+  let compact = String(text).replace(/[\s()]/g, "");
+  const mobile = /^1[3-9]\d{9}$/;
+  for (const prefix of ["+86", "0086"]) {
+    if (compact.startsWith(prefix)) {
+      compact = compact.slice(prefix.length).replace(/^-+/, "");
+      return mobile.test(compact);
+    }
+  }
+  return mobile.test(compact) || /^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$/.test(compact);
+}
+
+function recordErrors(fields, values, pad) {
+  const found = missing(fields, values);
+  const add = (name, code, params) => { found[name] = [{ code, params }]; };
+  if (values.customer_phone && !phoneOk(values.customer_phone)) add("customer_phone", "phone");
+  const now = clock.now().getTime();
+  const requested = Date.parse(values.requested_completion_at);
+  if (requested <= now) add("requested_completion_at", "in_future");
+  else if (requested > now + 730 * DAY) add("requested_completion_at", "too_far_ahead", { days: 730 });
+  const ended = Date.parse(values.contact_ended_at);
+  if (ended > now + 2 * 60000) add("contact_ended_at", "not_in_future");
+  else if (ended < now - 30 * DAY) add("contact_ended_at", "too_long_ago", { days: 30 });
+  if (SIGNED_AT_DESK.includes(values.channel) && pad.isEmpty()) add("customer_signature_media_id", "signature_needed");
+  return found;
+}
 
 function recordForm(me) {
   const pad = signaturePad({ label: t("desk.signature") });
@@ -23,8 +56,8 @@ function recordForm(me) {
     { name: "customer_phone", label: t("desk.customer_phone"), required: true, type: "tel", inputmode: "tel" },
     { name: "channel", label: t("desk.channel"), type: "radio", required: true, value: "visit",
       options: codesOf("channel").map((c) => [c, label("channel", c)]) },
-    { name: "category", label: t("desk.category"), type: "select", required: true,
-      options: codesOf("category").map((c) => [c, label("category", c)]) },
+    { name: "category", label: t("desk.category"), type: "select", required: true, value: "",
+      options: [["", t("desk.choose")], ...codesOf("category").map((c) => [c, label("category", c)])] },
     { name: "demand", label: t("desk.demand"), type: "textarea", required: true, rows: 4, max: 2000 },
     { name: "requested_completion_at", label: t("desk.requested"), type: "datetime", required: true },
     { name: "contact_ended_at", label: t("desk.contact_ended"), type: "datetime", required: true, value: clock.inputValue() },
@@ -32,6 +65,7 @@ function recordForm(me) {
   ];
   const el = form({
     fields, extra: [pad.element, linkNote, bar.el], submitText: t("desk.submit"),
+    check: (values) => recordErrors(fields, values, pad),
     async submit(values) {
       const body = { ...values };
       if (SIGNED_AT_DESK.includes(values.channel) && !pad.isEmpty()) {

@@ -69,18 +69,40 @@ function queueTable(items, withDeadline) {
       value: (c) => { const cell = h("span", { class: "muted", text: "…" }); nextDeadline(c.id).then((n) => cell.replaceWith(n)); return cell; },
     });
   }
-  const shown = table(columns, items.slice(0, SHOWN));
-  return items.length > SHOWN
-    ? h("div", {}, shown, h("p", { class: "muted", text: `… ${items.length - SHOWN} / ${items.length}` }))
-    : shown;
+  if (items.length <= SHOWN) return table(columns, items);
+  // pages of SHOWN rows: every item is reachable, none is cut off
+  const pages = Math.ceil(items.length / SHOWN);
+  const box = h("div", { class: "ca-paged" });
+  const show = (n) => {
+    const status = h("span", { class: "muted", "aria-live": "polite",
+      text: t("ca.page", { n: n + 1, of: pages, total: items.length }) });
+    box.replaceChildren(table(columns, items.slice(n * SHOWN, (n + 1) * SHOWN)),
+      h("div", { class: "buttons ca-pager" },
+        h("button", { type: "button", text: t("ca.prev"), disabled: n === 0, onclick: () => show(n - 1) }),
+        status,
+        h("button", { type: "button", text: t("ca.next"), disabled: n === pages - 1, onclick: () => show(n + 1) })));
+  };
+  show(0);
+  return box;
+}
+
+// Everything waiting on me, page after page of the API (100 a page), not the first 100 only.
+async function allMine() {
+  const items = [];
+  for (let offset = 0; offset < 2000; offset += 100) {
+    const page = await get("/api/complaints", { assigned_to_me: true, limit: 100, offset });
+    items.push(...page.items);
+    if (offset + 100 >= page.total || !page.items.length) break;
+  }
+  return items;
 }
 
 async function myQueue(me) {
-  const page = await get("/api/complaints", { assigned_to_me: true, page_size: 100 });
-  if (!page.items.length) return [section(t("work.title"), h("p", { class: "muted", text: t("work.none") }))];
-  const callbacks = page.items.filter((c) => c.callback_due && hasRole(me, CENTRE, "specialist"));
+  const mine = await allMine();
+  if (!mine.length) return [section(t("work.title"), h("p", { class: "muted", text: t("work.none") }))];
+  const callbacks = mine.filter((c) => c.callback_due && hasRole(me, CENTRE, "specialist"));
   const groups = new Map();
-  for (const c of page.items) {
+  for (const c of mine) {
     if (callbacks.includes(c)) continue;
     if (!groups.has(c.state)) groups.set(c.state, []);
     groups.get(c.state).push(c);
@@ -95,26 +117,10 @@ async function myQueue(me) {
 
 // The GM's and deputy GM's watch (issue 14): how many complaints are past
 // their completion deadline (sla's count, GET /api/complaints?overdue=true)
-// and how many in work are asked to be complete today (the list sorted by
-// requested completion, counted up to the end of today), each linked to the list.
+// and how many in work are asked to be complete today (intake's count,
+// GET /api/complaints?due=today, on the shared clock's date in the group's
+// zone), each linked to the list filtered the same way.
 export const WATCHERS = ["centre_gm", "centre_deputy_gm"];
-const IN_WORK_BY_DUE = { status: "order_signed", sort: "requested_completion_at" };
-
-async function dueTodayCount() {
-  const today = clock.inputValue().slice(0, 10);
-  let count = 0;
-  for (let offset = 0; offset < 1000; offset += 100) {
-    const page = await get("/api/complaints", { ...IN_WORK_BY_DUE, limit: 100, offset });
-    for (const c of page.items) {
-      const day = c.requested_completion_at ? fmtTime(c.requested_completion_at).slice(0, 10) : null;
-      if (!day) continue;
-      if (day > today) return count;
-      if (day === today) count += 1;
-    }
-    if (offset + 100 >= page.total) return count;
-  }
-  return count;
-}
 
 function watchLink(count, text, href, late) {
   return h("a", { class: `watch${late && count ? " late" : ""}`, href },
@@ -122,11 +128,11 @@ function watchLink(count, text, href, late) {
 }
 
 async function watch() {
-  const [overdue, dueToday] = await Promise.all([
-    get("/api/complaints", { overdue: true, limit: 1 }).then((p) => p.total), dueTodayCount()]);
+  const count = (filter) => get("/api/complaints", { ...filter, limit: 1 }).then((p) => p.total);
+  const [overdue, dueToday] = await Promise.all([count({ overdue: true }), count({ due: "today" })]);
   return section(t("work.watch"), h("div", { class: "watch-row" },
     watchLink(overdue, t("work.overdue"), "/complaints?overdue=true", true),
-    watchLink(dueToday, t("work.duetoday"), "/complaints?" + new URLSearchParams(IN_WORK_BY_DUE), false)));
+    watchLink(dueToday, t("work.duetoday"), "/complaints?due=today", false)));
 }
 
 async function recent(me) {

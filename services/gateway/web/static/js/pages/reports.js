@@ -11,7 +11,7 @@
 import { ApiError, get, post } from "../api.js";
 import { lang, t } from "../i18n.js";
 import { barChart, legend, lineChart } from "../charts.js";
-import { previousMonth, reportCard } from "../report.js";
+import { money, previousMonth, reportCard } from "../report.js";
 import {
   CENTRE, announce, badge, clock, errorText, failPage, fill, fmtTime, form, h, hasRole, notice, progress, replace,
   section, start, table,
@@ -55,44 +55,68 @@ const REVIEWERS = ["centre_gm"];
 const ratio = (v) => (v === null || v === undefined ? null : Number(v));
 const pct = (v) => (v === null || v === undefined ? "–" : `${(Number(v) * 100).toFixed(1)}%`);
 
+// A median handling time (hours, as the API gives it) in the unit that reads:
+// minutes under an hour, hours (one decimal) under two days, days beyond.
+export function duration(hours) {
+  if (hours === null || hours === undefined || hours === "") return "–";
+  const value = Number(hours);
+  if (value < 1) return t("ca.minutes", { n: Math.max(1, Math.round(value * 60)) });
+  if (value < 48) return t("ca.hours", { n: value.toFixed(1) });
+  return t("ca.days", { n: (value / 24).toFixed(1) });
+}
+
+// A chart only when it has something to show: no bars over "暂无数据".
+const drawable = (values) => values.some((v) => v !== null && v !== undefined && !Number.isNaN(v));
+
+// A table under its own heading, the heading kept when the table is empty.
+function titled(caption, content) {
+  return h("div", { class: "ca-titled" }, h("h3", { text: caption }), content);
+}
+
 function monthsBefore(month, n) {
   const [y, m] = month.split("-").map(Number);
   return Array.from({ length: n }, (_, i) => new Date(Date.UTC(y, m - 1 - (n - 1 - i), 1)).toISOString().slice(0, 7));
 }
 
-function companyTable(caption, entries, { withCompany = false, quiet = false } = {}) {
-  return table([
+function companyTable(caption, entries, { withCompany = false, heading = true } = {}) {
+  const content = table([
     { label: t("col.rank"), value: (e) => String(e.rank), class: "num" },
     { label: t("col.name"), value: (e) => (withCompany ? `${e.name} · ${e.company}` : e.name) },
     { label: t("col.on_time"), value: (e) => `${pct(e.on_time_rate)} (${e.on_time}/${e.due})`, class: "num" },
-    { label: t("col.efficiency"), value: (e) => e.efficiency_median_hours ?? "–", class: "num" },
+    { label: t("ca.efficiency"), value: (e) => duration(e.efficiency_median_hours), class: "num" },
     { label: t("col.satisfaction"), value: (e) => e.satisfaction_mean ?? "–", class: "num" },
     { label: t("col.reopened"), value: (e) => String(e.reopened ?? 0), class: "num" },
-  ], entries, { caption, empty: t("reports.none"), quiet });
+  ], entries, { caption, empty: t("ca.none.due"), quiet: true });
+  return heading ? titled(caption, content) : content;
+}
+
+// A bar chart of on-time rates, only of the entries with something due.
+function rateChart(title, entries, name) {
+  const shown = entries.filter((e) => ratio(e.on_time_rate) !== null);
+  if (!drawable(shown.map((e) => ratio(e.on_time_rate)))) return null;
+  return barChart(title, shown.map(name), [{ name: t("col.on_time"), values: shown.map((e) => ratio(e.on_time_rate)) }],
+    { percent: true });
 }
 
 function companiesSection(rankings) {
   const region = rankings.companies?.region_company || [];
   const property = rankings.companies?.property_company || [];
   const all = [...region, ...property];
-  const chart = all.length ? barChart(t("reports.companies"), all.map((e) => e.name),
-    [{ name: t("col.on_time"), values: all.map((e) => ratio(e.on_time_rate)) }], { percent: true }) : null;
   const projects = all.flatMap((e) => (e.projects || []).map((p) => ({ ...p, company: e.name })));
   return [
-    section(t("reports.companies"), chart,
+    section(t("reports.companies"), rateChart(t("reports.companies"), all, (e) => e.name),
       companyTable(t("reports.region"), region), companyTable(t("reports.property"), property)),
     section(t("reports.projects"),
-      projects.length ? barChart(t("reports.projects"), projects.map((p) => `${p.name} · ${p.company}`),
-        [{ name: t("col.on_time"), values: projects.map((p) => ratio(p.on_time_rate)) }], { percent: true }) : null,
-      companyTable(t("reports.projects"), projects, { withCompany: true, quiet: true })),
+      rateChart(t("reports.projects"), projects, (p) => `${p.name} · ${p.company}`),
+      companyTable(t("reports.projects"), projects, { withCompany: true, heading: false })),
   ];
 }
 
 function specialistsSection(rankings) {
   const entries = rankings.specialists?.entries || [];
   return section(t("reports.specialists"),
-    entries.length ? barChart(t("reports.specialists"), entries.map((e) => e.name || e.person_id),
-      [{ name: t("col.mean"), values: entries.map((e) => Number(e.mean)) }], { max: 5 }) : null,
+    drawable(entries.map((e) => ratio(e.mean))) ? barChart(t("reports.specialists"), entries.map((e) => e.name || e.person_id),
+      [{ name: t("col.mean"), values: entries.map((e) => ratio(e.mean)) }], { max: 5 }) : null,
     table([
       { label: t("col.rank"), value: (e) => String(e.rank), class: "num" },
       { label: t("col.name"), value: (e) => h("span", {}, e.name || e.person_id, e.bottom_ten ? badge(t("reports.bottom"), "warn") : null) },
@@ -128,6 +152,9 @@ async function trendSection(month) {
       return ratio(all.find((e) => e.id === id)?.on_time_rate);
     }),
   }));
+  if (!series.some((s) => drawable(s.values))) {
+    return section(t("reports.trend"), h("p", { class: "muted", text: t("reports.none") }));
+  }
   return section(t("reports.trend"), legend(series.map((s) => s.name)),
     lineChart(t("reports.trend"), months, series, { percent: true }),
     table([{ label: t("col.name"), value: (s) => s.name },
@@ -177,18 +204,18 @@ async function reviewSections(me, month) {
   const box = h("div", { class: "review" });
   const draw = (answer) => replace(box, reviewBody(me, month, answer, draw));
   draw(report);
-  return [section(w("review", { limit: report.review.threshold }), box), await revisionsSection(month)];
+  return [section(w("review", { limit: money(report.review.threshold).slice(1) }), box), await revisionsSection(month)];
 }
 
 function reviewBody(me, month, report, draw) {
   const { review } = report;
-  if (!review.people.length) return h("p", { class: "muted", text: w("reviewNone", { limit: review.threshold }) });
+  if (!review.people.length) return h("p", { class: "muted", text: w("reviewNone", { limit: money(review.threshold).slice(1) }) });
   const gm = hasRole(me, REVIEWERS);
   return [
     notice(review.final ? w("final") : w("notFinal"), review.final ? "ok" : "info"),
     table([
       { label: t("col.person"), value: (p) => p.name || p.person_id },
-      { label: t("col.amount"), value: (p) => p.amount, class: "num" },
+      { label: t("col.amount"), value: (p) => money(p.amount), class: "num" },
       { label: w("status"), value: (p) => statusCell(p) },
       ...(gm ? [{ label: "", value: (p) => (p.status === "pending" ? decideForm(month, p, draw) : "") }] : []),
     ], review.people, { caption: WORDS.reviewTable, quiet: true }),
@@ -200,7 +227,7 @@ function statusCell(p) {
   const label = lang === "zh" ? p.status_zh : p.status;
   return h("span", {}, badge(label, kind),
     p.status === "referred" ? ` ${w("case", { id: p.case_id.slice(0, 8), status: WORDS.caseStatus[p.case_status] || p.case_status })}` : null,
-    p.status === "pending" && p.confirmed_amount ? ` (${w("confirmedFor", { amount: p.confirmed_amount })})` : null,
+    p.status === "pending" && p.confirmed_amount ? ` (${w("confirmedFor", { amount: money(p.confirmed_amount).slice(1) })})` : null,
     p.decided_at ? h("span", { class: "muted", text: ` · ${fmtTime(p.decided_at)}` }) : null);
 }
 
@@ -236,7 +263,7 @@ async function revisionsSection(month) {
     { label: w("issuedAt"), value: (r) => fmtTime(r.issued_at) },
     { label: w("trigger"), value: (r) => WORDS.triggers[r.trigger] || r.trigger },
     { label: w("added"), value: (r) => String(r.lines_added), class: "num" },
-    { label: t("col.amount"), value: (r) => r.totals.amount, class: "num" },
+    { label: t("col.amount"), value: (r) => money(r.totals.amount), class: "num" },
     { label: "", value: (r) => r.summary || "" },
   ], answer.items, { caption: `${WORDS.revisions} ${month}`, quiet: true }));
 }

@@ -30,7 +30,8 @@ function signStep(link) {
     async submit() {
       if (pad.isEmpty()) throw new ApiError(400, { fields: { signature_media_id: [t("sig.empty")] } });
       bar.el.hidden = false;
-      const media = await upload(`${base}/media`, await pad.toBlob(), "signature.png", {}, {
+      const name = pad.typed() ? "typed-signature.png" : "signature.png";     // 键入签名 vs drawn
+      const media = await upload(`${base}/media`, await pad.toBlob(), name, {}, {
         auth: false, onProgress: (f) => bar.set(f, t("upload.progress", { p: Math.round((f ?? 0) * 100) })),
       });
       const signed = await call("POST", base, { auth: false, body: { signature_media_id: media.id } });

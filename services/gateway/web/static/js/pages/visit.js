@@ -2,7 +2,7 @@
 // (photos from the camera, the plan, the agreed completion date, the
 // customer's signature on the pad) or that the customer blocked it; the
 // day's progress; the closure application with the customer-signed material.
-import { get, post } from "../api.js";
+import { ApiError, get, post } from "../api.js";
 import { label, t } from "../i18n.js";
 import { mediaUploader, uploadSignature } from "../media.js";
 import { signaturePad } from "../signature.js";
@@ -23,11 +23,11 @@ function visitForm(c, saved) {
   const fields = [
     { name: "outcome", label: t("visit.outcome"), type: "radio", required: true, value: "done",
       options: [["done", t("visit.done")], ["blocked", t("visit.blocked")]] },
-    { name: "visited_at", label: t("visit.visited_at"), type: "datetime", value: clock.inputValue(), group: "done" },
-    { name: "plan", label: t("visit.plan"), type: "textarea", rows: 4, group: "done" },
-    { name: "agreed_completion_at", label: t("visit.agreed"), type: "datetime", group: "done" },
-    { name: "attempted_at", label: t("visit.attempted_at"), type: "datetime", value: clock.inputValue(), group: "blocked" },
-    { name: "reason", label: t("visit.reason"), type: "textarea", group: "blocked" },
+    { name: "visited_at", label: t("visit.visited_at"), type: "datetime", value: clock.inputValue(), group: "done", required: true },
+    { name: "plan", label: t("visit.plan"), type: "textarea", rows: 4, group: "done", required: true },
+    { name: "agreed_completion_at", label: t("visit.agreed"), type: "datetime", group: "done", required: true },
+    { name: "attempted_at", label: t("visit.attempted_at"), type: "datetime", value: clock.inputValue(), group: "blocked", required: true },
+    { name: "reason", label: t("visit.reason"), type: "textarea", group: "blocked", required: true },
   ];
   const el = form({
     fields, extra: [...doneOnly, bar.el], submitText: t("visit.submit"),
@@ -76,10 +76,14 @@ function closureForm(c, saved) {
   const pad = signaturePad({ label: t("visit.signature") });
   const bar = progress();
   bar.el.hidden = true;
+  const fields = [{ name: "work_done", label: t("ca.work_done"), type: "textarea", rows: 4, required: true,
+    hint: t("ca.work_done.hint"), max: 4000 }];
   return form({
-    fields: [], extra: [material.element, pad.element, bar.el], submitText: t("visit.closure.submit"),
-    async submit() {
-      const body = { material_media_ids: await material.ids() };
+    fields, extra: [material.element, pad.element, bar.el], submitText: t("visit.closure.submit"),
+    async submit(values) {
+      // what was done is the application's point: asked for before anything uploads
+      if (!values.work_done) throw new ApiError(400, { fields: { work_done: [t("msg.required")] } });
+      const body = { work_done: values.work_done, material_media_ids: await material.ids() };
       bar.el.hidden = false;
       const signature = await uploadSignature(pad, { complaintId: c.id, bar });
       if (signature) body.customer_signature_media_id = signature;
@@ -89,29 +93,71 @@ function closureForm(c, saved) {
   });
 }
 
+// What this round already has on record (the visit's plan and agreed date,
+// the progress so far, the application): the handler sees what was saved.
+function savedCard(c, work) {
+  const round = c.order?.order_round;
+  const mine = (list) => (list || []).filter((x) => round === undefined || x.order_round === undefined || x.order_round === round);
+  const visits = mine(work.visits), progress = mine(work.progress), applications = mine(work.applications);
+  if (!visits.length && !progress.length && !applications.length) return null;
+  const items = [];
+  for (const v of visits) {
+    items.push(h("li", { class: "ca-record" }, h("strong", { text: `${t("c.visits")} · ${label("outcome", v.outcome)}` }),
+      " ", h("time", { text: fmtTime(v.happened_at) }),
+      definitions([[t("visit.plan"), v.plan], [t("visit.agreed"), fmtTime(v.agreed_completion_at)],
+        [t("visit.reason"), v.reason]])));
+  }
+  for (const p of [...progress].reverse()) {
+    items.push(h("li", { class: "ca-record" }, h("strong", { text: t("c.progress") }), " ",
+      h("time", { text: fmtTime(p.recorded_at) }), h("p", { class: "note", text: p.note })));
+  }
+  for (const a of applications) {
+    items.push(h("li", { class: "ca-record" }, h("strong", { text: t("c.applications") }), " ",
+      h("time", { text: fmtTime(a.applied_at) }), " · ", label("application", a.status),
+      a.work_done ? h("p", { class: "note", text: a.work_done }) : null));
+  }
+  return section(t("ca.saved.title"), h("ul", { class: "ca-records" }, items));
+}
+
+// The confirmation stays in sight on a phone: fixed at the screen's top edge
+// (the form the handler just sent is far below it), until closed.
+function toast(message) {
+  const el = h("div", { class: "ca-toast", role: "status", "aria-live": "polite" },
+    h("span", { text: message }),
+    h("button", { type: "button", class: "link", text: t("ca.close"), "aria-label": t("ca.close"),
+      onclick: () => el.remove() }));
+  return el;
+}
+
 async function render(message) {
   const c = await get(base);
   const work = c.dispatch && !c.dispatch.unavailable ? c.dispatch : {};
   const visited = (work.visits || []).some((v) => v.outcome === "done" && v.order_round === c.order?.order_round);
   const saved = (text) => render(text);
+  document.querySelector(".ca-toast")?.remove();
+  if (message) document.body.append(toast(message));
   fill(
-    message ? notice(message, "ok") : null,
     h("h1", {}, t("visit.title"), " ", stateBadge(c.state, c.state_label)),
     definitions([
       [t("col.id"), h("a", { href: "/complaints/" + encodeURIComponent(c.id), text: c.id })],
       [t("c.project"), `${c.project_id} · ${c.room}`],
-      [t("c.customer"), `${c.customer_name} · ${c.customer_phone}`],
+      [t("c.customer"), h("span", {}, `${c.customer_name} · `,
+        h("a", { href: `tel:${c.customer_phone}`, text: c.customer_phone }))],
       [t("col.category"), label("category", c.category, c.category_label)],
       [t("c.requested"), fmtTime(c.requested_completion_at)],
       [t("c.demand"), c.demand],
     ]),
+    savedCard(c, work),
     c.state === "order_signed" ? [
       section(t("a.visit"), visited ? notice(t("visit.saved"), "ok") : visitForm(c, saved)),
       section(t("visit.progress"), progressForm(c, saved)),
       section(t("visit.closure"), closureForm(c, saved)),
     ] : notice(label("state", c.state, c.state_label)),
     h("p", {}, h("a", { href: "/complaints/" + encodeURIComponent(c.id), text: t("visit.back") })));
-  if (message) document.querySelector("#main").focus();
+  if (message) {
+    window.scrollTo({ top: 0 });
+    document.querySelector("#main").focus({ preventScroll: true });
+  }
 }
 
 start().then(() => render()).catch(failPage);
