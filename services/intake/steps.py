@@ -69,7 +69,7 @@ class Steps:
                  dispatch: Any, media: Any) -> None:
         self.db, self.clock, self.outbox, self.config = db, clock, outbox, config
         timeout = float(config.get("RPC_TIMEOUT", 15))
-        self.directory = Directory(DispatchClient(dispatch, timeout))
+        self.directory = Directory(DispatchClient(dispatch, timeout), db)
         self.media_client = MediaClient(media, timeout)
         self.media = Media(self.media_client)
 
