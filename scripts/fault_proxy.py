@@ -136,14 +136,26 @@ class Link:
         self.proxy.call(self.open.set)
 
 
+def _os_thread(**kwargs: Any) -> threading.Thread:
+    """A thread of the operating system even where eventlet patched `threading`
+    (the test process): asyncio keeps its running loop per OS thread, and a
+    green thread would share it with whatever loop already runs there
+    (playwright's, in the browser tests)."""
+    try:
+        from eventlet import patcher
+    except ImportError:     # pragma: no cover - the project installs eventlet
+        return threading.Thread(**kwargs)
+    return patcher.original("threading").Thread(**kwargs)  # type: ignore[no-any-return]
+
+
 class Proxy:
     """The links and the event loop that runs them."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.links: dict[str, Link] = {}
-        self._thread = threading.Thread(target=self.loop.run_forever, name="tcp-proxy",
-                                        daemon=True)
+        self._thread = _os_thread(target=self.loop.run_forever, name="tcp-proxy",
+                                  daemon=True)
         self._thread.start()
 
     def call(self, fn: Callable[[], Any]) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.dispatch import views
-from services.dispatch.case import Routing
+from services.dispatch.case import STATE_LABELS, Routing
 from services.dispatch.casework import Casework
 from shared.contracts.dispatch import views as cv
 from shared.contracts.types import Json
@@ -31,7 +31,7 @@ def checked_ids(value: object) -> list[str]:
 def cases_and_latest_routings(conn: Any, ids: list[str]) -> tuple[list[dict[str, Any]],
                                                                    dict[str, Routing]]:
     cases = conn.execute(
-        """SELECT id, requested_completion_at, completion_due_at, routing_id
+        """SELECT id, state, requested_completion_at, completion_due_at, routing_id
              FROM dispatch.complaints WHERE id = ANY(%(ids)s)""", {"ids": ids}).fetchall()
     latest = conn.execute(
         """SELECT DISTINCT ON (complaint_id) * FROM dispatch.routings
@@ -58,5 +58,6 @@ def routing_overview(cw: Casework, complaint_ids: object) -> Json:
         due = case["completion_due_at"] or (
             case["requested_completion_at"] if case["routing_id"] else None)
         found.append({"complaint_id": complaint_id, "completion_due_at": due,
+                      "state": case["state"], "state_label": STATE_LABELS[case["state"]],
                       "routing": routings.get(complaint_id)})
     return [views.dump(cv.ROUTING_OVERVIEW, item, cw.clock.zone) for item in found]

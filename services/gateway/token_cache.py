@@ -1,14 +1,16 @@
 """Bearer tokens found in the database, kept a few seconds per gateway process
 (issue 17: the lookup was 10 % of the gateway's CPU on every request).
 
-Revocation stays immediate. A trigger on gateway.tokens (migration 005)
-sends `NOTIFY ccrm_token_revoked, '<sha256>'` on commit whenever a token's row
-changes or goes (sign-out, an admin's revocation, a person's sessions ended,
-any other statement), to every gateway process. Each process keeps one
-LISTENing connection and, before it trusts a cached token, reads what has
-arrived on it (no round trip: the notices are already in the socket), so a
-token revoked by a committed statement is refused by the next request that
-the revoking request's answer can have caused, on every instance. When the
+Revocation: the process that revokes (sign-out, an admin's revocation, a
+person's sessions ended) forgets its cached tokens at once (`forget_all`), so
+its next request asks the database. The other processes hear it: a trigger
+on gateway.tokens (migration 005) sends `NOTIFY ccrm_token_revoked,
+'<sha256>'` on commit whenever a token's row changes or goes, whatever the
+statement; each process keeps one LISTENing connection and, before it trusts
+a cached token, reads what has arrived on it (no round trip). PostgreSQL
+passes a notice on a moment after the commit (milliseconds: the listener's
+backend forwards it), so another process may serve a revoked token for that
+moment, never longer than it takes the notice to arrive. When the
 listening connection is down, nothing is served from memory (every lookup
 asks the database) until it is back and the cache emptied (a notice may have
 been missed). A cached row never lives longer than
@@ -63,6 +65,11 @@ class TokenCache:
                     self._rows.clear()
                 self._rows[digest] = (time.monotonic(), row)
         return row
+
+    def forget_all(self) -> None:
+        """Drop every cached row (this process just revoked something)."""
+        with self._lock:
+            self._rows.clear()
 
     def _hear(self) -> bool:
         """Apply every revocation notice received so far; False when not listening."""

@@ -17,6 +17,12 @@ from services.intake.tests.helpers import form
 from services.media.tests import samples
 from shared.config import REPO_ROOT
 from shared.migrate import SCHEMAS
+
+# Tables that are pools, not records: media.pending_uploads holds the places
+# media reserves ahead for a gateway's uploads (issue 17), taken a few at a
+# time whatever the upload's fate. A refused upload's own place goes with its
+# object, which the bucket's keys (still compared) show; unused places are swept.
+RESERVATIONS = {"media.pending_uploads"}
 from shared.testing.polling import eventually
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
@@ -127,6 +133,8 @@ class Snapshot:
                    ORDER BY 1, 2""", (list(SCHEMAS),)).fetchall()]
             state = {}
             for schema, table in names:
+                if f"{schema}.{table}" in RESERVATIONS:
+                    continue
                 row = conn.execute(
                     f'''SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY
                         t::text), '')) AS digest FROM "{schema}"."{table}" t''').fetchone()

@@ -214,6 +214,7 @@ class AuthRoutes:
         token = bearer_token(request.headers.get("Authorization"))
         with self.db.transaction() as conn:
             TokenRepository(conn).revoke_token(token, self.clock.now())
+        self.tokens.forget_all()        # this process at once; the others by NOTIFY
         return {"signed_out": True}
 
     @route("DELETE", "/api/admin/people/<person_id>/sessions",
@@ -224,6 +225,7 @@ class AuthRoutes:
     def revoke_person_sessions(self, request, principal, payload, person_id):
         with self.db.transaction() as conn:
             count = TokenRepository(conn).revoke_sessions(person_id, self.clock.now())
+        self.tokens.forget_all()
         log.info("%s signed %s out everywhere (%s sessions)", principal.person_id, person_id,
                  count)
         return {"person_id": person_id, "revoked": count}
@@ -305,6 +307,7 @@ class AuthRoutes:
         if token_id.isdigit() and len(token_id) < 19:
             with self.db.transaction() as conn:
                 row = TokenRepository(conn).revoke_id(int(token_id), self.clock.now())
+            self.tokens.forget_all()
         if row is None:
             raise NotFound(f"没有这个令牌 (no token {token_id})")
         return TokenView().dump(row)

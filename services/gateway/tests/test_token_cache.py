@@ -131,3 +131,13 @@ def test_no_cache_when_its_seconds_are_zero(test_dsn, issued):
     off.find(token_hash(token), lookups)
     off.find(token_hash(token), lookups)
     assert lookups.count == 2
+
+
+def test_the_revoking_process_forgets_at_once_without_waiting_for_the_notice(cache, issued):
+    """The gateway that revokes calls forget_all after its commit: the very next
+    lookup asks the database, before any notice could have arrived."""
+    token, lookups = issued
+    cache.find(token_hash(token), lookups)
+    cache.forget_all()
+    cache.find(token_hash(token), lookups)
+    assert lookups.count == 2

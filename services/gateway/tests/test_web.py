@@ -248,6 +248,7 @@ def test_board_items_take_days_and_tier_from_sla(days, tier):
         "leader_person_ids": ["rcgz-vp-mkt"], "chairman_person_id": None}
     OverdueComplaintView().load(overdue)
     view = {"complaint_id": complaint["id"], "completion_due_at": "2026-11-11T10:00:00+08:00",
+            "state": "routed", "state_label": "已派单待回访",
             "routing": {"company_id": "rc-gz", "company_name": "恒大地产集团广州公司",
                         "department": "marketing", "department_name": "营销部",
                         "handler": {"person_id": "rcgz-mkt-head", "name": "冯晓东"}}}
@@ -255,6 +256,7 @@ def test_board_items_take_days_and_tier_from_sla(days, tier):
     item = _board_item(complaint, overdue, view)
     assert (item["days_overdue"], item["tier"]) == (days, tier)
     assert item["department_name"] == "营销部" and item["handler_name"] == "冯晓东"
+    assert (item["step"], item["step_label"]) == ("routed", "已派单待回访")
     bare = _board_item(complaint, overdue, None)      # dispatch did not answer
     assert bare["company_id"] is None and bare["handler_id"] == "rcgz-mkt-head"
 

@@ -262,6 +262,8 @@ class RoutingOverview(Schema):
     and its completion deadline, for lists of many complaints (the board)."""
     complaint_id = fields.String(required=True)
     completion_due_at = fields.AwareDateTime(allow_none=True)
+    state = fields.String(required=True)        # where the work stands (the board's step)
+    state_label = fields.String(required=True)
     routing = fields.Nested(RoutingOut, allow_none=True)
 
 
