@@ -17,15 +17,15 @@ from services.intake.tests.helpers import form
 from services.media.tests import samples
 from shared.config import REPO_ROOT
 from shared.migrate import SCHEMAS
+from shared.testing.polling import eventually
+
+DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 
 # Tables that are pools, not records: media.pending_uploads holds the places
 # media reserves ahead for a gateway's uploads (issue 17), taken a few at a
 # time whatever the upload's fate. A refused upload's own place goes with its
 # object, which the bucket's keys (still compared) show; unused places are swept.
 RESERVATIONS = {"media.pending_uploads"}
-from shared.testing.polling import eventually
-
-DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 UPLOAD_LIMIT = 256 * 1024        # MEDIA max_bytes here: an oversized upload stays small
 
 PEOPLE = {
