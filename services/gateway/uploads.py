@@ -39,7 +39,7 @@ class Uploads(Clients):
 
     def store_upload(self, upload: Any, kind: str, *, stage: str | None = None,
                      complaint_id: str | None = None, uploaded_by: str | None = None,
-                     step: str | None = None) -> Json:
+                     step: str | None = None, signature_kind: str | None = None) -> Json:
         """An uploaded_file() stored by media as `kind`: its MediaView.
         413 over the limit, before media is asked."""
         limit = self.max_file_bytes()
@@ -48,4 +48,5 @@ class Uploads(Clients):
             raise bodies.upload_too_large(limit)
         return self.client(MediaClient).upload(
             content_b64(content), (upload.filename or "")[:MAX_FILENAME], kind, stage=stage,
-            complaint_id=complaint_id, uploaded_by=uploaded_by, step=step)
+            complaint_id=complaint_id, uploaded_by=uploaded_by, step=step,
+            signature_kind=signature_kind)

@@ -63,6 +63,7 @@ class Media:
     bound_record_sha256: str | None = None
     bound_at: datetime | None = None
     bound_by: str | None = None
+    signature_kind: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Media:

@@ -38,10 +38,10 @@ class MediaService:
 
     @rpc
     def upload(self, content_b64, filename, kind, stage=None, complaint_id=None,
-               uploaded_by=None, step=None):
+               uploaded_by=None, step=None, signature_kind=None):
         return self._library().upload(content_b64, {
             "filename": filename, "kind": kind, "stage": stage, "complaint_id": complaint_id,
-            "uploaded_by": uploaded_by, "step": step})
+            "uploaded_by": uploaded_by, "step": step, "signature_kind": signature_kind})
 
     @rpc
     def get(self, media_id):

@@ -77,7 +77,8 @@ def test_an_upload_goes_to_media_as_base64_with_a_bounded_name():
                                 uploaded_by="p1") == {"id": "M"}
     [(method, args, kwargs)] = media.calls
     assert (method, args[0], len(args[1]), args[2]) == ("upload", "MTIzNDU2Nzg=", 200, "material")
-    assert kwargs == {"stage": None, "complaint_id": None, "uploaded_by": "p1", "step": None}
+    assert kwargs == {"stage": None, "complaint_id": None, "uploaded_by": "p1", "step": None,
+                      "signature_kind": None}
 
 
 def test_a_missing_or_too_large_file_never_reaches_media():

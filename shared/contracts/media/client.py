@@ -31,6 +31,7 @@ class MediaClient(ServiceClient):
         complaint_id: str | None = None,
         uploaded_by: str | None = None,
         step: str | None = None,
+        signature_kind: str | None = None,
     ) -> Json:
         """Store a file (`files.content_b64(bytes)`; form: UploadRequest);
         answers its MediaView. Unavailable when the object store is down."""
@@ -43,6 +44,7 @@ class MediaClient(ServiceClient):
             complaint_id=complaint_id,
             uploaded_by=uploaded_by,
             step=step,
+            signature_kind=signature_kind,
         )
 
     @raises(NotFound)

@@ -25,9 +25,9 @@ function mediaById(c) {
   return new Map(items.map((m) => [m.id, m]));
 }
 
-// A signature made from a typed name (the pad's "type your name", uploaded as
-// typed-signature.png) is labelled so, never passed off as a drawn one.
-const typed = (media) => media?.kind === "signature" && /^typed-/.test(media.filename || "");
+// A signature made from a typed name (the pad's "type your name": media's
+// signature_kind "typed") is labelled so, never passed off as a drawn one.
+const typed = (media) => media?.kind === "signature" && media.signature_kind === "typed";
 
 function thumb(media, caption) {
   if (!media) return null;
