@@ -214,8 +214,12 @@ function routingPreview(c, formEl) {
 function previewBody(p) {
   const r = p.routing;
   if (!p.routable || !r) {
+    // a vacant post is worded from its role's code (the server's text names a unit id in English)
+    const role = p.failure?.role;
+    const why = role && codesOf("role").includes(role)
+      ? t("ca.preview.vacant", { role: label("role", role) }) : say(p.failure?.message || "");
     return [h("h3", { text: t("ca.preview.title") }),
-      notice(t("ca.preview.fails", { department: label("department", p.department, p.department_name), why: say(p.failure?.message || "") }), "error")];
+      notice(t("ca.preview.fails", { department: label("department", p.department, p.department_name), why }), "error")];
   }
   const named = (x) => (x ? `${x.name}${x.mobile ? ` · ${x.mobile}` : ""}` : "");
   return [h("h3", { text: t("ca.preview.title") }), definitions([

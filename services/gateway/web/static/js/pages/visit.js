@@ -119,8 +119,9 @@ function savedCard(c, work) {
   return section(t("ca.saved.title"), h("ul", { class: "ca-records" }, items));
 }
 
-// The confirmation stays in sight on a phone: fixed at the screen's top edge
-// (the form the handler just sent is far below it), until closed.
+// The confirmation stays in sight on a phone: fixed at the screen's foot (the
+// form the handler just sent may be far from the top; the header's navigation
+// stays uncovered), until closed.
 function toast(message) {
   const el = h("div", { class: "ca-toast", role: "status", "aria-live": "polite" },
     h("span", { text: message }),

@@ -429,6 +429,7 @@ export const words = {
   "ca.preview.handler": "Handler (head)",
   "ca.preview.overridden": "(changed)",
   "ca.preview.fails": "The directory cannot route this to {department}: {why}. Signed, it is recorded as a failed routing until an admin fills the post.",
+  "ca.preview.vacant": "nobody holds the post of {role}",
   "ca.preview.unavailable": "The routing cannot be previewed now:",
   "ca.preview.note": "From the routing table and directory in force; fixed when signed.",
   "ca.typed": "Typed signature",

@@ -429,6 +429,7 @@ export const words = {
   "ca.preview.handler": "责任人（一把手）",
   "ca.preview.overridden": "（已调整）",
   "ca.preview.fails": "按当前组织架构无法派单至{department}：{why}。签发后将记为派单失败，需管理员补齐人员后重新派单。",
+  "ca.preview.vacant": "{role}岗位空缺",
   "ca.preview.unavailable": "暂时无法预览派单：",
   "ca.preview.note": "按当前派单规则表与组织架构预览，以签发时为准。",
   "ca.typed": "键入签名",
