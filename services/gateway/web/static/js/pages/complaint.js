@@ -5,7 +5,7 @@
 // signatures, deductions caused, and the timeline. Every action posts to the
 // API, which decides; its per-field errors show beside the fields.
 import { ApiError, get } from "../api.js";
-import { label, lang, say, t } from "../i18n.js";
+import { joinList, label, t } from "../i18n.js";
 import {
   badge, clock, countdown, definitions, lateText, person, errorText, failPage, fill, fmtTime,
   h, notice, section, start, stateBadge, table,
@@ -86,6 +86,15 @@ function headerCard(c, media) {
     h("h2", { text: t("c.demand") }), h("p", { class: "demand", text: c.demand }));
 }
 
+// A missed deadline charged to several people: who was late by how much
+// (sla's summary says the same in Chinese only; this is worded from its codes).
+function chargeSplit(x) {
+  const charges = x.state === "missed" ? x.charges || [] : [];
+  if (charges.length < 2) return null;
+  const parts = charges.map((ch) => `${label("role", ch.role)} ${nameOf(ch.person_id)} ${lateText((ch.late_seconds || 0) * 1000)}`);
+  return h("span", { class: "muted", text: ` · ${t("c.split")}${joinList(parts)}` });
+}
+
 function deadlinesCard(c) {
   const d = c.deadlines;
   if (!d || d.unavailable) return section(t("c.deadlines"), notice(`${t("c.unavailable")}: ${d?.reason || ""}`));
@@ -101,9 +110,7 @@ function deadlinesCard(c) {
       // a missed completion deadline keeps counting (red) while the complaint is in work
       value: (x) => (x.state === "armed" || (x.state === "missed" && x.rule === "completion" && c.state === "order_signed")
         ? countdown(x.due_at)
-        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) : "",
-          // the state's badge says met / cancelled; sla's summary (Chinese only) adds the split
-          x.state === "missed" && lang === "zh" && x.summary ? ` · ${say(x.summary)}` : "")),
+        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) : "", chargeSplit(x))),
     },
   ], rows, { empty: t("c.deadlines.none") }));
 }
@@ -145,7 +152,7 @@ function responsibilityCard(c) {
     [t("c.handler"), contact(r.handler)],
     [t("c.leaders"), (r.leaders || []).map(contact).join(t("msg.sep"))],
     [t("c.chairman"), contact(r.chairman)],
-    [t("c.cooperating"), (r.cooperating_departments || []).map((d) => d.department_name || label("department", d.department)).join("、")],
+    [t("c.cooperating"), joinList((r.cooperating_departments || []).map((d) => label("department", d.department, d.department_name)))],
     [t("c.override"), r.department_overridden ? r.override_reason || "" : null],
   ]));
 }
