@@ -118,6 +118,15 @@ def test_every_page_speaks_one_language(suite, open_browser, month_issued, width
                     page.locator(".chart canvas").first.wait_for()
                     page.locator("#report-people tbody button").first.click()
                     page.locator("tr.ca-lines a").first.wait_for()
+                    # a person's lines use the card's width: nothing cut at the right edge
+                    assert page.evaluate("""() => [...document.querySelectorAll('tr.ca-lines td td')]
+                        .every((td) => td.scrollWidth <= td.clientWidth + 1)"""), (lang, name)
+                if name == "complaint-late":
+                    # weeks of daily deadlines: the latest in sight, the earlier folded
+                    earlier = page.locator("details.ca-earlier").first
+                    expect(earlier.locator("summary")).to_contain_text(
+                        "更早的每日时限" if lang == "zh" else "Earlier daily deadlines")
+                    assert earlier.get_attribute("open") is None
                 if name == "board":
                     page.locator("main table tbody tr").first.wait_for()
                 if name == "complaints":
@@ -126,6 +135,11 @@ def test_every_page_speaks_one_language(suite, open_browser, month_issued, width
                         more.locator("summary").click()
                 if name == "sign-form":
                     page.locator(".ca-preview dl").first.wait_for()
+                # a fact's value keeps room beside its label (English labels are long)
+                assert page.evaluate("""() => [...document.querySelectorAll('dl.facts dd')]
+                    .filter((dd) => dd.offsetParent)
+                    .every((dd) => dd.clientWidth >= dd.parentElement.clientWidth * 0.45)"""), \
+                    (lang, name)
                 text = page_words(page, data)
                 if leaks(text, lang):
                     found[(lang, name)] = leaks(text, lang)

@@ -22,7 +22,8 @@ function record(link) {
 }
 
 function signStep(link) {
-  const pad = signaturePad({ label: t("visit.signature"), name: "signature_media_id" });
+  // the customer signs for themselves: "your signature", not the staff's "customer's"
+  const pad = signaturePad({ label: t("sign.signature"), name: "signature_media_id" });
   const bar = progress();
   bar.el.hidden = true;
   return section(t("sign.title"), h("p", { text: t("sign.intro") }), record(link), form({
