@@ -19,7 +19,7 @@ from test_console_b_pages import CJK, CODE_WORD, ENGLISH_GLOSS, page_words
 from test_console_c_routing import DEMO_FILE
 from test_console_c_signatures import LINK
 
-from browser_steps import ARTEFACTS, SCREENSHOTS, eventually, no_sideways_scroll
+from browser_steps import ARTEFACTS, SCREENSHOTS, eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 
@@ -178,3 +178,44 @@ def test_the_phone_confirmation_leaves_the_header_uncovered(suite, open_browser)
     nav = page.locator("#top nav a").first
     nav.click(trial=True)                                    # nothing lies over the navigation
     assert head.errors == []
+
+
+def test_a_deadline_two_people_missed_is_split_in_either_language(suite, open_browser):
+    """The order's signature deadline (an hour from submission) missed by the
+    deputy GM, who reviewed 10 minutes late, and then by the GM: sla charges
+    both, and the page words the split from the charges' codes (sla's own
+    summary is Chinese only)."""
+    api, now = suite.api, suite.clock.now()
+    signature = api["spec"].call("POST", "/api/media", data={
+        "kind": "signature", "signature_kind": "drawn"}, files={
+        "file": ("s.png", photo_png(60, 30), "image/png")}).json()["id"]
+    cid = api["spec"].post("/api/complaints", {
+        "project_id": "GZ-P01", "room": "8-1-0801", "customer_name": "何先生",
+        "customer_phone": "13700008888", "channel": "visit", "demand": "车位划线不清",
+        "category": "sales_contract",
+        "requested_completion_at": now.replace(day=20).isoformat(),
+        "contact_ended_at": now.isoformat(), "customer_signature_media_id": signature})["id"]
+    api["spec"].post(f"/api/complaints/{cid}/order/submit")
+    suite.advance("PT70M")
+    api["deputy"].post(f"/api/complaints/{cid}/order/review", {"decision": "approve"})
+    suite.advance("PT20M")
+    api["gm"].post(f"/api/complaints/{cid}/order/sign", {"decision": "approve"})
+
+    def split():
+        timers = api["gm"].get(f"/api/complaints/{cid}")["deadlines"].get("timers", [])
+        signed = [x for x in timers if x["rule"] == "order_sign" and x["state"] == "missed"]
+        return signed if signed and len(signed[0]["charges"]) == 2 else None
+
+    eventually(split, timeout=30)
+    for lang, said in (("zh", ["分摊：", "售后服务中心副总经理 林静怡", "售后服务中心总经理 周明华"]),
+                       ("en", ["split: ", "Centre deputy GM 林静怡", "Centre GM 周明华"])):
+        gm = open_browser(suite.base, suite.tokens["gm"], width=1366, height=900)
+        if lang == "en":
+            gm.context.add_init_script("localStorage.setItem('ccrm.lang', 'en')")
+        page = gm.goto(f"/complaints/{cid}")
+        row = page.locator("section", has=page.locator("h2", has_text="时限" if lang == "zh"
+                                                       else "Deadlines")).locator("tr").filter(
+            has_text="督办令签发" if lang == "zh" else "Order signature")
+        for text in said:
+            expect(row.first).to_contain_text(text)
+        assert gm.errors == []
