@@ -8,6 +8,7 @@ no Chinese on an English page; what is data (people's, projects' and
 units' names, what people typed) is taken out first. The phone's save
 confirmation does not cover the header. Screenshots: console-c-*."""
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -82,13 +83,18 @@ def every_data(suite, ids):
                api.get("/api/rankings/2026-11"), api.get("/api/reports/monthly/2026-11"),
                api.get("/api/projects", limit=500)]
     answers += [api.get(f"/api/complaints/{cid}") for cid in ids]
+    answers.append(suite.api["head"].get("/api/deductions", person_id="me", limit=1000))
     answers.append(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")))   # the directory's names
     return [s for answer in answers for s in data_of(answer)]
 
 
+# a lower-case English word on a Chinese page is a code shown raw ("pending")
+LOWER_WORD = re.compile(r"(?<![\w./-])[a-z]{3,}(?![\w./-])")
+
+
 def leaks(text, lang):
     if lang == "zh":
-        return CODE_WORD.findall(text) + ENGLISH_GLOSS.findall(text)
+        return CODE_WORD.findall(text) + ENGLISH_GLOSS.findall(text) + LOWER_WORD.findall(text)
     return sorted({line.strip() for line in text.splitlines() if CJK.search(line)}) \
         + CODE_WORD.findall(text)
 
@@ -100,9 +106,12 @@ def test_every_page_speaks_one_language(suite, open_browser, month_issued, width
     data = every_data(suite, ids)
     size = "375" if mobile else "1366"
     walks = {
-        "gm": [("reports", "/reports?month=2026-11"), ("board", "/board"),
+        "gm": [("home", "/"), ("reports", "/reports?month=2026-11"), ("board", "/board"),
                ("complaints", "/complaints"), ("sign-form", f"/complaints/{month_issued['reviewed']}"),
                ("complaint-late", f"/complaints/{month_issued['late']}")],
+        "head": [("home-head", "/"), ("my-deductions", "/my/deductions"),
+                 ("visit", f"/visit/{month_issued['on_time']}")],
+        "spec": [("home-spec", "/"), ("desk", "/desk")],
         None: [("signin", "/signin"), ("customer-sign", month_issued["link"])],
     }
     found = {}

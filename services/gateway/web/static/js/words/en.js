@@ -535,6 +535,7 @@ export const codes = {
     "closed": "Closed",
   },
   application: {
+    "pending": "To verify",     // dispatch's word for an application not yet verified
     "applied": "To verify",
     "verified": "To review",
     "reviewed": "To approve",

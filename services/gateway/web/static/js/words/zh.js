@@ -535,6 +535,7 @@ export const codes = {
     "closed": "已结案",
   },
   application: {
+    "pending": "待核查",     // dispatch's word for an application not yet verified
     "applied": "待核查",
     "verified": "待审核",
     "reviewed": "待审批",
