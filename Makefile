@@ -14,8 +14,9 @@ help:
 	@echo "make run    - migrate, load the demo organisation, start every service (http://127.0.0.1:8000)"
 	@echo "make test   - run the test suite (ARGS=\"...\" passes options to pytest)"
 	@echo "make lint   - ruff and mypy on the typed paths, lint-imports (make test runs them too)"
-	@echo "make fault-test - kill -9 every service in turn and restart RabbitMQ while complaints flow,"
-	@echo "                  then reconcile (FAULT_ARGS=\"--duration 90\" for the short form)"
+	@echo "make fault-test - while complaints flow: kill -9 every service, restart RabbitMQ and PostgreSQL,"
+	@echo "                  slow/stall/cut the network, RabbitMQ's disk alarm, the object store down;"
+	@echo "                  then reconcile (on servers of its own; FAULT_ARGS as in .ci/run for the short form)"
 	@echo "make install- create .venv and install the project"
 	@echo "make clean  - remove logs, demo tokens and local MinIO data (keeps var/media, the stored files)"
 
@@ -50,7 +51,11 @@ lint: $(STAMP)
 	exit $$status
 
 # The fault test (docs/reliability.md): its own command, not part of `make test`.
-# It restarts RabbitMQ (rabbitmqctl stop_app/start_app), so run it alone.
+# It brings its own PostgreSQL cluster (port 5442) and RabbitMQ node
+# (ccrmfault@localhost, 5682) under var/fault/ and never touches the shared
+# servers. FAULT_ARGS: --duration, --interval, --faults (kill,broker,postgres,
+# stall,latency,partition,disk,store; default all), --screenshot; CI's short form:
+#   FAULT_ARGS="--duration 180 --interval 15 20 --faults kill,broker,postgres,stall"
 FAULT_ARGS ?=
 fault-test: preflight
 	$(PY) -m scripts.fault_test $(FAULT_ARGS)

@@ -5,12 +5,21 @@ In one run it measures
       server the media service uses, and
   (b) uploads through the gateway, `POST {gateway}/api/media` multipart
       (file, kind=photo, stage=before) with `Authorization: Bearer TOKEN`,
-      which go gateway -> RPC -> media (sniff, SHA-256, put, row + event),
+      which go gateway -> media `begin_upload` (RPC, no bytes) -> the gateway
+      PUTs the file to the store -> media `confirm_upload` (reads the object
+      back: sniff, size, SHA-256; row + event),
 with N requests from C concurrent clients each, and prints a markdown table.
 The difference between the two rows is what the service path costs.
 
     python benchmarks/media_upload.py --gateway http://127.0.0.1:8000 \\
         --token "$CCRM_TOKEN" --count 200 --concurrency 8
+    python -m benchmarks.media_upload --suite --count 300 --concurrency 8
+
+`--suite` starts a private suite first (scripts/suite.py: one instance of
+each service, database `ccrm_upbench`, vhost `ccrm-upbench`, gateway on 8150,
+its S3 server on 9150, DB_POOL_SIZE 2), measures (a) against that suite's S3
+server and (b) through its gateway as a specialist, then stops it and drops
+its database and vhost.
 
 S3 settings default to the MINIO section of the deployment config
 (`CCRM_CONFIG` or config.yaml); `--local-s3` starts a throwaway moto server
@@ -203,15 +212,67 @@ def parse_args(argv=None):
     parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--skip-gateway", action="store_true")
+    parser.add_argument("--suite", action="store_true",
+                        help="start a private suite (one instance each) and measure against it")
     args = parser.parse_args(argv)
     if args.count < 1 or args.concurrency < 1 or args.size < len(JPEG_HEAD):
         parser.error("--count and --concurrency must be >= 1, --size >= 20")
     return args
 
 
+def start_suite(args):
+    """A private suite (see the module doc); points args at it."""
+    import json
+
+    from scripts.suite import Suite
+
+    os.environ.setdefault("DB_POOL_SIZE", "2")
+    root = Path(__file__).resolve().parent.parent
+    suite = Suite(root / "var" / "upbench", instances=1, database="ccrm_upbench",
+                  vhost="ccrm-upbench", gateway_port=8150, s3_port=9150, metrics_port=9350,
+                  out=open(os.devnull, "w", encoding="utf-8"))
+    suite.prepare()
+    suite.start()
+    people = json.loads(suite.tokens_file.read_text(encoding="utf-8"))
+    args.token = next(p["token"] for p in people if "specialist" in p["roles"])
+    args.gateway = suite.gateway_urls[0]
+    args.s3_endpoint, args.s3_secure = f"127.0.0.1:{suite.s3_port}", False
+    return suite
+
+
+def process_cpu(suite):
+    """{process name: CPU seconds so far} of the suite's processes, each with
+    everything in its process group (the supervisor starts each as a group
+    leader; the work may run in a child)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    groups = {process.pid: process.name for process in suite.supervisor.processes}
+    found = dict.fromkeys(groups.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = groups.get(int(fields[2]))         # pgrp
+        if name is not None:
+            found[name] += (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def stop_suite(suite):
+    suite.stop()
+    suite.drop()
+    import psycopg
+
+    from shared.db import admin_dsn
+    with psycopg.connect(admin_dsn(suite.owner_dsn), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{suite.database}" WITH (FORCE)')
+
+
 def main(argv=None):
     args = parse_args(argv)
-    local = None
+    local = suite = None
+    if args.suite:
+        suite = start_suite(args)
     if args.local_s3:
         from shared.testing.s3server import start_local_s3
         local = start_local_s3()
@@ -223,12 +284,26 @@ def main(argv=None):
         if not args.skip_gateway:
             if not args.token:
                 print("warning: no --token / $CCRM_TOKEN; the gateway will answer 401", file=sys.stderr)
+            before = process_cpu(suite) if suite else {}
             results.append(bench_gateway(args))
+            if suite:
+                after = process_cpu(suite)
+                spent = {name: after[name] - before.get(name, 0.0) for name in after}
+                ok = max(results[-1].ok, 1)
+                print("CPU ms per upload during (b): " + ", ".join(
+                    f"{name} {seconds * 1000 / ok:.1f}"
+                    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])
+                    if seconds > 0))
     finally:
         if local is not None:
             local.stop()
+        if suite is not None:
+            stop_suite(suite)
     print(f"S3 endpoint: {args.s3_endpoint} (bucket {args.s3_bucket}); gateway: {args.gateway}\n")
     print(table(results))
+    if len(results) == 2 and results[0].wall and results[1].wall:
+        raw, path = (r.ok / r.wall for r in results)
+        print(f"\n(b) / (a): {path / raw:.0%}")
     return 0 if all(not r.failures for r in results) else 1
 
 

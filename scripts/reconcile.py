@@ -12,7 +12,7 @@ FAILURES = (
     "events_unpublished", "events_lost", "events_phantom", "events_not_applied",
     "effects_duplicated", "deductions_charged_twice", "deductions_not_reported",
     "deductions_reported_twice", "dead_lettered", "messages_left", "hub_blocked",
-    "services_exited",
+    "services_exited", "media_objects_missing", "sessions_stuck", "fault_answers_wrong",
 )
 
 
@@ -96,9 +96,26 @@ REPORTED_TWICE = """
     GROUP BY r.deduction_id HAVING count(*) > 1 OR bool_or(r.month <> d.month)"""
 
 
+# Sessions left inside a transaction (a client whose network stalled or was
+# cut mid-transaction): they hold locks (the outbox relay's, rows) until the
+# server ends them.
+STUCK_SESSIONS = """
+    SELECT pid, usename, state, (now() - state_change)::text AS for, left(query, 120) AS query
+    FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid()
+      AND state LIKE 'idle in transaction%%' AND now() - state_change > %(after)s * interval '1 s'
+"""
+
+
+def missing_objects(conn, object_keys):
+    """Media rows whose object is not in the store (`object_keys`: every key it holds)."""
+    return [(r["id"], r["key"]) for r in conn.execute("SELECT id, key FROM media.objects")
+            if r["key"] not in object_keys]
+
+
 def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_depths,
               dead_letters, hub_blocked, before_drive=frozenset(), exited=(),
-              zone="Asia/Shanghai"):
+              zone="Asia/Shanghai", object_keys=None, wrong_answers=(), stuck_after=60):
     """Counts (and examples) of everything that went wrong.
 
     accepted:  {room: complaint id} the gateway acknowledged
@@ -109,6 +126,10 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     queue_depths: {queue: messages} at the end
     exited: processes that exited on their own (not killed by the test)
     zone: the group's time zone (a month ends at its local midnight)
+    object_keys: every key the object store holds (None: not checked)
+    wrong_answers: what the gateway answered a user during a fault that it
+        should not have (a hang, a 500, a 503 without a message)
+    stuck_after: seconds a session may sit idle inside a transaction
     before_drive: event ids of the set-up, published before any consumer's
         queue existed (their consumers catch up otherwise)
     """
@@ -141,7 +162,7 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     stored_ids = {e for _, e, _, _ in rows}
     fail("events_phantom", [e for e in events if e not in stored_ids])
     inboxes = {}
-    for source, event_type, consumer, queue in consumer_bindings(bindings):
+    for source, event_type, consumer, _queue in consumer_bindings(bindings):
         if consumer not in inboxes:
             inboxes[consumer] = inbox_ids(conn, consumer)
         fail("events_not_applied", [
@@ -161,6 +182,11 @@ def reconcile(conn, *, accepted, completed, failed, events, bindings, queue_dept
     # A service that gave up on its own (not killed by the test) was restarted
     # by the supervisor, but it should have ridden the fault out.
     fail("services_exited", exited)
+    if object_keys is not None:
+        fail("media_objects_missing", missing_objects(conn, object_keys))
+    fail("sessions_stuck", [dict(r) for r in conn.execute(STUCK_SESSIONS,
+                                                           {"after": stuck_after})])
+    fail("fault_answers_wrong", wrong_answers)
 
     figures = {
         "complaints_recorded": len(stored),

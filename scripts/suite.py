@@ -3,7 +3,10 @@ database and RabbitMQ vhost, for the fault test and the load benchmark.
 
 Builds on scripts/run_local.py (the same set-up steps, the same per-process
 settings, the same supervisor); adds instances, a process killed and
-restarted by name, and a RabbitMQ restart.
+restarted by name, and a RabbitMQ restart. Given the fault test's own
+servers (scripts.fault_servers) and TCP proxy (scripts.fault_proxy), every
+service process reaches RabbitMQ, PostgreSQL and the object store through
+links of its own, so the network of one process can be slowed or cut.
 """
 import base64
 import json
@@ -28,10 +31,10 @@ MANAGEMENT = "http://127.0.0.1:15672"
 MANAGEMENT_AUTH = ("guest", "guest")
 
 
-def management(method, path, body=None, timeout=10.0):
-    """A call to RabbitMQ's management API; (status, parsed body)."""
+def management(method, path, body=None, timeout=10.0, base=MANAGEMENT):
+    """A call to RabbitMQ's management API at `base`; (status, parsed body)."""
     request = urllib.request.Request(
-        MANAGEMENT + path, method=method,
+        base + path, method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"content-type": "application/json"})
     credentials = "%s:%s" % MANAGEMENT_AUTH
@@ -62,19 +65,28 @@ class Suite:
 
     def __init__(self, var_dir, instances=2, database="ccrm_fault", vhost="ccrm-fault",
                  gateway_port=8110, s3_port=9110, metrics_port=9300, out=None,
-                 pg_url="postgresql://postgres@127.0.0.1:5432"):
+                 pg_url="postgresql://postgres@127.0.0.1:5432", amqp_port=5672,
+                 management_url=MANAGEMENT, rabbit=None, proxy=None):
         self.var_dir = Path(var_dir)
+        self.pg_url, self.amqp_port, self.management_url = pg_url, amqp_port, management_url
+        self.rabbit, self.proxy = rabbit, proxy     # scripts.fault_servers / fault_proxy
         self.instances = instances
         self.database, self.vhost = database, vhost
         self.gateway_port, self.s3_port, self.metrics_port = gateway_port, s3_port, metrics_port
         self.owner_dsn = f"{pg_url}/{database}"
-        self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(vhost, safe='')}"
+        self.amqp_uri = self.amqp_uri_at(amqp_port)
         self.supervisor = Supervisor(self.var_dir / "log", out=out)
         self.say = self.supervisor.say
         self.services = discover_services()
         self.tokens_file = self.var_dir / "tokens.json"
         self.argv = {}     # process name -> (argv, env), to restart it
         self.gateway_urls = [f"http://127.0.0.1:{gateway_port + i}" for i in range(instances)]
+
+    def amqp_uri_at(self, port):
+        return f"pyamqp://guest:guest@127.0.0.1:{port}/{urllib.parse.quote(self.vhost, safe='')}"
+
+    def management(self, method, path, body=None, timeout=10.0):
+        return management(method, path, body, timeout, base=self.management_url)
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -96,6 +108,15 @@ class Suite:
         env["METRICS_ADDRESS"] = f"127.0.0.1:{self.metrics_port + 10 * instance + index}"
         if service == GATEWAY:
             env["GATEWAY_ADDRESS"] = f"127.0.0.1:{self.gateway_port + instance}"
+        if self.proxy is not None:
+            name = f"{service}-{instance + 1}"
+            env["AMQP_URI"] = self.amqp_uri_at(self.proxy.link(f"{name}.amqp",
+                                                               self.amqp_port).port)
+            db = urllib.parse.urlsplit(env["DATABASE_URL"])
+            pg_link = self.proxy.link(f"{name}.pg", db.port or 5432)
+            env["DATABASE_URL"] = urllib.parse.urlunsplit(db._replace(
+                netloc=f"{db.netloc.rpartition('@')[0]}@127.0.0.1:{pg_link.port}"))
+            env["MINIO_ENDPOINT"] = f"127.0.0.1:{self.proxy.link(f'{name}.s3', self.s3_port).port}"
         return env
 
     def fresh_database(self):
@@ -105,11 +126,11 @@ class Suite:
 
     def fresh_vhost(self):
         quoted = urllib.parse.quote(self.vhost, safe="")
-        management("DELETE", f"/api/vhosts/{quoted}")
-        status, body = management("PUT", f"/api/vhosts/{quoted}", {})
+        self.management("DELETE", f"/api/vhosts/{quoted}")
+        status, body = self.management("PUT", f"/api/vhosts/{quoted}", {})
         if status not in (201, 204):
             raise RuntimeError(f"cannot create vhost {self.vhost}: {status} {body}")
-        management("PUT", f"/api/permissions/{quoted}/guest",
+        self.management("PUT", f"/api/permissions/{quoted}/guest",
                    {"configure": ".*", "write": ".*", "read": ".*"})
 
     def prepare(self):
@@ -164,6 +185,11 @@ class Suite:
     def stop(self):
         self.supervisor.stop()
 
+    def restart_rabbitmq(self, say=print):
+        if self.rabbit is not None:
+            return self.rabbit.restart()
+        return restart_rabbitmq(say=say)
+
     def drop(self):
-        management("DELETE", f"/api/vhosts/{urllib.parse.quote(self.vhost, safe='')}")
+        self.management("DELETE", f"/api/vhosts/{urllib.parse.quote(self.vhost, safe='')}")
 

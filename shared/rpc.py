@@ -8,6 +8,13 @@ every instance of the service consumes in turn. A proxy's reply queue is
 exclusive to its instance and stays classic; the proxy only refuses a bad
 QUEUE_TYPE at start, so a service without RPC entrypoints (the gateway) is
 refused as the others are.
+
+A request's publish waits at most `PUBLISH_CONFIRM_TIMEOUT` for the broker's
+confirm and is then not retried: a broker that blocks publishers (its disk or
+memory alarm) or a connection that stalled must give the caller a 503 it can
+retry, not a worker held for ever. The broker's `connection.blocked`
+notification is remembered (`BROKER_ALARM`), so the 503 says why, and the
+next calls within a few seconds are refused at once instead of each waiting.
 """
 from __future__ import annotations
 
@@ -23,7 +30,9 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
+    DEFAULT_RETRY_POLICY,
     DEFAULT_SERIALIZER,
+    DEFAULT_TRANSPORT_OPTIONS,
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
@@ -107,10 +116,96 @@ class Rpc(nameko_rpc.Rpc):
 rpc = Rpc.decorator
 
 
+# -- the client side's publish: bounded, and aware of the broker's alarms ---------------
+
+class BrokerAlarm:
+    """The broker's last `connection.blocked` (a resource alarm: disk or
+    memory) on this process's request connections, until `unblocked`."""
+
+    refuse_for = 5.0        # seconds a blocked broker is believed without asking again
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self.seen_at = 0.0
+
+    def blocked(self, reason: str | None = None) -> None:
+        log.warning("the message broker blocks publishing: %s", reason)
+        self.reason, self.seen_at = reason or "resource alarm", time.monotonic()
+
+    def unblocked(self) -> None:
+        if self.reason is not None:
+            log.warning("the message broker accepts publishing again")
+        self.reason = None
+
+    def refusing(self) -> bool:
+        """Recently blocked: refuse now rather than wait for a confirm again."""
+        return self.reason is not None and time.monotonic() - self.seen_at < self.refuse_for
+
+    def message(self, service: str) -> str:
+        label = SERVICE_NAMES_ZH.get(service, service)
+        if self.reason is not None:
+            return (f"消息服务器空间不足，暂停接收请求，请稍后再试 (the message broker is "
+                    f"blocking publishers: {self.reason}; calling {service})")
+        return (f"{label}服务请求未被消息服务器确认，请稍后再试 (the message broker did not "
+                f"confirm the request to {service} in time)")
+
+
+BROKER_ALARM = BrokerAlarm()
+
+
+def _on_blocked(reason: str | None = None) -> None:
+    BROKER_ALARM.blocked(reason)
+
+
+def _on_unblocked() -> None:
+    BROKER_ALARM.unblocked()
+
+
+class PublishUnconfirmed(Unavailable):
+    """The broker did not confirm a request in time (blocked or unreachable)."""
+
+
+def _no_retry_when_unconfirmed(exc: BaseException, interval: float) -> None:
+    """kombu's retry errback: a confirm that timed out is not retried (the
+    connection is already dropped); the caller answers 503 instead."""
+    if isinstance(exc, TimeoutError):
+        BROKER_ALARM.seen_at = time.monotonic()
+        raise PublishUnconfirmed(BROKER_ALARM.message("?"))
+
+
+class BoundedPublisher(Publisher):
+    transport_options = {**DEFAULT_TRANSPORT_OPTIONS, "on_blocked": _on_blocked,
+                         "on_unblocked": _on_unblocked}
+    retry_policy = {**DEFAULT_RETRY_POLICY, "errback": _no_retry_when_unconfirmed}
+
+    def publish(self, payload: Any, **kwargs: Any) -> None:
+        # nameko's publish() writes confirm_publish into the class's dict: a copy each time.
+        kwargs.setdefault("transport_options", dict(self.transport_options))
+        super().publish(payload, **kwargs)
+        BROKER_ALARM.unblocked()        # confirmed: the broker takes requests again
+
+
+class MethodProxy(nameko_rpc.MethodProxy):
+    publisher_cls = BoundedPublisher
+
+
+class ServiceProxy(nameko_rpc.ServiceProxy):
+    def __getattr__(self, name: str) -> MethodProxy:
+        return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
+                           **self.options)
+
+
 class RpcProxy(nameko_rpc.RpcProxy):
     def setup(self) -> None:
-        queue_arguments(self.container.config)
+        config = self.container.config
+        queue_arguments(config)
+        self.options.setdefault("confirm_timeout",
+                                float(config.get("PUBLISH_CONFIRM_TIMEOUT", 5)))
         super().setup()
+
+    def get_dependency(self, worker_ctx: Any) -> ServiceProxy:
+        return ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                            **self.options)
 
 
 # -- the client side: one call with a bounded wait and our errors -------------------------
@@ -130,10 +225,16 @@ def call(proxy: Any, method: str, *args: Any, timeout: float = 15.0, **kwargs: A
     """
     service = getattr(proxy, "service_name", "?")
     label = SERVICE_NAMES_ZH.get(service, service)
+    if BROKER_ALARM.refusing():
+        raise Unavailable(BROKER_ALARM.message(service))
     try:
         with eventlet.Timeout(timeout):
             return getattr(proxy, method)(*args, **kwargs)
+    except PublishUnconfirmed:
+        raise Unavailable(BROKER_ALARM.message(service)) from None
     except eventlet.Timeout:
+        if BROKER_ALARM.reason is not None:
+            raise Unavailable(BROKER_ALARM.message(service)) from None
         raise Unavailable(
             f"{label}服务暂无响应，请稍后再试 ({service} did not answer in {timeout}s)") from None
     except UnknownService:

@@ -119,10 +119,31 @@ def test_ccrm_containers_set_only_variables_config_yaml_reads(compose):
         assert not unknown, f"{name} sets {sorted(unknown)}, which config.yaml never reads"
 
 
+# Settings of one's own deployment that the local run takes from the caller's
+# environment as they are (it passes os.environ on): the SMS provider's keys
+# (sla), the OpenID Connect provider and the receipts' tokens (gateway).
+PASS_THROUGH = {
+    "sla": {"SMS_PROVIDER", "SMS_URL", "SMS_API_KEY", "SMS_SIGNATURE",
+            "ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
+            "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY", "TENCENT_SMS_SDK_APP_ID"},
+    "gateway": {"OIDC_ENABLED", "OIDC_ISSUER", "OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID",
+                "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URL",
+                "SMS_RECEIPT_TOKEN_ALIYUN", "SMS_RECEIPT_TOKEN_TENCENT"},
+}
+
+
 def test_compose_and_the_local_run_use_the_same_variable_names(compose):
     for name, definition in ccrm_containers(compose).items():
         extra = role_passwords() if name == "migrate" else set()
+        extra |= PASS_THROUGH.get(name, set())
         assert set(definition["environment"]) == set(SERVICE_ENV_VARS) | extra, name
+
+
+def test_the_pass_through_settings_are_read_by_config_yaml():
+    text = CONFIG_FILE.read_text(encoding="utf-8")
+    read = set(re.findall(r"\$\{(\w+):", text))
+    for name, variables in PASS_THROUGH.items():
+        assert variables <= read, (name, variables - read)
 
 
 # A compose DATABASE_URL: user, a `${VAR:?...}` password, host, port, database.

@@ -2,19 +2,26 @@
 complaint-life driver takes complaints from recording to closure through the
 gateway, and the reconciliation counts zero for a clean run and exactly the
 defects planted afterwards (a lost event, an unapplied one, an unpublished
-outbox row, a lost complaint, a charge made twice). Without this, a
-reconciliation that always said zero would pass the fault test."""
+outbox row, a lost complaint, a charge made twice; and what the harder faults
+of issue 15 could break: a step stored twice after a lost answer, a media row
+whose object is gone, a session left inside a transaction, a user answered
+with a hang or a 500 during a fault). Without this, a reconciliation that
+always said zero would pass the fault test."""
+import json
 import threading
 import time
 import urllib.parse
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+import psycopg
 import pytest
+from minio import Minio
 from nameko.constants import WEB_SERVER_CONFIG_KEY
 
 from scripts.event_log import EventLog
-from scripts.fault_test import victims
+from scripts.fault_chaos import FAULTS, plan, wrong_answers
+from scripts.fault_parts import answers_during, store_keys
 from scripts.life import ComplaintLife, Gateways, People, Timings
 from scripts.reconcile import FAILURES, consumer_bindings, reconcile
 from scripts.suite import management
@@ -32,14 +39,40 @@ from shared.outbox import Outbox
 pytestmark = pytest.mark.integration
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
-NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 SERVICES = ("intake", "dispatch", "media", "gateway")
 
 
-def test_victims_take_each_instance_in_turn_with_an_early_broker_restart():
-    assert victims(["dispatch", "intake", "media", "sla", "gateway"], 2) == [
-        "dispatch-1", "rabbitmq", "intake-1", "media-1", "sla-1", "rabbitmq", "gateway-1",
-        "dispatch-2", "rabbitmq", "intake-2", "media-2", "sla-2", "rabbitmq", "gateway-2"]
+SIX = ["dispatch", "intake", "media", "penalty", "sla", "gateway"]
+
+
+def test_the_plan_meets_every_fault_early_with_postgres_twice_and_kills_between():
+    order = plan(FAULTS, SIX, 2)
+    kinds = [kind for kind, _ in order]
+    first_cycle = kinds[:kinds.index("partition") + 1]
+    assert set(first_cycle) == set(FAULTS) and first_cycle.count("postgres") == 2
+    assert kinds[0] == "kill"
+    while_kills_remain = kinds[:max(i for i, k in enumerate(kinds) if k == "kill") + 1]
+    assert all("kill" in pair for pair in zip(while_kills_remain, while_kills_remain[1:],
+                                                      strict=False))
+    assert sorted(t for k, t in order if k == "kill") == sorted(
+        f"{s}-{i}" for s in SIX for i in (1, 2))
+    assert ("stall", "dispatch-1") in order and ("partition", "penalty") in order
+    # CI's short form: the chosen kinds only, a PostgreSQL restart before the stall.
+    short = [k for k, _ in plan(["kill", "broker", "postgres", "stall", "latency"], SIX, 2)]
+    assert short[:8] == ["kill", "postgres", "kill", "broker", "kill", "stall", "kill",
+                         "latency"]
+
+
+def test_wrong_answers_are_hangs_500s_and_503s_without_a_message():
+    quick_503 = {"fault": "disk", "status": 503, "seconds": 5.1, "message": "消息服务器空间不足"}
+    answers = [quick_503, dict(quick_503, status=200, message=""),
+               dict(quick_503, status=201, seconds=19.0),
+               dict(quick_503, seconds=25.0),                   # a hang
+               dict(quick_503, status=500, message="boom"),
+               dict(quick_503, message=""),
+               dict(quick_503, status=None, message="ReadTimeout")]
+    assert wrong_answers(answers) == answers[3:]
 
 
 def test_consumer_bindings_are_read_from_nameko_queue_names():
@@ -72,7 +105,8 @@ def suite(runner_factory, ccrm_config, s3_config, web_config, clean_database, tm
     tokens = issue_tokens(clean_database, directory_people(DEMO_FILE), NOW)
     yield {"gateways": Gateways([f"http://{address}"], patience=30),
            "people": People(tokens), "events": events, "database": clean_database,
-           "vhost": urllib.parse.urlsplit(config["AMQP_URI"]).path[1:]}
+           "vhost": urllib.parse.urlsplit(config["AMQP_URI"]).path[1:], "s3": s3_config,
+           "dsn": config["DATABASE_URL"]}
     events.stop()
     clear_caches()
 
@@ -89,15 +123,19 @@ def settle(events, database, quiet=1.0, timeout=20.0):
     raise AssertionError("the suite did not settle")
 
 
-def run_reconcile(suite, accepted, completed, events=None, failed=(), exited=()):
+def run_reconcile(suite, accepted, completed, events=None, failed=(), exited=(),
+                  answers=(), stuck_after=60):
     status, bindings = management(
         "GET", f"/api/bindings/{urllib.parse.quote(suite['vhost'], safe='')}")
     assert status == 200, bindings
+    s3 = suite["s3"]
     with suite["database"].connection() as conn:
         return reconcile(conn, accepted=accepted, completed=completed, failed=list(failed),
                          events=events if events is not None else suite["events"].snapshot(),
                          bindings=bindings, queue_depths={}, dead_letters=0, hub_blocked=[],
-                         exited=list(exited))
+                         exited=list(exited), object_keys=store_keys(
+                             s3["endpoint"], s3["bucket"], s3["access_key"], s3["secret_key"]),
+                         wrong_answers=wrong_answers(answers), stuck_after=stuck_after)
 
 
 def test_lives_run_to_closure_and_the_reconciliation_counts_what_is_planted(suite):
@@ -142,14 +180,42 @@ def test_lives_run_to_closure_and_the_reconciliation_counts_what_is_planted(suit
                    %(at)s, '{}', 't', %(k2)s, 'timer-x', 100, %(at)s)""",
             {"id": uuid.uuid4(), "id2": uuid.uuid4(), "c": first, "at": NOW,
              "k1": "planted:1", "k2": "planted:2"})
-    failures, _, examples = run_reconcile(
-        suite, dict(accepted, **{"F-ghost": "C-GZ-2026-999999"}), completed, events=events,
-        failed=[("t-x", None, "refused")], exited=[{"process": "dispatch-2", "status": 1}])
+    # Issue 15's faults: a lost answer retried stored a step twice (a PostgreSQL
+    # restart at the commit, a stall); an object gone under its media row (a
+    # store outage, an upload's clean-up after a commit whose answer was lost);
+    # a session left inside a transaction by a cut-off client; a user answered
+    # with a hang during the disk alarm, a 500 during the store outage.
+    with db.transaction() as conn:
+        conn.execute("""INSERT INTO dispatch.progress
+                        SELECT (jsonb_populate_record(NULL::dispatch.progress,
+                                to_jsonb(p) || jsonb_build_object('id', p.id || '-again'))).*
+                        FROM dispatch.progress p WHERE complaint_id = %s""", (first,))
+        photo = conn.execute("SELECT key FROM media.objects WHERE kind = 'photo' LIMIT 1"
+                             ).fetchone()["key"]
+    s3 = suite["s3"]
+    Minio(s3["endpoint"], access_key=s3["access_key"], secret_key=s3["secret_key"],
+          secure=False, region="us-east-1").remove_object(s3["bucket"], photo)
+    stalled = psycopg.connect(suite["dsn"], autocommit=False)
+    stalled.execute("SELECT 1")               # BEGIN, then nothing: idle in transaction
+    answers = [{"fault": "disk", "status": None, "seconds": 60.0, "message": "ReadTimeout"},
+               {"fault": "store", "status": 500, "seconds": 0.3, "message": "internal"},
+               {"fault": "store", "status": 503, "seconds": 0.3, "message": "文件存储暂不可用"}]
+    try:
+        failures, _, examples = run_reconcile(
+            suite, dict(accepted, **{"F-ghost": "C-GZ-2026-999999"}), completed, events=events,
+            failed=[("t-x", None, "refused")], exited=[{"process": "dispatch-2", "status": 1}],
+            answers=answers, stuck_after=0)
+    finally:
+        stalled.close()
     assert {k: v for k, v in failures.items() if v} == {
         "complaints_lost": 1, "lives_failed": 1, "events_unpublished": 1, "events_lost": 1,
-        "events_not_applied": 1, "deductions_charged_twice": 1, "services_exited": 1}, examples
+        "events_not_applied": 1, "deductions_charged_twice": 1, "services_exited": 1,
+        "effects_duplicated": 1, "media_objects_missing": 1, "sessions_stuck": 1,
+        "fault_answers_wrong": 2}, examples
     assert examples["events_not_applied"][0] == ("intake", "complaint.routed",
                                                  routed["event_id"])
+    assert examples["media_objects_missing"][0][1] == photo
+    assert examples["effects_duplicated"][0][0] == "progress"
 
 
 def plant_line(conn, month, key, at):
@@ -186,7 +252,7 @@ def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twi
                 queue_depths={}, dead_letters=0, hub_blocked=[])
         return {k: v for k, v in failures.items() if v}, figures, examples
 
-    at = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
     with clean_database.transaction() as conn:
         october = [plant_line(conn, "2026-10", f"oct-{n}", at) for n in range(2)]
         plant_report(conn, "2026-10", 1, october[:1], at)
@@ -202,7 +268,7 @@ def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twi
         # sla fired through the end of November (16:00 UTC is midnight in Shanghai),
         # but November's report was never issued.
         conn.execute("UPDATE penalty.sla_progress SET fired_through = %s",
-                      (datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc),))
+                      (datetime(2026, 11, 30, 16, 0, tzinfo=UTC),))
     failures, figures, examples = counted()
     assert failures == {"deductions_not_reported": 2, "deductions_reported_twice": 1}, examples
     assert {e["deduction_id"] for e in examples["deductions_not_reported"]} == {
@@ -210,3 +276,18 @@ def test_the_reconciliation_counts_lines_no_report_carries_and_lines_carried_twi
                    if e["month"] == "2026-11")}
     assert examples["deductions_reported_twice"][0]["revisions"] == ["2026-09 r1", "2026-10 r1"]
     assert figures["monthly_report_revisions"] == 3
+
+
+def test_gateway_answers_are_counted_per_fault_window(tmp_path):
+    def line(ts, status, path="/api/complaints"):
+        return json.dumps({"ts": ts, "logger": "nameko.web.server", "message":
+                           f'127.0.0.1 - - [x] "GET {path} HTTP/1.1" {status} 10 0.1'})
+    (tmp_path / "gateway-1.log").write_text("\n".join([
+        "--- 2026-12-06 17:00:00 nameko run", line("2026-12-06T17:00:01+00:00", 200),
+        line("2026-12-06T17:00:05+00:00", 503), line("2026-12-06T17:00:06+00:00", 503),
+        line("2026-12-06T17:00:07+00:00", 200, "/api/admin/clock"),
+        line("2026-12-06T17:00:30+00:00", 200)]), encoding="utf-8")
+    fault = {"fault": "postgres", "target": None, "began": "2026-12-06T17:00:04+00:00",
+             "ended": "2026-12-06T17:00:06+00:00"}
+    assert answers_during(tmp_path, [fault], after=5) == [
+        {"fault": "postgres", "target": None, "answers": {503: 2}}]

@@ -113,6 +113,13 @@ class Casework:
                 if case is None:
                     raise NotFound(f"投诉 {complaint_id} 尚未派到责任部门 "
                                    f"(no routed complaint {complaint_id})")
+                # The same request may have held this lock while we waited (its
+                # first run, slow or cut off, committed after our check above).
+                if request_key is not None:
+                    earlier = case_repository.record_of_request(conn, actor["person_id"],
+                                                                request_key)
+                    if earlier is not None:
+                        return Replayed(earlier)
                 outcome = decide(StepContext(conn, case, now, staff, media))
                 self.store(conn, outcome, now)
                 if request_key is not None:

@@ -14,7 +14,16 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function before psycopg is imported)
-from services.dispatch import acts, assignment, claims, housekeeping, meetings, queries, work
+from services.dispatch import (
+    acts,
+    assignment,
+    claims,
+    housekeeping,
+    meetings,
+    overview,
+    queries,
+    work,
+)
 from services.dispatch import incoming as read
 from services.dispatch.bindings import binder
 from services.dispatch.casework import Casework
@@ -236,6 +245,11 @@ class DispatchService:
         meetings of a complaint, for its page. With an actor, only for those
         who may see the complaint (the centre, its desk, the people routed)."""
         return queries.complaint_view(self._work(), complaint_id, actor)
+
+    @_rpc()
+    def routing_overview(self, complaint_ids):
+        """The latest routing and completion deadline of many complaints at once."""
+        return overview.routing_overview(self._work(), complaint_ids)
 
     @_rpc()
     def preview_routing(self, actor, form):

@@ -52,9 +52,21 @@ class SessionRequest(Form):
 class SessionView(Form):
     token = fields.String(metadata={"description": "Authorization: Bearer <token>"})
     expires_at = fields.AwareDateTime()
-    kind = fields.String(metadata={"description": "session (SMS code) or demo (picker)"})
+    kind = fields.String(metadata={
+        "description": "session (SMS code or the group's OIDC provider) or demo (picker)"})
     person_id = fields.String()
     name = fields.String()
+
+
+class OidcInfo(Form):
+    enabled = fields.Boolean(metadata={"description": "OIDC is configured (OIDC.enabled)"})
+    start_url = fields.String(allow_none=True, metadata={
+        "description": "where the sign-in page's 使用集团账号登录 button goes"})
+
+
+class OidcHandoff(Form):
+    handoff = Text(100, required=True, metadata={
+        "description": "the one-time code /signin received from the callback (60 s)"})
 
 
 class SignedOut(Form):

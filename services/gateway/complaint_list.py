@@ -36,7 +36,8 @@ GATEWAY_ONLY = ("overdue", "format")
 class ComplaintQuery(intake_forms.ListFilters):
     """The list's filters (SPEC §10): q (id, customer name, phone, room; partial, any
     case), status, project_id, category, channel, department_id, handler_id, from / to
-    (YYYY-MM-DD), overdue=true, sort; limit (1-100, default 20) and offset (page and
+    (YYYY-MM-DD), due=today (in work, asked to be complete today), overdue=true, sort;
+    limit (1-100, default 20) and offset (page and
     page_size: deprecated aliases)."""
 
     class Meta:

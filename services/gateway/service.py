@@ -28,6 +28,7 @@ from services.gateway.openapi import build_spec
 from services.gateway.routes import auth as auth_routes
 from services.gateway.routes import complaints, files, limits, notifications, web
 from services.gateway.routes import dispatch as dispatch_routes
+from services.gateway.routes import oidc as oidc_routes
 from services.gateway.routes import penalty as penalty_routes
 from services.gateway.schemas import (
     ClockChange,
@@ -60,7 +61,7 @@ _people = {}  # person_id -> (read_at, person): directory answers, cached briefl
 class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.DispatchRoutes,
                      notifications.NotificationRoutes, penalty_routes.PenaltyRoutes,
                      web.WebRoutes, files.FileRoutes, auth_routes.AuthRoutes,
-                     limits.LimitRoutes):
+                     limits.LimitRoutes, oidc_routes.OidcRoutes):
     name = "gateway"
 
     config = Config()

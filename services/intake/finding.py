@@ -38,7 +38,7 @@ def list_query(steps: Steps, actor: Actor, filters: Any) -> tuple[dict[str, Any]
     return query, listing.conditions(
         query, steps.zone, visible,
         holder_id=actor.person_id if query["assigned_to_me"] else None,
-        callbacks_for=roles.CENTRE_STAFF in actor.roles)
+        callbacks_for=roles.CENTRE_STAFF in actor.roles, now=steps.clock.now())
 
 
 def list_complaints(steps: Steps, actor: Actor, filters: Any) -> dict[str, Any]:

@@ -82,10 +82,22 @@ def text_search(where: Where, q: str) -> None:
     where.add("(" + " OR ".join(terms) + ")", **params)
 
 
+def due_today(where: Where, now: datetime, zone: tzinfo) -> None:
+    """In work (order signed, not yet applied for closure) and asked to be
+    complete on `now`'s date in the group's zone: the GM's due-today count."""
+    today = now.astimezone(zone).date()
+    where.add("""c.state = 'order_signed' AND c.requested_completion_at >= %(due_from)s
+                 AND c.requested_completion_at < %(due_before)s""",
+              due_from=day_start(today, zone),
+              due_before=day_start(today + timedelta(days=1), zone))
+
+
 def conditions(query: Mapping[str, Any], zone: tzinfo, visible: Visibility | None = None,
-               holder_id: str | None = None, callbacks_for: bool = False) -> Where:
+               holder_id: str | None = None, callbacks_for: bool = False,
+               now: datetime | None = None) -> Where:
     """The WHERE of the list. `visible=None`: everything (the centre);
-    `holder_id`: only what waits on that person now (assigned_to_me)."""
+    `holder_id`: only what waits on that person now (assigned_to_me); `now`
+    (the shared clock) is what `due=today` counts from."""
     where = Where()
     if visible is not None:
         where.add("""(c.project_id = ANY(%(visible_projects)s)
@@ -113,6 +125,10 @@ def conditions(query: Mapping[str, Any], zone: tzinfo, visible: Visibility | Non
                   recorded_before=day_start(query["recorded_to"] + timedelta(days=1), zone))
     if query.get("ids") is not None:
         where.add("c.id = ANY(%(ids)s)", ids=list(query["ids"]))
+    if query.get("due") == "today":
+        if now is None:
+            raise ValueError("due=today needs the shared clock's now")
+        due_today(where, now, zone)
     if query.get("callback_due") is not None:
         where.add("c.callback_due_since IS " + ("NOT NULL" if query["callback_due"] else "NULL"))
     if holder_id is not None:

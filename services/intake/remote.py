@@ -1,7 +1,10 @@
 """What intake asks the dispatch and media services, through their
-contracts' clients (bounded wait, remote errors rebuilt as our own), with
-the few directory answers intake needs cached briefly (they change when the
-organisation file is reloaded, not per request)."""
+contracts' clients (bounded wait, remote errors rebuilt as our own).
+
+The directory is read from intake's own copy (directory_model, fed by
+`directory.loaded`), so recording asks dispatch nothing; only while no
+directory has arrived yet (a first start) is dispatch asked, with its
+answers cached briefly."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from services.intake import directory_model
 from services.intake.listing import Names
 from shared.contracts.dispatch import DispatchClient
 from shared.contracts.media import MediaClient
@@ -65,13 +69,21 @@ def clear_caches() -> None:
 
 
 class Directory:
-    """The organisation directory as intake reads it (dispatch's RPC)."""
+    """The organisation directory as intake reads it: its own copy
+    (`db`), or dispatch's RPC while it has none."""
 
-    def __init__(self, dispatch: DispatchClient) -> None:
+    def __init__(self, dispatch: DispatchClient, db: Any = None) -> None:
         self.dispatch = dispatch
+        self.db = db
 
     def project(self, project_id: str) -> dict[str, Any] | None:
         """The project, or None if the directory does not know it."""
+        if self.db is not None:
+            with self.db.connection() as conn:
+                kept, found = directory_model.project(conn, project_id)
+            if kept:
+                return found
+
         def load() -> dict[str, Any] | None:
             try:
                 return self.dispatch.get_project(project_id)
@@ -84,7 +96,12 @@ class Directory:
         with several, the first by id, so every instance picks the same one.
         None when the post is vacant: the order still moves, the holding is
         recorded with its role and no person."""
-        people = _people_by_role.get(role, lambda: self.dispatch.list_people(role=role))
+        people = None
+        if self.db is not None:
+            with self.db.connection() as conn:
+                people = directory_model.people_with_role(conn, role)
+        if people is None:
+            people = _people_by_role.get(role, lambda: self.dispatch.list_people(role=role))
         active = sorted(p["id"] for p in people if p.get("active", True))
         if not active:
             log.warning("no active person holds role %s: order holding recorded without a person",
@@ -92,10 +109,14 @@ class Directory:
             return None
         return active[0]
 
-
     def names(self) -> Names:
         """Every project's and person's name (the lists show them beside the
         ids); empty when the directory does not answer, so a list still shows."""
+        if self.db is not None:
+            with self.db.connection() as conn:
+                kept = directory_model.names(conn)
+            if kept is not None:
+                return kept
         hit = _names.fresh("names")
         if hit is not None:
             return hit

@@ -18,6 +18,7 @@ from services.intake import (
     act_repository,
     aftercare,
     closure,
+    directory_copy,
     finding,
     housekeeping,
     incoming,
@@ -36,6 +37,7 @@ from services.intake.steps import Steps
 from shared import roles
 from shared.clock import ClockProvider
 from shared.consumer import event_handler
+from shared.contracts.dispatch import DispatchClient
 from shared.contracts.intake import forms
 from shared.contracts.intake.vocabulary import STEP_RECORD_SIGNATURE
 from shared.db import DatabaseProvider
@@ -47,6 +49,7 @@ from shared.rpc import RpcProxy, rpc
 from shared.signature_binding import RETRY_INTERVAL_SECONDS
 
 EXPECTED = (CCRMError,)
+DIRECTORY_CATCH_UP_SECONDS = 5
 
 
 def _rpc(**kwargs):
@@ -159,6 +162,20 @@ class IntakeService:
         steps.consume(payload, "closure_applied", incoming.ClosureAppliedIn,
                       lambda conn, c, data, now: closure.on_closure_applied(
                           c, steps.current_closure(conn, c), data, now))
+
+    # -- the directory's copy (issue 17: recording asks dispatch nothing) ---------------------
+
+    @event_handler("dispatch", "directory.loaded")
+    def on_directory_loaded(self, payload):
+        """Keep the directory dispatch loaded (unless a newer one is kept)."""
+        directory_copy.apply_event(self.db, payload)
+
+    @timer(interval=DIRECTORY_CATCH_UP_SECONDS, eager=True)
+    def catch_up_directory(self):
+        """Until a directory.loaded arrives (intake's queue may not have existed
+        when it went out), read the current directory from dispatch once."""
+        timeout = float(self.config.get("RPC_TIMEOUT", 15))
+        directory_copy.catch_up(self.db, DispatchClient(self.dispatch, timeout))
 
     # -- the callback after a blocked visit (Art. 23) ---------------------------------------------
 

@@ -69,7 +69,7 @@ class Steps:
                  dispatch: Any, media: Any) -> None:
         self.db, self.clock, self.outbox, self.config = db, clock, outbox, config
         timeout = float(config.get("RPC_TIMEOUT", 15))
-        self.directory = Directory(DispatchClient(dispatch, timeout))
+        self.directory = Directory(DispatchClient(dispatch, timeout), db)
         self.media_client = MediaClient(media, timeout)
         self.media = Media(self.media_client)
 
@@ -140,9 +140,14 @@ class Steps:
                         repository.insert_record_request(conn, actor.person_id, request_key,
                                                          complaint_id)
         except psycopg.errors.UniqueViolation as exc:
+            # The same request ran twice at once (a retry while the first run
+            # was slow: the fault test's latency): the other run recorded it,
+            # whichever of its rows (the key, the signature) this one met first.
+            already = self._recorded_by_request(actor, request_key)
+            if already is not None:
+                return self.view(already)
             if exc.diag.constraint_name == "record_requests_pkey":
-                # The same request ran twice at once: the other run recorded it.
-                return self.view(self._recorded_by_request(actor, request_key))
+                raise
             # Two recordings raced for one signature: the loser stores nothing.
             raise InvalidInput({"customer_signature_media_id": [SIGNATURE_TAKEN]}) from None
         # The new record is shown from memory: nothing else can have changed it yet.

@@ -27,10 +27,12 @@ from shared.contracts.media.files import (
 )
 from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
 
-__all__ = ["KINDS", "STAGES", "FileFacts", "Media", "allowed_types", "bind_signature",
-           "checked_media_id", "clean_filename", "decode_content", "detect_type", "human_size",
-           "inspect_content", "kind_stage_errors", "media_id", "object_key", "orphan_keys",
-           "sweep_age", "too_large", "verify_signature"]
+__all__ = ["KINDS", "MAX_RESERVED", "STAGES", "FileFacts", "Media", "PendingUpload",
+           "allowed_types", "bind_signature", "check_declared_size", "check_stored",
+           "checked_media_id", "clean_filename", "confirmed_media", "decode_content",
+           "detect_type", "human_size", "inspect_content", "kind_stage_errors", "media_id",
+           "object_key", "orphan_keys", "reservation_count", "sweep_age", "too_large",
+           "verify_signature"]
 
 MAX_FILENAME = 255
 
@@ -160,6 +162,60 @@ def inspect_content(kind: str, content: bytes, max_bytes: int) -> FileFacts:
             f"{names.replace('、', ', ')}; the file's content decides, not its name)",
             {"file": [f"只接受 {names} (only {names.replace('、', ', ')})"]})
     return FileFacts(content_type, size, hashlib.sha256(content).hexdigest())
+
+
+# -- direct uploads: the gateway writes the bytes, media checks them ----------
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """An upload target handed out (`reserve_uploads`), not yet confirmed."""
+    id: str
+    key: str
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PendingUpload:
+        return cls(**{name: row[name] for name in PENDING_COLUMNS})
+
+
+PENDING_COLUMNS = tuple(field.name for field in fields(PendingUpload))
+MAX_RESERVED = 32
+
+
+def reservation_count(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_RESERVED:
+        raise InvalidInput({"count": [
+            f"须为 1 到 {MAX_RESERVED} 的整数 (must be an integer from 1 to {MAX_RESERVED})"]})
+    return count
+
+
+def check_declared_size(size: int, max_bytes: int) -> None:
+    """Refuse an empty upload or one over the limit."""
+    if size <= 0:
+        raise InvalidInput({"file": ["文件为空 (empty file)"]})
+    if size > max_bytes:
+        raise too_large(max_bytes)
+
+
+def check_stored(declared_size: int, facts: FileFacts, written_sha256: str) -> None:
+    """The stored object is what the gateway wrote: the size it declared and
+    the SHA-256 it computed while writing."""
+    if facts.size != declared_size or facts.sha256 != written_sha256.lower():
+        raise InvalidInput({"file": [
+            "存储的文件与上传的不一致，请重新上传 (the stored file differs from the upload "
+            f"({facts.size} of {declared_size} bytes, or another SHA-256); upload it again)"]})
+
+
+def confirmed_media(pending: PendingUpload, request: Mapping[str, Any], facts: FileFacts,
+                    region: str, now: datetime) -> Media:
+    return Media(
+        id=pending.id, key=pending.key, region=region, kind=request["kind"],
+        stage=request["stage"], content_type=facts.content_type, size=facts.size,
+        sha256=facts.sha256, original_filename=clean_filename(request["filename"]),
+        complaint_id=request["complaint_id"], step=request["step"],
+        uploaded_by=request["uploaded_by"], created_at=now,
+        signature_kind=request.get("signature_kind"))
 
 
 # -- signatures bound to records (SPEC §6) -----------------------------------

@@ -6,10 +6,11 @@ without an object server. MinIO stays the production store.
   (`<region>/<yyyy>/<mm>/<media id>`) and become paths only through
   `shared.contracts.media.reading.safe_path`: no `..`, no absolute or hidden
   parts, nothing that resolves outside the root.
-- Writes are atomic: the bytes go to a temporary file in `<root>/.incoming`
-  (same file system), are flushed to disk, then renamed into place, so a
-  reader or a crash never sees half a file. Temporary files a crash left
-  behind are removed when the store starts.
+- Writes are atomic (shared.contracts.media.writing.write_file, used by
+  media's `put` and by the gateway's direct uploads alike): the bytes go to a
+  temporary file in `<root>/.incoming` (same file system), are flushed to
+  disk, then renamed into place, so a reader or a crash never sees half a file.
+  Temporary files a crash left behind are removed when the store starts.
 - The content type, size and SHA-256 live in media's row, checked before the
   bytes are written, as for MinIO.
 - Reads go through the gateway's `GET /files/<token>` (a signed link media
@@ -17,42 +18,28 @@ without an object server. MinIO stays the production store.
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from services.media.storage import MediaStore
 from shared.contracts.media.reading import safe_path
+from shared.contracts.media.writing import INCOMING, write_file
 from shared.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
-INCOMING = ".incoming"
 STALE_TEMP_SECONDS = 3600
 
 
 def _unavailable(action: str, exc: BaseException) -> Unavailable:
     return Unavailable(f"文件存储暂不可用 (local media directory unavailable while {action}): "
                        f"{exc}")
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in `path` durable (best effort where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class LocalDirectoryStore(MediaStore):
@@ -81,20 +68,19 @@ class LocalDirectoryStore(MediaStore):
             self._cleared = True
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        path = self._path(key)
+        self._path(key)
         self.ensure_bucket()
-        temp = self.root / INCOMING / f"{uuid.uuid4().hex}.part"
         try:
-            with open(temp, "xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, path)
-            _fsync_dir(path.parent)
+            write_file(self.root, key, io.BytesIO(data))
         except OSError as exc:
-            temp.unlink(missing_ok=True)
             raise _unavailable("storing the file", exc) from exc
+
+    def upload_target(self, key: str, expires: timedelta) -> dict[str, Any]:
+        """The gateway writes the file itself (writing.write_file, the same
+        atomic write as `put`): it already reads this directory to serve files."""
+        self._path(key)
+        self.ensure_bucket()
+        return {"kind": "file", "key": key}
 
     def read(self, key: str) -> bytes:
         try:
@@ -104,7 +90,8 @@ class LocalDirectoryStore(MediaStore):
         except OSError as exc:
             raise _unavailable("reading a file", exc) from exc
 
-    def source(self, key: str, signed_at: datetime) -> dict[str, Any]:
+    def source(self, key: str, signed_at: datetime,
+               content_type: str | None = None) -> dict[str, Any]:
         self._path(key)
         return {"kind": "file", "key": key}
 

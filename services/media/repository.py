@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from services.media.domain import COLUMNS, Media
+from services.media.domain import COLUMNS, PENDING_COLUMNS, Media, PendingUpload
 
 _COLUMNS = ", ".join(COLUMNS)
+_PENDING = ", ".join(PENDING_COLUMNS)
 
 
 def insert(conn: Any, media: Media) -> None:
@@ -40,13 +42,50 @@ def save_binding(conn: Any, media: Media) -> None:
 
 
 def known_keys(conn: Any, keys: Iterable[str]) -> set[str]:
-    """The subset of `keys` that a row names."""
+    """The subset of `keys` that a row names: a stored file's or an upload's
+    still waiting for its confirm (swept on its own clock, stale_uploads)."""
     keys = list(keys)
     if not keys:
         return set()
-    rows = conn.execute("SELECT key FROM media.objects WHERE key = ANY(%(keys)s)",
+    rows = conn.execute("""SELECT key FROM media.objects WHERE key = ANY(%(keys)s)
+                           UNION ALL
+                           SELECT key FROM media.pending_uploads WHERE key = ANY(%(keys)s)""",
                         {"keys": keys}).fetchall()
     return {row["key"] for row in rows}
+
+
+def insert_pending(conn: Any, pending: list[PendingUpload]) -> None:
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            f"""INSERT INTO media.pending_uploads ({_PENDING})
+                VALUES ({", ".join(f"%({name})s" for name in PENDING_COLUMNS)})""",
+            [{name: getattr(p, name) for name in PENDING_COLUMNS} for p in pending])
+
+
+def get_pending(conn: Any, upload_id: str) -> PendingUpload | None:
+    row = conn.execute(f"SELECT {_PENDING} FROM media.pending_uploads WHERE id = %(id)s",
+                       {"id": upload_id}).fetchone()
+    return PendingUpload.from_row(row) if row else None
+
+
+def take_pending(conn: Any, upload_id: str) -> bool:
+    """Delete the upload's row; False when it is gone already (a second
+    confirm or the sweep took it first: the row is the lock)."""
+    row = conn.execute("DELETE FROM media.pending_uploads WHERE id = %(id)s RETURNING id",
+                       {"id": upload_id}).fetchone()
+    return row is not None
+
+
+def stale_uploads(conn: Any, begun_before: datetime, expired_before: datetime,
+                  limit: int) -> list[PendingUpload]:
+    """Uploads handed out before `begun_before` (shared clock) whose target
+    expired before `expired_before` (real time), never confirmed; locked."""
+    rows = conn.execute(
+        f"""SELECT {_PENDING} FROM media.pending_uploads
+             WHERE created_at < %(before)s AND expires_at < %(expired)s
+             ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"before": begun_before, "expired": expired_before, "limit": limit}).fetchall()
+    return [PendingUpload.from_row(row) for row in rows]
 
 
 def ping(conn: Any) -> bool:

@@ -44,6 +44,20 @@ class MediaService:
             "uploaded_by": uploaded_by, "step": step, "signature_kind": signature_kind})
 
     @rpc
+    def reserve_uploads(self, count=8):
+        """Places the gateway writes new files to itself (no bytes over the broker)."""
+        return self._library().reserve_uploads(count)
+
+    @rpc
+    def confirm_upload(self, upload_id, sha256, size, filename, kind, stage=None,
+                       complaint_id=None, uploaded_by=None, step=None, signature_kind=None):
+        """Check and record what the gateway stored at a reserved place."""
+        return self._library().confirm_upload(upload_id, {
+            "sha256": sha256, "size": size, "filename": filename, "kind": kind, "stage": stage,
+            "complaint_id": complaint_id, "uploaded_by": uploaded_by, "step": step,
+            "signature_kind": signature_kind})
+
+    @rpc
     def get(self, media_id):
         return self._library().get(media_id)
 
@@ -67,7 +81,8 @@ class MediaService:
 
     @rpc
     def sweep_orphans(self, older_than_seconds=3600):
-        """Remove stored objects that no row names; how many were removed."""
+        """Remove uploads never confirmed (after MEDIA.unconfirmed_seconds) and
+        stored objects that no row names; how many were removed."""
         return self._library().sweep_orphans(older_than_seconds)
 
     @timer(interval=SWEEP_INTERVAL_SECONDS)

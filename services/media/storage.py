@@ -39,7 +39,11 @@ _FAILURES = (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError)
 
 
 def _unavailable(action, exc):
-    return Unavailable(f"文件存储暂不可用 (object store unavailable while {action}): {exc}")
+    # The client's words (host, port, URL) go to the log, not to a user (the
+    # fault test's store outage showed them in every upload's 503).
+    log.warning("object store unavailable while %s: %s", action, exc)
+    return Unavailable(f"文件存储暂不可用，请稍后重试 (object store unavailable while {action}; "
+                       "try again shortly)")
 
 
 # How long the gateway's read of an S3 object may take to start (`source`).
@@ -62,9 +66,16 @@ class MediaStore(ABC):
         """The object's bytes (NotFound when it is not there)."""
 
     @abstractmethod
-    def source(self, key: str, signed_at: datetime) -> dict[str, Any]:
+    def source(self, key: str, signed_at: datetime,
+               content_type: str | None = None) -> dict[str, Any]:
         """How the gateway reads the object (shared.contracts.media.reading):
-        {"kind": "file", "key"}, {"kind": "url", "url"} or {"kind": "redirect", "url"}."""
+        {"kind": "file", "key"}, {"kind": "url", "url"} or {"kind": "redirect", "url"}
+        (a redirect's URL makes the store answer with `content_type`)."""
+
+    @abstractmethod
+    def upload_target(self, key: str, expires: timedelta) -> dict[str, Any]:
+        """Where the gateway writes a new object itself
+        (shared.contracts.media.writing): {"kind": "url", "url"} or {"kind": "file", "key"}."""
 
     @abstractmethod
     def remove(self, key: str) -> None:
@@ -170,13 +181,15 @@ class ObjectStore(MediaStore):
             response.close()
             response.release_conn()
 
-    def source(self, key, signed_at):
+    def source(self, key, signed_at, content_type=None):
         """With a public endpoint, a URL signed for it (the browser follows the
-        gateway's redirect); else a URL of the internal endpoint, valid for a
-        minute, that the gateway reads and streams on."""
+        gateway's redirect; the object was PUT by the gateway as octet-stream,
+        so the URL names the type media found); else a URL of the internal
+        endpoint, valid for a minute, that the gateway reads and streams on."""
         expires = timedelta(seconds=INTERNAL_URL_SECONDS)
         if self.public:
-            return {"kind": "redirect", "url": self.presigned_get(key, expires, signed_at)}
+            return {"kind": "redirect", "url": self.presigned_get(
+                key, expires, signed_at, content_type=content_type)}
         try:
             url = self.client.presigned_get_object(self.bucket, key, expires=expires,
                                                    request_date=signed_at)
@@ -188,15 +201,27 @@ class ObjectStore(MediaStore):
         where = f" at {self.endpoint}" if self.endpoint else ""
         return f"MinIO/S3{where}, bucket {self.bucket}"
 
-    def presigned_get(self, key, expires, signed_at=None):
+    def presigned_get(self, key, expires, signed_at=None, content_type=None):
         """A URL that reads the object for `expires` (a timedelta) from
         `signed_at` (default: now). Give the real time: the store checks the
         URL against its own clock, never against the simulation clock."""
+        headers = {"response-content-type": content_type} if content_type else None
         try:
             return self.presign_client.presigned_get_object(
-                self.bucket, key, expires=expires, request_date=signed_at)
+                self.bucket, key, expires=expires, request_date=signed_at,
+                response_headers=headers)
         except _FAILURES as exc:
             raise _unavailable("signing a URL", exc) from exc
+
+    def upload_target(self, key, expires):
+        """A URL of the internal endpoint (the gateway's, not browsers') that
+        PUTs this one object, signed for `expires` from now (real time)."""
+        self.ensure_bucket()
+        try:
+            url = self.client.presigned_put_object(self.bucket, key, expires=expires)
+        except _FAILURES as exc:
+            raise _unavailable("signing an upload URL", exc) from exc
+        return {"kind": "url", "url": url}
 
     def remove(self, key):
         try:
@@ -259,8 +284,11 @@ class InMemoryObjectStore(ObjectStore):
             raise NotFound("文件不存在 (no such file)")
         return self.objects[key][0]
 
-    def source(self, key, signed_at):
+    def source(self, key, signed_at, content_type=None):
         return {"kind": "url", "url": f"memory://{self.bucket}/{key}"}
+
+    def upload_target(self, key, expires):
+        return {"kind": "url", "url": f"memory://{self.bucket}/{key}?put"}
 
     def describe(self):
         return f"memory bucket {self.bucket}"

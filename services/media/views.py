@@ -6,10 +6,11 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from services.media.domain import Media
-from shared.contracts.media import FileLinkView, MediaView
+from shared.contracts.media import FileLinkView, MediaView, UploadTargetView
 
 _MEDIA = MediaView()
 _LINK = FileLinkView()
+_TARGET = UploadTargetView()
 
 
 def media_view(media: Media, zone: tzinfo, url: str | None = None,
@@ -42,6 +43,14 @@ def link_view(media: Media, expires_at: datetime, source: dict[str, Any],
         "media_id": media.id, "kind": media.kind, "content_type": media.content_type,
         "size": media.size, "sha256": media.sha256, "filename": media.original_filename,
         "expires_at": expires_at.astimezone(zone), "source": source})
+    return dumped
+
+
+def upload_target_view(upload_id: str, target: dict[str, Any], expires_at: datetime,
+                       zone: tzinfo) -> dict[str, Any]:
+    """One of `reserve_uploads`' answers: where the gateway writes a file."""
+    dumped: dict[str, Any] = _TARGET.dump({
+        "upload_id": upload_id, "target": target, "expires_at": expires_at.astimezone(zone)})
     return dumped
 
 

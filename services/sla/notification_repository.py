@@ -7,7 +7,8 @@ from services.sla.repository import jsonb
 
 _NOTIFICATION_COLUMNS = ("id, created_at, recipient_person_id, recipient_name, mobile, template, "
                          "params, text, complaint_id, source, status, attempts, next_attempt_at, "
-                         "last_attempt_at, sent_at, provider, provider_id, error")
+                         "last_attempt_at, sent_at, provider, provider_id, error, "
+                         "delivery_status, delivered_at, delivery_error, delivery_reported_at")
 
 
 def insert_notifications(conn, messages, now):
@@ -80,3 +81,33 @@ def list_notifications(conn, filters, recipient=None):
             ORDER BY created_at DESC, id LIMIT %(limit)s OFFSET %(offset)s""",
         dict(params, limit=size, offset=(page - 1) * size)).fetchall()
     return rows, total
+
+
+def record_receipt(conn, provider, receipt, now):
+    """A delivery receipt on the message the provider accepted under its id
+    (Alibaba Cloud also echoes our id as out_id): "recorded", "duplicate" (the
+    message already has this status: a provider's retry changes nothing) or
+    "unknown" (no message of ours has that id)."""
+    params = {"provider": provider, "pid": receipt.provider_id, "status": receipt.status,
+              "at": receipt.reported_at, "error": receipt.error, "now": now,
+              "out_id": receipt.out_id}
+    match = "provider = %(provider)s AND provider_id = %(pid)s"
+    if receipt.out_id:
+        try:
+            params["out_uuid"] = str(uuid.UUID(receipt.out_id))
+            match = f"(({match}) OR (provider = %(provider)s AND id = %(out_uuid)s))"
+        except ValueError:
+            pass
+    row = conn.execute(
+        f"""SELECT id, delivery_status FROM sla.notifications
+            WHERE status = 'sent' AND {match}
+            ORDER BY sent_at DESC LIMIT 1 FOR UPDATE""", params).fetchone()
+    if row is None:
+        return "unknown"
+    if row["delivery_status"] == receipt.status:
+        return "duplicate"
+    conn.execute(
+        """UPDATE sla.notifications SET delivery_status = %(status)s, delivered_at = %(at)s,
+               delivery_error = %(error)s, delivery_reported_at = %(now)s
+           WHERE id = %(id)s""", dict(params, id=row["id"]))
+    return "recorded"

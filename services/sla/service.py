@@ -18,7 +18,7 @@ from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.sla import metrics as sla_metrics, notification_repository, repository, views
-from services.sla import sign_in
+from services.sla import sign_in, sms_receipts
 from services.sla.organisation import directory_from_dispatch
 from services.sla.outbox import BatchOutbox
 from services.sla.processing import SlaEngine
@@ -35,6 +35,7 @@ from shared.contracts.sla import (
     NotificationPage,
     OverduePage,
     OverdueQuery,
+    ReceiptsRecorded,
 )
 from shared.db import Database, database_url
 from shared.errors import CCRMError, Forbidden
@@ -190,7 +191,8 @@ class SlaService:
         zone = self.clock.zone
         items = [dict(row, id=str(row["id"]), **{
             name: row[name].astimezone(zone) if row[name] else None
-            for name in ("created_at", "next_attempt_at", "sent_at")}) for row in rows]
+            for name in ("created_at", "next_attempt_at", "sent_at", "delivered_at",
+                         "delivery_reported_at")}) for row in rows]
         return NotificationPage().dump({"items": items, "total": total,
                                                 "page": query["page"],
                                                 "page_size": query["page_size"]})
@@ -214,6 +216,15 @@ class SlaService:
         request = sign_in.load_request(mobile, code, person_id, name, valid_minutes)
         return sign_in.send_code(self.engine.db, self.engine.outbox, self.sms, request,
                                  self.engine.settings.sms_signature, self.clock.now())
+
+    @_rpc()
+    def record_sms_receipts(self, provider, body, token=None, signature=None):
+        """Delivery receipts an SMS provider pushed to the gateway, verified
+        and recorded on the messages (services/sla/sms_receipts.py)."""
+        secrets = sms_receipts.ReceiptSecrets.from_config(self.config.get("SMS"))
+        return ReceiptsRecorded().dump(sms_receipts.record_receipts(
+            self.engine.db, secrets, str(provider), str(body), token, signature,
+            self.clock.now()))
 
     @_rpc()
     def list_errors(self, state=None, limit=200):

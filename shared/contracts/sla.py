@@ -18,7 +18,7 @@ from marshmallow import fields, validate
 
 from shared.contracts.base import ServiceClient, raises
 from shared.contracts.types import Actor, Form, Json
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from shared.validation import Form as FormSchema
 from shared.validation import Text, choice, messages
 
@@ -69,6 +69,8 @@ def overdue_tier(day: int, limits: TierLimits = SPEC_TIERS) -> int:
 # -- requests -----------------------------------------------------------------------------
 
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+DELIVERY_STATUSES = ("delivered", "undelivered")     # a provider's receipt of a sent one
+SMS_RECEIPT_PROVIDERS = ("aliyun", "tencent", "http")
 # sla's own SMS templates (docs/sla.md); penalty's requests bring their own codes.
 SLA_TEMPLATES = ("order_dispatched", "visit_overdue_reminder", "escalation", "deadline_warning",
                  "deadline_missed", "routing_failed", "signing_link", "daily_reminder",
@@ -146,6 +148,30 @@ class NotificationView(FormSchema):
     provider = fields.String(allow_none=True)
     provider_id = fields.String(allow_none=True)
     error = fields.String(allow_none=True)
+    delivery_status = fields.String(allow_none=True, validate=validate.OneOf(DELIVERY_STATUSES),
+                                    metadata={"description": "the provider's receipt: "
+                                              "delivered or undelivered; null: none yet"})
+    delivered_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "the provider's time of the receipt (the phone's, when delivered)"})
+    delivery_error = fields.String(allow_none=True)
+    delivery_reported_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the receipt reached us"})
+
+
+class ReceiptsRecorded(FormSchema):
+    """`record_sms_receipts`: what one push did, with the acknowledgement the
+    provider expects (Alibaba Cloud `code`/`msg`, Tencent Cloud `result`/`errmsg`)."""
+
+    provider = fields.String()
+    received = fields.Integer()
+    recorded = fields.Integer(metadata={"description": "receipts that set a status"})
+    duplicates = fields.Integer(metadata={"description": "already known: nothing changed"})
+    unmatched = fields.List(fields.String(), metadata={
+        "description": "provider ids of no message of ours (at most 100)"})
+    code = fields.Integer(metadata={"description": "aliyun: 0"})
+    msg = fields.String(metadata={"description": "aliyun: 成功"})
+    result = fields.Integer(metadata={"description": "tencent: 0"})
+    errmsg = fields.String(metadata={"description": "tencent: OK"})
 
 
 class NotificationPage(FormSchema):
@@ -259,6 +285,17 @@ class SlaClient(ServiceClient):
         in one call (the overdue board, `GET /api/complaints?overdue=true`)."""
         return self._call("list_overdue", complaint_ids=complaint_ids, limit=limit,
                           offset=offset)
+
+    @raises(NotFound, InvalidInput, Unauthenticated, Forbidden)
+    def record_sms_receipts(self, provider: str, body: str, token: str | None = None,
+                            signature: str | None = None) -> Json:
+        """Delivery receipts an SMS provider pushed (the raw body as text; the
+        URL's `token` or the `X-Signature` header): `ReceiptsRecorded`. 404 for
+        an unknown provider or when no receipt matches a message of ours, 403
+        when the provider's receipts are not configured, 401 for a wrong
+        token or signature, 400 for a malformed body."""
+        return self._call("record_sms_receipts", provider, body, token=token,
+                          signature=signature)
 
     @raises(InvalidInput)
     def send_sign_in_code(self, mobile: str, code: str, person_id: str | None = None,

@@ -46,3 +46,4 @@ def test_unreachable_database_is_a_readable_error():
         with db.connection():
             pass
     assert "database unreachable" in caught.value.message
+    assert "127.0.0.1" not in caught.value.message          # libpq's details are logged only

@@ -21,7 +21,7 @@ def test_the_gm_sees_overdue_counts_red_clocks_and_names(suite, open_browser):
     suite.advance("P2D")                                   # 10:00 two days on: a day overdue
     eventually(lambda: suite.api["gm"].get("/api/complaints", overdue="true")["total"] == 1,
                timeout=20)
-    record(suite, "13800008888", "8-8-0808", days=4 / 24)   # asked for by 14:00 today
+    today = record(suite, "13800008888", "8-8-0808", days=4 / 24)   # asked for by 14:00 today
     gm = open_browser(suite.base, suite.tokens["gm"], width=1366, height=900)
     page = gm.goto("/")
     watch = page.locator("section", has=page.get_by_role("heading", name="超期与今日到期"))
@@ -31,8 +31,17 @@ def test_the_gm_sees_overdue_counts_red_clocks_and_names(suite, open_browser):
     expect(overdue).to_have_class(re.compile(r"\blate\b"))
     due_today = watch.get_by_role("link", name=re.compile("件今日要求完成"))
     expect(due_today).to_contain_text("1")
-    assert "status=order_signed" in due_today.get_attribute("href")
+    expect(due_today).to_have_attribute("href", "/complaints?due=today")
     gm.shot("names-overdue-home-1366")
+    # the due-today link lists exactly what it counted, its filter shown in the form
+    due_today.click()
+    gm.ready()
+    expect(page).to_have_url(re.compile(r"/complaints\?due=today$"))
+    expect(page.locator("main table tbody tr")).to_have_count(1)
+    expect(page.locator("main table tbody").get_by_role("link", name=today)).to_be_visible()
+    expect(page.locator('select[name="due"]')).to_have_value("today")
+    page = gm.goto("/")
+    overdue = page.get_by_role("link", name=re.compile("件超期投诉"))
     overdue.click()
     gm.ready()
     expect(page).to_have_url(re.compile(r"/complaints\?overdue=true$"))

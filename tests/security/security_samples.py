@@ -106,6 +106,7 @@ def bodies(cid="C-GZ-2026-000999", media="M-GZ-" + "0" * 32, signature="M-GZ-" +
         "request_sign_in_code": {"mobile": "13700000001"},
         "create_session": {"mobile": "13700000001", "code": "123456"},
         "create_demo_session": {"person_id": "centre-gm"},
+        "create_oidc_session": {"handoff": "h" * 43},
         "issue_api_token": {"person_id": "hr-1", "label": "报表同步"},
     }
 

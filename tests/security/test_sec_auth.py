@@ -36,6 +36,11 @@ PUBLIC_BY_DESIGN = {
     # demo people and their one-click sign-in exist only in simulation mode
     ("GET", "/signin"), ("POST", "/api/auth/code"), ("POST", "/api/auth/session"),
     ("GET", "/api/auth/demo-people"), ("POST", "/api/auth/demo-session"),
+    # OpenID Connect sign-in: the button's check, the redirects, the hand-off
+    ("GET", "/api/auth/oidc"), ("GET", "/api/auth/oidc/start"),
+    ("GET", "/api/auth/oidc/callback"), ("POST", "/api/auth/oidc/session"),
+    # SMS providers push delivery receipts: a token in the URL or a signed body, no bearer
+    ("POST", "/api/sms/receipts/<provider>"),
 }
 
 MALFORMED = ["", "Bearer", "Bearer ", "bearer", "Basic YWRtaW46YWRtaW4=", "Token abc",

@@ -31,6 +31,11 @@ def visit_with_signature(suite, cid):
     return visit.json()["id"], photo.json()["id"], signature.json()["id"]
 
 
+# Reads of a complaint only the centre's GM, deputy GM and admins may make (the
+# routing the order would get if signed now: the GM's sign form shows it).
+CENTRE_READS = {"/api/complaints/<complaint_id>/routing-preview"}
+
+
 def test_another_projects_specialist_is_refused_on_every_route_of_a_complaint(suite):
     cid = suite.routed()
     visit_id, photo, signature = visit_with_signature(suite, cid)
@@ -46,6 +51,9 @@ def test_another_projects_specialist_is_refused_on_every_route_of_a_complaint(su
     for route in routes:
         if route.method == "GET":
             answer = own.get(fill(route.path, complaint_id=cid))
+            if route.path in CENTRE_READS:      # refused by role, whatever the project
+                assert answer.status_code == 403, (route.path, answer.text[:300])
+                continue
             assert answer.status_code == 200, (route.path, answer.text[:300])
     assert own.get(f"/api/media/{photo}").status_code == 200
     assert own.get(f"/api/dispatch/records/{visit_id}/signature/verify").status_code == 200

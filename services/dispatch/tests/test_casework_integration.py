@@ -324,3 +324,43 @@ def test_a_step_retried_with_its_request_key_makes_one_record(dispatch, intake, 
     events.wait_for(lambda got: len(of_type(got, "progress.recorded")) >= 3)
     events.drain(timeout=0.5)
     assert len(of_type(events.received, "progress.recorded")) == 3
+
+
+def test_a_retry_that_waited_on_its_first_run_s_lock_answers_that_run_s_record(
+        dispatch, media, intake, config, clean_database):
+    """The fault test's stall: a step's first run held the complaint's lock,
+    its connection stalled, the caller retried with the same key; the retry
+    checked the key (nothing yet), waited on the lock, and once the first run
+    committed was refused ("the visit is already recorded", a 409 the caller
+    cannot act on). The key is checked again under the lock: the retry answers
+    the first run's record."""
+    sign_order(intake, clean_database)
+    body = {"outcome": "done", "visited_at": (NOW - timedelta(minutes=10)).isoformat(),
+            "plan": "与财务部核对退款",
+            "agreed_completion_at": (NOW + timedelta(days=2)).isoformat(),
+            "customer_signature_media_id": upload(media, "signature", CID),
+            "photo_media_ids": [upload(media, "photo", CID, stage="before")]}
+    results = []
+
+    def run(_):
+        with ServiceRpcProxy("dispatch", config, timeout=30) as proxy:
+            try:
+                results.append(proxy.record_visit(HEAD, CID, body, request_key="k-stall")["id"])
+            except RemoteError as exc:
+                results.append(from_remote(exc.exc_type, exc.value).status)
+
+    with clean_database.transaction() as holder:     # the stalled first run's lock
+        holder.execute("SELECT 1 FROM dispatch.complaints WHERE id = %s FOR UPDATE", (CID,))
+        pool = eventlet.GreenPool()
+        for n in range(2):                              # the first run and its retry
+            pool.spawn(run, n)
+        until(lambda: waiting_on_lock(clean_database) == 2, what="both runs at the lock")
+    pool.waitall()
+    assert results == [f"{CID}-V1", f"{CID}-V1"], results
+
+
+def waiting_on_lock(database):
+    with database.connection() as conn:
+        return conn.execute("""SELECT count(*) AS n FROM pg_stat_activity
+                               WHERE datname = current_database() AND wait_event_type = 'Lock'
+                            """).fetchone()["n"]

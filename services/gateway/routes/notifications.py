@@ -10,8 +10,16 @@ number: an offset that is not a multiple of the limit is answered from the
 two pages it straddles.
 """
 from services.gateway.api import route
+from services.gateway.bodies import MAX_JSON_BYTES
 from services.gateway.routes.access import ComplaintAccess
-from shared.contracts.sla import DeadlinesView, NotificationFilters, NotificationView, SlaClient
+from shared.contracts.sla import (
+    DeadlinesView,
+    NotificationFilters,
+    NotificationView,
+    ReceiptsRecorded,
+    SlaClient,
+)
+from shared.errors import InvalidInput
 from shared.paging import PAGING_KEYS, Paging, page_answer, page_view
 
 TAGS = ["notifications"]
@@ -57,6 +65,28 @@ class NotificationRoutes(ComplaintAccess):
            "page_size are deprecated aliases.")
     def list_notifications(self, request, principal, payload):
         return notifications_page(self._sla(), principal.as_dict(), payload)
+
+    @route("POST", "/api/sms/receipts/<provider>",
+           summary="短信送达回执（服务商推送）(SMS delivery receipts pushed by a provider)",
+           public=True, content="application/vnd.sms-receipts+json", response=ReceiptsRecorded,
+           tags=TAGS, description="`provider`: aliyun (Alibaba Cloud SmsReport batch push), "
+           "tencent (Tencent Cloud status callback) or http (the in-house relay). No bearer "
+           "token: aliyun and tencent prove themselves with `?token=` (SMS.receipts."
+           "<provider>_token, in the callback URL set in their console), http with "
+           "`X-Signature: sha256=<HMAC-SHA256 of the body>` (SMS.receipts.http_secret). "
+           "401 for a wrong token or signature, 403 when the provider's receipts are not "
+           "configured, 404 when no receipt matches a message of ours (a batch with some "
+           "known is 200 and lists the others in `unmatched`). A repeated receipt changes "
+           "nothing. The body is the provider's own JSON (an array for aliyun and tencent).")
+    def record_sms_receipts(self, request, principal, payload, provider):
+        request.max_content_length = MAX_JSON_BYTES
+        try:
+            body = request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput({"body": ["须为 UTF-8 编码的 JSON (must be UTF-8 JSON)"]}) from None
+        return self._sla().record_sms_receipts(
+            provider[:40], body, token=request.args.get("token"),
+            signature=request.headers.get("X-Signature"))
 
     @route("GET", "/api/complaints/<complaint_id>/deadlines",
            summary="投诉各项时限 (the complaint's deadlines: met, missed and by how much)",

@@ -21,7 +21,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import eventlet
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
@@ -32,7 +31,7 @@ from shared import roles
 from shared.contracts.dispatch import DispatchClient
 from shared.contracts.intake import IntakeClient
 from shared.contracts.sla import SlaClient
-from shared.errors import NotFound, Unavailable
+from shared.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +63,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-# The overdue board: how many open complaints it reads at most, and how many
-# services' answers it waits for at once.
+# The overdue board: how many open complaints it reads at most.
 BOARD_MAX_COMPLAINTS = 500
 BOARD_PAGE_SIZE = 100
-BOARD_CONCURRENCY = 20
 BOARD_ROLES = roles.CENTRE | {roles.ADMIN}
 IN_WORK_STATE = "order_signed"     # overdue runs until closure is applied (SPEC §4)
 
@@ -240,8 +237,9 @@ class WebRoutes:
            description="Every complaint in work whose completion deadline has passed, with "
            "its days overdue (sla's count), tier (SPEC §4: 1 = days 1-7, 2 = 8-15, "
            "3 = 16 on), responsible company and department. Put together from intake's "
-           "list, one call to sla's overdue list and dispatch's routing of each overdue "
-           f"complaint; at most {BOARD_MAX_COMPLAINTS} complaints in work are read.")
+           "list, one call to sla's overdue list and one to dispatch for the routing of "
+           f"every overdue complaint; at most {BOARD_MAX_COMPLAINTS} complaints in work are "
+           "read.")
     def web_overdue_board(self, request, principal, payload):
         sla = getattr(self, "sla", None)
         if sla is None:
@@ -254,11 +252,9 @@ class WebRoutes:
             [c["id"] for c in in_work], limit=BOARD_MAX_COMPLAINTS) if in_work else {}
         late = {item["complaint_id"]: item for item in answer.get("items") or ()}
         overdue = [(c, late[c["id"]]) for c in in_work if c["id"] in late]
-        routing = DispatchClient(self.dispatch, timeout).get_complaint_view
-        pool = eventlet.GreenPool(BOARD_CONCURRENCY)
-        routings = list(pool.imap(lambda pair: self._board_ask(routing, pair[0]["id"]), overdue))
-        items = [_board_item(c, item, view)
-                 for (c, item), view in zip(overdue, routings, strict=True)]
+        # One question to dispatch for all their routings too (issue 17).
+        routings = self._board_routings([c["id"] for c, _ in overdue], timeout)
+        items = [_board_item(c, item, routings.get(c["id"])) for c, item in overdue]
         items.sort(key=lambda i: (-i["days_overdue"], i["complaint_id"]))
         return {"as_of": now.astimezone(self.clock.zone).isoformat(),
                 "in_work": len(in_work), "truncated": len(in_work) >= BOARD_MAX_COMPLAINTS,
@@ -276,24 +272,23 @@ class WebRoutes:
             page += 1
         return found[:BOARD_MAX_COMPLAINTS]
 
-    @staticmethod
-    def _board_ask(ask, complaint_id):
-        """One service's answer on one complaint (`ask`: a contract client's
-        method), or None (the board still shows)."""
+    def _board_routings(self, complaint_ids, timeout):
+        """{complaint_id: RoutingOverview} in one call to dispatch, whatever the
+        count; {} when it does not answer (the board still shows, without names)."""
+        if not complaint_ids:
+            return {}
         try:
-            return ask(complaint_id)
-        except NotFound:
-            pass      # the service does not know it (yet): nothing to show
-        except Exception as exc:  # noqa: BLE001 - one complaint's part missing, not the board
-            log.warning("overdue board: %s(%s) failed: %s",
-                        getattr(ask, "__qualname__", ask), complaint_id, exc)
-        return None
+            answer = DispatchClient(self.dispatch, timeout).routing_overview(complaint_ids)
+        except Exception as exc:  # noqa: BLE001 - the names are missing, not the board
+            log.warning("overdue board: dispatch.routing_overview failed: %s", exc)
+            return {}
+        return {item["complaint_id"]: item for item in answer}
 
 
 def _board_item(complaint, overdue, view):
     """A row of the board: intake's complaint, sla's overdue item (days, tier,
-    deadline, handler), dispatch's routing view (names; None if it did not answer)."""
-    routing = ((view or {}).get("routings") or [None])[-1] or {}
+    deadline, handler), dispatch's RoutingOverview (names; None if it did not answer)."""
+    routing = (view or {}).get("routing") or {}
     handler = routing.get("handler") or {}
     return {
         "complaint_id": complaint["id"], "project_id": complaint["project_id"],

@@ -69,16 +69,30 @@ class Request:
         self.files = files
 
 
-def test_an_upload_goes_to_media_as_base64_with_a_bounded_name():
-    media = Proxy("media", {"id": "M"})
-    service = Service({"MEDIA": {"max_bytes": 8}}, media=media)
+def test_an_upload_goes_to_the_store_not_to_media_with_a_bounded_name(tmp_path):
+    key = "GZ/2026/11/M-GZ-" + "0" * 32
+    place = {"upload_id": "M-GZ-" + "0" * 32, "target": {"kind": "file", "key": key},
+             "expires_at": "2099-01-01T00:00:00+08:00"}
+
+    class Media(Proxy):
+        def reserve_uploads(self, count):
+            self.calls.append(("reserve_uploads", (count,), {}))
+            return [place]
+
+    media = Media("media", {"id": "M"})
+    service = Service({"MEDIA": {"max_bytes": 8, "local_dir": str(tmp_path)},
+                       "AMQP_URI": f"memory://{tmp_path}"}, media=media)
     assert service.max_upload_bytes() == 8 + 64 * 1024
     assert service.store_upload(upload(b"12345678", "x" * 300), "material",
                                 uploaded_by="p1") == {"id": "M"}
-    [(method, args, kwargs)] = media.calls
-    assert (method, args[0], len(args[1]), args[2]) == ("upload", "MTIzNDU2Nzg=", 200, "material")
+    [reserve, (method, args, kwargs)] = media.calls
+    assert reserve[0] == "reserve_uploads"
+    assert (method, args[0], args[2], len(args[3]), args[4]) == (
+        "confirm_upload", place["upload_id"], 8, 200, "material")
+    assert args[1] == "ef797c8118f02dfb649607dd5d3f8c7623048c9c063d532cc95c5ed7a898a64f"
     assert kwargs == {"stage": None, "complaint_id": None, "uploaded_by": "p1", "step": None,
                       "signature_kind": None}
+    assert (tmp_path / key).read_bytes() == b"12345678"      # the bytes went to the store
 
 
 def test_a_missing_or_too_large_file_never_reaches_media():

@@ -87,7 +87,7 @@ def test_pages_are_limit_and_offset_with_the_total(api, complaints):
     ({"from": "11/27/2026"}, "from"), ({"status": "lost"}, "status"), ({"sort": "name"}, "sort"),
     ({"channel": "fax"}, "channel"), ({"department_id": "it"}, "department_id"),
     ({"category": "x"}, "category"), ({"overdue": "false"}, "overdue"),
-    ({"overdue": "maybe"}, "overdue"), ({"q": " "}, "q"), ({"ids": "C-1"}, "ids"),
+    ({"overdue": "maybe"}, "overdue"), ({"due": "tomorrow"}, "due"), ({"q": " "}, "q"), ({"ids": "C-1"}, "ids"),
     ({"bogus": 1}, "bogus"),
 ])
 def test_each_filter_is_checked_on_its_own(api, params, field):
@@ -114,6 +114,20 @@ def test_overdue_needs_sla_and_asks_it_only_of_complaints_in_work(api, complaint
                                                       "channel": "letter"}))["total"] == 0
     # the routed one is in work and sla does not answer here: 503, not a wrong empty list
     error(api["gm"].get("/api/complaints", params={"overdue": "true"}), 503)
+
+
+def test_due_today_lists_what_the_gms_watch_counts_and_exports_the_same(api, complaints):
+    """The routed complaint of the fixture is asked for in 7 days; this one
+    tonight (the shared clock is Nov 27, 10:10 in the group's zone)."""
+    tonight, _ = signed_order(api, customer_name="钱女士",
+                              requested_completion_at="2026-11-27T22:00:00+08:00")
+    page = ok(api["gm"].get("/api/complaints", params={"due": "today", "limit": 1}))
+    assert page["total"] == 1 and [c["id"] for c in page["items"]] == [tonight]
+    assert ids(api["head"].get("/api/complaints", params={"due": "today"})) == [tonight]
+    assert ids(api["outsider"].get("/api/complaints", params={"due": "today"})) == []
+    exported = api["gm"].get("/api/complaints/export", params={"due": "today"})
+    assert exported.status_code == 200 and "钱女士" in exported.content.decode("utf-8-sig")
+    assert "赵先生" not in exported.content.decode("utf-8-sig")
 
 
 def test_the_export_opens_as_csv_and_xlsx_with_the_filtered_rows(api, complaints):

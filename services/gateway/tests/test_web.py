@@ -17,6 +17,7 @@ from services.gateway.openapi import build_spec
 from services.gateway.routes import web
 from services.gateway.routes.web import (PAGES_DIR, STATIC, STATIC_DIR, StaticFiles, WebRoutes,
                                          _board_item)
+from shared.contracts.dispatch.views import RoutingOverview
 from shared.contracts.sla import OverdueComplaintView, overdue_tier
 
 # What a phone downloads for a page's scripts, gzip-compressed as the gateway
@@ -246,10 +247,11 @@ def test_board_items_take_days_and_tier_from_sla(days, tier):
         "tier": overdue_tier(days), "handler_person_id": "rcgz-mkt-head",
         "leader_person_ids": ["rcgz-vp-mkt"], "chairman_person_id": None}
     OverdueComplaintView().load(overdue)
-    view = {"completion_due_at": "2026-11-11T10:00:00+08:00", "routings": [
-        {"company_id": "rc-gz", "company_name": "恒大地产集团广州公司",
-         "department": "marketing", "department_name": "营销部",
-         "handler": {"person_id": "rcgz-mkt-head", "name": "冯晓东"}}]}
+    view = {"complaint_id": complaint["id"], "completion_due_at": "2026-11-11T10:00:00+08:00",
+            "routing": {"company_id": "rc-gz", "company_name": "恒大地产集团广州公司",
+                        "department": "marketing", "department_name": "营销部",
+                        "handler": {"person_id": "rcgz-mkt-head", "name": "冯晓东"}}}
+    assert RoutingOverview().validate(view) == {}     # dispatch's routing_overview item
     item = _board_item(complaint, overdue, view)
     assert (item["days_overdue"], item["tier"]) == (days, tier)
     assert item["department_name"] == "营销部" and item["handler_name"] == "冯晓东"

@@ -5,7 +5,10 @@ rules (a desk finds only its projects' complaints, whatever it types)."""
 import pytest
 
 from services.intake import finding
-from services.intake.tests.helpers import OTHER_SPECIALIST, SPECIALIST, STAFF, form
+from datetime import timedelta
+
+from services.intake.tests.helpers import DEPUTY, GM, NOW, OTHER_SPECIALIST, SPECIALIST, STAFF, \
+    form
 from services.intake.tests.test_service_integration import error_of
 
 pytestmark = pytest.mark.integration
@@ -83,3 +86,26 @@ def test_the_export_has_every_row_and_refuses_more_than_its_bound(intake, record
     refused = error_of(intake.export_complaints, STAFF, {})
     assert refused.status == 400 and "3" in refused.fields["filters"][0]
     assert intake.export_complaints(STAFF, {"channel": "letter"})["total"] == 1
+
+
+def test_due_today_finds_the_signed_orders_asked_for_today_in_the_groups_zone(intake,
+                                                                            demo_directory):
+    """NOW is 10:00 on Nov 27 in Shanghai (02:00 UTC): today ends at 16:00 UTC."""
+    def signed(requested):
+        cid = intake.record_complaint(SPECIALIST, form(requested_completion_at=requested))["id"]
+        intake.submit_order(SPECIALIST, cid)
+        intake.review_order(DEPUTY, cid, "approve", None)
+        intake.sign_order(GM, cid, "approve", None)
+        return cid
+
+    this_evening = signed("2026-11-27T23:30:00+08:00")
+    this_afternoon = signed((NOW + timedelta(hours=5)).isoformat())
+    signed("2026-11-28T00:10:00+08:00")          # tomorrow there, though still Nov 27 in UTC
+    intake.record_complaint(SPECIALIST, form(    # today, but the order is not signed yet
+        requested_completion_at="2026-11-27T20:00:00+08:00"))
+    page = intake.list_complaints(STAFF, {"due": "today", "sort": "requested_completion_at"})
+    assert [c["id"] for c in page["items"]] == [this_afternoon, this_evening]
+    assert page["total"] == 2
+    assert intake.list_complaints(STAFF, {"due": "today", "status": "received"})["total"] == 0
+    assert intake.list_complaints(OTHER_SPECIALIST, {"due": "today"})["total"] == 0
+    assert error_of(intake.list_complaints, STAFF, {"due": "yesterday"}).fields["due"]

@@ -68,3 +68,22 @@ def test_the_names_default_to_none():
     names = listing.Names({"GZ-P01": "御景半岛"}, {"p1": "李思琪"})
     assert (names.project("GZ-P01"), names.project("GZ-P09"), names.person(None)) == (
         "御景半岛", None, None)
+
+
+def test_due_today_is_in_work_and_asked_for_on_the_shared_clocks_date_in_the_zone():
+    # 23:30 on Nov 27 in UTC is already Nov 28 in the group's zone (UTC+8)
+    now = datetime(2026, 11, 27, 23, 30, tzinfo=timezone.utc)
+    where = listing.conditions(query(due="today"), ZONE, now=now)
+    assert where.params["due_from"] == datetime(2026, 11, 28, tzinfo=ZONE)
+    assert where.params["due_before"] == datetime(2026, 11, 29, tzinfo=ZONE)
+    assert any("c.state = 'order_signed'" in c for c in where.conditions)
+    assert "due_from" not in listing.conditions(query(), ZONE, now=now).params
+    with pytest.raises(ValueError):
+        listing.conditions(query(due="today"), ZONE)
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "TODAY", ""])
+def test_due_takes_only_today(value):
+    with pytest.raises(Exception) as caught:
+        query(due=value)
+    assert "due" in caught.value.fields

@@ -1,5 +1,6 @@
 """The intake service with the real dispatch and media services, on real
 PostgreSQL, RabbitMQ and an S3-compatible server."""
+import time
 from datetime import timedelta
 
 import eventlet
@@ -297,3 +298,44 @@ def test_a_recording_retried_with_its_request_key_records_once(intake, demo_dire
     events.wait_for(lambda got: len(got) >= 3)
     events.drain(timeout=0.5)
     assert len(events.received) == 3
+
+
+def test_a_signed_recording_retried_while_its_first_run_is_slow_records_once(
+        intake, upload_signature, demo_directory, suite_config):
+    """The fault test's latency: a recording's first run was slow, the caller
+    retried with the same key; both waited on the complaint counter, the first
+    committed, and the retry met the first run's signature and was refused
+    ("signature already attached", a 400 the caller cannot act on). The retry
+    now answers the first run's complaint."""
+    signature = upload_signature()
+    results = []
+
+    def record(_):
+        with ServiceRpcProxy("intake", suite_config, timeout=60) as proxy:
+            try:
+                results.append(proxy.record_complaint(SPECIALIST, visit_form(signature),
+                                                      request_key="k-slow")["id"])
+            except RemoteError as exc:
+                results.append(from_remote(exc.exc_type, exc.value).fields)
+
+    with demo_directory.transaction() as holder:        # the slow first run's counter lock
+        holder.execute("""INSERT INTO intake.complaint_counters (region, year, last_number)
+                          VALUES ('GZ', 2026, 0) ON CONFLICT DO NOTHING""")
+        holder.execute("SELECT 1 FROM intake.complaint_counters FOR UPDATE")
+        pool = eventlet.GreenPool()
+        for n in range(2):
+            pool.spawn(record, n)
+        limit = time.monotonic() + 20
+        while waiting_on_lock(demo_directory) < 2:
+            assert time.monotonic() < limit, "both runs at the counter"
+            time.sleep(0.05)
+    pool.waitall()
+    assert len(results) == 2 and results[0] == results[1], results
+    assert len(rows(demo_directory, "SELECT id FROM intake.complaints")) == 1
+
+
+def waiting_on_lock(database):
+    with database.connection() as conn:
+        return conn.execute("""SELECT count(*) AS n FROM pg_stat_activity
+                               WHERE datname = current_database() AND wait_event_type = 'Lock'
+                            """).fetchone()["n"]

@@ -8,6 +8,7 @@
   the S3 server, validates against the contract's views;
 - a planted wrong field fails on either side.
 """
+import hashlib
 import inspect
 import io
 from dataclasses import dataclass
@@ -18,22 +19,26 @@ from nameko.rpc import Rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from werkzeug.datastructures import FileStorage
 
+from services.gateway import uploads
 from services.gateway.uploads import Uploads
 from services.media.service import MediaService
 from services.media.tests import samples
 from shared import ids
 from shared.contracts.media import (
     BindRequest,
+    ConfirmRequest,
     FileLinkView,
     HealthView,
     MediaClient,
     MediaView,
     UploadRequest,
+    UploadTargetView,
     VerificationView,
     VerifyRequest,
     content_b64,
     is_media_id,
 )
+from shared.contracts.media.writing import write_to_target
 from shared.errors import InvalidInput
 from shared.signature_binding import BindingStore, SignatureBinder
 from shared.signing import record_sha256
@@ -45,7 +50,7 @@ SHA = "c" * 64
 
 # Each method's request form: the parameters the form names (the others, the
 # content and the media id, media checks itself).
-FORMS = {"upload": UploadRequest, "bind_signature": BindRequest,
+FORMS = {"upload": UploadRequest, "confirm_upload": ConfirmRequest, "bind_signature": BindRequest,
          "verify_signature": VerifyRequest}
 
 
@@ -111,11 +116,14 @@ def as_service_sees_it(method, args, kwargs):
 
 
 class UploadingGateway(Uploads):
-    """The gateway's upload path (services/gateway/uploads.py) on a recording proxy."""
+    """The gateway's upload path (services/gateway/uploads.py) on a recording
+    proxy, writing to a local directory as media's target says (its own pool
+    of reserved places: a broker address of its own)."""
 
-    def __init__(self, media):
+    def __init__(self, media, local_dir):
         self.media = media
-        self.config = {"MEDIA": {"max_bytes": 64 * 1024}, "RPC_TIMEOUT": 2}
+        self.config = {"MEDIA": {"max_bytes": 64 * 1024, "local_dir": str(local_dir)},
+                       "RPC_TIMEOUT": 2, "AMQP_URI": f"memory://{local_dir}"}
 
 
 def multipart_file(content, filename):
@@ -128,14 +136,43 @@ def multipart_file(content, filename):
     ("signature", {"complaint_id": COMPLAINT, "step": "record_signature"}),
     ("material", {"uploaded_by": "p01-spec-1"}),
 ])
-def test_the_gateways_uploads_load_with_medias_form(kind, fields):
-    proxy = Recording()
-    gateway = UploadingGateway(proxy)
+def test_the_gateways_uploads_load_with_medias_form(kind, fields, tmp_path):
+    key = f"GZ/2026/11/{MEDIA_ID}"
+    proxy = Recording(answer=[{"upload_id": MEDIA_ID, "target": {"kind": "file", "key": key},
+                               "expires_at": "2099-01-01T00:00:00+08:00"}])
+    gateway = UploadingGateway(proxy, tmp_path)
     gateway.store_upload(multipart_file(samples.PNG, "C:\\相册\\现场.png"), kind, **fields)
-    [(method, args, kwargs)] = proxy.calls
-    sent = as_service_sees_it(method, args, kwargs)
-    assert method == "upload" and sent["kind"] == kind
-    assert sent["content_b64"] == content_b64(samples.PNG)
+    (reserve, confirm) = [(method, as_service_sees_it(method, args, kwargs))
+                          for method, args, kwargs in proxy.calls]
+    assert reserve == ("reserve_uploads", {"count": uploads.RESERVE_BATCH})
+    assert confirm[0] == "confirm_upload" and confirm[1]["kind"] == kind
+    assert confirm[1]["upload_id"] == MEDIA_ID and confirm[1]["size"] == len(samples.PNG)
+    assert confirm[1]["sha256"] == hashlib.sha256(samples.PNG).hexdigest()
+    # No bytes over the broker: the file is where the target said.
+    assert (tmp_path / key).read_bytes() == samples.PNG
+
+
+def test_the_gateway_reserves_places_a_few_at_a_time_and_drops_stale_ones(tmp_path):
+    places = [{"upload_id": f"M-GZ-{n:032x}", "target": {"kind": "file",
+                                                        "key": f"GZ/2026/11/M-GZ-{n:032x}"},
+               "expires_at": "2099-01-01T00:00:00+08:00"} for n in range(1, 9)]
+    places[2]["expires_at"] = "2020-01-01T00:00:00+08:00"          # expired while kept
+
+    class Reserving(Recording):
+        def reserve_uploads(self, count):
+            self.calls.append(("reserve_uploads", (count,), {}))
+            return places[:count]
+
+    proxy = Reserving()
+    gateway = UploadingGateway(proxy, tmp_path)
+    for _ in range(7):
+        gateway.store_upload(multipart_file(samples.PNG, "a.png"), "material")
+    reserves = [c for c in proxy.calls if c[0] == "reserve_uploads"]
+    confirmed = [c[1][0] for c in proxy.calls if c[0] == "confirm_upload"]
+    assert len(reserves) == 1 and len(confirmed) == len(set(confirmed)) == 7
+    assert places[2]["upload_id"] not in confirmed
+    gateway.store_upload(multipart_file(samples.PNG, "a.png"), "material")   # the pool ran dry
+    assert len([c for c in proxy.calls if c[0] == "reserve_uploads"]) == 2
 
 
 def test_the_monthly_reports_upload_loads_with_medias_form():
@@ -212,6 +249,8 @@ def test_get_and_verify_send_what_the_service_takes():
     ("upload", ("", "a.png", "video"), {}, "kind"),
     ("upload", ("", "a.png", "photo"), {}, "stage"),
     ("upload", ("", "a.png", "material"), {"step": "visit\x00"}, "step"),
+    ("confirm_upload", (MEDIA_ID, SHA, "12", "a.png", "photo"), {"stage": "before"}, "size"),
+    ("confirm_upload", (MEDIA_ID, "f" * 63, 5, "a.png", "material"), {}, "sha256"),
     ("bind_signature", (MEDIA_ID, "visit", "V-1", "not-a-sha"), {}, "record_sha256"),
     ("bind_signature", (MEDIA_ID, "visit", "", SHA), {}, "record_id"),
     ("verify_signature", (MEDIA_ID, "f" * 63), {}, "current_record_sha256"),
@@ -236,15 +275,19 @@ def valid(view, answer):
 
 
 @pytest.fixture
-def media(container_factory, ccrm_config, s3_config, clean_database):
-    config = dict(ccrm_config, MINIO=s3_config, MEDIA={"max_bytes": 64 * 1024})
-    container_factory(MediaService, config).start()
-    with ServiceRpcProxy("media", config, timeout=20) as proxy:
+def media_config(ccrm_config, s3_config):
+    return dict(ccrm_config, MINIO=s3_config, MEDIA={"max_bytes": 64 * 1024})
+
+
+@pytest.fixture
+def media(container_factory, media_config, clean_database):
+    container_factory(MediaService, media_config).start()
+    with ServiceRpcProxy("media", media_config, timeout=20) as proxy:
         yield MediaClient(proxy, timeout=20)
 
 
 @pytest.mark.integration
-def test_medias_answers_validate_against_the_contract_views(media):
+def test_medias_answers_validate_against_the_contract_views(media, media_config):
     photo = valid(MediaView, media.upload(content_b64(samples.JPEG), "现场.jpg", "photo",
                                           stage="during", complaint_id=COMPLAINT,
                                           uploaded_by="p01-spec-1", step="visit"))
@@ -264,6 +307,14 @@ def test_medias_answers_validate_against_the_contract_views(media):
     assert bound["binding"]["record_sha256"] == sha
     assert valid(MediaView, media.get(signature["id"]))["binding"] == bound["binding"]
     assert valid(VerificationView, media.verify_signature(signature["id"], sha))["intact"]
+
+    [begun, _] = [valid(UploadTargetView, place) for place in media.reserve_uploads(2)]
+    written = write_to_target(begun["target"], io.BytesIO(samples.PNG), len(samples.PNG),
+                              media_config)
+    direct = valid(MediaView, media.confirm_upload(
+        begun["upload_id"], written, len(samples.PNG), "现场.png", "photo", stage="after",
+        complaint_id=COMPLAINT))
+    assert direct["id"] == begun["upload_id"] and direct["content_type"] == "image/png"
 
     report = valid(MediaView, media.upload(content_b64(samples.CSV), "r.csv", "report",
                                            uploaded_by="admin-1", step="monthly_report"))

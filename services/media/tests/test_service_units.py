@@ -2,6 +2,7 @@
 an in-memory object store and an outbox that fails. The database is the real
 test database (worker_factory, no broker)."""
 import base64
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from services.media.service import MediaService
 from services.media.storage import InMemoryObjectStore
 from services.media.tests import samples
 from shared.clock import FixedClock
+from shared.db import Database
 from shared.errors import Forbidden, NotFound, Unavailable
 from shared.outbox import Outbox
 
@@ -25,6 +27,17 @@ class BrokenOutbox(Outbox):
     def add(self, conn, event_type, data, **kwargs):
         super().add(conn, event_type, data, **kwargs)
         raise RuntimeError("database connection lost before commit")
+
+
+class AnswerLostDatabase(Database):
+    """The commit happens, then the connection is lost before its answer (a
+    PostgreSQL restart at that moment): the caller sees Unavailable."""
+
+    @contextmanager
+    def transaction(self):
+        with super().transaction() as conn:
+            yield conn
+        raise Unavailable("数据库连接中断，请稍后再试 (database connection lost)")
 
 
 def make_service(database, store=None, outbox=None):
@@ -137,3 +150,18 @@ def test_a_link_to_a_file_no_longer_there_is_404(clean_database):
         conn.execute("DELETE FROM media.objects")
     with pytest.raises(NotFound):
         service.open_link(token)
+
+
+def test_a_commit_whose_answer_was_lost_keeps_its_object(test_dsn, clean_database):
+    """A PostgreSQL restart between the commit and its answer: the upload
+    answers 503 (the client retries), and the row it did write still names
+    an object: the clean-up of a failed upload must not remove it."""
+    store = InMemoryObjectStore(now=lambda: NOW)
+    lost = AnswerLostDatabase(test_dsn, size=2)
+    service = make_service(lost, store)
+    with pytest.raises(Unavailable):
+        service.upload(png_b64(), "现场.png", "photo", stage="before",
+                       complaint_id="C-SZ-2026-000001", uploaded_by="P-7", step="visit")
+    lost.close()
+    [row] = rows(clean_database)
+    assert row["key"] in store.objects

@@ -203,6 +203,8 @@ def test_unreachable_store_is_unavailable_quickly(s3_config):
     with pytest.raises(Unavailable) as caught:
         store.put("GZ/x", samples.PNG, "image/png")
     assert caught.value.status == 503
+    assert caught.value.message.startswith("文件存储暂不可用，请稍后重试")
+    assert "127.0.0.1" not in caught.value.message          # the details are logged only
     assert not store.ping()
     with pytest.raises(Unavailable):
         list(store.list("GZ/"))

@@ -87,6 +87,12 @@ class DispatchClient(ServiceClient):
         """DispatchView; without an actor (a service asking) nobody's access is checked."""
         return self._call("get_complaint_view", complaint_id, actor=actor)
 
+    @raises(InvalidInput)
+    def routing_overview(self, complaint_ids: list[str]) -> Json:
+        """[RoutingOverview] of the complaints dispatch knows among these (at most
+        1000), in the order asked: one call for a whole list (the overdue board)."""
+        return self._call("routing_overview", complaint_ids)
+
     @raises(NotFound, InvalidInput)
     def get_person(self, person_id: str) -> Json:
         """PersonOut."""

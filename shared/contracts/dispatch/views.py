@@ -257,6 +257,14 @@ class DispatchView(Schema):
     history = fields.List(fields.Nested(HistoryOut))
 
 
+class RoutingOverview(Schema):
+    """`routing_overview`: one complaint's latest routing (who answers for it)
+    and its completion deadline, for lists of many complaints (the board)."""
+    complaint_id = fields.String(required=True)
+    completion_due_at = fields.AwareDateTime(allow_none=True)
+    routing = fields.Nested(RoutingOut, allow_none=True)
+
+
 class SignatureCheckOut(Schema):
     """`verify_record_signature`: is the signed visit or application still what
     the customer signed (SPEC §6)?"""
@@ -271,3 +279,4 @@ VIEW = DispatchView()
 VISIT_OUT, PROGRESS_OUT, APPLICATION_OUT = VisitOut(), ProgressOut(), ApplicationOut()
 CLAIM_OUT, MEETING_OUT, ROUTING_ERROR_OUT = ClaimOut(), MeetingOut(), RoutingErrorOut()
 TIME_ACCEPTANCE_OUT = TimeAcceptanceOut()
+ROUTING_OVERVIEW = RoutingOverview()

@@ -215,6 +215,7 @@ class LinkSignForm(Form):
 # What the complaint list may be sorted by ("-": newest / latest first).
 SORTS = ("-recorded_at", "recorded_at", "id", "-id", "requested_completion_at",
          "-requested_completion_at", "updated_at", "-updated_at")
+DUE_DAYS = ("today",)   # `due`: more days (tomorrow, this week) would go here
 MAX_IDS = 2000          # `ids`: the gateway's overdue filter hands intake at most this many
 MAX_QUERY_TEXT = 100
 
@@ -233,8 +234,9 @@ class ListFilters(Paging):
     free text `q` over the id, the customer's name and phone and the room
     (case-insensitive, partial), `status` (or its older name `state`),
     project, category, channel, the routed department and handler, the
-    recording day range `from` / `to` (inclusive, in the group's zone) and
-    `sort`; `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
+    recording day range `from` / `to` (inclusive, in the group's zone),
+    `due=today` (in work, asked to be complete today) and `sort`;
+    `limit` / `offset` (`page` / `page_size`: deprecated aliases)."""
 
     q = Text(MAX_QUERY_TEXT, load_default=None, metadata={
         "description": "投诉编号、客户姓名、电话或房号中包含的文字 (partial, any case)"})
@@ -259,6 +261,10 @@ class ListFilters(Paging):
     assigned_to_me = flag(load_default=False, metadata={
         "description": "only what waits on me: the order I hold, the department's work I "
                        "handle, the closure step that is mine, callbacks owed (centre staff)"})
+    due = choice(DUE_DAYS, "到期", load_default=None, metadata={
+        "description": "today: in work (order signed) and asked to be complete today, the "
+                       "requested completion time on today's date in the group's zone on the "
+                       "shared clock (what the GM's 我的工作 counts as due today)"})
     callback_due = flag(load_default=None, metadata={
         "description": "true: a blocked visit awaits the centre's callback (Art. 23)"})
     ids = fields.List(Text(40), load_default=None, validate=validate.Length(

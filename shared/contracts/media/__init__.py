@@ -13,19 +13,26 @@ from shared.contracts.media.files import (
     human_size,
     is_media_id,
 )
-from shared.contracts.media.forms import BindRequest, UploadRequest, VerifyRequest
+from shared.contracts.media.forms import (
+    BindRequest,
+    ConfirmRequest,
+    UploadRequest,
+    VerifyRequest,
+)
 from shared.contracts.media.views import (
     BindingView,
     FileLinkView,
     FileSourceView,
     HealthView,
     MediaView,
+    UploadTargetView,
     VerificationView,
 )
 
 __all__ = [
     "ALLOWED_TYPES", "DEFAULT_MAX_BYTES", "KINDS", "REPORT_ONLY_TYPES", "STAGES",
-    "BindRequest", "BindingView", "FileLinkView", "FileSourceView", "HealthView", "MediaClient",
-    "MediaView", "UploadRequest", "VerificationView", "VerifyRequest", "allowed_types",
-    "content_b64", "human_size", "is_media_id",
+    "BindRequest", "BindingView", "ConfirmRequest", "FileLinkView", "FileSourceView",
+    "HealthView", "MediaClient", "MediaView", "UploadRequest", "UploadTargetView",
+    "VerificationView", "VerifyRequest", "allowed_types", "content_b64", "human_size",
+    "is_media_id",
 ]

@@ -33,11 +33,53 @@ class MediaClient(ServiceClient):
         step: str | None = None,
         signature_kind: str | None = None,
     ) -> Json:
-        """Store a file (`files.content_b64(bytes)`; form: UploadRequest);
-        answers its MediaView. Unavailable when the object store is down."""
+        """Store a file sent over RPC (`files.content_b64(bytes)`; form:
+        UploadRequest); answers its MediaView. Unavailable when the object store
+        is down. For small files of services (penalty's monthly report); the
+        gateway writes uploads to the store itself (reserve_uploads)."""
         return self._call(
             "upload",
             content_b64,
+            filename,
+            kind,
+            stage=stage,
+            complaint_id=complaint_id,
+            uploaded_by=uploaded_by,
+            step=step,
+            signature_kind=signature_kind,
+        )
+
+    @raises(InvalidInput)
+    def reserve_uploads(self, count: int = 8) -> Json:
+        """[UploadTargetView]: `count` (1-32) places to write new files to
+        (writing.write_to_target), each valid until its `expires_at`; then
+        confirm_upload. Those never confirmed are swept after
+        MEDIA.unconfirmed_seconds."""
+        return self._call("reserve_uploads", count)
+
+    @raises(InvalidInput, NotFound, TooLarge, UnsupportedMediaType)
+    def confirm_upload(
+        self,
+        upload_id: str,
+        sha256: str,
+        size: int,
+        filename: str | None,
+        kind: str,
+        stage: str | None = None,
+        complaint_id: str | None = None,
+        uploaded_by: str | None = None,
+        step: str | None = None,
+        signature_kind: str | None = None,
+    ) -> Json:
+        """Check the object written at a reserved place (size and SHA-256 as
+        written, type by its bytes; form: ConfirmRequest) and record it: its
+        MediaView. A refused one is deleted; NotFound for an unknown (or
+        swept) upload; confirming again answers the same MediaView."""
+        return self._call(
+            "confirm_upload",
+            upload_id,
+            sha256,
+            size,
             filename,
             kind,
             stage=stage,

@@ -58,6 +58,16 @@ class UploadRequest(Form):
             raise ValidationError(errors)
 
 
+class ConfirmRequest(UploadRequest):
+    """`confirm_upload`: an UploadRequest, the size of the file the gateway
+    wrote to its reserved place and the SHA-256 it computed while writing;
+    media compares both with the stored object's."""
+
+    size = fields.Integer(required=True, strict=True,
+                          error_messages=messages(invalid="须为整数 (must be an integer)"))
+    sha256 = sha256_field(required=True)
+
+
 class BindRequest(Form):
     """`bind_signature`: the record a signature confirms and its hash."""
 

@@ -73,6 +73,28 @@ class FileSourceView(Schema):
     url = fields.String()
 
 
+TARGET_KINDS = ("file", "url")
+
+
+class UploadTargetSpec(Schema):
+    """Where the gateway writes a new file (shared.contracts.media.writing):
+    `url` (a presigned PUT of the store's internal endpoint) or `file` (a key
+    of the local directory)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(TARGET_KINDS))
+    key = fields.String()
+    url = fields.String()
+
+
+class UploadTargetView(Schema):
+    """One of `reserve_uploads`: the upload's id (the media id it will have
+    once confirmed), where to write it and until when (real time)."""
+
+    upload_id = media_id_field(required=True)
+    target = fields.Nested(UploadTargetSpec, required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class FileLinkView(Schema):
     """`open_link`: the file a signed link names, for the gateway to serve."""
 

@@ -1,6 +1,6 @@
 // `/complaints`: find complaints (GET /api/complaints): search by id, customer
 // name, phone or room; filter by status, project, category, channel,
-// department, handler, recording days and overdue; sort; page. Everything is
+// department, handler, recording days, due today and overdue; sort; page. Everything is
 // in the URL (share it, bookmark it, the back button returns to the last
 // search), and the filtered list downloads as CSV or XLSX
 // (GET /api/complaints/export). Names are shown, ids stay in the links.
@@ -17,6 +17,7 @@ const WORDS = {
     search: "搜索", q: "编号、客户姓名、电话或房号", qHint: "部分匹配，不区分大小写",
     filters: "筛选", all: "全部", status: "状态", project: "项目", category: "类别", channel: "渠道",
     department: "责任部门", handler: "责任人", from: "登记日期从", to: "登记日期至", overdue: "只看超期",
+    due: "要求完成", dueToday: "今日要求完成（在办）",
     sort: "排序", limit: "每页", find: "查询", reset: "清除筛选", results: "查询结果",
     count: "共 {total} 条，显示第 {first}–{last} 条", none: "没有符合条件的投诉。",
     prev: "上一页", next: "下一页", exportCsv: "导出 CSV", exportXlsx: "导出 XLSX",
@@ -32,6 +33,7 @@ const WORDS = {
     search: "Search", q: "Id, customer name, phone or room", qHint: "Any part, any case",
     filters: "Filters", all: "All", status: "Status", project: "Project", category: "Category", channel: "Channel",
     department: "Department", handler: "Handler", from: "Recorded from", to: "Recorded to", overdue: "Overdue only",
+    due: "Asked for", dueToday: "Today (in work)",
     sort: "Sort", limit: "Per page", find: "Search", reset: "Clear filters", results: "Results",
     count: "{total} found, showing {first}–{last}", none: "No complaint matches.",
     prev: "Previous", next: "Next", exportCsv: "Export CSV", exportXlsx: "Export XLSX",
@@ -48,7 +50,7 @@ const w = (key, vars = {}) => WORDS[key].replace(/\{(\w+)\}/g, (_, name) => Stri
 
 // The query string's keys this page keeps (the API's names).
 const FILTERS = ["q", "status", "project_id", "category", "channel", "department_id", "handler_id",
-  "from", "to", "overdue", "sort"];
+  "from", "to", "due", "overdue", "sort"];
 const LIMITS = ["20", "50", "100"];
 const DEFAULT_SORT = "-recorded_at";
 
@@ -83,6 +85,7 @@ function filterFields(projects) {
     { name: "department_id", label: w("department"), type: "select", options: options("department", codesOf("department")) },
     { name: "from", label: w("from"), type: "date" },
     { name: "to", label: w("to"), type: "date" },
+    { name: "due", label: w("due"), type: "select", options: [["", w("all")], ["today", w("dueToday")]] },
     { name: "sort", label: w("sort"), type: "select", options: Object.entries(WORDS.sorts) },
     { name: "limit", label: w("limit"), type: "select", options: LIMITS.map((n) => [n, n]) },
     { name: "overdue", label: w("overdue"), type: "checkbox" },

@@ -117,26 +117,10 @@ async function myQueue(me) {
 
 // The GM's and deputy GM's watch (issue 14): how many complaints are past
 // their completion deadline (sla's count, GET /api/complaints?overdue=true)
-// and how many in work are asked to be complete today (the list sorted by
-// requested completion, counted up to the end of today), each linked to the list.
+// and how many in work are asked to be complete today (intake's count,
+// GET /api/complaints?due=today, on the shared clock's date in the group's
+// zone), each linked to the list filtered the same way.
 export const WATCHERS = ["centre_gm", "centre_deputy_gm"];
-const IN_WORK_BY_DUE = { status: "order_signed", sort: "requested_completion_at" };
-
-async function dueTodayCount() {
-  const today = clock.inputValue().slice(0, 10);
-  let count = 0;
-  for (let offset = 0; offset < 1000; offset += 100) {
-    const page = await get("/api/complaints", { ...IN_WORK_BY_DUE, limit: 100, offset });
-    for (const c of page.items) {
-      const day = c.requested_completion_at ? fmtTime(c.requested_completion_at).slice(0, 10) : null;
-      if (!day) continue;
-      if (day > today) return count;
-      if (day === today) count += 1;
-    }
-    if (offset + 100 >= page.total) return count;
-  }
-  return count;
-}
 
 function watchLink(count, text, href, late) {
   return h("a", { class: `watch${late && count ? " late" : ""}`, href },
@@ -144,11 +128,11 @@ function watchLink(count, text, href, late) {
 }
 
 async function watch() {
-  const [overdue, dueToday] = await Promise.all([
-    get("/api/complaints", { overdue: true, limit: 1 }).then((p) => p.total), dueTodayCount()]);
+  const count = (filter) => get("/api/complaints", { ...filter, limit: 1 }).then((p) => p.total);
+  const [overdue, dueToday] = await Promise.all([count({ overdue: true }), count({ due: "today" })]);
   return section(t("work.watch"), h("div", { class: "watch-row" },
     watchLink(overdue, t("work.overdue"), "/complaints?overdue=true", true),
-    watchLink(dueToday, t("work.duetoday"), "/complaints?" + new URLSearchParams(IN_WORK_BY_DUE), false)));
+    watchLink(dueToday, t("work.duetoday"), "/complaints?due=today", false)));
 }
 
 async function recent(me) {

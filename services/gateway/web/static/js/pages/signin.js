@@ -1,14 +1,46 @@
 // `/signin`: sign in with the mobile number and the SMS code
-// (POST /api/auth/code, then POST /api/auth/session); in simulation mode also
+// (POST /api/auth/code, then POST /api/auth/session); with the group's OpenID
+// Connect provider when it is configured (GET /api/auth/oidc: the
+// "使用集团账号登录" button goes to /api/auth/oidc/start; the provider's
+// callback lands back here with `?oidc=<one-time code>`, traded for the
+// session by POST /api/auth/oidc/session, or `?oidc_error=<reason>`, said in
+// words below); in simulation mode also
 // the demo people to pick from (GET /api/auth/demo-people, one click:
 // POST /api/auth/demo-session); and, folded away, an operator's API token.
 // The session's token goes to sessionStorage (api.js), then on to `next`.
 import { ApiError, call, session } from "../api.js";
-import { joinList, label, say, t, translate } from "../i18n.js";
+import { joinList, label, lang, say, t, translate } from "../i18n.js";
 import {
   announce, clearErrors, errorText, field, fill, fmtTime, form, h, header, notice, section,
   showErrors, values,
 } from "../ui.js";
+
+// This page's own words for the group-account sign-in (the shared lists are the core's).
+const OIDC_WORDS = {
+  zh: {
+    title: "集团账号登录", button: "使用集团账号登录", or: "或使用手机验证码登录",
+    hint: "使用集团统一身份认证（单点登录）账号登录，无需验证码。", working: "正在完成集团账号登录…",
+    not_configured: "集团账号登录未启用，请使用手机验证码登录。",
+    provider: "集团身份认证服务暂时无法访问，请稍后重试，或使用手机验证码登录。",
+    state: "登录请求已失效或不是从本页面发起的，请重新点击“使用集团账号登录”。",
+    denied: "集团身份认证未完成（已取消或被拒绝），请重试。",
+    token: "集团身份认证返回的登录凭证校验未通过，请重新登录；如仍失败请联系管理员。",
+    unknown_person: "该集团账号未对应组织架构中的在职人员，请联系管理员核对账号，或使用手机验证码登录。",
+    handoff: "集团账号登录已失效，请重新登录。",
+  },
+  en: {
+    title: "Group account", button: "Sign in with the group account", or: "or with an SMS code",
+    hint: "Sign in with the group's single sign-on account; no code needed.", working: "Finishing the group sign-in…",
+    not_configured: "Group account sign-in is not enabled: use an SMS code.",
+    provider: "The group's sign-in service cannot be reached: try again later, or use an SMS code.",
+    state: "This sign-in expired or was not started from this page: click the button again.",
+    denied: "The group sign-in was cancelled or refused: try again.",
+    token: "The group sign-in's token did not check out: sign in again; if it persists, call the admin.",
+    unknown_person: "This group account is no active person of the directory: ask the admin, or use an SMS code.",
+    handoff: "The group sign-in expired: sign in again.",
+  },
+}[lang] || {};
+const ow = (key) => OIDC_WORDS[key] || key;
 
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next");
@@ -198,13 +230,53 @@ function tokenForm() {
       })));
 }
 
+// Back from the provider: trade the one-time code for the session, or say why not.
+async function oidcReturn() {
+  const params = new URLSearchParams(location.search);
+  const handoff = params.get("oidc");
+  const reason = params.get("oidc_error");
+  if (!handoff && !reason) return null;
+  params.delete("oidc");
+  params.delete("oidc_error");
+  history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
+  if (reason) return ow(reason in OIDC_WORDS ? reason : "provider");
+  fill(h("p", { class: "muted", role: "status", text: ow("working") }));
+  try {
+    const answer = await call("POST", "/api/auth/oidc/session", { body: { handoff }, auth: false });
+    announce(t("signin.done"));
+    signedIn(answer.token);
+    return "";
+  } catch (error) {
+    return error instanceof ApiError && error.status === 401 ? ow("handoff") : errorText(error);
+  }
+}
+
+async function oidcButton() {
+  let info;
+  try {
+    info = await call("GET", "/api/auth/oidc", { auth: false });
+  } catch {
+    return null;          // an older gateway, or none: the SMS code still works
+  }
+  if (!info.enabled) return null;
+  const next = new URLSearchParams(location.search).get("next");
+  const href = info.start_url + (next ? "?" + new URLSearchParams({ next: nextPath() }) : "");
+  return section(ow("title"),
+    h("p", { class: "hint", text: ow("hint") }),
+    h("div", { class: "buttons" }, h("a", { class: "button primary oidc-start", href, text: ow("button") })),
+    h("p", { class: "muted", text: ow("or") }));
+}
+
 async function main() {
   translate();
   header(null);
-  const picker = await demoPicker();
-  const signIn = section(t("signin.sms"), h("p", { class: "hint", text: t("signin.sms.hint") }),
+  const failure = await oidcReturn();
+  if (failure === "") return;                   // signed in: on the way to `next`
+  const [picker, oidc] = await Promise.all([demoPicker(), oidcButton()]);
+  const sms = section(t("signin.sms"), h("p", { class: "hint", text: t("signin.sms.hint") }),
     smsForm(), tokenForm());
-  fill(h("h1", { text: t("signin.title") }),
+  const signIn = oidc ? h("div", {}, oidc, sms) : sms;
+  fill(h("h1", { text: t("signin.title") }), failure ? notice(failure, "error") : null,
     picker ? h("div", { class: "columns" }, signIn, picker) : signIn);
   document.querySelector('#main input[name="mobile"]')?.focus();
 }
