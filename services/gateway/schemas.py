@@ -8,6 +8,7 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.contracts.media import KINDS, STAGES, MediaView
+from shared.contracts.media.files import SIGNATURE_KINDS
 
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$")
@@ -96,6 +97,9 @@ class MediaUploadForm(Schema):
     complaint_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,40}$"),
                                  load_default=None)
     step = fields.String(validate=validate.Regexp(r"^[a-z_]{1,40}$"), load_default=None)
+    signature_kind = fields.String(validate=validate.OneOf(SIGNATURE_KINDS), load_default=None,
+                                   metadata={"description": "a signature's making: `drawn` on "
+                                             "the pad or `typed` (a typed name)"})
 
 
 class MediaObject(MediaView):

@@ -201,7 +201,7 @@ class GatewayService(Uploads, complaints.ComplaintRoutes, dispatch_routes.Dispat
         return 201, self.store_upload(
             upload, payload["kind"], stage=payload["stage"],
             complaint_id=payload["complaint_id"], uploaded_by=principal.person_id,
-            step=payload["step"])
+            step=payload["step"], signature_kind=payload["signature_kind"])
 
     @route("GET", "/api/media/<media_id>",
            summary="文件信息与临时下载链接 (metadata and a signed URL)",

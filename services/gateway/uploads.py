@@ -108,7 +108,7 @@ class Uploads(Clients):
 
     def store_upload(self, upload: Any, kind: str, *, stage: str | None = None,
                      complaint_id: str | None = None, uploaded_by: str | None = None,
-                     step: str | None = None) -> Json:
+                     step: str | None = None, signature_kind: str | None = None) -> Json:
         """An uploaded_file() stored as `kind`: its MediaView. 413 over the
         limit and 400 when empty, before media is asked."""
         limit = self.max_file_bytes()
@@ -125,4 +125,5 @@ class Uploads(Clients):
         sha256 = write_to_target(target["target"], stream, size, self.config)
         return media.confirm_upload(
             target["upload_id"], sha256, size, (upload.filename or "")[:MAX_FILENAME], kind,
-            stage=stage, complaint_id=complaint_id, uploaded_by=uploaded_by, step=step)
+            stage=stage, complaint_id=complaint_id, uploaded_by=uploaded_by, step=step,
+            signature_kind=signature_kind)

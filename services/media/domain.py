@@ -65,6 +65,7 @@ class Media:
     bound_record_sha256: str | None = None
     bound_at: datetime | None = None
     bound_by: str | None = None
+    signature_kind: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Media:
@@ -213,7 +214,8 @@ def confirmed_media(pending: PendingUpload, request: Mapping[str, Any], facts: F
         stage=request["stage"], content_type=facts.content_type, size=facts.size,
         sha256=facts.sha256, original_filename=clean_filename(request["filename"]),
         complaint_id=request["complaint_id"], step=request["step"],
-        uploaded_by=request["uploaded_by"], created_at=now)
+        uploaded_by=request["uploaded_by"], created_at=now,
+        signature_kind=request.get("signature_kind"))
 
 
 # -- signatures bound to records (SPEC §6) -----------------------------------

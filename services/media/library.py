@@ -270,7 +270,8 @@ class MediaLibrary:
             size=facts.size, sha256=facts.sha256,
             original_filename=domain.clean_filename(request["filename"]),
             complaint_id=request["complaint_id"], step=request["step"],
-            uploaded_by=request["uploaded_by"], created_at=now)
+            uploaded_by=request["uploaded_by"], created_at=now,
+            signature_kind=request.get("signature_kind"))
 
     def _load(self, media_id: object) -> domain.Media:
         media_id = domain.checked_media_id(media_id)

@@ -38,10 +38,10 @@ class MediaService:
 
     @rpc
     def upload(self, content_b64, filename, kind, stage=None, complaint_id=None,
-               uploaded_by=None, step=None):
+               uploaded_by=None, step=None, signature_kind=None):
         return self._library().upload(content_b64, {
             "filename": filename, "kind": kind, "stage": stage, "complaint_id": complaint_id,
-            "uploaded_by": uploaded_by, "step": step})
+            "uploaded_by": uploaded_by, "step": step, "signature_kind": signature_kind})
 
     @rpc
     def reserve_uploads(self, count=8):
@@ -50,11 +50,12 @@ class MediaService:
 
     @rpc
     def confirm_upload(self, upload_id, sha256, size, filename, kind, stage=None,
-                       complaint_id=None, uploaded_by=None, step=None):
+                       complaint_id=None, uploaded_by=None, step=None, signature_kind=None):
         """Check and record what the gateway stored at a reserved place."""
         return self._library().confirm_upload(upload_id, {
             "sha256": sha256, "size": size, "filename": filename, "kind": kind, "stage": stage,
-            "complaint_id": complaint_id, "uploaded_by": uploaded_by, "step": step})
+            "complaint_id": complaint_id, "uploaded_by": uploaded_by, "step": step,
+            "signature_kind": signature_kind})
 
     @rpc
     def get(self, media_id):

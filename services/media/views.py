@@ -27,7 +27,8 @@ def media_view(media: Media, zone: tzinfo, url: str | None = None,
         "content_type": media.content_type, "size": media.size, "sha256": media.sha256,
         "complaint_id": media.complaint_id, "step": media.step,
         "uploaded_by": media.uploaded_by, "created_at": media.created_at.astimezone(zone),
-        "filename": media.original_filename, "binding": binding}
+        "filename": media.original_filename, "signature_kind": media.signature_kind,
+        "binding": binding}
     if url is not None:
         view.update(url=url, url_expires_at=url_expires_at.astimezone(zone)
                     if url_expires_at else None)

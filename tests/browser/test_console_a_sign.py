@@ -20,9 +20,11 @@ pytestmark = pytest.mark.integration
 def reviewed_order(suite, typed=False):
     """A sales complaint on GZ-P01 (marketing, 冯晓东) waiting for the GM's signature."""
     api = suite.api
-    name = "typed-signature.png" if typed else "signature.png"
-    signature = api["spec"].call("POST", "/api/media", data={"kind": "signature"}, files={
-        "file": (name, photo_png(300, 60), "image/png")}).json()["id"]
+    # the kind travels as signature_kind, whatever the file is called
+    kind = "typed" if typed else "drawn"
+    signature = api["spec"].call("POST", "/api/media", data={
+        "kind": "signature", "signature_kind": kind}, files={
+        "file": ("IMG_0412.png", photo_png(300, 60), "image/png")}).json()["id"]
     now = suite.clock.now()
     cid = api["spec"].post("/api/complaints", {
         "project_id": "GZ-P01", "room": "6-1-0601", "customer_name": "孙女士",

@@ -261,7 +261,8 @@ def test_no_code_word_on_a_chinese_page_and_no_chinese_on_an_english_page(
     suite.api["spec"].post(f"/api/complaints/{cid}/rating", {"score": 4})   # "4/5 · terminal"
     names = ["温嘉欣", "李思琪", "周明华", "林静怡", "陈晓燕"]      # people's names are data
     complaint = suite.api["head"].get(f"/api/complaints/{cid}")
-    data = names + strings_in(complaint) + [cid]
+    projects = [p["name"] for p in suite.api["head"].get("/api/projects")["items"]]  # data too
+    data = names + projects + strings_in(complaint) + [cid]
     walks = {"head": ["/", "/my/deductions", f"/complaints/{cid}", f"/visit/{cid}"],
              "spec": ["/desk"]}
     for lang in ("zh", "en"):

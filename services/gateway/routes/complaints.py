@@ -25,7 +25,7 @@ import json
 import logging
 
 import eventlet
-from marshmallow import fields
+from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from services.gateway.api import route
@@ -55,6 +55,7 @@ from shared.contracts.intake import IntakeClient
 from shared.contracts.intake import forms as intake_forms
 from shared.contracts.intake import views as intake_views
 from shared.contracts.intake.vocabulary import CALLBACK_ROLES, STEP_RECORD_SIGNATURE
+from shared.contracts.media.files import SIGNATURE_KINDS
 from shared.contracts.sla import SlaClient
 from shared.validation import Form
 
@@ -131,7 +132,10 @@ class LinkSignBody(intake_forms.LinkSignForm):
 
 
 class SignatureUploadForm(Form):
-    """Multipart form: only the `file` part (a JPEG, PNG, WebP or HEIC image)."""
+    """Multipart form: the `file` part (a JPEG, PNG, WebP or HEIC image) and
+    how it was made (`signature_kind`: drawn on the pad or a typed name)."""
+
+    signature_kind = fields.String(validate=validate.OneOf(SIGNATURE_KINDS), load_default=None)
 
 
 class LinkRatingAccepted(intake_views.LinkRated):
@@ -349,7 +353,8 @@ class ComplaintRoutes(ComplaintActs, ComplaintPageParts):
     def upload_customer_signature(self, request, principal, payload, token):
         link = self._intake_api().check_link(token, STEP_RECORD_SIGNATURE)
         return 201, self.store_upload(self.uploaded_file(request), "signature",
-                                      complaint_id=link["complaint_id"], step=link["step"])
+                                      complaint_id=link["complaint_id"], step=link["step"],
+                                      signature_kind=payload["signature_kind"])
 
     @route("POST", "/api/sign/<token>", summary="客户签名确认记录 (the customer signs the record)",
            public=True, body=LinkSignBody, response=intake_views.LinkSigned, tags=LINK_TAGS,

@@ -90,7 +90,8 @@ def test_an_upload_goes_to_the_store_not_to_media_with_a_bounded_name(tmp_path):
     assert (method, args[0], args[2], len(args[3]), args[4]) == (
         "confirm_upload", place["upload_id"], 8, 200, "material")
     assert args[1] == "ef797c8118f02dfb649607dd5d3f8c7623048c9c063d532cc95c5ed7a898a64f"
-    assert kwargs == {"stage": None, "complaint_id": None, "uploaded_by": "p1", "step": None}
+    assert kwargs == {"stage": None, "complaint_id": None, "uploaded_by": "p1", "step": None,
+                      "signature_kind": None}
     assert (tmp_path / key).read_bytes() == b"12345678"      # the bytes went to the store
 
 

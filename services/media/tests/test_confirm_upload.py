@@ -142,3 +142,18 @@ def test_a_reserved_place_still_valid_in_real_time_is_not_swept(clean_database, 
     assert service.sweep_orphans(3600) == 0
     store.put(key, samples.PNG, "application/octet-stream")
     assert confirm(service, begun["upload_id"], samples.PNG)["id"] == begun["upload_id"]
+
+
+def test_a_confirmed_signature_keeps_its_kind_and_a_wrong_one_is_refused(service, store,
+                                                                         clean_database):
+    begun, key = begin(service)
+    store.put(key, samples.PNG, "application/octet-stream")
+    media = confirm(service, begun["upload_id"], samples.PNG, kind="signature", stage=None,
+                    filename="typed-signature-or-not.png", signature_kind="typed")
+    assert media["signature_kind"] == "typed"
+    assert service.get(media["id"])["signature_kind"] == "typed"
+    begun, key = begin(service)
+    store.put(key, samples.PNG, "application/octet-stream")
+    with pytest.raises(InvalidInput) as refused:        # a photo is no signature
+        confirm(service, begun["upload_id"], samples.PNG, signature_kind="drawn")
+    assert list(refused.value.fields) == ["signature_kind"]

@@ -209,6 +209,23 @@ def test_bad_kind_and_stage_are_400_field_by_field(media, bucket):
     assert objects_in(bucket) == []
 
 
+def test_a_signature_keeps_how_it_was_made_whatever_its_file_name(media, bucket):
+    typed = media.upload(b64(samples.PNG), "IMG_0001.png", "signature", signature_kind="typed")
+    drawn = media.upload(b64(samples.PNG), "typed-signature.png", "signature",
+                         signature_kind="drawn")
+    unsaid = media.upload(b64(samples.PNG), "typed-signature.png", "signature")
+    assert [media.get(m["id"])["signature_kind"] for m in (typed, drawn, unsaid)] \
+        == ["typed", "drawn", None]
+    assert typed["signature_kind"] == "typed"
+    with pytest.raises(RemoteError) as caught:       # only a signature, only drawn or typed
+        media.upload(b64(samples.PNG), "a.png", "photo", stage="before", signature_kind="typed")
+    assert list(error_of(caught).fields) == ["signature_kind"]
+    with pytest.raises(RemoteError) as caught:
+        media.upload(b64(samples.PNG), "a.png", "signature", signature_kind="stamped")
+    assert list(error_of(caught).fields) == ["signature_kind"]
+    assert len(objects_in(bucket)) == 3
+
+
 def test_media_stored_is_published_exactly_once(media, subscriber_factory):
     subscriber = subscriber_factory("media.events")
     uploaded = media.upload(b64(samples.WEBP), "a.webp", "photo", stage="after",

@@ -31,6 +31,7 @@ class MediaClient(ServiceClient):
         complaint_id: str | None = None,
         uploaded_by: str | None = None,
         step: str | None = None,
+        signature_kind: str | None = None,
     ) -> Json:
         """Store a file sent over RPC (`files.content_b64(bytes)`; form:
         UploadRequest); answers its MediaView. Unavailable when the object store
@@ -45,6 +46,7 @@ class MediaClient(ServiceClient):
             complaint_id=complaint_id,
             uploaded_by=uploaded_by,
             step=step,
+            signature_kind=signature_kind,
         )
 
     @raises(InvalidInput)
@@ -67,6 +69,7 @@ class MediaClient(ServiceClient):
         complaint_id: str | None = None,
         uploaded_by: str | None = None,
         step: str | None = None,
+        signature_kind: str | None = None,
     ) -> Json:
         """Check the object written at a reserved place (size and SHA-256 as
         written, type by its bytes; form: ConfirmRequest) and record it: its
@@ -83,6 +86,7 @@ class MediaClient(ServiceClient):
             complaint_id=complaint_id,
             uploaded_by=uploaded_by,
             step=step,
+            signature_kind=signature_kind,
         )
 
     @raises(NotFound)

@@ -9,6 +9,9 @@ import re
 
 KINDS = ("signature", "photo", "material", "minutes", "report")
 STAGES = ("before", "during", "after")
+# How a signature was made: drawn on the pad, or a name typed and written
+# into the image for someone who cannot draw (the console labels it 键入签名).
+SIGNATURE_KINDS = ("drawn", "typed")
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -70,4 +73,16 @@ def kind_stage_errors(kind: object, stage: object) -> dict[str, list[str]]:
                           f"(stage must be one of {', '.join(STAGES)})"]}
     if kind != "photo" and stage is not None:
         return {"stage": ["只有照片有阶段 (only photos have a stage)"]}
+    return {}
+
+
+def signature_kind_errors(kind: object, signature_kind: object) -> dict[str, list[str]]:
+    """Field errors of signature_kind: drawn or typed, and only on a signature."""
+    if signature_kind is None:
+        return {}
+    if signature_kind not in SIGNATURE_KINDS:
+        return {"signature_kind": [f"签名方式须为 {' / '.join(SIGNATURE_KINDS)} 之一 "
+                                   f"(signature_kind must be one of {', '.join(SIGNATURE_KINDS)})"]}
+    if kind != "signature":
+        return {"signature_kind": ["只有签名有签名方式 (only a signature has a signature_kind)"]}
     return {}

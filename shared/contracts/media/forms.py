@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from shared.contracts.media.files import kind_stage_errors
+from shared.contracts.media.files import kind_stage_errors, signature_kind_errors
 from shared.validation import NOT_TEXT, Form, Text, messages, optional_text
 
 ID_LENGTH = 64
@@ -46,10 +46,14 @@ class UploadRequest(Form):
     complaint_id = optional_text(ID_LENGTH)
     uploaded_by = optional_text(ID_LENGTH)
     step = optional_text(ID_LENGTH)
+    # drawn | typed, a signature only (files.SIGNATURE_KINDS); none: not said
+    signature_kind = fields.String(allow_none=True, load_default=None,
+                                   error_messages=messages(invalid=NOT_TEXT))
 
     @validates_schema(skip_on_field_errors=False)  # report every field at once
     def kind_and_stage(self, data: dict[str, Any], **kwargs: Any) -> None:
-        errors = kind_stage_errors(data.get("kind"), data.get("stage"))
+        errors = {**kind_stage_errors(data.get("kind"), data.get("stage")),
+                  **signature_kind_errors(data.get("kind"), data.get("signature_kind"))}
         if errors:
             raise ValidationError(errors)
 

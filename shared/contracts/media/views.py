@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.contracts.media.files import KINDS, STAGES, is_media_id
+from shared.contracts.media.files import KINDS, SIGNATURE_KINDS, STAGES, is_media_id
 from shared.contracts.media.forms import sha256_field
 
 
@@ -47,6 +47,10 @@ class MediaView(Schema):
     uploaded_by = fields.String(required=True, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     filename = fields.String(required=True, allow_none=True)
+    signature_kind = fields.String(
+        allow_none=True, validate=validate.OneOf(SIGNATURE_KINDS), metadata={
+            "description": "a signature's making: `drawn` on the pad or `typed` (a name "
+                           "typed and written into the image); null when not said"})
     binding = fields.Nested(BindingView, required=True, allow_none=True)
     url = fields.String(metadata={
         "description": "short-lived signed link to the bytes, served by the gateway "

@@ -3,7 +3,7 @@
 // days), and the form where a named department's head files them. Loaded by
 // the reports page when its section comes into view.
 import { ApiError, get, post, upload } from "./api.js";
-import { lang, t } from "./i18n.js";
+import { joinList, lang, t } from "./i18n.js";
 import { humanTimes } from "./report.js";
 import { announce, badge, errorText, fmtTime, form, h, hasRole, notice, replace, table } from "./ui.js";
 
@@ -63,7 +63,7 @@ async function body(me, quarter, draw) {
     named.length ? [h("h3", { text: w("named") }), table([
       { label: w("department"), value: (d) => d.unit_name },
       { label: w("why"), value: (d) => d.why },
-      { label: w("heads"), value: (d) => d.heads.map((p) => p.name || p.person_id).join("、") || "–" },
+      { label: w("heads"), value: (d) => joinList(d.heads.map((p) => p.name || p.person_id)) || "–" },
       { label: w("due"), value: (d) => fmtTime(d.measures.due_at) },
       { label: w("status"), value: (d) => h("span", {}, status(d), d.measures.filed ? h("span", { class: "muted", text: ` ${filedAt(d)}` }) : null,
         d.measures.late ? [" ", badge(w("late"), "warn")] : null) },

@@ -122,6 +122,16 @@ function xhr(method, path, { form, auth = true, responseType = "json", onProgres
 }
 
 // POST /api/media (or a link's /media): multipart `file` plus fields.
+// {project id: name} of the directory's projects, asked once a page; {} when
+// the directory does not answer (the page shows the id then).
+let projectNamesAsked = null;
+export function projectNames() {
+  projectNamesAsked ??= get("/api/projects", { limit: 500 })
+    .then((answer) => Object.fromEntries((answer.items || []).map((p) => [p.id, p.name])))
+    .catch(() => ({}));
+  return projectNamesAsked;
+}
+
 export function upload(path, blob, filename, fields = {}, { auth = true, onProgress } = {}) {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) {

@@ -55,6 +55,11 @@ export function fieldError(entry) {
 
 export const hasWord = (key) => key in words;
 
+// A list as the language writes one: 甲、乙、丙 / a, b, c.
+export function joinList(items) {
+  return items.filter((x) => x !== null && x !== undefined && x !== "").join(lang === "en" ? ", " : "、");
+}
+
 export function codesOf(kind) {
   return Object.keys(codes[kind] || {});
 }

@@ -160,10 +160,12 @@ export async function uploadSignature(pad, { path = "/api/media", auth = true, c
   if (limits && blob.size > limits.max_bytes) {
     throw new Error(t("upload.too_big", { name: t("desk.signature"), size: sizeText(blob.size), limit: limits.max_size }));
   }
-  const fields = path === "/api/media" ? { kind: "signature", complaint_id: complaintId } : {};
-  // the file's name tells a typed name from a drawn signature (the pages label it)
-  const name = pad.typed?.() ? "typed-signature.png" : "signature.png";
-  const media = await upload(path, blob, name, fields, {
+  // how it was made travels with it (media keeps signature_kind; the pages label a typed one)
+  const signatureKind = pad.typed?.() ? "typed" : "drawn";
+  const fields = path === "/api/media"
+    ? { kind: "signature", complaint_id: complaintId, signature_kind: signatureKind }
+    : { signature_kind: signatureKind };
+  const media = await upload(path, blob, "signature.png", fields, {
     auth, onProgress: (f) => bar?.set(f, t("upload.progress", { p: Math.round((f ?? 0) * 100) })),
   });
   bar?.set(1, t("upload.done"));

@@ -2,7 +2,7 @@
 // CSV and XLSX files with download progress; issuing it (GM, admin) shows
 // progress while penalty cuts the month and renders the files.
 import { ApiError, download, get, post } from "./api.js";
-import { label, t } from "./i18n.js";
+import { joinList, label, t } from "./i18n.js";
 import { clock, complaintLink, errorText, fmtTime, h, hasRole, notice, progress, replace, table } from "./ui.js";
 
 const ISSUERS = ["centre_gm", "admin"];
@@ -98,7 +98,7 @@ export async function reportCard(me, month, { full = true } = {}) {
     return h("div", { id: "report-people" }, table([
       { label: t("col.person"), value: (p) => (p.person_id ? open(p) : "—") },
       { label: t("col.department"), value: (p) => p.unit_name || "" },
-      { label: t("col.rule"), value: (p) => p.rules.map((r) => r.rule_zh || r.rule).join("、") },
+      { label: t("col.rule"), value: (p) => joinList(p.rules.map((r) => label("rule", r.rule, r.rule_zh))) },
       { label: t("col.lines"), value: (p) => count(p.lines), class: "num" },
       { label: t("col.amount"), value: (p) => money(p.amount), class: "num" },
       { label: t("col.bonus"), value: (p) => (Number(p.bonus_percent_pending) ? p.bonus_percent_pending + "%" : ""), class: "num" },

@@ -2,7 +2,7 @@
 // (simulated in simulation mode), times and countdowns, tables, forms with
 // the API's per-field errors beside each field, and progress bars.
 import { ApiError, get, session, signInAgain, signOut as endSession } from "./api.js";
-import { fieldError, label, lang, say, setLang, t, translate } from "./i18n.js";
+import { fieldError, joinList, label, lang, say, setLang, t, translate } from "./i18n.js";
 
 export const CENTRE = ["centre_gm", "centre_deputy_gm", "centre_staff", "vp"];
 export const hasRole = (me, ...roles) => roles.flat().some((r) => me.roles.includes(r));
@@ -197,7 +197,7 @@ export function header(me) {
         "aria-current": location.pathname === item.href ? "page" : null,
       })))));
   const who = me ? h("span", { class: "who" }, me.name,
-    h("small", {}, " · ", me.roles.map((r) => label("role", r)).join("、"))) : null;
+    h("small", {}, " · ", joinList(me.roles.map((r) => label("role", r))))) : null;
   const signOut = me ? h("button", {
     type: "button", class: "link", text: t("nav.signout"),
     onclick: endSession,

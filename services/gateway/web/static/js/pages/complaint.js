@@ -4,8 +4,8 @@
 // its approvals, who answers for it, the departments' work, photos and
 // signatures, deductions caused, and the timeline. Every action posts to the
 // API, which decides; its per-field errors show beside the fields.
-import { ApiError, get } from "../api.js";
-import { label, lang, say, t } from "../i18n.js";
+import { ApiError, get, projectNames } from "../api.js";
+import { joinList, label, t } from "../i18n.js";
 import {
   badge, clock, countdown, definitions, lateText, person, errorText, failPage, fill, fmtTime,
   h, notice, section, start, stateBadge, table,
@@ -17,6 +17,7 @@ const base = `/api/complaints/${encodeURIComponent(complaintId)}`;
 // {person_id: name} of the people this complaint names (the gateway's `people`):
 // pages show names, the id stays in the title
 let PEOPLE = {};
+let PROJECTS = {};     // {project id: name}
 const who = (id) => person(id, PEOPLE);
 const nameOf = (id) => (id && PEOPLE[id]) || id || "";
 
@@ -25,9 +26,9 @@ function mediaById(c) {
   return new Map(items.map((m) => [m.id, m]));
 }
 
-// A signature made from a typed name (the pad's "type your name", uploaded as
-// typed-signature.png) is labelled so, never passed off as a drawn one.
-const typed = (media) => media?.kind === "signature" && /^typed-/.test(media.filename || "");
+// A signature made from a typed name (the pad's "type your name": media's
+// signature_kind "typed") is labelled so, never passed off as a drawn one.
+const typed = (media) => media?.kind === "signature" && media.signature_kind === "typed";
 
 function thumb(media, caption) {
   if (!media) return null;
@@ -73,7 +74,7 @@ function headerCard(c, media) {
       c.escalation ? badge(label("level", c.escalation.level, c.escalation.level_label), "warn") : null,
       c.reopen_count ? badge(`${label("action", "reopened")} ×${c.reopen_count}`, "warn") : null),
     definitions([
-      [t("c.project"), `${c.project_id} · ${c.room}`],
+      [t("c.project"), `${PROJECTS[c.project_id] || c.project_id} · ${c.room}`],
       [t("c.customer"), h("span", {}, `${c.customer_name} · `,
         h("a", { href: `tel:${c.customer_phone}`, text: c.customer_phone }))],
       [t("col.category"), label("category", c.category, c.category_label)],
@@ -86,11 +87,40 @@ function headerCard(c, media) {
     h("h2", { text: t("c.demand") }), h("p", { class: "demand", text: c.demand }));
 }
 
+// A missed deadline charged to several people: who was late by how much
+// (sla's summary says the same in Chinese only; this is worded from its codes).
+function chargeSplit(x) {
+  const charges = x.state === "missed" ? x.charges || [] : [];
+  if (charges.length < 2) return null;
+  const parts = charges.map((ch) => `${label("role", ch.role)} ${nameOf(ch.person_id)} ${lateText((ch.late_seconds || 0) * 1000)}`);
+  return h("span", { class: "muted", text: ` · ${t("c.split")}${joinList(parts)}` });
+}
+
+// Daily deadlines (progress, overdue days) repeat for weeks: the latest two of
+// each stay in sight, the earlier ones fold under one line (a phone showed
+// forty cards of them before the deductions).
+const REPEATING = new Set(["progress", "overdue"]);
+const SHOWN_OF_A_REPEATING_RULE = 2;
+
+function splitEarlier(rows) {
+  const later = new Map();
+  for (const x of rows) if (REPEATING.has(x.rule)) later.set(x.rule, [...(later.get(x.rule) || []), x]);
+  const earlier = new Set([...later.values()].flatMap((xs) => xs.slice(0, -SHOWN_OF_A_REPEATING_RULE)));
+  return [rows.filter((x) => !earlier.has(x)), rows.filter((x) => earlier.has(x))];
+}
+
+// rows in sight and, when there are more, the rest folded under `summary`
+function foldedTable(columns, [shown, rest], options, summary) {
+  return [table(columns, shown, options),
+    rest.length ? h("details", { class: "ca-earlier" }, h("summary", { text: summary(rest.length) }),
+      table(columns, rest, { ...options, empty: null })) : null];
+}
+
 function deadlinesCard(c) {
   const d = c.deadlines;
   if (!d || d.unavailable) return section(t("c.deadlines"), notice(`${t("c.unavailable")}: ${d?.reason || ""}`));
   const rows = [...(d.timers || [])].sort((a, b) => Date.parse(a.due_at) - Date.parse(b.due_at));
-  return section(t("c.deadlines"), table([
+  return section(t("c.deadlines"), foldedTable([
     { label: t("col.rule"), value: (x) => `${label("rule", x.rule, x.label)}${x.day ? ` (${x.day})` : ""}` },
     { label: t("col.article"), value: (x) => x.article },
     { label: t("col.person"), value: (x) => h("span", {}, who(x.person_id), x.person_id && x.role ? " · " : "", x.role ? label("role", x.role) : "") },
@@ -101,11 +131,9 @@ function deadlinesCard(c) {
       // a missed completion deadline keeps counting (red) while the complaint is in work
       value: (x) => (x.state === "armed" || (x.state === "missed" && x.rule === "completion" && c.state === "order_signed")
         ? countdown(x.due_at)
-        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) : "",
-          // the state's badge says met / cancelled; sla's summary (Chinese only) adds the split
-          x.state === "missed" && lang === "zh" && x.summary ? ` · ${say(x.summary)}` : "")),
+        : h("span", {}, x.late_seconds ? lateText(x.late_seconds * 1000) : "", chargeSplit(x))),
     },
-  ], rows, { empty: t("c.deadlines.none") }));
+  ], splitEarlier(rows), { empty: t("c.deadlines.none") }, (n) => t("c.deadlines.earlier", { n })));
 }
 
 function orderCard(c) {
@@ -145,7 +173,7 @@ function responsibilityCard(c) {
     [t("c.handler"), contact(r.handler)],
     [t("c.leaders"), (r.leaders || []).map(contact).join(t("msg.sep"))],
     [t("c.chairman"), contact(r.chairman)],
-    [t("c.cooperating"), (r.cooperating_departments || []).map((d) => d.department_name || label("department", d.department)).join("、")],
+    [t("c.cooperating"), joinList((r.cooperating_departments || []).map((d) => label("department", d.department, d.department_name)))],
     [t("c.override"), r.department_overridden ? r.override_reason || "" : null],
   ]));
 }
@@ -231,6 +259,8 @@ function mediaCard(c) {
 // Deductions this complaint caused: the ledger of the months it has been open
 // in (penalty's ledger has no complaint filter yet, so the lines are picked
 // out here). Readers without ledger access see their own lines only.
+const SHOWN_DEDUCTIONS = 6;
+
 async function deductionsCard(c) {
   const months = [];
   const first = new Date(Date.parse(c.recorded_at));
@@ -239,15 +269,18 @@ async function deductionsCard(c) {
     d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) months.push(d.toISOString().slice(0, 7));
   try {
     const pages = await Promise.all(months.map((month) => get("/api/deductions", { month, limit: 1000 })));
-    const lines = pages.flatMap((p) => p.items).filter((x) => x.complaint_id === c.id);
-    return section(t("c.deductions"), table([
+    // the latest first; past a screenful the earlier lines fold
+    const lines = pages.flatMap((p) => p.items).filter((x) => x.complaint_id === c.id)
+      .sort((a, b) => Date.parse(b.charged_at) - Date.parse(a.charged_at));
+    return section(t("c.deductions"), foldedTable([
       { label: t("col.person"), value: (x) => x.person_name ? h("span", { title: x.person_id, text: x.person_name }) : who(x.person_id) },
       { label: t("col.rule"), value: (x) => label("rule", x.rule) },
       { label: t("col.article"), value: (x) => x.article },
       { label: t("col.amount"), value: (x) => (x.amount ? `¥${x.amount}` : `${x.bonus_percent}%`), class: "num" },
       { label: t("col.when"), value: (x) => fmtTime(x.charged_at) },
       { label: t("col.note"), value: (x) => (x.reverses ? `↩ ${x.reverses}` : x.reversed_by ? `↩ ${x.reversed_by}` : "") },
-    ], lines, { caption: t("c.deductions"), empty: t("c.deductions.none") }));
+    ], [lines.slice(0, SHOWN_DEDUCTIONS), lines.slice(SHOWN_DEDUCTIONS)],
+    { caption: t("c.deductions"), empty: t("c.deductions.none") }, (n) => t("c.deductions.earlier", { n })));
   } catch (error) {
     if (error instanceof ApiError && [403, 404].includes(error.status)) return null;
     return section(t("c.deductions"), notice(errorText(error)));
@@ -279,8 +312,9 @@ function timelineCard(c) {
 }
 
 async function render(me, message) {
-  const c = await get(base);
+  const [c, projects] = await Promise.all([get(base), projectNames()]);
   PEOPLE = c.people || {};
+  PROJECTS = projects;
   const media = mediaById(c);
   const reload = (text) => render(me, text);
   const deductions = await deductionsCard(c);

@@ -4,7 +4,7 @@
 // and a rejection's consequences are confirmed; the GM's sign form names the
 // department and handler the order will go to (dispatch's routing preview).
 import { ApiError, get, post } from "../api.js";
-import { codesOf, label, lang, say, t } from "../i18n.js";
+import { codesOf, joinList, label, lang, say, t } from "../i18n.js";
 import { mediaUploader } from "../media.js";
 import { CENTRE, clock, definitions, errorText, form, h, hasRole, notice, replace, section } from "../ui.js";
 
@@ -214,16 +214,20 @@ function routingPreview(c, formEl) {
 function previewBody(p) {
   const r = p.routing;
   if (!p.routable || !r) {
+    // a vacant post is worded from its role's code (the server's text names a unit id in English)
+    const role = p.failure?.role;
+    const why = role && codesOf("role").includes(role)
+      ? t("ca.preview.vacant", { role: label("role", role) }) : say(p.failure?.message || "");
     return [h("h3", { text: t("ca.preview.title") }),
-      notice(t("ca.preview.fails", { department: label("department", p.department, p.department_name), why: say(p.failure?.message || "") }), "error")];
+      notice(t("ca.preview.fails", { department: label("department", p.department, p.department_name), why }), "error")];
   }
   const named = (x) => (x ? `${x.name}${x.mobile ? ` · ${x.mobile}` : ""}` : "");
   return [h("h3", { text: t("ca.preview.title") }), definitions([
     [t("ca.preview.department"), `${r.department_unit_name || r.unit_name || p.department_name}${p.department_overridden ? ` ${t("ca.preview.overridden")}` : ""}`],
     [t("ca.preview.company"), r.company_name],
     [t("ca.preview.handler"), named(r.handler)],
-    [t("c.leaders"), (r.leaders || []).map((l) => l.name).join("、")],
-    [t("c.cooperating"), (r.cooperating_departments || []).map((d) => d.unit_name || d.department_name).join("、")],
+    [t("c.leaders"), joinList((r.leaders || []).map((l) => l.name))],
+    [t("c.cooperating"), joinList((r.cooperating_departments || []).map((d) => d.unit_name || d.department_name))],
   ]), h("p", { class: "hint", text: t("ca.preview.note") })];
 }
 

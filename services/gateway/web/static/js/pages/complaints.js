@@ -107,7 +107,7 @@ function rowsTable(items) {
     { label: t("col.state"), value: (c) => (c.state === "voided" ? badge(w("voided")) : stateBadge(c.state, c.state_label)) },
     { label: t("col.project"), value: (c) => `${c.project_name || c.project_id} ${c.room}` },
     { label: t("col.customer"), value: (c) => c.customer_name, class: "nowrap" },
-    { label: w("phone"), value: (c) => c.customer_phone, class: "nowrap" },
+    { label: w("phone"), value: (c) => (c.customer_phone ? h("a", { href: `tel:${c.customer_phone}`, text: c.customer_phone }) : ""), class: "nowrap" },
     { label: t("col.category"), value: (c) => label("category", c.category, c.category_label) },
     { label: w("channel"), value: (c) => label("channel", c.channel, c.channel_label) },
     { label: t("col.department"), value: (c) => (c.department ? label("department", c.department, c.department_label) : "") },

@@ -2,7 +2,7 @@
 // visit or mobile complaint the customer signs on the pad first; the PNG goes
 // up as a signature (POST /api/media, with progress) and its id with the
 // record. Then the customer may rate the reception on the desk terminal.
-import { post } from "../api.js";
+import { post, projectNames } from "../api.js";
 import { codesOf, label, t } from "../i18n.js";
 import { uploadSignature } from "../media.js";
 import { signaturePad } from "../signature.js";
@@ -43,14 +43,14 @@ function recordErrors(fields, values, pad) {
   return found;
 }
 
-function recordForm(me) {
+function recordForm(me, projects = {}) {
   const pad = signaturePad({ label: t("desk.signature") });
   const linkNote = h("p", { class: "hint", text: t("desk.signature.link") });
   const bar = progress(t("desk.uploading"));
   bar.el.hidden = true;
   const fields = [
     { name: "project_id", label: t("desk.project"), type: "select", required: true,
-      options: me.project_ids.map((p) => [p, p]) },
+      options: me.project_ids.map((p) => [p, projects[p] ? `${projects[p]} (${p})` : p]) },
     { name: "room", label: t("desk.room"), required: true, max: 40 },
     { name: "customer_name", label: t("desk.customer_name"), required: true, autocomplete: "off" },
     { name: "customer_phone", label: t("desk.customer_phone"), required: true, type: "tel", inputmode: "tel" },
@@ -110,10 +110,10 @@ function done(complaint) {
   document.querySelector("#main").focus();
 }
 
-start().then((me) => {
+start().then(async (me) => {
   if (!hasRole(me, "specialist")) {
     fill(notice(t("msg.forbidden"), "error"));
     return;
   }
-  fill(h("h1", { text: t("desk.title") }), h("div", { class: "card" }, recordForm(me)));
+  fill(h("h1", { text: t("desk.title") }), h("div", { class: "card" }, recordForm(me, await projectNames())));
 }).catch(failPage);

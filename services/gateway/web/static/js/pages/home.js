@@ -57,7 +57,7 @@ const SHOWN = 20;
 function queueTable(items, withDeadline) {
   const columns = [
     { label: t("col.id"), value: (c) => complaintLink(c.id) },
-    { label: t("col.project"), value: (c) => `${c.project_id} ${c.room}` },
+    { label: t("col.project"), value: (c) => `${c.project_name || c.project_id} ${c.room}` },
     { label: t("col.customer"), value: (c) => c.customer_name },
     { label: t("col.category"), value: (c) => label("category", c.category, c.category_label) },
     { label: t("col.state"), value: (c) => stateBadge(c.state, c.state_label) },

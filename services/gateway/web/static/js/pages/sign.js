@@ -22,7 +22,8 @@ function record(link) {
 }
 
 function signStep(link) {
-  const pad = signaturePad({ label: t("visit.signature"), name: "signature_media_id" });
+  // the customer signs for themselves: "your signature", not the staff's "customer's"
+  const pad = signaturePad({ label: t("sign.signature"), name: "signature_media_id" });
   const bar = progress();
   bar.el.hidden = true;
   return section(t("sign.title"), h("p", { text: t("sign.intro") }), record(link), form({
@@ -30,8 +31,9 @@ function signStep(link) {
     async submit() {
       if (pad.isEmpty()) throw new ApiError(400, { fields: { signature_media_id: [t("sig.empty")] } });
       bar.el.hidden = false;
-      const name = pad.typed() ? "typed-signature.png" : "signature.png";     // 键入签名 vs drawn
-      const media = await upload(`${base}/media`, await pad.toBlob(), name, {}, {
+      // how it was made travels as signature_kind (the staff's page reads 键入签名 for typed)
+      const fields = { signature_kind: pad.typed() ? "typed" : "drawn" };
+      const media = await upload(`${base}/media`, await pad.toBlob(), "signature.png", fields, {
         auth: false, onProgress: (f) => bar.set(f, t("upload.progress", { p: Math.round((f ?? 0) * 100) })),
       });
       const signed = await call("POST", base, { auth: false, body: { signature_media_id: media.id } });

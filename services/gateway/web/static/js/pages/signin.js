@@ -9,7 +9,7 @@
 // POST /api/auth/demo-session); and, folded away, an operator's API token.
 // The session's token goes to sessionStorage (api.js), then on to `next`.
 import { ApiError, call, session } from "../api.js";
-import { lang, say, t, translate } from "../i18n.js";
+import { joinList, label, lang, say, t, translate } from "../i18n.js";
 import {
   announce, clearErrors, errorText, field, fill, fmtTime, form, h, header, notice, section,
   showErrors, values,
@@ -176,7 +176,7 @@ async function demoPicker() {
   }
   const groups = new Map();
   for (const person of people) {
-    const key = person.role_labels.join("、") || "—";
+    const key = joinList((person.roles || []).map((r) => label("role", r))) || "—";
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(person);
   }
@@ -195,7 +195,7 @@ async function demoPicker() {
   return section(t("signin.demo"),
     h("p", { class: "hint", text: t("signin.demo.hint") }), failure,
     [...groups].map(([roleLabels, members]) => h("details", { class: "action demo-group" },
-      h("summary", { text: `${roleLabels}（${members.length}）` }),
+      h("summary", { text: t("signin.group", { roles: roleLabels, n: members.length }) }),
       h("div", { class: "action-body buttons" }, members.map((person) => {
         const button = h("button", {
           type: "button", class: "demo-person", dataset: { person: person.person_id },

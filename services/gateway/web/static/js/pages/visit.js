@@ -2,7 +2,7 @@
 // (photos from the camera, the plan, the agreed completion date, the
 // customer's signature on the pad) or that the customer blocked it; the
 // day's progress; the closure application with the customer-signed material.
-import { ApiError, get, post } from "../api.js";
+import { ApiError, get, post, projectNames } from "../api.js";
 import { label, t } from "../i18n.js";
 import { mediaUploader, uploadSignature } from "../media.js";
 import { signaturePad } from "../signature.js";
@@ -119,8 +119,9 @@ function savedCard(c, work) {
   return section(t("ca.saved.title"), h("ul", { class: "ca-records" }, items));
 }
 
-// The confirmation stays in sight on a phone: fixed at the screen's top edge
-// (the form the handler just sent is far below it), until closed.
+// The confirmation stays in sight on a phone: fixed at the screen's foot (the
+// form the handler just sent may be far from the top; the header's navigation
+// stays uncovered), until closed.
 function toast(message) {
   const el = h("div", { class: "ca-toast", role: "status", "aria-live": "polite" },
     h("span", { text: message }),
@@ -130,7 +131,7 @@ function toast(message) {
 }
 
 async function render(message) {
-  const c = await get(base);
+  const [c, projects] = await Promise.all([get(base), projectNames()]);
   const work = c.dispatch && !c.dispatch.unavailable ? c.dispatch : {};
   const visited = (work.visits || []).some((v) => v.outcome === "done" && v.order_round === c.order?.order_round);
   const saved = (text) => render(text);
@@ -140,7 +141,7 @@ async function render(message) {
     h("h1", {}, t("visit.title"), " ", stateBadge(c.state, c.state_label)),
     definitions([
       [t("col.id"), h("a", { href: "/complaints/" + encodeURIComponent(c.id), text: c.id })],
-      [t("c.project"), `${c.project_id} · ${c.room}`],
+      [t("c.project"), `${projects[c.project_id] || c.project_id} · ${c.room}`],
       [t("c.customer"), h("span", {}, `${c.customer_name} · `,
         h("a", { href: `tel:${c.customer_phone}`, text: c.customer_phone }))],
       [t("col.category"), label("category", c.category, c.category_label)],
