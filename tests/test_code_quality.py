@@ -103,3 +103,14 @@ def test_mypy_is_clean_on_the_typed_paths() -> None:
     # git ignores) keeps a second run to a few seconds.
     result = run([sys.executable, "-m", "mypy"], REPO_ROOT, timeout=600)
     assert result.returncode == 0, report(result)
+
+
+# -- markers -------------------------------------------------------------------------------
+
+def test_every_browser_test_module_is_marked_integration() -> None:
+    """The browser tests start the real suite (PostgreSQL, RabbitMQ, S3): CI's
+    runs on the other Python versions leave `integration` out, and an unmarked
+    one ran there against servers meant for the main run."""
+    unmarked = [path.name for path in sorted((REPO_ROOT / "tests" / "browser").glob("test_*.py"))
+                if "pytestmark = pytest.mark.integration" not in path.read_text(encoding="utf-8")]
+    assert not unmarked, unmarked

@@ -3,6 +3,7 @@
 re-send action, a void by the deputy GM, and a stated time accepted."""
 from datetime import datetime, timedelta
 
+import pytest
 from browser_steps import (
     NOW,
     SCREENSHOTS,
@@ -14,6 +15,9 @@ from browser_steps import (
 )
 
 CID = "C-GZ-2026-000001"
+
+
+pytestmark = pytest.mark.integration
 
 
 def record(suite, **changes):
