@@ -1,7 +1,12 @@
 """The fault test's TCP proxy against a real echo server on 127.0.0.1: it
 forwards, delays in order, stalls open connections without a reset while new
 ones flow, holds everything during a partition and delivers it on healing,
-and refuses connections while its server is "stopped"."""
+and refuses connections while its server is "stopped".
+
+Marked `integration` so that CI runs it on Python 3.11 only: in this test
+process eventlet has patched `threading`, `select` and `socket` (the root
+conftest), and on 3.12 the proxy's asyncio loop hangs under those patches.
+The fault test's driver, where the proxy really runs, patches nothing."""
 import socket
 import socketserver
 import threading
@@ -10,6 +15,8 @@ import time
 import pytest
 
 from scripts.fault_proxy import Proxy
+
+pytestmark = pytest.mark.integration
 
 
 class Echo(socketserver.BaseRequestHandler):
