@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.api import route
 from services.gateway.clients import Clients
+from shared.clock import system_now
 from shared.contracts.media import MediaClient
 from shared.contracts.media.reading import open_source
 
@@ -79,8 +80,9 @@ def disposition(link: dict[str, Any]) -> str:
 
 
 def _seconds_left(link: dict[str, Any]) -> int:
+    # A browser's link expires in real time (media signs it so), not on the simulation clock.
     expires = datetime.fromisoformat(link["expires_at"])
-    return max(0, int((expires - datetime.now(UTC)).total_seconds()))
+    return max(0, int((expires - system_now()).total_seconds()))
 
 
 class FileRoutes(Clients):
