@@ -22,6 +22,8 @@ rate, with the raw limits measured in the same run (issue 8).
    sampling broker queue depths and each service process's RSS every 10 s.
 5. A progress line every 10 s; at the end a Markdown block for
    docs/benchmarks.md (also var/load/report.md) and var/load/report.json.
+--instances N runs N of every service; --instances-of intake=2 gateway=2
+gives the services named another count (each gateway on a port of its own).
 Every process's log goes to var/load/log/<process>.log (set-up steps too).
 """
 import argparse
@@ -43,7 +45,7 @@ from benchmarks.load_stats import MIN_COMPLETION, find_knee, keeps_up, steady_ra
 from benchmarks.raw_limits import pgbench_insert_rate, raw_publish_rate
 from scripts.fault_test import START, ClockDriver
 from scripts.life import Gateways, People
-from scripts.run_local import REPO_ROOT
+from scripts.run_local import REPO_ROOT, add_instances_of, instances_option
 from scripts.suite import Suite
 
 # Beyond 3/s too: a quiet machine kept up with 1/s at a p99 of 3.5 s, and
@@ -55,6 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="CCRM load benchmark: the whole life of complaints at a steady rate.")
     parser.add_argument("--instances", type=int, default=1, help="instances of every service")
+    add_instances_of(parser)
     parser.add_argument("--rates", type=float, nargs="*", default=list(DEFAULT_RATES),
                         help="lives/s of the knee search, in increasing order "
                              f"(default {' '.join(f'{r:g}' for r in DEFAULT_RATES)}; "
@@ -89,6 +92,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--metrics-port", type=int, default=9320)
     parser.add_argument("--var-dir", type=Path, default=REPO_ROOT / "var" / "load")
     args = parser.parse_args(argv)
+    args.instances_of = instances_option(parser, args)
     if args.rates != sorted(args.rates) or any(r <= 0 for r in args.rates):
         parser.error("--rates must be positive and in increasing order")
     if not args.rates and not args.steady_rate and args.steady_seconds > 0:
@@ -118,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     suite_output = open(os.devnull, "w", encoding="utf-8")
     suite = Suite(var_dir, instances=args.instances, database=args.database, vhost=args.vhost,
                   gateway_port=args.gateway_port, s3_port=args.s3_port,
-                  metrics_port=args.metrics_port, out=suite_output)
+                  metrics_port=args.metrics_port, out=suite_output,
+                  instances_of=args.instances_of)
     report = {"command": shlex.join([".venv/bin/python", "-m", "benchmarks.complaint_life",
                                      *argv]),
               "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "instances": args.instances,
+              "instances": args.instances, "instances_of": args.instances_of,
               "settings": {"rates": args.rates, "step_seconds": args.step_seconds,
                            "p99_limit": args.p99_limit, "min_completion": MIN_COMPLETION,
                            "steady_seconds": args.steady_seconds, "workers": args.workers,
@@ -150,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                          "kombu_messages": args.publish_count}
         say(f"raw limits: pgbench {pg_rate:,.0f} INSERT/s; kombu {publish:,.0f} msgs/s")
 
-        say(f"starting the suite: {args.instances} instance(s) of {', '.join(suite.services)} "
+        say(f"starting the suite: {', '.join(f'{n} {s}' for s, n in suite.counts.items())} "
             f"(logs in {suite.supervisor.log_dir}/) ...")
         suite.start()
         people = People.load(suite.tokens_file)

@@ -181,6 +181,14 @@ def _steady_tables(report):
     return lines
 
 
+def _instances(report):
+    counts = report.get("instances_of") or {}
+    text = f"{report['instances']} instance(s) of every service"
+    if counts:
+        text += " but " + ", ".join(f"{n} of {name}" for name, n in sorted(counts.items()))
+    return text
+
+
 def render_markdown(report):
     """The section for docs/benchmarks.md: command, machine, date, the raw
     limits of the same run, the knee search, the steady run."""
@@ -194,8 +202,8 @@ def render_markdown(report):
         f"Python {machine['python']}, PostgreSQL {machine['postgres']}, RabbitMQ "
         f"{machine['rabbitmq']}; load average before the run {machine['load_before']}, after "
         f"{machine.get('load_after', DASH)}; PostgreSQL connections in use before the run "
-        f"{machine.get('pg_connections_before', DASH)}. {report['instances']} instance(s) of every "
-        f"service; simulation clock advanced {settings['clock_step']} every "
+        f"{machine.get('pg_connections_before', DASH)}. {_instances(report)}; simulation clock "
+        f"advanced {settings['clock_step']} every "
         f"{settings['clock_every']:g} s; run date {report['date']}.",
         "",
         _raw_sentence(report["raw"]),
