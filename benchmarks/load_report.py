@@ -2,6 +2,7 @@
 and the Markdown block for docs/benchmarks.md at the end. Pure: the report
 dict in, text out."""
 from benchmarks.load_stats import keeps_up, rss_summary
+from benchmarks.load_tables import person_tables
 from scripts.life import STEPS
 
 DASH = "–"
@@ -78,9 +79,9 @@ def _knee_tables(report):
         "",
         _method(settings),
         "",
-        f"| offered lives/s | lives | lives out/s | completed | HTTP calls/s | "
-        f"DB commits/s (% of pgbench) | broker publishes/s (% of raw kombu) | "
-        f"whole life p50 / p99 s | errors | unfinished | kept up |",
+        "| offered lives/s | lives | lives out/s | completed | HTTP calls/s | "
+        "DB commits/s (% of pgbench) | broker publishes/s (% of raw kombu) | "
+        "whole life p50 / p99 s | errors | unfinished | kept up |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for s in report["knee_steps"]:
@@ -217,4 +218,7 @@ def render_markdown(report):
         lines += [""] + _knee_tables(report)
     if report.get("steady"):
         lines += [""] + _steady_tables(report)
+    tables = person_tables(report)
+    if tables:
+        lines += ["", "#### What a person waits on, and the CPU per life"] + tables
     return "\n".join(lines) + "\n"
