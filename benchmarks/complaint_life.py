@@ -20,8 +20,16 @@ rate, with the raw limits measured in the same run (issue 8).
    Stepping stops at the first rate not kept up with.
 4. Steady run: --steady-seconds at --steady-rate (default 80 % of the knee),
    sampling broker queue depths and each service process's RSS every 10 s.
-5. A progress line every 10 s; at the end a Markdown block for
+5. Per phase, besides the steps: each HTTP call timed under what the person
+   does (record, upload, sign, page, ...; the clock read apart, the
+   benchmark's bookkeeping), the asynchronous hops (order signed -> routed,
+   closure applied -> intake state) polled 10 ms after the call, doubling to
+   every 200 ms, and the CPU per completed life of every process group from
+   /proc (benchmarks.load_cpu), with --idle-seconds of the idle suite first.
+6. A progress line every 10 s; at the end a Markdown block for
    docs/benchmarks.md (also var/load/report.md) and var/load/report.json.
+--instances N runs N of every service; --instances-of intake=2 gateway=2
+gives the services named another count (each gateway on a port of its own).
 Every process's log goes to var/load/log/<process>.log (set-up steps too).
 """
 import argparse
@@ -35,7 +43,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load_driver import CountingGateways, OpenLoop, Phase, Sampler, measure
+from benchmarks.load_driver import (
+    FIRST_POLL,
+    POLL,
+    CountingGateways,
+    OpenLoop,
+    Phase,
+    Sampler,
+    idle_cpu,
+    measure,
+    suite_cpu_probe,
+)
 from benchmarks.load_machine import load_average, machine, retried, shared_machine_note
 from benchmarks.load_probes import Counters
 from benchmarks.load_report import render_markdown, step_line
@@ -43,7 +61,7 @@ from benchmarks.load_stats import MIN_COMPLETION, find_knee, keeps_up, steady_ra
 from benchmarks.raw_limits import pgbench_insert_rate, raw_publish_rate
 from scripts.fault_test import START, ClockDriver
 from scripts.life import Gateways, People
-from scripts.run_local import REPO_ROOT
+from scripts.run_local import REPO_ROOT, add_instances_of, instances_option
 from scripts.suite import Suite
 
 # Beyond 3/s too: a quiet machine kept up with 1/s at a p99 of 3.5 s, and
@@ -55,6 +73,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="CCRM load benchmark: the whole life of complaints at a steady rate.")
     parser.add_argument("--instances", type=int, default=1, help="instances of every service")
+    add_instances_of(parser)
+    parser.add_argument("--idle-seconds", type=float, default=10.0,
+                        help="seconds of the suite's CPU measured with no lives, before the "
+                             "first phase (0: none)")
     parser.add_argument("--rates", type=float, nargs="*", default=list(DEFAULT_RATES),
                         help="lives/s of the knee search, in increasing order "
                              f"(default {' '.join(f'{r:g}' for r in DEFAULT_RATES)}; "
@@ -89,6 +111,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--metrics-port", type=int, default=9320)
     parser.add_argument("--var-dir", type=Path, default=REPO_ROOT / "var" / "load")
     args = parser.parse_args(argv)
+    args.instances_of = instances_option(parser, args)
     if args.rates != sorted(args.rates) or any(r <= 0 for r in args.rates):
         parser.error("--rates must be positive and in increasing order")
     if not args.rates and not args.steady_rate and args.steady_seconds > 0:
@@ -118,16 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     suite_output = open(os.devnull, "w", encoding="utf-8")
     suite = Suite(var_dir, instances=args.instances, database=args.database, vhost=args.vhost,
                   gateway_port=args.gateway_port, s3_port=args.s3_port,
-                  metrics_port=args.metrics_port, out=suite_output)
+                  metrics_port=args.metrics_port, out=suite_output,
+                  instances_of=args.instances_of)
     report = {"command": shlex.join([".venv/bin/python", "-m", "benchmarks.complaint_life",
                                      *argv]),
               "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "instances": args.instances,
+              "instances": args.instances, "instances_of": args.instances_of,
               "settings": {"rates": args.rates, "step_seconds": args.step_seconds,
                            "p99_limit": args.p99_limit, "min_completion": MIN_COMPLETION,
                            "steady_seconds": args.steady_seconds, "workers": args.workers,
                            "patience": args.patience, "clock_step": args.clock_step,
-                           "clock_every": args.clock_every, "sample_every": args.sample_every},
+                           "clock_every": args.clock_every, "sample_every": args.sample_every,
+                           "poll": [FIRST_POLL, POLL], "idle_seconds": args.idle_seconds},
               "knee_steps": [], "knee": None, "steady": None, "service_deaths": []}
     clock = sampler = load = None
     status = 1
@@ -150,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                          "kombu_messages": args.publish_count}
         say(f"raw limits: pgbench {pg_rate:,.0f} INSERT/s; kombu {publish:,.0f} msgs/s")
 
-        say(f"starting the suite: {args.instances} instance(s) of {', '.join(suite.services)} "
+        say(f"starting the suite: {', '.join(f'{n} {s}' for s, n in suite.counts.items())} "
             f"(logs in {suite.supervisor.log_dir}/) ...")
         suite.start()
         people = People.load(suite.tokens_file)
@@ -167,13 +192,19 @@ def main(argv: list[str] | None = None) -> int:
         counters = Counters(suite, gateways)
         sampler = Sampler(suite, args.sample_every, say)
         sampler.start()
+        cpu = suite_cpu_probe(suite)
         say(f"suite up at {', '.join(suite.gateway_urls)}; clock set to {START}, advanced "
             f"{args.clock_step} every {args.clock_every:g} s; {args.workers} driver threads")
+        if args.idle_seconds > 0:
+            say(f"CPU with no lives for {args.idle_seconds:g} s ...")
+            report["idle_cpu"] = idle_cpu(cpu, args.idle_seconds)
+            say(f"idle: {report['idle_cpu']['total']['cores']:.2f} cores busy")
 
         for rate in args.rates:
             say(f"knee search: {rate:g} lives/s for {args.step_seconds:g} s ...")
             summary = measure(Phase(f"knee {rate:g}/s", rate, args.step_seconds), load,
-                              counters, sampler, args.p99_limit, settle_timeout=4 * args.patience)
+                              counters, sampler, args.p99_limit, settle_timeout=4 * args.patience,
+                              cpu=cpu)
             report["knee_steps"].append(summary)
             passed = keeps_up(summary, args.p99_limit)
             say(step_line(summary, args.p99_limit, passed))
@@ -188,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.steady_seconds > 0 and rate:
             say(f"steady run: {rate:g} lives/s for {args.steady_seconds:g} s ...")
             summary = measure(Phase(f"steady {rate:g}/s", rate, args.steady_seconds), load,
-                              counters, sampler, args.p99_limit, settle_timeout=4 * args.patience)
+                              counters, sampler, args.p99_limit, settle_timeout=4 * args.patience,
+                              cpu=cpu)
             report["steady"] = summary
             say(step_line(summary, args.p99_limit, keeps_up(summary, args.p99_limit)))
         report["machine"]["load_after"] = load_average()

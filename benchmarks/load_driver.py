@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from benchmarks.load_cpu import CpuProbe, cpu_between
 from benchmarks.load_probes import Counters, dead_services, queues, service_rss
 from benchmarks.load_report import progress_line
 from benchmarks.load_stats import LifeResult, arrivals, queue_summary, rates_between, summarise
@@ -15,6 +16,10 @@ from scripts.life import ComplaintLife, Gateways, People, Timings
 from scripts.suite import Suite
 
 Say = Callable[[str], None]
+# The asynchronous waits poll after 10 ms, doubling up to every 200 ms: the
+# hop is placed within its first few tens of ms at a few page GETs more than
+# a poll every 200 ms would make.
+FIRST_POLL, POLL = 0.01, 0.2
 
 
 class CountingGateways(Gateways):
@@ -83,13 +88,13 @@ class OpenLoop:
         result.started = time.monotonic()
         timings = Timings()
         life = ComplaintLife(self.gateways, self.people, result.tag, timings,
-                             wait_seconds=self.wait_seconds)
+                             wait_seconds=self.wait_seconds, poll=POLL, first_poll=FIRST_POLL)
         try:
             life.run()
-            result.steps = {step: sum(v) for step, v in timings.by_step.items() if v}
         except Exception as exc:  # noqa: BLE001 - every failure is counted, the load goes on
             result.error = f"{type(exc).__name__}: {exc}"[:500]
-            result.steps = {step: sum(v) for step, v in timings.by_step.items() if v}
+        result.steps = {step: sum(v) for step, v in timings.by_step.items() if v}
+        result.calls, result.hops = list(life.calls), dict(life.hops)
         result.ended = time.monotonic()
 
     def settle(self, phase: Phase, timeout: float) -> None:
@@ -150,20 +155,42 @@ class Sampler(threading.Thread):
         self.join(10)
 
 
+def suite_cpu_probe(suite: Suite) -> CpuProbe:
+    """CPU of the suite's processes (services and S3 server, as they are now:
+    a restarted one under its new pid), its database's backends, the broker."""
+    return CpuProbe(lambda: [(p.name, p.pid) for p in suite.supervisor.processes],
+                    suite.database)
+
+
+def idle_cpu(probe: CpuProbe, seconds: float) -> dict[str, Any]:
+    """Cores busy with no lives running (the clock advancing, timers firing)."""
+    before = probe.snapshot()
+    time.sleep(seconds)
+    return cpu_between(before, probe.snapshot(), lives=0)
+
+
 def measure(phase: Phase, load: OpenLoop, counters: Counters, sampler: Sampler,
-            allowance: float, settle_timeout: float) -> dict[str, Any]:
-    """Run one phase; its summary with the HTTP, database and broker rates."""
+            allowance: float, settle_timeout: float,
+            cpu: CpuProbe | None = None) -> dict[str, Any]:
+    """Run one phase; its summary with the HTTP, database and broker rates,
+    and (with `cpu`) the CPU per life from the start of the phase until every
+    life of it has ended, over the lives that ended without error."""
+    cpu_before = cpu.snapshot() if cpu is not None else None
     before = counters.snapshot()
     phase.t0 = time.monotonic() + 0.5
     sampler.watch(phase)
     cutoff = load.run(phase, allowance)
     after = counters.snapshot()
     load.settle(phase, settle_timeout)
+    cpu_after = cpu.snapshot() if cpu is not None else None
     # After the settling, so lives that failed late still say why.
     summary = summarise(phase.lives, phase.rate, phase.seconds, cutoff)
     summary["rates"] = rates_between(before, after)
     summary["http_calls_per_life"] = ((after["http_calls"] - before["http_calls"])
                                       / summary["started"] if summary["started"] else None)
     summary["samples"] = phase.samples
+    if cpu_before is not None and cpu_after is not None:
+        ok = sum(1 for life in phase.lives if life.ended is not None and life.error is None)
+        summary["cpu"] = cpu_between(cpu_before, cpu_after, lives=ok)
     return summary
 

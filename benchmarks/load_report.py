@@ -2,6 +2,7 @@
 and the Markdown block for docs/benchmarks.md at the end. Pure: the report
 dict in, text out."""
 from benchmarks.load_stats import keeps_up, rss_summary
+from benchmarks.load_tables import person_tables
 from scripts.life import STEPS
 
 DASH = "–"
@@ -78,9 +79,9 @@ def _knee_tables(report):
         "",
         _method(settings),
         "",
-        f"| offered lives/s | lives | lives out/s | completed | HTTP calls/s | "
-        f"DB commits/s (% of pgbench) | broker publishes/s (% of raw kombu) | "
-        f"whole life p50 / p99 s | errors | unfinished | kept up |",
+        "| offered lives/s | lives | lives out/s | completed | HTTP calls/s | "
+        "DB commits/s (% of pgbench) | broker publishes/s (% of raw kombu) | "
+        "whole life p50 / p99 s | errors | unfinished | kept up |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for s in report["knee_steps"]:
@@ -181,6 +182,14 @@ def _steady_tables(report):
     return lines
 
 
+def _instances(report):
+    counts = report.get("instances_of") or {}
+    text = f"{report['instances']} instance(s) of every service"
+    if counts:
+        text += " but " + ", ".join(f"{n} of {name}" for name, n in sorted(counts.items()))
+    return text
+
+
 def render_markdown(report):
     """The section for docs/benchmarks.md: command, machine, date, the raw
     limits of the same run, the knee search, the steady run."""
@@ -194,8 +203,8 @@ def render_markdown(report):
         f"Python {machine['python']}, PostgreSQL {machine['postgres']}, RabbitMQ "
         f"{machine['rabbitmq']}; load average before the run {machine['load_before']}, after "
         f"{machine.get('load_after', DASH)}; PostgreSQL connections in use before the run "
-        f"{machine.get('pg_connections_before', DASH)}. {report['instances']} instance(s) of every "
-        f"service; simulation clock advanced {settings['clock_step']} every "
+        f"{machine.get('pg_connections_before', DASH)}. {_instances(report)}; simulation clock "
+        f"advanced {settings['clock_step']} every "
         f"{settings['clock_every']:g} s; run date {report['date']}.",
         "",
         _raw_sentence(report["raw"]),
@@ -209,4 +218,7 @@ def render_markdown(report):
         lines += [""] + _knee_tables(report)
     if report.get("steady"):
         lines += [""] + _steady_tables(report)
+    tables = person_tables(report)
+    if tables:
+        lines += ["", "#### What a person waits on, and the CPU per life"] + tables
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ Pure: no clock, no I/O; times are plain seconds (time.monotonic values).
 import math
 from dataclasses import dataclass, field
 
-from scripts.life import STEPS
+from scripts.life import BOOKKEEPING_CALLS, CALLS, HOPS, STEPS
 
 # A rate is kept up with when this share of its lives completes, and they
 # come out at least this share of the rate they went in.
@@ -15,13 +15,17 @@ MIN_COMPLETION = 0.95
 @dataclass
 class LifeResult:
     """One complaint life of the load: when it was due to start, when it did,
-    when it ended, how long each step took, and why it failed if it did."""
+    when it ended, how long each step took, each HTTP call it made ((label,
+    seconds), scripts.life.CALLS), its asynchronous hops ({hop: (upper,
+    lower)} s), and why it failed if it did."""
     tag: str
     arrival: float
     started: float = None
     ended: float = None
     error: str = None
     steps: dict = field(default_factory=dict)
+    calls: list = field(default_factory=list)
+    hops: dict = field(default_factory=dict)
 
     def completed_by(self, cutoff):
         return self.ended is not None and self.error is None and self.ended <= cutoff
@@ -117,8 +121,32 @@ def summarise(lives, rate, seconds, cutoff):
         "start_lag_p99": percentile(lags, 99),
         "steps_p50_p99": {step: _pair([life.steps[step] for life in completed
                                        if step in life.steps]) for step in STEPS},
+        **call_summary(completed),
         "errors": errors,
         "error_examples": [f"{life.tag}: {life.error}" for life in failed[:3]],
+    }
+
+
+def call_summary(lives):
+    """Per call label: [p50, p99] seconds and calls per life; per hop: [p50,
+    p99] of its upper and of its lower bound, and the median width of its
+    bounds (how finely the poll placed it), over `lives`."""
+    by_label = {label: [] for label in (*CALLS, *BOOKKEEPING_CALLS)}
+    for life in lives:
+        for label, seconds in life.calls:
+            by_label.setdefault(label, []).append(seconds)
+    n = len(lives)
+    hops = {hop: [life.hops[hop] for life in lives if hop in life.hops] for hop in HOPS}
+    return {
+        "calls_p50_p99": {label: _pair(values) for label, values in by_label.items()},
+        "calls_per_life": {label: len(values) / n if n else None
+                           for label, values in by_label.items()},
+        "hops_p50_p99": {hop: _pair([upper for upper, _ in pairs])
+                         for hop, pairs in hops.items()},
+        "hops_lower_p50_p99": {hop: _pair([lower for _, lower in pairs])
+                               for hop, pairs in hops.items()},
+        "hops_resolution_p50": {hop: percentile([upper - lower for upper, lower in pairs], 50)
+                                for hop, pairs in hops.items()},
     }
 
 

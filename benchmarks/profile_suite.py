@@ -3,6 +3,7 @@ service process of a private suite while it carries a load (issue 17).
 
     .venv/bin/python -m benchmarks.profile_suite --load life --rate 2 --seconds 30
     .venv/bin/python -m benchmarks.profile_suite --load record --concurrency 8 --seconds 30
+    .venv/bin/python -m benchmarks.profile_suite --instances-of intake=2 gateway=2
 
 It starts the suite like the load benchmark does (scripts.suite: its own
 database `ccrm_prof`, vhost `ccrm-prof`, gateway on 8140+, S3 on 9140,
@@ -37,7 +38,7 @@ from benchmarks.load_driver import CountingGateways, OpenLoop, Phase
 from benchmarks.load_machine import load_average
 from scripts.fault_test import START, ClockDriver
 from scripts.life import Gateways, People
-from scripts.run_local import REPO_ROOT
+from scripts.run_local import REPO_ROOT, add_instances_of, instances_option
 from scripts.suite import Suite
 
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=2.0, help="lives/s (--load life)")
     parser.add_argument("--concurrency", type=int, default=8, help="clients (--load record)")
     parser.add_argument("--instances", type=int, default=1)
+    add_instances_of(parser)
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--hz", type=int, default=50)
@@ -166,13 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--s3-port", type=int, default=9140)
     parser.add_argument("--metrics-port", type=int, default=9340)
     args = parser.parse_args(argv)
+    args.instances_of = instances_option(parser, args)
     label = f"{args.load}-{datetime.now():%H%M%S}"
     out = (args.out or REPO_ROOT / "var" / "artefacts" / "profile" / label).resolve()
     var_dir = REPO_ROOT / "var" / "prof"
     null = open(os.devnull, "w", encoding="utf-8")
     suite = Suite(var_dir, instances=args.instances, database=args.database, vhost=args.vhost,
                   gateway_port=args.gateway_port, s3_port=args.s3_port,
-                  metrics_port=args.metrics_port, out=null)
+                  metrics_port=args.metrics_port, out=null, instances_of=args.instances_of)
     stop = threading.Event()
     clock = pool = loop = None
     try:

@@ -23,6 +23,14 @@ import requests
 
 from scripts.png import tiny_png
 
+# What a person does, one label per HTTP call of a life (`clock`, the
+# simulation clock read, is the driver's bookkeeping, not a person's click).
+CALLS = ("record", "upload", "submit", "review", "sign", "visit", "progress", "apply",
+         "verify", "review_closure", "approve", "page")
+BOOKKEEPING_CALLS = ("clock",)
+# The asynchronous hops a life waits on: the order's last signature -> the
+# complaint routed (dispatch), the closure application -> intake's state.
+HOPS = ("routed", "applied")
 # The order of a complaint's states (services/intake/domain.py).
 STATES = ("order_drafted", "order_submitted", "order_reviewed", "order_signed",
           "closure_applied", "closure_verified", "closure_reviewed", "closed")
@@ -135,14 +143,36 @@ class Timings:
             self.by_step.setdefault(step, []).append(seconds)
 
 
+def backoff(first, cap):
+    """Pauses between polls: `first` s, doubling, then `cap` s each time
+    (backoff(0.01, 0.2): 0.01, 0.02, 0.04, 0.08, 0.16, 0.2, 0.2, ...)."""
+    delay = first
+    while True:
+        yield min(delay, cap)
+        delay = min(delay * 2, cap)
+
+
 class ComplaintLife:
-    """One complaint from recording to closure; `progress` says how far it got."""
+    """One complaint from recording to closure; `progress` says how far it got.
+
+    `calls`: (label, seconds) of every HTTP call, by what the person does
+    (CALLS; `clock` is the driver's own bookkeeping), retries included, in
+    order. `hops`: {hop: (upper, lower)} seconds from the call that set an
+    asynchronous step going (the order's last signature, the closure
+    application) to the first page showing its effect: at most `upper` (the
+    end of the first GET that showed it), at least `lower` (the start of the
+    last GET that did not). The waits poll after `first_poll` s, doubling up
+    to `poll` s (default: every `poll` s, as the fault test always did)."""
 
     def __init__(self, gateways, people, tag, timings=None, project=PROJECT, poll=0.2,
-                 wait_seconds=180.0):
+                 wait_seconds=180.0, first_poll=None):
         self.gw, self.people, self.tag = gateways, people, tag
         self.timings = timings or Timings()
         self.project, self.poll, self.wait_seconds = project, poll, wait_seconds
+        self.first_poll = poll if first_poll is None else first_poll
+        self.calls = []
+        self.hops = {}
+        self._set_going = None
         self.specialist = people.first("specialist", project)
         self.deputy = people.first("centre_deputy_gm")
         self.gm = people.first("centre_gm")
@@ -185,6 +215,7 @@ class ComplaintLife:
                          {"decision": "approve"}, "order_reviewed")
         self._state_step("sign", self.gm, f"/api/complaints/{cid}/order/sign",
                          {"decision": "approve", "reason": "同意"}, "order_signed")
+        self._set_going = time.monotonic()
 
     def _routed(self):
         page = self._wait_for("routed", lambda p: p.get("handler_id") and p.get("dispatch")
@@ -210,9 +241,11 @@ class ComplaintLife:
         cid = self.complaint_id
         body = {"material_media_ids": [self._upload(self.handler, "material", cid)],
                 "customer_signature_media_id": self._upload(self.handler, "signature", cid)}
-        status, answer = self._send(self.handler, f"/api/complaints/{cid}/closure/apply", body)
+        status, answer = self._send("apply", self.handler, f"/api/complaints/{cid}/closure/apply",
+                                    body)
         if status not in (200, 201) and not (status == 409 and self._page().get("closure")):
             raise StepRefused("apply", status, json.dumps(answer, ensure_ascii=False))
+        self._set_going = time.monotonic()
         self._wait_for("applied", lambda p: p["state"] in STATES[STATES.index("closure_applied"):])
 
     def _close(self):
@@ -226,18 +259,27 @@ class ComplaintLife:
 
     # -- calls -------------------------------------------------------------------------
 
+    def _call(self, label, method, path, token, **kwargs):
+        """gateways.call, timed under `label` (first try to answer, retries included)."""
+        started = time.monotonic()
+        try:
+            return self.gw.call(method, path, token, **kwargs)
+        finally:
+            self.calls.append((label, time.monotonic() - started))
+
     def now(self):
-        status, body = self.gw.call("GET", "/api/admin/clock", self.people.token(self.admin))
+        status, body = self._call("clock", "GET", "/api/admin/clock",
+                                  self.people.token(self.admin))
         if status != 200:
             raise StepRefused("clock", status, json.dumps(body, ensure_ascii=False))
         return datetime.fromisoformat(body["now"])
 
-    def _send(self, person, path, body):
-        return self.gw.call("POST", path, self.people.token(person), json_body=body,
-                            key=str(uuid.uuid4()))
+    def _send(self, label, person, path, body):
+        return self._call(label, "POST", path, self.people.token(person), json_body=body,
+                          key=str(uuid.uuid4()))
 
     def _post(self, step, person, path, body):
-        status, answer = self._send(person, path, body)
+        status, answer = self._send(step, person, path, body)
         if status not in (200, 201):
             raise StepRefused(step, status, json.dumps(answer, ensure_ascii=False))
         return answer
@@ -245,7 +287,7 @@ class ComplaintLife:
     def _state_step(self, step, person, path, body, reached):
         """A step of intake's state machine; a refusal after the step did take
         effect (its first answer was lost) counts as done."""
-        status, answer = self._send(person, path, body)
+        status, answer = self._send(step, person, path, body)
         if status in (200, 201):
             return answer
         if status in (400, 409) and self._at_least(self._page()["state"], reached):
@@ -260,27 +302,37 @@ class ComplaintLife:
         data = {"kind": kind, **fields}
         if complaint_id:
             data["complaint_id"] = complaint_id
-        status, body = self.gw.call("POST", "/api/media", self.people.token(person), data=data,
-                                    files={"file": (f"{kind}.png", tiny_png(), "image/png")})
+        status, body = self._call("upload", "POST", "/api/media", self.people.token(person),
+                                  data=data,
+                                  files={"file": (f"{kind}.png", tiny_png(), "image/png")})
         if status != 201:
             raise StepRefused(f"upload {kind}", status, json.dumps(body, ensure_ascii=False))
         return body["id"]
 
     def _page(self):
-        status, body = self.gw.call("GET", f"/api/complaints/{self.complaint_id}",
-                                    self.people.token(self.staff))
+        status, body = self._call("page", "GET", f"/api/complaints/{self.complaint_id}",
+                                  self.people.token(self.staff))
         if status != 200:
             raise StepRefused("page", status, json.dumps(body, ensure_ascii=False))
         return body
 
     def _wait_for(self, what, check):
+        """The first page that passes `check`, polled with a back-off; the hop
+        from self._set_going (when set) to it goes into self.hops[what]."""
         limit = time.monotonic() + self.wait_seconds
+        pauses = backoff(self.first_poll, self.poll)
+        since, self._set_going = self._set_going, None
+        lower = since
         while True:
+            asked = time.monotonic()
             page = self._page()
             if check(page):
+                if since is not None:
+                    self.hops[what] = (time.monotonic() - since, lower - since)
                 return page
+            lower = asked
             if time.monotonic() > limit:
                 raise GaveUp(f"{self.complaint_id}: not {what} after {self.wait_seconds:.0f}s "
                              f"(state {page.get('state')}, dispatch "
                              f"{(page.get('dispatch') or {}).get('state')})")
-            time.sleep(self.poll)
+            time.sleep(next(pauses))

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scripts.banner import display_width, pad, read_tokens, token_table
@@ -62,6 +62,41 @@ __all__ = [
 ]
 
 
+def instance_counts(default: int, overrides: Sequence[str],
+                    services: Sequence[str]) -> dict[str, int]:
+    """Processes of each service: `default` of every one, but `service=N` for
+    those named in `overrides` (`--instances-of intake=2 gateway=2`)."""
+    counts = dict.fromkeys(services, default)
+    for item in overrides:
+        name, sep, number = item.partition("=")
+        if not sep or name not in counts:
+            raise ValueError(f"{item!r}: expected SERVICE=N with SERVICE one of "
+                             f"{', '.join(services)}")
+        try:
+            counts[name] = int(number)
+        except ValueError:
+            raise ValueError(f"{item!r}: N must be a whole number") from None
+    if default < 1 or min(counts.values(), default=1) < 1:
+        raise ValueError("every service needs at least 1 instance")
+    return counts
+
+
+def instances_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, int]:
+    """{service: N} of `--instances-of` (checked against --instances and the
+    services there are); a parser error when it does not make sense."""
+    try:
+        counts = instance_counts(args.instances, args.instances_of, discover_services())
+    except ValueError as exc:
+        parser.error(f"--instances / --instances-of: {exc}")
+    return {name: counts[name] for name in (item.partition("=")[0] for item in args.instances_of)}
+
+
+def add_instances_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--instances-of", nargs="*", default=[], metavar="SERVICE=N",
+                        help="processes of the services named, the others --instances "
+                             "(e.g. --instances-of intake=2 gateway=2)")
+
+
 def nameko_command(python: str = sys.executable) -> list[str]:
     nameko = Path(python).parent / "nameko"
     return [str(nameko)] if nameko.exists() else [python, "-m", "nameko"]
@@ -69,11 +104,12 @@ def nameko_command(python: str = sys.executable) -> list[str]:
 
 def bring_up(supervisor: Supervisor, settings: Mapping[str, str], storage: Storage,
              env: Mapping[str, str], health_timeout: float, tokens_file: Path,
-             instances: int = 1) -> str:
+             instances: int | Mapping[str, int] = 1) -> str:
     """Everything `make run` does before it waits in the foreground. With
-    `instances` > 1, that many processes of every service; the gateways all
-    listen on the one port (eventlet sets SO_REUSEPORT: the kernel spreads
-    the connections over them)."""
+    `instances` > 1, that many processes of every service (a mapping: that
+    many of each service named, one of the others); the gateways all listen
+    on the one port (eventlet sets SO_REUSEPORT: the kernel spreads the
+    connections over them)."""
     say = supervisor.say
     env = {**env, **storage.service_env}    # every service finds the store it chose
     check_postgres(settings["DATABASE_URL"])
@@ -104,9 +140,14 @@ def bring_up(supervisor: Supervisor, settings: Mapping[str, str], storage: Stora
         raise StartFailed("services/gateway/service.py not found: no HTTP entry to start")
     say(f"starting services: {', '.join(services)}, each as its own database role "
         "(ccrm_<service>)")
-    for instance in range(instances):
+    counts = (dict(instances) if isinstance(instances, Mapping)
+              else dict.fromkeys(services, instances))
+    most = max(counts.get(name, 1) for name in services)
+    for instance in range(most):
         for name in services:
-            supervisor.start(name if instances == 1 else f"{name}-{instance + 1}",
+            if instance >= counts.get(name, 1):
+                continue
+            supervisor.start(name if most == 1 else f"{name}-{instance + 1}",
                              [*nameko_command(python), "run", "--config", str(CONFIG_FILE),
                               f"services.{name}.service"],
                              process_environment(name, env, instance, services=services))
@@ -127,9 +168,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=int(os.environ.get("CCRM_INSTANCES") or 1),
                         help="processes of every service (default 1, or CCRM_INSTANCES); "
                              "the gateways share the one port")
+    add_instances_of(parser)
     args = parser.parse_args(argv)
-    if args.instances < 1:
-        parser.error("--instances must be 1 or more")
+    counts = {**dict.fromkeys(discover_services(), args.instances),
+              **instances_option(parser, args)}
 
     args.var_dir = args.var_dir.resolve()
     log_dir = args.var_dir / "log"
@@ -144,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         say(f"CCRM local run from {REPO_ROOT}; logs in {log_dir}/<process>.log")
         url = bring_up(supervisor, settings, storage, env, args.health_timeout, tokens_file,
-                       args.instances)
+                       counts)
         say("")
         say("=" * 72)
         say(f"CCRM is up: {url}  (API under {url}/api, OpenAPI at {url}/api/openapi.json)")

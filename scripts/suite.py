@@ -23,9 +23,19 @@ from pathlib import Path
 import psycopg
 
 from scripts import run_local
+from scripts.run_local import (
+    CONFIG_FILE,
+    GATEWAY,
+    Supervisor,
+    discover_services,
+    health_ready,
+    instance_counts,
+    nameko_command,
+    setup_steps,
+    storage_ready,
+    wait_until,
+)
 from shared.db import admin_dsn
-from scripts.run_local import (CONFIG_FILE, GATEWAY, Supervisor, discover_services, health_ready,
-                               nameko_command, setup_steps, storage_ready, wait_until)
 
 MANAGEMENT = "http://127.0.0.1:15672"
 MANAGEMENT_AUTH = ("guest", "guest")
@@ -61,12 +71,13 @@ def restart_rabbitmq(pause=3.0, say=print):
 
 
 class Suite:
-    """N instances of every service against database `database` and vhost `vhost`."""
+    """N instances of every service against database `database` and vhost
+    `vhost`; `instances_of` ({service: N}) gives some services another count."""
 
     def __init__(self, var_dir, instances=2, database="ccrm_fault", vhost="ccrm-fault",
                  gateway_port=8110, s3_port=9110, metrics_port=9300, out=None,
                  pg_url="postgresql://postgres@127.0.0.1:5432", amqp_port=5672,
-                 management_url=MANAGEMENT, rabbit=None, proxy=None):
+                 management_url=MANAGEMENT, rabbit=None, proxy=None, instances_of=None):
         self.var_dir = Path(var_dir)
         self.pg_url, self.amqp_port, self.management_url = pg_url, amqp_port, management_url
         self.rabbit, self.proxy = rabbit, proxy     # scripts.fault_servers / fault_proxy
@@ -78,9 +89,13 @@ class Suite:
         self.supervisor = Supervisor(self.var_dir / "log", out=out)
         self.say = self.supervisor.say
         self.services = discover_services()
+        self.counts = instance_counts(
+            instances, [f"{name}={n}" for name, n in (instances_of or {}).items()],
+            self.services)
         self.tokens_file = self.var_dir / "tokens.json"
         self.argv = {}     # process name -> (argv, env), to restart it
-        self.gateway_urls = [f"http://127.0.0.1:{gateway_port + i}" for i in range(instances)]
+        self.gateway_urls = [f"http://127.0.0.1:{gateway_port + i}"
+                             for i in range(self.counts[GATEWAY])]
 
     def amqp_uri_at(self, port):
         return f"pyamqp://guest:guest@127.0.0.1:{port}/{urllib.parse.quote(self.vhost, safe='')}"
@@ -147,8 +162,10 @@ class Suite:
         self.supervisor.start("storage", [python, "-m", "scripts.local_s3", "--host",
                                           "127.0.0.1", "--port", str(self.s3_port)], base)
         wait_until(storage_ready(f"127.0.0.1:{self.s3_port}"), self.supervisor, 30, "local S3")
-        for instance in range(self.instances):
+        for instance in range(max(self.counts.values())):
             for service in self.services:
+                if instance >= self.counts[service]:
+                    continue
                 name = f"{service}-{instance + 1}"
                 argv = [*nameko_command(python), "run", "--config", str(CONFIG_FILE),
                         f"services.{service}.service"]

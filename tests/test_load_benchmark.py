@@ -7,10 +7,21 @@ import pytest
 
 from benchmarks.complaint_life import parse_args
 from benchmarks.load_report import progress_line, render_markdown
-from benchmarks.load_stats import (LifeResult, arrivals, departure_rate, error_kind, find_knee,
-                                   keeps_up, percentile, queue_summary, rates_between,
-                                   rss_summary, steady_rate, summarise)
-from scripts.life import STEPS
+from benchmarks.load_stats import (
+    LifeResult,
+    arrivals,
+    departure_rate,
+    error_kind,
+    find_knee,
+    keeps_up,
+    percentile,
+    queue_summary,
+    rates_between,
+    rss_summary,
+    steady_rate,
+    summarise,
+)
+from scripts.life import CALLS, STEPS
 
 
 def test_percentile_is_nearest_rank_and_never_below_the_tail():
@@ -86,8 +97,10 @@ def test_an_overloaded_step_that_drains_before_the_cutoff_still_fails():
 
 
 def test_error_kinds_group_by_class_and_step():
-    assert error_kind("GaveUp: POST /api/complaints: still failing after 60s (HTTP 503)") == "GaveUp"
-    assert error_kind("StepRefused: visit: HTTP 400: {\"errors\": 1}") == "StepRefused visit: HTTP 400"
+    assert (error_kind("GaveUp: POST /api/complaints: still failing after 60s (HTTP 503)")
+            == "GaveUp")
+    assert (error_kind("StepRefused: visit: HTTP 400: {\"errors\": 1}")
+            == "StepRefused visit: HTTP 400")
 
 
 def step(rate, completion, p99, started=20, out=None):
@@ -163,8 +176,26 @@ def full_summary(rate, completion, p99, samples=(), out=None):
                "steps_p50_p99": {s: [0.5, 1.25] for s in STEPS},
                "errors": {}, "error_examples": [], "start_lag_p99": 0.0,
                "rates": {"http_calls": 40.0, "db_commits": 400.0, "broker_publishes": 250.0},
-               "samples": list(samples)}
+               "samples": list(samples),
+               "calls_p50_p99": {**{c: [0.1, 0.2] for c in CALLS}, "record": [0.15, 0.4],
+                                 "clock": [0.012, 0.05]},
+               "calls_per_life": {**dict.fromkeys(CALLS, 1.0), "upload": 5.0, "page": 3.25,
+                                  "clock": 2.0},
+               "hops_p50_p99": {"routed": [0.22, 0.54], "applied": [0.186, 0.5]},
+               "hops_lower_p50_p99": {"routed": [0.01, 0.3], "applied": [0.0, 0.0]},
+               "hops_resolution_p50": {"routed": 0.21, "applied": 0.186},
+               "cpu": cpu(rate)}
     return summary
+
+
+def cpu(rate):
+    def figures(ms_per_life, cores):
+        return {"ms": ms_per_life * rate * 60, "ms_per_life": ms_per_life, "cores": cores}
+    return {"seconds": 62.0, "lives": int(rate * 60),
+            "groups": {"rabbitmq (beam.smp, whole broker)": figures(250, 0.24),
+                       "intake": figures(127, 0.12), "S3 server": figures(3, 0.0),
+                       "postgres (database ccrm_load)": figures(157, 0.15)},
+            "total": figures(537, 0.51)}
 
 
 def report():
@@ -182,7 +213,7 @@ def report():
                     "postgres": "15.8", "rabbitmq": "3.10.8", "load_before": "0.10 / 0.20 / 0.30",
                     "load_after": "1.90 / 1.20 / 0.60"},
         "settings": {"step_seconds": 60.0, "p99_limit": 30.0, "min_completion": 0.95,
-                     "clock_step": "PT1M", "clock_every": 2.0},
+                     "clock_step": "PT1M", "clock_every": 2.0, "poll": [0.01, 0.2]},
         "raw": {"pgbench_insert_per_s": 8000.0, "pgbench_clients": 8, "pgbench_seconds": 10.0,
                 "kombu_publish_confirm_per_s": 2500.0, "kombu_messages": 3000},
         "knee_steps": steps,
@@ -190,6 +221,9 @@ def report():
         "steady": steady,
         "service_deaths": [],
         "note": None,
+        "idle_cpu": {"seconds": 10.0, "lives": 0,
+                     "groups": {"intake": {"ms": 100.0, "ms_per_life": None, "cores": 0.01}},
+                     "total": {"ms": 3400.0, "ms_per_life": None, "cores": 0.34}},
     }
 
 
@@ -213,8 +247,51 @@ def test_markdown_has_command_machine_raw_limits_knee_and_steady_figures():
     assert "| intake-1 | 100 | 110 | 110 | +10 |" in text
     assert "| gateway-1 | 80 | 80 | 80 | +0 |" in text
     assert "largest sum 5, at the end 5" in text
-    assert "| 20 | 20 | 18 | 2 | 0 | 5 | evt-intake-order.signed--dispatch.on_order_signed: 5 | 190 |" in text
+    assert ("| 20 | 20 | 18 | 2 | 0 | 5 | evt-intake-order.signed--dispatch.on_order_signed: 5 "
+            "| 190 |") in text
     assert "**Note:**" not in text
+
+
+def test_markdown_has_each_call_the_hops_and_cpu_per_life_per_phase():
+    text = render_markdown(report())
+    assert "| call | 0.5/s | 1/s | steady 0.4/s |" in text
+    assert "| record | 150 / 400 (×1.0) | 150 / 400 (×1.0) | 150 / 400 (×1.0) |" in text
+    assert "| page | 100 / 200 (×3.2) |" in text
+    # The clock read is the benchmark's, in a table of its own after the person's calls.
+    person = text.index("Each call a person makes")
+    bookkeeping = text.index("The benchmark's own bookkeeping")
+    assert (person < text.index("| approve |") < bookkeeping
+            < text.index("| clock | 12 / 50 (×2.0)"))
+    assert "| order signed → routed visible, at most | 220 / 540 (210) |" in text
+    assert "| order signed → routed visible, at least | 10 / 300 |" in text
+    assert "| closure applied → intake state, at least | 0 / 0 |" in text
+    assert "pauses of 10 ms doubling up to 200 ms" in text
+    # CPU: the idle suite first, services before the S3 server, PostgreSQL and the broker.
+    assert "| process group | idle (no lives) | 0.5/s | 1/s | steady 0.4/s |" in text
+    assert "| intake | – (0.01) | 127 (0.12) |" in text
+    assert "| rabbitmq (beam.smp, whole broker) | – | 250 (0.24) |" in text   # not read idle
+    assert (text.index("| intake |") < text.index("| S3 server |")
+            < text.index("| postgres (database ccrm_load) |")
+            < text.index("| rabbitmq (beam.smp"))
+    assert "| **total** | – (0.34) | 537 (0.51) | 537 (0.51) | 537 (0.51) |" in text
+    assert "| window s (lives) | 10 (0) | 62 (30) | 62 (60) | 62 (24) |" in text
+
+
+def test_markdown_without_the_new_figures_leaves_their_tables_out():
+    old = report()
+    for summary in [*old["knee_steps"], old["steady"]]:
+        for key in ("calls_p50_p99", "calls_per_life", "hops_p50_p99", "hops_lower_p50_p99",
+                    "hops_resolution_p50", "cpu"):
+            summary.pop(key)
+    old.pop("idle_cpu")
+    text = render_markdown(old)
+    assert "What a person waits on" not in text and "| call |" not in text
+
+
+def test_markdown_says_how_many_instances_of_each_service():
+    text = render_markdown({**report(), "instances_of": {"intake": 2, "gateway": 3}})
+    assert "1 instance(s) of every service but 3 of gateway, 2 of intake;" in text
+    assert "1 instance(s) of every service;" in render_markdown(report())
 
 
 def test_markdown_labels_a_busy_machine_a_missing_knee_and_dead_services():
