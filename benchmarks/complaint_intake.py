@@ -11,8 +11,8 @@ rate measured in the same run.
 every service, database `ccrm_recbench`, vhost `ccrm-recbench`, gateways on
 8160+, S3 on 9160, metrics on 9360+; never `make run`'s ports), spreads the
 clients over its gateways and prints the CPU each process group spent per
-recording (the suite's processes from /proc, PostgreSQL's backends of that
-database, RabbitMQ): the figure that stays comparable on a shared machine.
+recording (benchmarks.load_cpu: the suite's processes from /proc, PostgreSQL,
+RabbitMQ): the figure that stays comparable on a shared machine.
 
 Records `phone`-channel complaints (no desk signature, so each also creates a
 signing link) as a specialist of the demo organisation, through
@@ -33,7 +33,8 @@ from pathlib import Path
 import kombu
 import requests
 
-from benchmarks.process_cpu import CpuMeter
+from benchmarks.load_cpu import cpu_between
+from benchmarks.load_driver import suite_cpu_probe
 from benchmarks.raw_limits import pgbench_insert_rate
 
 
@@ -165,12 +166,13 @@ def measure(args, suite):
             print(f"warm-up: {sum(1 for status, _ in warm if status != 201)} of {args.warmup} "
                   "recordings refused")
         subscriber.seen.clear()
-        meter = CpuMeter(suite) if suite else None
+        probe = suite_cpu_probe(suite) if suite else None
+        cpu_before = probe.snapshot() if probe else None
         started = time.perf_counter()
         results = list(pool.map(record, range(args.count)))
     http_done = time.perf_counter()
     wait_for_events(subscriber, args.count)
-    spent = meter.spent() if meter else {}
+    cpu = cpu_between(cpu_before, probe.snapshot(), lives=len(subscriber.seen)) if probe else None
     subscriber.stop = True
     last_event = max(subscriber.seen.values()) if subscriber.seen else http_done
 
@@ -187,8 +189,12 @@ def measure(args, suite):
     print(f"(mean {statistics.mean(latencies) * 1000:.0f} ms; HTTP calls done in "
           f"{http_done - started:.1f} s; run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
           f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())})")
-    if spent:
-        print("CPU ms per recording: " + CpuMeter.describe(spent, max(ok, 1)))
+    if cpu:
+        print("CPU ms per recording (benchmarks.load_cpu; RabbitMQ is the whole broker): "
+              + ", ".join(
+            f"{group} {figures['ms_per_life']:.1f}"
+            for group, figures in sorted(cpu["groups"].items(), key=lambda kv: -kv[1]["ms"])
+            if figures["ms"] > 0) + f" (total {cpu['total']['ms_per_life']:.1f})")
     return 0 if ok == args.count and len(subscriber.seen) == args.count else 1
 
 
