@@ -4,6 +4,15 @@ rate measured in the same run.
 
     make run    # in another terminal
     .venv/bin/python -m benchmarks.complaint_intake --count 1000 --concurrency 16
+    .venv/bin/python -m benchmarks.complaint_intake --suite --count 2000 --concurrency 16
+    .venv/bin/python -m benchmarks.complaint_intake --suite --instances 2 ...
+
+`--suite` starts a private suite instead (scripts/suite.py: `--instances` of
+every service, database `ccrm_recbench`, vhost `ccrm-recbench`, gateways on
+8160+, S3 on 9160, metrics on 9360+; never `make run`'s ports), spreads the
+clients over its gateways and prints the CPU each process group spent per
+recording (benchmarks.load_cpu: the suite's processes from /proc, PostgreSQL,
+RabbitMQ): the figure that stays comparable on a shared machine.
 
 Records `phone`-channel complaints (no desk signature, so each also creates a
 signing link) as a specialist of the demo organisation, through
@@ -12,16 +21,20 @@ request to the last `complaint.received` seen on `intake.events`.
 """
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import kombu
 import requests
 
+from benchmarks.load_cpu import cpu_between
+from benchmarks.load_driver import suite_cpu_probe
 from benchmarks.raw_limits import pgbench_insert_rate
 
 
@@ -67,17 +80,60 @@ class Subscriber(threading.Thread):
                         pass
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Complaints recorded per second through the gateway.")
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     parser.add_argument("--tokens", default="var/demo-tokens.json")
     parser.add_argument("--amqp", default="pyamqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
-    args = parser.parse_args()
+    parser.add_argument("--warmup", type=int, default=50, help="uncounted recordings first")
+    parser.add_argument("--suite", action="store_true",
+                        help="start a private suite and measure against it (module doc)")
+    parser.add_argument("--instances", type=int, default=1, help="with --suite: of every service")
+    return parser.parse_args(argv)
 
+
+def start_suite(args):
+    """A private suite (module doc); points args at it."""
+    from scripts.suite import Suite
+
+    root = Path(__file__).resolve().parent.parent
+    suite = Suite(root / "var" / "recbench", instances=args.instances, database="ccrm_recbench",
+                  vhost="ccrm-recbench", gateway_port=8160, s3_port=9160, metrics_port=9360,
+                  out=open(os.devnull, "w", encoding="utf-8"))
+    suite.prepare()
+    suite.start()
+    args.tokens, args.amqp = str(suite.tokens_file), suite.amqp_uri
+    args.gateways = suite.gateway_urls
+    return suite
+
+
+def stop_suite(suite):
+    import psycopg
+
+    from shared.db import admin_dsn
+    suite.stop()
+    suite.drop()
+    with psycopg.connect(admin_dsn(suite.owner_dsn), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{suite.database}" WITH (FORCE)')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.gateways = [args.gateway]
+    suite = start_suite(args) if args.suite else None
+    try:
+        return measure(args, suite)
+    finally:
+        if suite is not None:
+            stop_suite(suite)
+
+
+def measure(args, suite):
     token, project_id = specialist(args.tokens)
-    clock = requests.get(f"{args.gateway}/api/admin/clock",
+    clock = requests.get(f"{args.gateways[0]}/api/admin/clock",
                          headers={"Authorization": f"Bearer {admin_token(args.tokens)}"}).json()
     now = datetime.fromisoformat(clock["now"])
     prefix = f"B{uuid.uuid4().hex[:5]}-"
@@ -97,18 +153,26 @@ def main():
     def record(n):
         session = getattr(session_local, "s", None) or requests.Session()
         session_local.s = session
+        gateway = args.gateways[n % len(args.gateways)]
         started = time.perf_counter()
-        response = session.post(f"{args.gateway}/api/complaints", json=form(n),
+        response = session.post(f"{gateway}/api/complaints", json=form(n),
                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)
         return response.status_code, time.perf_counter() - started
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(args.concurrency) as pool:
+        warm = list(pool.map(record, range(-args.warmup, 0)))
+        wait_for_events(subscriber, args.warmup)
+        if any(status != 201 for status, _ in warm):
+            print(f"warm-up: {sum(1 for status, _ in warm if status != 201)} of {args.warmup} "
+                  "recordings refused")
+        subscriber.seen.clear()
+        probe = suite_cpu_probe(suite) if suite else None
+        cpu_before = probe.snapshot() if probe else None
+        started = time.perf_counter()
         results = list(pool.map(record, range(args.count)))
     http_done = time.perf_counter()
-    limit = time.monotonic() + 60
-    while len(subscriber.seen) < args.count and time.monotonic() < limit:
-        time.sleep(0.05)
+    wait_for_events(subscriber, args.count)
+    cpu = cpu_between(cpu_before, probe.snapshot(), lives=len(subscriber.seen)) if probe else None
     subscriber.stop = True
     last_event = max(subscriber.seen.values()) if subscriber.seen else http_done
 
@@ -117,13 +181,28 @@ def main():
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     rate = len(subscriber.seen) / (last_event - started)
     pg_rate = pgbench_insert_rate(args.concurrency)
-    print(f"| complaints | concurrency | 201 | events seen | recorded/s (to event) | p50 ms | p99 ms "
-          f"| pgbench single-row INSERT/s | ratio |")
+    print("| complaints | concurrency | 201 | events seen | recorded/s (to event) | p50 ms "
+          "| p99 ms | pgbench single-row INSERT/s | ratio |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(f"| {args.count} | {args.concurrency} | {ok} | {len(subscriber.seen)} | {rate:,.0f} | "
           f"{p(0.5):.0f} | {p(0.99):.0f} | {pg_rate:,.0f} | {rate / pg_rate:.1%} |")
-    print(f"(mean {statistics.mean(latencies) * 1000:.0f} ms; run at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+    print(f"(mean {statistics.mean(latencies) * 1000:.0f} ms; HTTP calls done in "
+          f"{http_done - started:.1f} s; run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+          f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())})")
+    if cpu:
+        print("CPU ms per recording (benchmarks.load_cpu; RabbitMQ is the whole broker): "
+              + ", ".join(
+            f"{group} {figures['ms_per_life']:.1f}"
+            for group, figures in sorted(cpu["groups"].items(), key=lambda kv: -kv[1]["ms"])
+            if figures["ms"] > 0) + f" (total {cpu['total']['ms_per_life']:.1f})")
+    return 0 if ok == args.count and len(subscriber.seen) == args.count else 1
+
+
+def wait_for_events(subscriber, count, seconds=60):
+    limit = time.monotonic() + seconds
+    while len(subscriber.seen) < count and time.monotonic() < limit:
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
