@@ -6,6 +6,7 @@ field names are the columns (trusted names, never user input).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -58,22 +59,44 @@ def lock_case(conn: Any, complaint_id: str) -> Case | None:
 
 
 def get_case(conn: Any, complaint_id: str, for_update: bool = False) -> Case | None:
-    row = conn.execute(
+    return read_case(conn, complaint_id, for_update)()
+
+
+def read_case(conn: Any, complaint_id: str, for_update: bool = False
+              ) -> Callable[[], Case | None]:
+    """Send the case's reads (the complaint, locked if asked, and its current
+    routing) and return what fetches them: in a pipeline both go out with
+    whatever the caller sends before fetching, in one round trip. The routing
+    is read after the lock is held (statements run in order)."""
+    complaint = conn.execute(
         f"SELECT * FROM dispatch.complaints WHERE id = %(id)s{' FOR UPDATE' if for_update else ''}",
-        {"id": complaint_id}).fetchone()
-    if row is None:
-        return None
-    routing = get_routing(conn, row["routing_id"]) if row["routing_id"] else None
-    return Case(**{name: row[name] for name in _columns(Case) if name != "routing"},
-                routing=routing)
+        {"id": complaint_id})
+    routing = conn.execute(
+        """SELECT * FROM dispatch.routings WHERE id =
+               (SELECT routing_id FROM dispatch.complaints WHERE id = %(id)s)""",
+        {"id": complaint_id})
+
+    def fetch() -> Case | None:
+        row, routing_row = complaint.fetchone(), routing.fetchone()
+        if row is None:
+            return None
+        found = Routing.from_row(routing_row) if routing_row else None
+        return Case(**{name: row[name] for name in _columns(Case) if name != "routing"},
+                    routing=found)
+    return fetch
 
 
 def lock_new_case(conn: Any, complaint_id: str) -> Case | None:
     """Serialise the first events of a complaint not stored yet: two handlers
     creating it at once queue here instead of colliding on the insert."""
+    return read_new_case(conn, complaint_id)()
+
+
+def read_new_case(conn: Any, complaint_id: str) -> Callable[[], Case | None]:
+    """`lock_new_case`, sent now and fetched later (see `read_case`)."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
                  {"key": f"dispatch:complaint:{complaint_id}"})
-    return lock_case(conn, complaint_id)
+    return read_case(conn, complaint_id, for_update=True)
 
 
 def save_case(conn: Any, case: Case) -> None:
@@ -90,9 +113,14 @@ def save_case(conn: Any, case: Case) -> None:
 def next_id(conn: Any, case: Case, table: str) -> str:
     """`<complaint>-<prefix><n>`: the next number of that record on the
     complaint (the caller holds the complaint's lock)."""
-    count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} WHERE complaint_id = %(id)s",
-                         {"id": case.id}).fetchone()["n"]
-    return ids.record_id(case.id, table, count + 1)
+    return read_next_id(conn, case.id, table)()
+
+
+def read_next_id(conn: Any, complaint_id: str, table: str) -> Callable[[], str]:
+    """`next_id`, sent now and fetched later (see `read_case`)."""
+    count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} "
+                         "WHERE complaint_id = %(id)s", {"id": complaint_id})
+    return lambda: ids.record_id(complaint_id, table, count.fetchone()["n"] + 1)
 
 
 # -- routings ---------------------------------------------------------------------------------
@@ -230,14 +258,23 @@ def complaint_of(conn: Any, cls: type, record_id: str) -> str | None:
 
 def record_of_request(conn: Any, person_id: str, request_key: str) -> Any:
     """The record a request key already made, or None."""
-    row = conn.execute(
+    return read_request(conn, person_id, request_key)()
+
+
+def read_request(conn: Any, person_id: str, request_key: str) -> Callable[[], Any]:
+    """`record_of_request`, sent now and fetched later (see `read_case`)."""
+    request = conn.execute(
         """SELECT record_type, record_id FROM dispatch.requests
            WHERE person_id = %(p)s AND request_key = %(k)s""",
-        {"p": person_id, "k": request_key}).fetchone()
-    if row is None:
-        return None
-    cls = next(c for c in TABLES if c.__name__ == row["record_type"])
-    return get_record(conn, cls, row["record_id"])
+        {"p": person_id, "k": request_key})
+
+    def fetch() -> Any:
+        row = request.fetchone()
+        if row is None:
+            return None
+        cls = next(c for c in TABLES if c.__name__ == row["record_type"])
+        return get_record(conn, cls, row["record_id"])
+    return fetch
 
 
 def insert_request(conn: Any, person_id: str, request_key: str, record: Any,

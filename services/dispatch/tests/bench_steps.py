@@ -37,6 +37,27 @@ from shared.migrate import migrate  # noqa: E402
 from shared.outbox import Outbox  # noqa: E402
 
 
+def one(worker, media, measure, n: int) -> None:
+    """One complaint's life in dispatch: routed, visited, progressed, closed, viewed."""
+    cid = f"C-GZ-2026-{n:06d}"
+    body = envelope_body("order.signed", dict(facts_data(complaint_id=cid),
+                                              department_overridden=False), cid)
+    measure("on_order_signed", lambda: worker.on_order_signed(body))
+    signature = media.add(f"M-GZ-{n:032x}", "signature")
+    photo = media.add(f"M-GZ-{n + 10**6:032x}", "photo")
+    measure("record_visit", lambda: worker.record_visit(HEAD, cid, {
+        "outcome": "done", "visited_at": NOW.isoformat(), "plan": "维修",
+        "agreed_completion_at": (NOW + timedelta(days=1)).isoformat(),
+        "customer_signature_media_id": signature, "photo_media_ids": [photo]},
+        request_key=f"visit-{n}"))
+    measure("record_progress", lambda: worker.record_progress(HEAD, cid, "已订购材料"))
+    closing = media.add(f"M-GZ-{n + 2 * 10**6:032x}", "signature")
+    measure("apply_closure", lambda: worker.apply_closure(HEAD, cid, [], closing,
+                                                          request_key=f"close-{n}"))
+    measure("get_complaint_view", lambda: worker.get_complaint_view(cid, HEAD))
+    measure("get_complaint_view(no actor)", lambda: worker.get_complaint_view(cid))
+
+
 def run(dsn: str, complaints: int, show: bool = False) -> dict[str, dict[str, float]]:
     db = CountingDatabase(dsn, size=4)
     load_organisation(db, DEMO_FILE, now=NOW, outbox=Outbox("dispatch", "dispatch", "GZ"))
@@ -46,33 +67,20 @@ def run(dsn: str, complaints: int, show: bool = False) -> dict[str, dict[str, fl
                             media=media, config={"RPC_TIMEOUT": 2})
     took: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
 
+    last = {"n": 0}
+
     def measure(name, call):
         db.log.clear()
         began = time.process_time()
         call()
         took[name].append(((time.process_time() - began) * 1000, len(db.log.statements),
                            db.log.round_trips))
-        if show and n == complaints:
+        if show and last["n"] == complaints:
             print(f"-- {name}", *db.log.statements, sep="\n   ")
 
     for n in range(1, complaints + 1):
-        cid = f"C-GZ-2026-{n:06d}"
-        body = envelope_body("order.signed", dict(facts_data(complaint_id=cid),
-                                                  department_overridden=False), cid)
-        measure("on_order_signed", lambda: worker.on_order_signed(body))
-        signature = media.add(f"M-GZ-{n:032x}", "signature")
-        photo = media.add(f"M-GZ-{n + 10**6:032x}", "photo")
-        measure("record_visit", lambda: worker.record_visit(HEAD, cid, {
-            "outcome": "done", "visited_at": NOW.isoformat(), "plan": "维修",
-            "agreed_completion_at": (NOW + timedelta(days=1)).isoformat(),
-            "customer_signature_media_id": signature, "photo_media_ids": [photo]},
-            request_key=f"visit-{n}"))
-        measure("record_progress", lambda: worker.record_progress(HEAD, cid, "已订购材料"))
-        closing = media.add(f"M-GZ-{n + 2 * 10**6:032x}", "signature")
-        measure("apply_closure", lambda: worker.apply_closure(HEAD, cid, [], closing,
-                                                              request_key=f"close-{n}"))
-        measure("get_complaint_view", lambda: worker.get_complaint_view(cid, HEAD))
-        measure("get_complaint_view(no actor)", lambda: worker.get_complaint_view(cid))
+        last["n"] = n
+        one(worker, media, measure, n)
     db.close()
     skip = min(5, complaints // 4)  # warm-up: first calls prepare statements
     return {name: {"cpu_ms": statistics.median(t[0] for t in rows[skip:]),

@@ -3,15 +3,19 @@ whose connections log every statement a cursor executes (an `executemany` is
 one entry) and every transaction's BEGIN and COMMIT, so a test can pin how
 many statements and round trips a step costs.
 
-A pipeline (`conn.pipeline()`) sends its statements together: `round_trips`
-counts each pipeline block once, whatever it holds (the block's flush)."""
+Round trips are read from libpq's protocol trace of each connection: every
+time the client, having sent something, reads the server's answer again is
+one (a pipeline's statements sent together and read together count once)."""
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 
 from shared.db import Database
@@ -20,17 +24,30 @@ from shared.db import Database
 class Log:
     def __init__(self) -> None:
         self.statements: list[str] = []
-        self.round_trips = 0
-        self._pipelined = 0
+        self.traces: list[tuple[Any, int]] = []    # (trace file, offset at the last clear)
 
     def sent(self, sql: str) -> None:
         self.statements.append(" ".join(sql.split()))
-        if not self._pipelined:
-            self.round_trips += 1
 
     def clear(self) -> None:
         self.statements.clear()
-        self.round_trips = 0
+        self.traces = [(f, os.fstat(f.fileno()).st_size) for f, _ in self.traces]
+
+    @property
+    def round_trips(self) -> int:
+        """Client-to-server turns in the traces since the last clear."""
+        turns = 0
+        for trace, offset in self.traces:
+            with open(trace.name, "rb") as text:
+                text.seek(offset)
+                previous = "B"
+                for line in text.read().decode("utf-8", "replace").splitlines():
+                    side = line[:1]
+                    if side == "B" and previous == "F":
+                        turns += 1
+                    if side in "FB":
+                        previous = side
+        return turns
 
     def matching(self, fragment: str) -> list[str]:
         return [s for s in self.statements if fragment in s]
@@ -58,16 +75,6 @@ class CountingConnection(psycopg.Connection):  # type: ignore[type-arg]
             yield tx
         self.log.sent("COMMIT")
 
-    @contextmanager
-    def pipeline(self) -> Iterator[Any]:  # type: ignore[override]
-        self.log.round_trips += 1
-        self.log._pipelined += 1
-        try:
-            with super().pipeline() as pipe:
-                yield pipe
-        finally:
-            self.log._pipelined -= 1
-
 
 class CountingDatabase(Database):
     """A `Database` on the real server whose statements land in `self.log`."""
@@ -81,4 +88,8 @@ class CountingDatabase(Database):
                                           cursor_factory=CountingCursor,
                                           connect_timeout=self.connect_timeout, **self.options)
         conn.log = self.log
+        trace = tempfile.NamedTemporaryFile(prefix="pgtrace-")  # noqa: SIM115 (kept open)
+        conn.pgconn.trace(trace.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        self.log.traces.append((trace, 0))
         return conn

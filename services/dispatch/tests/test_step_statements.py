@@ -1,0 +1,82 @@
+"""What a step costs PostgreSQL (issue 17 "speed"): the round trips of the
+busiest entrypoints, pinned, with the locks they must keep. Real database,
+fake media; counted by services.dispatch.tests.statements."""
+from datetime import timedelta
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.dispatch.load_directory import load_organisation
+from services.dispatch.service import DispatchService
+from services.dispatch.tests.casework import NOW, TABLE, envelope_body, facts_data
+from services.dispatch.tests.conftest import DEMO_FILE
+from services.dispatch.tests.statements import CountingDatabase
+from services.dispatch.tests.test_service_units import HEAD, FakeMediaProxy
+from shared.clock import FixedClock
+from shared.outbox import Outbox
+
+pytestmark = pytest.mark.integration
+
+CID = "C-GZ-2026-000001"
+
+
+@pytest.fixture
+def counted(clean_database, test_dsn):
+    load_organisation(clean_database, DEMO_FILE, now=NOW,
+                      outbox=Outbox("dispatch", "dispatch", "GZ"))
+    db, media = CountingDatabase(test_dsn, size=2), FakeMediaProxy()
+    worker = worker_factory(DispatchService, db=db, clock=FixedClock(NOW),
+                            outbox=Outbox("dispatch", "dispatch", "GZ"), routing_table=TABLE,
+                            media=media, config={"RPC_TIMEOUT": 2})
+    worker.get_person("rcgz-mkt-head")       # the directory snapshot, read once
+    yield worker, media, db
+    db.close()
+
+
+def signed(worker, complaint_id=CID):
+    return envelope_body("order.signed", dict(facts_data(complaint_id=complaint_id),
+                                              department_overridden=False), complaint_id)
+
+
+def test_an_order_signed_event_costs_five_round_trips(counted):
+    worker, _, db = counted
+    db.log.clear()
+    worker.on_order_signed(signed(worker))
+    # The load id; BEGIN; the inbox mark; the locks, case and next routing id
+    # together; the writes and the COMMIT (was 20).
+    assert db.log.round_trips <= 5, db.log.statements
+    assert len(db.log.matching("pg_advisory_xact_lock")) == 1
+    assert len(db.log.matching("FROM dispatch.complaints WHERE id = %(id)s FOR UPDATE")) == 1
+    assert len(db.log.matching("INSERT INTO dispatch.inbox")) == 1
+
+
+def test_a_progress_step_costs_five_round_trips_and_keeps_its_lock(counted):
+    worker, _, db = counted
+    worker.on_order_signed(signed(worker))
+    db.log.clear()
+    progress = worker.record_progress(HEAD, CID, "已订购材料")
+    assert progress["id"] == f"{CID}-P1"
+    assert db.log.round_trips <= 5, db.log.statements     # was 18
+    assert len(db.log.matching("FROM dispatch.complaints WHERE id = %(id)s FOR UPDATE")) == 1
+    assert worker.record_progress(HEAD, CID, "已到货")["id"] == f"{CID}-P2"
+
+
+def test_a_signed_visit_answers_its_binding_without_reading_it_again(counted):
+    worker, media, db = counted
+    worker.on_order_signed(signed(worker))
+    signature = media.add("M-GZ-" + "a" * 32, "signature")
+    db.log.clear()
+    visit = worker.record_visit(HEAD, CID, {
+        "outcome": "done", "visited_at": NOW.isoformat(), "plan": "维修",
+        "agreed_completion_at": (NOW + timedelta(days=1)).isoformat(),
+        "customer_signature_media_id": signature}, request_key="visit-1")
+    assert visit["signature_status"] == "bound" and media.binds == [visit["id"]]
+    assert db.log.matching("WHERE complaint_id = %(id)s") == [
+        "SELECT count(*) AS n FROM dispatch.visits WHERE complaint_id = %(id)s"]
+    assert db.log.round_trips <= 9, db.log.statements     # was 27
+    # The retried call answers the same record, bound.
+    again = worker.record_visit(HEAD, CID, {
+        "outcome": "done", "visited_at": NOW.isoformat(), "plan": "维修",
+        "agreed_completion_at": (NOW + timedelta(days=1)).isoformat(),
+        "customer_signature_media_id": signature}, request_key="visit-1")
+    assert again["id"] == visit["id"] and again["signature_status"] == "bound"
