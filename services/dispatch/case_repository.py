@@ -331,6 +331,33 @@ def save_binding(conn: Any, binding: Binding) -> None:
                     WHERE media_id = %(media_id)s""", vars(binding))
 
 
+def finish_pending_binding(db: Any, media_id: str, *, state: str, last_error: str | None,
+                           bound_at: datetime | None) -> Binding | None:
+    """An attempt's end, if the binding is still pending (else None: another
+    attempt finished it first). One autocommit UPDATE: its row lock and the
+    re-checked `state` do what SELECT ... FOR UPDATE then UPDATE did."""
+    return _update_pending(db, """state = %(state)s, last_error = %(last_error)s,
+                                  attempts = attempts + 1, bound_at = %(bound_at)s""",
+                           {"id": media_id, "state": state, "last_error": last_error,
+                            "bound_at": bound_at})
+
+
+def fail_pending_binding(db: Any, media_id: str, error: str,
+                         next_attempt_at: datetime) -> Binding | None:
+    """A failed attempt, retried at `next_attempt_at` (as `finish_pending_binding`)."""
+    return _update_pending(db, """attempts = attempts + 1, last_error = %(last_error)s,
+                                  next_attempt_at = %(next)s""",
+                           {"id": media_id, "last_error": error, "next": next_attempt_at})
+
+
+def _update_pending(db: Any, changes: str, params: dict[str, Any]) -> Binding | None:
+    with db.connection() as conn:
+        row = conn.execute(f"""UPDATE dispatch.signature_bindings SET {changes}
+                               WHERE media_id = %(id)s AND state = 'pending'
+                               RETURNING *""", params).fetchone()
+    return _from_row(Binding, row) if row else None
+
+
 def claim_due_bindings(conn: Any, now: datetime, lease_until: datetime,
                        limit: int) -> list[Binding]:
     """Pending binds whose time has come, leased so another instance skips them."""

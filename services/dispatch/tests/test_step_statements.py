@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.dispatch import case_repository
+from services.dispatch.bindings import DispatchBindings
 from services.dispatch.load_directory import load_organisation
 from services.dispatch.service import DispatchService
 from services.dispatch.tests.casework import NOW, TABLE, envelope_body, facts_data
@@ -73,10 +75,31 @@ def test_a_signed_visit_answers_its_binding_without_reading_it_again(counted):
     assert visit["signature_status"] == "bound" and media.binds == [visit["id"]]
     assert db.log.matching("WHERE complaint_id = %(id)s") == [
         "SELECT count(*) AS n FROM dispatch.visits WHERE complaint_id = %(id)s"]
-    assert db.log.round_trips <= 9, db.log.statements     # was 27
+    assert db.log.round_trips <= 6, db.log.statements     # was 27
+    # The attempt's outcome is one UPDATE of a still pending binding.
+    assert db.log.matching("FROM dispatch.signature_bindings") == []
+    assert len(db.log.matching("UPDATE dispatch.signature_bindings")) == 1
     # The retried call answers the same record, bound.
     again = worker.record_visit(HEAD, CID, {
         "outcome": "done", "visited_at": NOW.isoformat(), "plan": "维修",
         "agreed_completion_at": (NOW + timedelta(days=1)).isoformat(),
         "customer_signature_media_id": signature}, request_key="visit-1")
     assert again["id"] == visit["id"] and again["signature_status"] == "bound"
+
+
+def test_an_attempt_on_a_binding_another_attempt_finished_changes_nothing(counted):
+    worker, media, db = counted
+    worker.on_order_signed(signed(worker))
+    signature = media.add("M-GZ-" + "a" * 32, "signature")
+    worker.record_visit(HEAD, CID, {
+        "outcome": "done", "visited_at": NOW.isoformat(), "plan": "维修",
+        "agreed_completion_at": (NOW + timedelta(days=1)).isoformat(),
+        "customer_signature_media_id": signature})
+    store = DispatchBindings(db, FixedClock(NOW))
+    with db.connection() as conn:
+        bound = case_repository.get_binding(conn, signature)
+    assert (bound.state, bound.attempts) == ("bound", 1)
+    assert store.failed(bound, "late failure", NOW) is None
+    assert store.finish(bound, "late refusal") is None
+    with db.connection() as conn:
+        assert case_repository.get_binding(conn, signature) == bound
