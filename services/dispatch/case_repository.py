@@ -40,7 +40,8 @@ def _row_values(record: Any) -> dict[str, Any]:
             for name, value in vars(record).items()}
 
 
-def _from_row(cls: Any, row: dict[str, Any]) -> Any:
+def from_row(cls: Any, row: dict[str, Any]) -> Any:
+    """A record (dataclass `cls`) from its table's row."""
     values = {}
     for f in fields(cls):
         value = row[f.name]
@@ -80,10 +81,13 @@ def read_case(conn: Any, complaint_id: str, for_update: bool = False
         row, routing_row = complaint.fetchone(), routing.fetchone()
         if row is None:
             return None
-        found = Routing.from_row(routing_row) if routing_row else None
-        return Case(**{name: row[name] for name in _columns(Case) if name != "routing"},
-                    routing=found)
+        return case_from_row(row, Routing.from_row(routing_row) if routing_row else None)
     return fetch
+
+
+def case_from_row(row: dict[str, Any], routing: Routing | None) -> Case:
+    return Case(**{name: row[name] for name in _columns(Case) if name != "routing"},
+                routing=routing)
 
 
 def lock_new_case(conn: Any, complaint_id: str) -> Case | None:
@@ -144,12 +148,6 @@ def insert_routing(conn: Any, routing: Routing) -> None:
          "directory_version": routing.directory_version, "detail": Jsonb(routing.detail())})
 
 
-def routings(conn: Any, complaint_id: str) -> list[Routing]:
-    return [Routing.from_row(row) for row in conn.execute(
-        "SELECT * FROM dispatch.routings WHERE complaint_id = %(id)s ORDER BY routed_at, id",
-        {"id": complaint_id})]
-
-
 def insert_routing_error(conn: Any, error: RoutingError) -> None:
     """A new failure replaces the complaint's open one (made on an older
     directory), so each complaint is retried once per directory load."""
@@ -175,6 +173,12 @@ def resolve_routing_errors(conn: Any, complaint_id: str, now: datetime,
 
 def routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool = False,
                    limit: int = 200) -> list[dict[str, Any]]:
+    return read_routing_errors(conn, complaint_id, open_only, limit)()
+
+
+def read_routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool = False,
+                        limit: int = 200) -> Callable[[], list[dict[str, Any]]]:
+    """`routing_errors`, sent now and fetched later (see `read_case`)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if complaint_id is not None:
@@ -184,7 +188,7 @@ def routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool =
         where.append("resolved_at IS NULL")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return conn.execute(f"""SELECT * FROM dispatch.routing_errors {clause}
-                            ORDER BY failed_at DESC, id DESC LIMIT %(limit)s""", params).fetchall()
+                            ORDER BY failed_at DESC, id DESC LIMIT %(limit)s""", params).fetchall
 
 
 def complaints_to_reroute(conn: Any, directory_version: int, limit: int = 50) -> list[str]:
@@ -221,30 +225,14 @@ def get_record(conn: Any, cls: type, record_id: str, for_update: bool = False) -
     table, _ = TABLES[cls]
     row = conn.execute(f"SELECT * FROM dispatch.{table} WHERE id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": record_id}).fetchone()
-    return _from_row(cls, row) if row else None
-
-
-def records(conn: Any, cls: type, complaint_id: str) -> list[Any]:
-    table, _ = TABLES[cls]
-    order = {"visits": "recorded_at", "progress": "recorded_at",
-             "closure_applications": "applied_at", "claims": "raised_at",
-             "meetings": "held_at", "callbacks": "callback_at"}[table]
-    return [_from_row(cls, row) for row in conn.execute(
-        f"SELECT * FROM dispatch.{table} WHERE complaint_id = %(id)s ORDER BY {order}, id",
-        {"id": complaint_id})]
+    return from_row(cls, row) if row else None
 
 
 def time_acceptance(conn: Any, visit_id: str) -> TimeAcceptance | None:
     """The deputy GM's acceptance of a visit's stated time, if any."""
     row = conn.execute("SELECT * FROM dispatch.time_acceptances WHERE visit_id = %(id)s",
                        {"id": visit_id}).fetchone()
-    return _from_row(TimeAcceptance, row) if row else None
-
-
-def time_acceptances(conn: Any, complaint_id: str) -> list[TimeAcceptance]:
-    return [_from_row(TimeAcceptance, row) for row in conn.execute(
-        """SELECT * FROM dispatch.time_acceptances WHERE complaint_id = %(id)s
-           ORDER BY accepted_at, visit_id""", {"id": complaint_id})]
+    return from_row(TimeAcceptance, row) if row else None
 
 
 def complaint_of(conn: Any, cls: type, record_id: str) -> str | None:
@@ -302,14 +290,6 @@ def add_history(conn: Any, complaint_id: str, entries: list[HistoryEntry]) -> No
             [dict(vars(e), complaint_id=complaint_id, details=Jsonb(e.details)) for e in entries])
 
 
-def history(conn: Any, complaint_id: str) -> list[HistoryEntry]:
-    return [HistoryEntry(row["at"], row["actor_id"], row["action"], row["from_state"],
-                         row["to_state"], row["order_round"], row["record_id"], row["note"],
-                         row["details"])
-            for row in conn.execute("""SELECT * FROM dispatch.history WHERE complaint_id = %(id)s
-                                       ORDER BY id""", {"id": complaint_id})]
-
-
 # -- signature bindings ---------------------------------------------------------------------------
 
 def insert_binding(conn: Any, binding: Binding) -> None:
@@ -321,7 +301,7 @@ def insert_binding(conn: Any, binding: Binding) -> None:
 def get_binding(conn: Any, media_id: str, for_update: bool = False) -> Binding | None:
     row = conn.execute(f"SELECT * FROM dispatch.signature_bindings WHERE media_id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": media_id}).fetchone()
-    return _from_row(Binding, row) if row else None
+    return from_row(Binding, row) if row else None
 
 
 def save_binding(conn: Any, binding: Binding) -> None:
@@ -355,7 +335,7 @@ def _update_pending(db: Any, changes: str, params: dict[str, Any]) -> Binding | 
         row = conn.execute(f"""UPDATE dispatch.signature_bindings SET {changes}
                                WHERE media_id = %(id)s AND state = 'pending'
                                RETURNING *""", params).fetchone()
-    return _from_row(Binding, row) if row else None
+    return from_row(Binding, row) if row else None
 
 
 def claim_due_bindings(conn: Any, now: datetime, lease_until: datetime,
@@ -366,16 +346,21 @@ def claim_due_bindings(conn: Any, now: datetime, lease_until: datetime,
            WHERE state = 'pending' AND next_attempt_at <= %(now)s
            ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
         {"now": now, "limit": limit}).fetchall()
-    due = [_from_row(Binding, row) for row in rows]
+    due = [from_row(Binding, row) for row in rows]
     for binding in due:
         save_binding(conn, replace(binding, next_attempt_at=lease_until))
     return due
 
 
 def bindings_of(conn: Any, complaint_id: str) -> dict[str, Any]:
-    return {row["media_id"]: row for row in conn.execute(
-        "SELECT * FROM dispatch.signature_bindings WHERE complaint_id = %(id)s",
-        {"id": complaint_id})}
+    return read_bindings(conn, complaint_id)()
+
+
+def read_bindings(conn: Any, complaint_id: str) -> Callable[[], dict[str, Any]]:
+    """`bindings_of`, sent now and fetched later (see `read_case`)."""
+    cursor = conn.execute("SELECT * FROM dispatch.signature_bindings WHERE complaint_id = %(id)s",
+                          {"id": complaint_id})
+    return lambda: {row["media_id"]: row for row in cursor}
 
 
 def pending_binding_count(conn: Any) -> int:

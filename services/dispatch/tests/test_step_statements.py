@@ -15,6 +15,7 @@ from services.dispatch.tests.conftest import DEMO_FILE
 from services.dispatch.tests.statements import CountingDatabase
 from services.dispatch.tests.test_service_units import HEAD, FakeMediaProxy
 from shared.clock import FixedClock
+from shared.errors import Forbidden, NotFound
 from shared.outbox import Outbox
 
 pytestmark = pytest.mark.integration
@@ -103,3 +104,22 @@ def test_an_attempt_on_a_binding_another_attempt_finished_changes_nothing(counte
     assert store.finish(bound, "late refusal") is None
     with db.connection() as conn:
         assert case_repository.get_binding(conn, signature) == bound
+
+
+def test_the_complaint_page_is_read_in_one_round_trip(counted):
+    worker, _, db = counted
+    worker.on_order_signed(signed(worker))
+    worker.record_progress(HEAD, CID, "已订购材料")
+    db.log.clear()
+    page = worker.get_complaint_view(CID, HEAD)
+    # The load id (for the actor's staff), BEGIN, every read, COMMIT (was 25).
+    assert db.log.round_trips <= 4, db.log.statements
+    assert page["state"] == "routed" and page["routing"]["id"] == f"{CID}-R1"
+    assert [r["id"] for r in page["routings"]] == [f"{CID}-R1"]
+    assert [p["id"] for p in page["progress"]] == [f"{CID}-P1"]
+    assert [h["action"] for h in page["history"]][:1] == ["routed"]
+    with pytest.raises(Forbidden):
+        worker.get_complaint_view(CID, {"person_id": "rcgz-eng-head", "roles": ["head"],
+                                        "kind": "person"})
+    with pytest.raises(NotFound):
+        worker.get_complaint_view("C-GZ-2026-000099", HEAD)
