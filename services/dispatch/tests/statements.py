@@ -53,9 +53,7 @@ class Log:
         return [s for s in self.statements if fragment in s]
 
 
-class CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
-    log: Log
-
+class CountingCursor(psycopg.Cursor):
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         self.connection.log.sent(str(query))  # type: ignore[attr-defined]
         return super().execute(query, params, **kwargs)
@@ -65,11 +63,11 @@ class CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
         return super().executemany(query, params_seq, **kwargs)
 
 
-class CountingConnection(psycopg.Connection):  # type: ignore[type-arg]
+class CountingConnection(psycopg.Connection):
     log: Log
 
     @contextmanager
-    def transaction(self, *args: Any, **kwargs: Any) -> Iterator[Any]:  # type: ignore[override]
+    def transaction(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         self.log.sent("BEGIN")
         with super().transaction(*args, **kwargs) as tx:
             yield tx
@@ -84,7 +82,8 @@ class CountingDatabase(Database):
         self.log = Log()
 
     def _connect(self) -> Any:
-        conn = CountingConnection.connect(self.dsn, autocommit=True, row_factory=dict_row,
+        conn = CountingConnection.connect(self.dsn, autocommit=True,
+                                          row_factory=dict_row,  # type: ignore[arg-type]
                                           cursor_factory=CountingCursor,
                                           connect_timeout=self.connect_timeout, **self.options)
         conn.log = self.log
