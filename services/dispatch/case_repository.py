@@ -6,6 +6,7 @@ field names are the columns (trusted names, never user input).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,8 @@ def _row_values(record: Any) -> dict[str, Any]:
             for name, value in vars(record).items()}
 
 
-def _from_row(cls: Any, row: dict[str, Any]) -> Any:
+def from_row(cls: Any, row: dict[str, Any]) -> Any:
+    """A record (dataclass `cls`) from its table's row."""
     values = {}
     for f in fields(cls):
         value = row[f.name]
@@ -58,12 +60,32 @@ def lock_case(conn: Any, complaint_id: str) -> Case | None:
 
 
 def get_case(conn: Any, complaint_id: str, for_update: bool = False) -> Case | None:
-    row = conn.execute(
+    return read_case(conn, complaint_id, for_update)()
+
+
+def read_case(conn: Any, complaint_id: str, for_update: bool = False
+              ) -> Callable[[], Case | None]:
+    """Send the case's reads (the complaint, locked if asked, and its current
+    routing) and return what fetches them: in a pipeline both go out with
+    whatever the caller sends before fetching, in one round trip. The routing
+    is read after the lock is held (statements run in order)."""
+    complaint = conn.execute(
         f"SELECT * FROM dispatch.complaints WHERE id = %(id)s{' FOR UPDATE' if for_update else ''}",
-        {"id": complaint_id}).fetchone()
-    if row is None:
-        return None
-    routing = get_routing(conn, row["routing_id"]) if row["routing_id"] else None
+        {"id": complaint_id})
+    routing = conn.execute(
+        """SELECT * FROM dispatch.routings WHERE id =
+               (SELECT routing_id FROM dispatch.complaints WHERE id = %(id)s)""",
+        {"id": complaint_id})
+
+    def fetch() -> Case | None:
+        row, routing_row = complaint.fetchone(), routing.fetchone()
+        if row is None:
+            return None
+        return case_from_row(row, Routing.from_row(routing_row) if routing_row else None)
+    return fetch
+
+
+def case_from_row(row: dict[str, Any], routing: Routing | None) -> Case:
     return Case(**{name: row[name] for name in _columns(Case) if name != "routing"},
                 routing=routing)
 
@@ -71,9 +93,14 @@ def get_case(conn: Any, complaint_id: str, for_update: bool = False) -> Case | N
 def lock_new_case(conn: Any, complaint_id: str) -> Case | None:
     """Serialise the first events of a complaint not stored yet: two handlers
     creating it at once queue here instead of colliding on the insert."""
+    return read_new_case(conn, complaint_id)()
+
+
+def read_new_case(conn: Any, complaint_id: str) -> Callable[[], Case | None]:
+    """`lock_new_case`, sent now and fetched later (see `read_case`)."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
                  {"key": f"dispatch:complaint:{complaint_id}"})
-    return lock_case(conn, complaint_id)
+    return read_case(conn, complaint_id, for_update=True)
 
 
 def save_case(conn: Any, case: Case) -> None:
@@ -90,9 +117,14 @@ def save_case(conn: Any, case: Case) -> None:
 def next_id(conn: Any, case: Case, table: str) -> str:
     """`<complaint>-<prefix><n>`: the next number of that record on the
     complaint (the caller holds the complaint's lock)."""
-    count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} WHERE complaint_id = %(id)s",
-                         {"id": case.id}).fetchone()["n"]
-    return ids.record_id(case.id, table, count + 1)
+    return read_next_id(conn, case.id, table)()
+
+
+def read_next_id(conn: Any, complaint_id: str, table: str) -> Callable[[], str]:
+    """`next_id`, sent now and fetched later (see `read_case`)."""
+    count = conn.execute(f"SELECT count(*) AS n FROM dispatch.{table} "
+                         "WHERE complaint_id = %(id)s", {"id": complaint_id})
+    return lambda: ids.record_id(complaint_id, table, count.fetchone()["n"] + 1)
 
 
 # -- routings ---------------------------------------------------------------------------------
@@ -114,12 +146,6 @@ def insert_routing(conn: Any, routing: Routing) -> None:
          "routed_at": routing.routed_at, "department": routing.department,
          "major": routing.major, "handler_id": routing.handler.person_id,
          "directory_version": routing.directory_version, "detail": Jsonb(routing.detail())})
-
-
-def routings(conn: Any, complaint_id: str) -> list[Routing]:
-    return [Routing.from_row(row) for row in conn.execute(
-        "SELECT * FROM dispatch.routings WHERE complaint_id = %(id)s ORDER BY routed_at, id",
-        {"id": complaint_id})]
 
 
 def insert_routing_error(conn: Any, error: RoutingError) -> None:
@@ -147,6 +173,12 @@ def resolve_routing_errors(conn: Any, complaint_id: str, now: datetime,
 
 def routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool = False,
                    limit: int = 200) -> list[dict[str, Any]]:
+    return read_routing_errors(conn, complaint_id, open_only, limit)()
+
+
+def read_routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool = False,
+                        limit: int = 200) -> Callable[[], list[dict[str, Any]]]:
+    """`routing_errors`, sent now and fetched later (see `read_case`)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if complaint_id is not None:
@@ -156,7 +188,7 @@ def routing_errors(conn: Any, complaint_id: str | None = None, open_only: bool =
         where.append("resolved_at IS NULL")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return conn.execute(f"""SELECT * FROM dispatch.routing_errors {clause}
-                            ORDER BY failed_at DESC, id DESC LIMIT %(limit)s""", params).fetchall()
+                            ORDER BY failed_at DESC, id DESC LIMIT %(limit)s""", params).fetchall
 
 
 def complaints_to_reroute(conn: Any, directory_version: int, limit: int = 50) -> list[str]:
@@ -193,30 +225,14 @@ def get_record(conn: Any, cls: type, record_id: str, for_update: bool = False) -
     table, _ = TABLES[cls]
     row = conn.execute(f"SELECT * FROM dispatch.{table} WHERE id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": record_id}).fetchone()
-    return _from_row(cls, row) if row else None
-
-
-def records(conn: Any, cls: type, complaint_id: str) -> list[Any]:
-    table, _ = TABLES[cls]
-    order = {"visits": "recorded_at", "progress": "recorded_at",
-             "closure_applications": "applied_at", "claims": "raised_at",
-             "meetings": "held_at", "callbacks": "callback_at"}[table]
-    return [_from_row(cls, row) for row in conn.execute(
-        f"SELECT * FROM dispatch.{table} WHERE complaint_id = %(id)s ORDER BY {order}, id",
-        {"id": complaint_id})]
+    return from_row(cls, row) if row else None
 
 
 def time_acceptance(conn: Any, visit_id: str) -> TimeAcceptance | None:
     """The deputy GM's acceptance of a visit's stated time, if any."""
     row = conn.execute("SELECT * FROM dispatch.time_acceptances WHERE visit_id = %(id)s",
                        {"id": visit_id}).fetchone()
-    return _from_row(TimeAcceptance, row) if row else None
-
-
-def time_acceptances(conn: Any, complaint_id: str) -> list[TimeAcceptance]:
-    return [_from_row(TimeAcceptance, row) for row in conn.execute(
-        """SELECT * FROM dispatch.time_acceptances WHERE complaint_id = %(id)s
-           ORDER BY accepted_at, visit_id""", {"id": complaint_id})]
+    return from_row(TimeAcceptance, row) if row else None
 
 
 def complaint_of(conn: Any, cls: type, record_id: str) -> str | None:
@@ -230,14 +246,23 @@ def complaint_of(conn: Any, cls: type, record_id: str) -> str | None:
 
 def record_of_request(conn: Any, person_id: str, request_key: str) -> Any:
     """The record a request key already made, or None."""
-    row = conn.execute(
+    return read_request(conn, person_id, request_key)()
+
+
+def read_request(conn: Any, person_id: str, request_key: str) -> Callable[[], Any]:
+    """`record_of_request`, sent now and fetched later (see `read_case`)."""
+    request = conn.execute(
         """SELECT record_type, record_id FROM dispatch.requests
            WHERE person_id = %(p)s AND request_key = %(k)s""",
-        {"p": person_id, "k": request_key}).fetchone()
-    if row is None:
-        return None
-    cls = next(c for c in TABLES if c.__name__ == row["record_type"])
-    return get_record(conn, cls, row["record_id"])
+        {"p": person_id, "k": request_key})
+
+    def fetch() -> Any:
+        row = request.fetchone()
+        if row is None:
+            return None
+        cls = next(c for c in TABLES if c.__name__ == row["record_type"])
+        return get_record(conn, cls, row["record_id"])
+    return fetch
 
 
 def insert_request(conn: Any, person_id: str, request_key: str, record: Any,
@@ -265,14 +290,6 @@ def add_history(conn: Any, complaint_id: str, entries: list[HistoryEntry]) -> No
             [dict(vars(e), complaint_id=complaint_id, details=Jsonb(e.details)) for e in entries])
 
 
-def history(conn: Any, complaint_id: str) -> list[HistoryEntry]:
-    return [HistoryEntry(row["at"], row["actor_id"], row["action"], row["from_state"],
-                         row["to_state"], row["order_round"], row["record_id"], row["note"],
-                         row["details"])
-            for row in conn.execute("""SELECT * FROM dispatch.history WHERE complaint_id = %(id)s
-                                       ORDER BY id""", {"id": complaint_id})]
-
-
 # -- signature bindings ---------------------------------------------------------------------------
 
 def insert_binding(conn: Any, binding: Binding) -> None:
@@ -284,7 +301,7 @@ def insert_binding(conn: Any, binding: Binding) -> None:
 def get_binding(conn: Any, media_id: str, for_update: bool = False) -> Binding | None:
     row = conn.execute(f"SELECT * FROM dispatch.signature_bindings WHERE media_id = %(id)s"
                        f"{' FOR UPDATE' if for_update else ''}", {"id": media_id}).fetchone()
-    return _from_row(Binding, row) if row else None
+    return from_row(Binding, row) if row else None
 
 
 def save_binding(conn: Any, binding: Binding) -> None:
@@ -292,6 +309,33 @@ def save_binding(conn: Any, binding: Binding) -> None:
                     SET state = %(state)s, attempts = %(attempts)s, last_error = %(last_error)s,
                         next_attempt_at = %(next_attempt_at)s, bound_at = %(bound_at)s
                     WHERE media_id = %(media_id)s""", vars(binding))
+
+
+def finish_pending_binding(db: Any, media_id: str, *, state: str, last_error: str | None,
+                           bound_at: datetime | None) -> Binding | None:
+    """An attempt's end, if the binding is still pending (else None: another
+    attempt finished it first). One autocommit UPDATE: its row lock and the
+    re-checked `state` do what SELECT ... FOR UPDATE then UPDATE did."""
+    return _update_pending(db, """state = %(state)s, last_error = %(last_error)s,
+                                  attempts = attempts + 1, bound_at = %(bound_at)s""",
+                           {"id": media_id, "state": state, "last_error": last_error,
+                            "bound_at": bound_at})
+
+
+def fail_pending_binding(db: Any, media_id: str, error: str,
+                         next_attempt_at: datetime) -> Binding | None:
+    """A failed attempt, retried at `next_attempt_at` (as `finish_pending_binding`)."""
+    return _update_pending(db, """attempts = attempts + 1, last_error = %(last_error)s,
+                                  next_attempt_at = %(next)s""",
+                           {"id": media_id, "last_error": error, "next": next_attempt_at})
+
+
+def _update_pending(db: Any, changes: str, params: dict[str, Any]) -> Binding | None:
+    with db.connection() as conn:
+        row = conn.execute(f"""UPDATE dispatch.signature_bindings SET {changes}
+                               WHERE media_id = %(id)s AND state = 'pending'
+                               RETURNING *""", params).fetchone()
+    return from_row(Binding, row) if row else None
 
 
 def claim_due_bindings(conn: Any, now: datetime, lease_until: datetime,
@@ -302,16 +346,21 @@ def claim_due_bindings(conn: Any, now: datetime, lease_until: datetime,
            WHERE state = 'pending' AND next_attempt_at <= %(now)s
            ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
         {"now": now, "limit": limit}).fetchall()
-    due = [_from_row(Binding, row) for row in rows]
+    due = [from_row(Binding, row) for row in rows]
     for binding in due:
         save_binding(conn, replace(binding, next_attempt_at=lease_until))
     return due
 
 
 def bindings_of(conn: Any, complaint_id: str) -> dict[str, Any]:
-    return {row["media_id"]: row for row in conn.execute(
-        "SELECT * FROM dispatch.signature_bindings WHERE complaint_id = %(id)s",
-        {"id": complaint_id})}
+    return read_bindings(conn, complaint_id)()
+
+
+def read_bindings(conn: Any, complaint_id: str) -> Callable[[], dict[str, Any]]:
+    """`bindings_of`, sent now and fetched later (see `read_case`)."""
+    cursor = conn.execute("SELECT * FROM dispatch.signature_bindings WHERE complaint_id = %(id)s",
+                          {"id": complaint_id})
+    return lambda: {row["media_id"]: row for row in cursor}
 
 
 def pending_binding_count(conn: Any) -> int:

@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.dispatch import assignment, case_repository, repository, views
+from services.dispatch import assignment, case_repository, page_repository, repository, views
 from services.dispatch import preview as routing_preview
 from services.dispatch.casework import Casework, checked_id
 from services.dispatch.checks import may_see, staff_of
-from services.dispatch.claims import Claim
 from services.dispatch.directory import Directory
-from services.dispatch.meetings import Meeting
 from services.dispatch.responsibility import resolve_responsibility
-from services.dispatch.work import Callback, ClosureApplication, Progress, Visit
+from services.dispatch.work import ClosureApplication, Visit
 from shared import roles
 from shared.contracts.dispatch import directory_views as dv
 from shared.contracts.dispatch import forms
@@ -103,28 +101,17 @@ def routing_table_info(table: Any) -> Json:
 def complaint_view(cw: Casework, complaint_id: object, actor: Actor | None) -> Json:
     complaint_id = checked_id(complaint_id)
     staff = staff_of(cw.directory(), actor) if actor is not None else None
-    with cw.db.transaction() as conn:
+    with cw.db.transaction() as conn, conn.pipeline():
+        # One snapshot, every read sent at once (page_repository).
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        case = case_repository.get_case(conn, complaint_id)
-        if case is None:
-            raise NotFound(f"派单信息不存在：投诉 {complaint_id} 尚未签发派出 "
-                           f"(no dispatch record for complaint {complaint_id})")
-        routings = case_repository.routings(conn, complaint_id)
-        if staff is not None and not may_see(staff, case, routings):
-            raise Forbidden(f"无权查看投诉 {complaint_id} (not a complaint you answer for)")
-        view = views.complaint_view(
-            case, routings=routings,
-            errors=case_repository.routing_errors(conn, complaint_id),
-            visits=case_repository.records(conn, Visit, complaint_id),
-            callbacks=case_repository.records(conn, Callback, complaint_id),
-            progress=case_repository.records(conn, Progress, complaint_id),
-            applications=case_repository.records(conn, ClosureApplication, complaint_id),
-            claim_list=case_repository.records(conn, Claim, complaint_id),
-            meetings=case_repository.records(conn, Meeting, complaint_id),
-            history=case_repository.history(conn, complaint_id),
-            bindings=case_repository.bindings_of(conn, complaint_id),
-            acceptances=case_repository.time_acceptances(conn, complaint_id),
-            grace=cw.grace)
+        found = page_repository.read_page(conn, complaint_id)()
+    if found is None:
+        raise NotFound(f"派单信息不存在：投诉 {complaint_id} 尚未签发派出 "
+                       f"(no dispatch record for complaint {complaint_id})")
+    case, page = found
+    if staff is not None and not may_see(staff, case, page["routings"]):
+        raise Forbidden(f"无权查看投诉 {complaint_id} (not a complaint you answer for)")
+    view = views.complaint_view(case, **page, grace=cw.grace)
     return views.dump(cv.VIEW, view, cw.clock.zone)
 
 

@@ -3,9 +3,11 @@ desk_assignments, directory_versions). Every function runs in the caller's
 connection, so a load and its `directory.loaded` event commit together."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
@@ -21,6 +23,11 @@ from services.dispatch.directory import (
 )
 
 _LOCK = "dispatch:directory"
+
+# The newest load's id, and the snapshot each Database (service instance) holds.
+_HEAD_ID = "SELECT load_id FROM dispatch.directory_versions ORDER BY version DESC LIMIT 1"
+_SNAPSHOTS: weakref.WeakKeyDictionary[Any, tuple[UUID | None, Directory]] = (
+    weakref.WeakKeyDictionary())
 
 
 @dataclass(frozen=True)
@@ -163,10 +170,26 @@ def load_snapshot(conn: Any) -> Directory:
 
 
 def read_directory(database: Any) -> Directory:
-    """A consistent snapshot even while a reload commits."""
+    """A consistent snapshot even while a reload commits.
+
+    Kept per `database` (one per service instance) under the id of the load it
+    comes from: a call costs one cheap statement (the newest load's id) and the
+    whole snapshot is read again only after another load committed, by this
+    instance or any other (issue 17: the snapshot read was 11% of dispatch)."""
+    with database.connection() as conn:
+        head = conn.execute(_HEAD_ID).fetchone()
+    load_id = head["load_id"] if head else None
+    held = _SNAPSHOTS.get(database)
+    if held is not None and held[0] == load_id:
+        return held[1]
     with database.transaction() as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return load_snapshot(conn)
+        head = conn.execute(_HEAD_ID).fetchone()
+        directory = load_snapshot(conn)
+    # Keyed by the load the snapshot itself saw (a reload may have committed
+    # between the two reads: the next call then finds its id and keeps it).
+    _SNAPSHOTS[database] = (head["load_id"] if head else None, directory)
+    return directory
 
 
 def ping(conn: Any) -> bool:

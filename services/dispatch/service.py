@@ -104,13 +104,13 @@ class DispatchService:
     def on_order_signed(self, payload):
         self._work().consume(payload, "order_signed", lambda s: assignment.on_order_signed(
             s.case, s.data["facts"], self.routing_table, s.directory, s.now,
-            s.next_id("routings")), with_directory=True)
+            s.next_id("routings")), with_directory=True, numbered="routings")
 
     @event_handler("intake", "complaint.escalated")
     def on_escalated(self, payload):
         self._work().consume(payload, "escalated", lambda s: assignment.on_escalated(
             s.case, self.routing_table, s.directory, s.now, s.next_id("routings")),
-            with_directory=True)
+            with_directory=True, numbered="routings")
 
     @event_handler("intake", "complaint.reopened")
     def on_reopened(self, payload):
@@ -152,7 +152,8 @@ class DispatchService:
         return cw.out(cw.step(actor, complaint_id, lambda s: work.record_visit(
             s.case, s.staff, data, s.now, s.next_id("visits"), s.media),
             data["photo_media_ids"] + [data["customer_signature_media_id"]],
-            signature_field="customer_signature_media_id", request_key=request_key))
+            signature_field="customer_signature_media_id", request_key=request_key,
+            numbered="visits"))
 
     @_rpc()
     def record_progress(self, actor, complaint_id, note=None, photo_media_ids=None,
@@ -161,7 +162,7 @@ class DispatchService:
         cw = self._work()
         return cw.out(cw.step(actor, complaint_id, lambda s: work.record_progress(
             s.case, s.staff, data, s.now, s.next_id("progress"), s.media),
-            data["photo_media_ids"], request_key=request_key))
+            data["photo_media_ids"], request_key=request_key, numbered="progress"))
 
     @_rpc()
     def apply_closure(self, actor, complaint_id, material_media_ids=None,
@@ -173,7 +174,8 @@ class DispatchService:
         return cw.out(cw.step(actor, complaint_id, lambda s: work.apply_closure(
             s.case, s.staff, data, s.now, s.next_id("closure_applications"), s.media),
             data["material_media_ids"] + [data["customer_signature_media_id"]],
-            signature_field="customer_signature_media_id", request_key=request_key))
+            signature_field="customer_signature_media_id", request_key=request_key,
+            numbered="closure_applications"))
 
     @_rpc()
     def accept_visit_time(self, actor, complaint_id, visit_id, reason):
@@ -192,7 +194,8 @@ class DispatchService:
                                         "description": description})
         cw = self._work()
         return cw.out(cw.step(actor, complaint_id, lambda s: claims.raise_claim(
-            s.case, s.staff, data, s.now, s.next_id("claims")), request_key=request_key))
+            s.case, s.staff, data, s.now, s.next_id("claims")), request_key=request_key,
+            numbered="claims"))
 
     @_rpc()
     def report_claim(self, actor, claim_id, report_text=None, report_media_id=None):
@@ -227,7 +230,7 @@ class DispatchService:
         cw = self._work()
         return cw.out(cw.step(actor, complaint_id, lambda s: meetings.record_meeting(
             s.case, s.staff, data, s.now, s.next_id("meetings"), s.media),
-            [data["minutes_media_id"]], request_key=request_key))
+            [data["minutes_media_id"]], request_key=request_key, numbered="meetings"))
 
     @_rpc()
     def file_meeting_minutes(self, actor, meeting_id, minutes_media_id=None):
