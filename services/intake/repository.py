@@ -119,14 +119,41 @@ def update_complaint(conn: Conn, complaint: Complaint) -> None:
     save_holders(conn, complaint)
 
 
+_HOLDERS_JSON = """(SELECT json_agg(json_build_array(h.person_id, h.role, h.held_from, h.held_to)
+                          ORDER BY h.seq) FROM intake.order_holders h
+                  WHERE h.complaint_id = c.id AND h.order_round = c.order_round) AS held"""
+_SELECT_WITH_HOLDERS = (f"SELECT {', '.join(f'c.{n}' for n in _COMPLAINT_COLUMNS)}, "
+                        f"{_HOLDERS_JSON} FROM intake.complaints c WHERE c.id = %(id)s")
+_SELECT_HOLDERS = """SELECT order_round, person_id, role, held_from, held_to
+                     FROM intake.order_holders WHERE complaint_id = %(id)s ORDER BY seq"""
+
+
 def get_complaint(conn: Conn, complaint_id: str, for_update: bool = False) -> Complaint | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row = conn.execute(_SELECT_COMPLAINT + " WHERE id = %(id)s" + lock,
-                       {"id": complaint_id}).fetchone()
+    """The complaint with this round's holders.
+
+    Read only: one statement (its holders as JSON beside it, one snapshot).
+    Locked: the holders are read by a second statement, which the server
+    runs after the lock is granted, so it sees what the step we waited for
+    committed (in one statement they would be read in the snapshot taken
+    before the wait); in a pipeline both leave in one round trip."""
+    if not for_update:
+        row = conn.execute(_SELECT_WITH_HOLDERS, {"id": complaint_id}).fetchone()
+        if row is None:
+            return None
+        held = tuple(Holder(person, role, datetime.fromisoformat(since),
+                            datetime.fromisoformat(until) if until else None)
+                     for person, role, since, until in row.pop("held") or ())
+        return _record(Complaint, row, holders=held)
+    locked = conn.execute(_SELECT_COMPLAINT + " WHERE id = %(id)s FOR UPDATE",
+                          {"id": complaint_id})
+    holding = conn.execute(_SELECT_HOLDERS, {"id": complaint_id})
+    row = locked.fetchone()
+    rows = holding.fetchall()
     if row is None:
         return None
-    holders = holders_of(conn, [(row["id"], row["order_round"])])
-    return _record(Complaint, row, holders=holders.get(row["id"], ()))
+    holders = tuple(Holder(h["person_id"], h["role"], h["held_from"], h["held_to"])
+                    for h in rows if h["order_round"] == row["order_round"])
+    return _record(Complaint, row, holders=holders)
 
 
 def save_holders(conn: Conn, complaint: Complaint) -> None:
