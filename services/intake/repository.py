@@ -157,16 +157,24 @@ def get_complaint(conn: Conn, complaint_id: str, for_update: bool = False) -> Co
 
 
 def save_holders(conn: Conn, complaint: Complaint) -> None:
-    """Upsert this round's holdings by position: a holding only ever gains its end."""
-    for seq, h in enumerate(complaint.holders):
-        conn.execute(
-            """INSERT INTO intake.order_holders
-                   (complaint_id, order_round, seq, person_id, role, held_from, held_to)
-               VALUES (%(id)s, %(round)s, %(seq)s, %(person)s, %(role)s, %(from)s, %(to)s)
-               ON CONFLICT (complaint_id, order_round, seq) DO UPDATE SET held_to = EXCLUDED.held_to
-               WHERE intake.order_holders.held_to IS DISTINCT FROM EXCLUDED.held_to""",
-            {"id": complaint.id, "round": complaint.order_round, "seq": seq,
-             "person": h.person_id, "role": h.role, "from": h.held_from, "to": h.held_to})
+    """Upsert this round's holdings by position (one statement): a holding
+    only ever gains its end."""
+    if not complaint.holders:
+        return
+    conn.execute(
+        """INSERT INTO intake.order_holders
+               (complaint_id, order_round, seq, person_id, role, held_from, held_to)
+           SELECT %(id)s, %(round)s, h.seq - 1, h.person_id, h.role, h.held_from, h.held_to
+           FROM unnest(%(persons)s::text[], %(roles)s::text[], %(froms)s::timestamptz[],
+                       %(tos)s::timestamptz[])
+                WITH ORDINALITY AS h (person_id, role, held_from, held_to, seq)
+           ON CONFLICT (complaint_id, order_round, seq) DO UPDATE SET held_to = EXCLUDED.held_to
+           WHERE intake.order_holders.held_to IS DISTINCT FROM EXCLUDED.held_to""",
+        {"id": complaint.id, "round": complaint.order_round,
+         "persons": [h.person_id for h in complaint.holders],
+         "roles": [h.role for h in complaint.holders],
+         "froms": [h.held_from for h in complaint.holders],
+         "tos": [h.held_to for h in complaint.holders]})
 
 
 def holders_of(conn: Conn,
@@ -204,17 +212,27 @@ def list_complaints(conn: Conn, where: Where, order_by: str, limit: int,
 # -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
 
 def add_timeline(conn: Conn, complaint_id: str, entries: Iterable[TimelineEntry]) -> None:
-    rows = [{"complaint_id": complaint_id, "order_round": e.order_round, "at": e.at,
-             "actor_id": e.actor_id, "actor_role": e.actor_role, "action": e.action,
-             "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
-             "details": Jsonb(e.details or {})} for e in entries]
-    if rows:
-        conn.cursor().executemany(
-            """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
-                                            action, from_state, to_state, note, details)
-               VALUES (%(complaint_id)s, %(order_round)s, %(at)s, %(actor_id)s, %(actor_role)s,
-                       %(action)s, %(from_state)s, %(to_state)s, %(note)s, %(details)s)""",
-            rows)
+    """Append entries in their order (one statement: the ids follow the order)."""
+    entries = list(entries)
+    if not entries:
+        return
+    conn.execute(
+        """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
+                                        action, from_state, to_state, note, details)
+           SELECT %(id)s, e.order_round, e.at, e.actor_id, e.actor_role, e.action,
+                  e.from_state, e.to_state, e.note, e.details
+           FROM unnest(%(rounds)s::integer[], %(ats)s::timestamptz[], %(actors)s::text[],
+                       %(roles)s::text[], %(actions)s::text[], %(froms)s::text[],
+                       %(tos)s::text[], %(notes)s::text[], %(details)s::jsonb[])
+                WITH ORDINALITY AS e (order_round, at, actor_id, actor_role, action,
+                                      from_state, to_state, note, details, n)
+           ORDER BY e.n""",
+        {"id": complaint_id, "rounds": [e.order_round for e in entries],
+         "ats": [e.at for e in entries], "actors": [e.actor_id for e in entries],
+         "roles": [e.actor_role for e in entries], "actions": [e.action for e in entries],
+         "froms": [e.from_state for e in entries], "tos": [e.to_state for e in entries],
+         "notes": [e.note for e in entries],
+         "details": [Jsonb(e.details or {}) for e in entries]})
 
 
 def timeline(conn: Conn, complaint_id: str) -> list[TimelineEntry]:

@@ -2,6 +2,7 @@
 writes and COMMIT (issue 17): the same page, to the byte, as the per-table
 reads made it before, after every kind of step; and the statements a step
 and a page read cost, counted (real database, nameko's worker_factory)."""
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -136,3 +137,30 @@ def test_a_refused_step_rolls_back_and_its_connection_serves_the_next(clean_data
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     assert service.submit_order(SPECIALIST, cid)["state"] == "order_submitted"
     assert clean_database.discarded == 0                # no connection was left mid-transaction
+
+
+def test_holders_and_timeline_entries_are_written_in_one_statement_each(service,
+                                                                        clean_database):
+    cid = service.record_complaint(SPECIALIST, form())["id"]
+    service.submit_order(SPECIALIST, cid)
+    service.review_order(DEPUTY, cid, "reject", "请补充")
+    service.submit_order(SPECIALIST, cid)
+    complaint = service._steps().load(cid)
+    assert len(complaint.holders) == 4
+    entries = [repository.TimelineEntry(NOW + timedelta(seconds=n), "centre-gm", "centre_gm",
+                                        f"note_{n}", None, None, 1, details={"n": n})
+               for n in range(3)]
+    ended = replace(complaint.holders[-1], held_to=NOW + timedelta(hours=1))
+    changed = replace(complaint, holders=complaint.holders[:-1] + (ended,))
+    with counting(), clean_database.transaction() as conn:
+        before = COUNTS["statements"]
+        repository.save_holders(conn, changed)
+        repository.add_timeline(conn, cid, entries)
+        assert COUNTS["statements"] - before == 2       # 4 + 3 before
+    again = service._steps().load(cid)
+    assert again.holders == changed.holders
+    with clean_database.connection() as conn:
+        rows = conn.execute("SELECT action, details FROM intake.timeline WHERE complaint_id = %s "
+                            "ORDER BY id DESC LIMIT 3", (cid,)).fetchall()
+    assert [(r["action"], r["details"]) for r in reversed(rows)] == [
+        (f"note_{n}", {"n": n}) for n in range(3)]
