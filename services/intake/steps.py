@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +32,7 @@ from services.intake import (
     page,
     pipelined,
     repository,
+    storing,
     views,
 )
 from services.intake.access import Actor, require_desk_specialist, require_may_see
@@ -62,7 +62,7 @@ from shared.errors import CCRMError, Coded, Conflict, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
 from shared.inbox import consume
 from shared.outbox import outbox_backlog
-from shared.signature_binding import SignatureBinder, lease_until
+from shared.signature_binding import SignatureBinder
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,8 @@ class Steps:
                     link_token=None if signature else secrets.token_urlsafe(32),
                     link_ttl=self.hours("signing_link_hours", 24), zone=self.zone)
                 # One pipeline: BEGIN, every INSERT and COMMIT go out together.
-                with conn.pipeline(), conn.transaction():
-                    self.store(conn, outcome, now, insert=True)
+                with pipelined.transaction(conn):
+                    self._store(conn, outcome, now, True)
                     if request_key is not None:
                         repository.insert_record_request(conn, actor.person_id, request_key,
                                                          complaint_id)
@@ -266,37 +266,8 @@ class Steps:
                 self._store(conn, outcome, now, False)
         consume(self.db, "intake", handler, envelope, apply)
 
-    def store(self, conn: Any, outcome: Outcome, now: datetime, insert: bool = False) -> None:
-        """Write an outcome in the caller's transaction; the statements are
-        pipelined (no answer is read), so they cost one round trip, not one each."""
-        with conn.pipeline():
-            self._store(conn, outcome, now, insert)
-
     def _store(self, conn: Any, outcome: Outcome, now: datetime, insert: bool) -> None:
-        c = outcome.complaint
-        (repository.insert_complaint if insert else repository.update_complaint)(conn, c)
-        repository.add_timeline(conn, c.id, outcome.entries)
-        if outcome.revoke_links:
-            act_repository.revoke_links(conn, c.id, outcome.revoke_links, now)
-        for made in outcome.new_links:
-            repository.insert_link(conn, made.link)
-        if outcome.used_link is not None:
-            repository.mark_link_used(conn, outcome.used_link)
-        if outcome.binding is not None:
-            # This worker binds right after the commit; the timer takes over
-            # only if that attempt never reports (a crash), once the lease ends.
-            repository.insert_binding(conn, replace(outcome.binding,
-                                                    next_attempt_at=lease_until()))
-        if outcome.rating is not None:
-            repository.insert_rating(conn, outcome.rating)
-        for changed in outcome.closures:
-            repository.save_closure(conn, changed)
-        if outcome.callback is not None:
-            repository.insert_callback(conn, outcome.callback)
-        if outcome.time_acceptance is not None:
-            act_repository.insert_time_acceptance(conn, outcome.time_acceptance)
-        for event_type, data in outcome.events:
-            self.outbox.add(conn, event_type, data, occurred_at=now, complaint_id=c.id)
+        storing.store(conn, self.outbox, outcome, now, insert)
 
     # -- reading -------------------------------------------------------------------------------
 
