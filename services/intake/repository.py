@@ -7,8 +7,6 @@ from dataclasses import fields as dc_fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from psycopg.types.json import Jsonb
-
 from services.intake.listing import Where
 from services.intake.model import (
     Binding,
@@ -20,16 +18,22 @@ from services.intake.model import (
     Rating,
     TimelineEntry,
 )
+from services.intake.writes import (  # noqa: F401  (the complaint's writes, re-exported)
+    _ARRAYS,
+    _COMPLAINT_COLUMNS,
+    _params,
+    add_timeline,
+    insert_complaint,
+    save_holders,
+    save_state,
+    update_complaint,
+)
 
 # A psycopg connection in a transaction, rows as dicts (shared.db).
 Conn = Any
 T = TypeVar("T")
 
-_COMPLAINT_COLUMNS = tuple(f.name for f in dc_fields(Complaint) if f.name != "holders")
 _SELECT_COMPLAINT = f"SELECT {', '.join(_COMPLAINT_COLUMNS)} FROM intake.complaints"
-_ARRAYS = frozenset({"responsible_person_ids", "responsible_unit_ids", "callback_visit_ids",
-                     "material_media_ids", "visit_ids"})
-_JSON = frozenset({"responsibility"})
 _BINDING_COLUMNS = tuple(f.name for f in dc_fields(Binding))
 _LINK_COLUMNS = tuple(f.name for f in dc_fields(Link))
 _RATING_COLUMNS = tuple(f.name for f in dc_fields(Rating))
@@ -39,19 +43,6 @@ def _insert(conn: Conn, table: str, columns: Iterable[str], values: Mapping[str,
     conn.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"VALUES ({', '.join(f'%({c})s' for c in columns)})", values)
-
-
-def _params(record: object, names: Iterable[str]) -> dict[str, Any]:
-    """A dataclass's values as SQL parameters: tuples as arrays, dicts as jsonb."""
-    values = {}
-    for name in names:
-        value = getattr(record, name)
-        if name in _ARRAYS:
-            value = list(value or ())
-        elif name in _JSON and value is not None:
-            value = Jsonb(value)
-        values[name] = value
-    return values
 
 
 def _record(cls: type[T], row: Mapping[str, Any], **extra: Any) -> T:
@@ -100,25 +91,6 @@ def insert_record_request(conn: Conn, person_id: str | None, request_key: str,
 
 # -- complaints -------------------------------------------------------------------------
 
-def insert_complaint(conn: Conn, complaint: Complaint) -> None:
-    _insert(conn, "intake.complaints", _COMPLAINT_COLUMNS, _params(complaint, _COMPLAINT_COLUMNS))
-    save_holders(conn, complaint)
-
-
-_IMMUTABLE = {"id", "region", "project_id", "room", "customer_name", "customer_phone",
-              "channel", "demand", "category", "requested_completion_at", "contact_ended_at",
-              "recorded_by", "recorded_at", "resolved_on_spot"}
-_MUTABLE = tuple(c for c in _COMPLAINT_COLUMNS if c not in _IMMUTABLE)
-
-
-def update_complaint(conn: Conn, complaint: Complaint) -> None:
-    """Store the state of a complaint; what the customer signed is never updated."""
-    conn.execute(
-        f"UPDATE intake.complaints SET {', '.join(f'{c} = %({c})s' for c in _MUTABLE)} "
-        "WHERE id = %(id)s", _params(complaint, _MUTABLE + ("id",)))
-    save_holders(conn, complaint)
-
-
 _HOLDERS_JSON = """(SELECT json_agg(json_build_array(h.person_id, h.role, h.held_from, h.held_to)
                           ORDER BY h.seq) FROM intake.order_holders h
                   WHERE h.complaint_id = c.id AND h.order_round = c.order_round) AS held"""
@@ -156,27 +128,6 @@ def get_complaint(conn: Conn, complaint_id: str, for_update: bool = False) -> Co
     return _record(Complaint, row, holders=holders)
 
 
-def save_holders(conn: Conn, complaint: Complaint) -> None:
-    """Upsert this round's holdings by position (one statement): a holding
-    only ever gains its end."""
-    if not complaint.holders:
-        return
-    conn.execute(
-        """INSERT INTO intake.order_holders
-               (complaint_id, order_round, seq, person_id, role, held_from, held_to)
-           SELECT %(id)s, %(round)s, h.seq - 1, h.person_id, h.role, h.held_from, h.held_to
-           FROM unnest(%(persons)s::text[], %(roles)s::text[], %(froms)s::timestamptz[],
-                       %(tos)s::timestamptz[])
-                WITH ORDINALITY AS h (person_id, role, held_from, held_to, seq)
-           ON CONFLICT (complaint_id, order_round, seq) DO UPDATE SET held_to = EXCLUDED.held_to
-           WHERE intake.order_holders.held_to IS DISTINCT FROM EXCLUDED.held_to""",
-        {"id": complaint.id, "round": complaint.order_round,
-         "persons": [h.person_id for h in complaint.holders],
-         "roles": [h.role for h in complaint.holders],
-         "froms": [h.held_from for h in complaint.holders],
-         "tos": [h.held_to for h in complaint.holders]})
-
-
 def holders_of(conn: Conn,
                keys: list[tuple[str, int]]) -> dict[str, tuple[Holder, ...]]:
     """{complaint_id: (Holder, ...)} of the given (complaint_id, round) pairs."""
@@ -210,30 +161,6 @@ def list_complaints(conn: Conn, where: Where, order_by: str, limit: int,
 
 
 # -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
-
-def add_timeline(conn: Conn, complaint_id: str, entries: Iterable[TimelineEntry]) -> None:
-    """Append entries in their order (one statement: the ids follow the order)."""
-    entries = list(entries)
-    if not entries:
-        return
-    conn.execute(
-        """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
-                                        action, from_state, to_state, note, details)
-           SELECT %(id)s, e.order_round, e.at, e.actor_id, e.actor_role, e.action,
-                  e.from_state, e.to_state, e.note, e.details
-           FROM unnest(%(rounds)s::integer[], %(ats)s::timestamptz[], %(actors)s::text[],
-                       %(roles)s::text[], %(actions)s::text[], %(froms)s::text[],
-                       %(tos)s::text[], %(notes)s::text[], %(details)s::jsonb[])
-                WITH ORDINALITY AS e (order_round, at, actor_id, actor_role, action,
-                                      from_state, to_state, note, details, n)
-           ORDER BY e.n""",
-        {"id": complaint_id, "rounds": [e.order_round for e in entries],
-         "ats": [e.at for e in entries], "actors": [e.actor_id for e in entries],
-         "roles": [e.actor_role for e in entries], "actions": [e.action for e in entries],
-         "froms": [e.from_state for e in entries], "tos": [e.to_state for e in entries],
-         "notes": [e.note for e in entries],
-         "details": [Jsonb(e.details or {}) for e in entries]})
-
 
 def timeline(conn: Conn, complaint_id: str) -> list[TimelineEntry]:
     rows = conn.execute(

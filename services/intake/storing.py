@@ -16,8 +16,7 @@ def store(conn: Any, outbox: Any, outcome: Outcome, now: datetime, insert: bool)
     no answer read): the complaint, its timeline, links, binding, rating,
     closures, callback, accepted time and its events in the outbox."""
     c = outcome.complaint
-    (repository.insert_complaint if insert else repository.update_complaint)(conn, c)
-    repository.add_timeline(conn, c.id, outcome.entries)
+    repository.save_state(conn, c, outcome.entries, insert)
     if outcome.revoke_links:
         act_repository.revoke_links(conn, c.id, outcome.revoke_links, now)
     for made in outcome.new_links:

@@ -102,12 +102,11 @@ def test_the_page_is_one_statement_and_a_step_sends_it_with_its_writes(service):
     with counting():
         assert counted(service.get_complaint, STAFF, cid)[1] == 1
         assert counted(service.check_access, STAFF, cid)[1] == 1
-        # the directory's copy (1), the lock and the holders (2), the complaint,
-        # its holders and timeline entries (today one statement each: 1 + 1 + 1),
-        # the event (1) and the page (1)
+        # the directory's copy (1), the lock and the holders (2), the complaint
+        # with its holders and timeline entry (1), the event (1) and the page (1)
         shown, statements = counted(service.submit_order, SPECIALIST, cid)
     assert shown["state"] == "order_submitted"
-    assert statements <= 9                   # 16 before: a second transaction re-read it
+    assert statements == 6                   # 16 before: a second transaction re-read it
 
 
 class FailingOutbox(Outbox):
@@ -139,7 +138,7 @@ def test_a_refused_step_rolls_back_and_its_connection_serves_the_next(clean_data
     assert clean_database.discarded == 0                # no connection was left mid-transaction
 
 
-def test_holders_and_timeline_entries_are_written_in_one_statement_each(service,
+def test_the_complaint_its_holders_and_entries_are_written_in_one_statement(service,
                                                                         clean_database):
     cid = service.record_complaint(SPECIALIST, form())["id"]
     service.submit_order(SPECIALIST, cid)
@@ -154,9 +153,8 @@ def test_holders_and_timeline_entries_are_written_in_one_statement_each(service,
     changed = replace(complaint, holders=complaint.holders[:-1] + (ended,))
     with counting(), clean_database.transaction() as conn:
         before = COUNTS["statements"]
-        repository.save_holders(conn, changed)
-        repository.add_timeline(conn, cid, entries)
-        assert COUNTS["statements"] - before == 2       # 4 + 3 before
+        repository.save_state(conn, changed, entries)
+        assert COUNTS["statements"] - before == 1       # 1 + 4 + 3 before
     again = service._steps().load(cid)
     assert again.holders == changed.holders
     with clean_database.connection() as conn:
