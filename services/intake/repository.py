@@ -7,8 +7,6 @@ from dataclasses import fields as dc_fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from psycopg.types.json import Jsonb
-
 from services.intake.listing import Where
 from services.intake.model import (
     Binding,
@@ -20,16 +18,22 @@ from services.intake.model import (
     Rating,
     TimelineEntry,
 )
+from services.intake.writes import (  # noqa: F401  (the complaint's writes, re-exported)
+    _ARRAYS,
+    _COMPLAINT_COLUMNS,
+    _params,
+    add_timeline,
+    insert_complaint,
+    save_holders,
+    save_state,
+    update_complaint,
+)
 
 # A psycopg connection in a transaction, rows as dicts (shared.db).
 Conn = Any
 T = TypeVar("T")
 
-_COMPLAINT_COLUMNS = tuple(f.name for f in dc_fields(Complaint) if f.name != "holders")
 _SELECT_COMPLAINT = f"SELECT {', '.join(_COMPLAINT_COLUMNS)} FROM intake.complaints"
-_ARRAYS = frozenset({"responsible_person_ids", "responsible_unit_ids", "callback_visit_ids",
-                     "material_media_ids", "visit_ids"})
-_JSON = frozenset({"responsibility"})
 _BINDING_COLUMNS = tuple(f.name for f in dc_fields(Binding))
 _LINK_COLUMNS = tuple(f.name for f in dc_fields(Link))
 _RATING_COLUMNS = tuple(f.name for f in dc_fields(Rating))
@@ -39,19 +43,6 @@ def _insert(conn: Conn, table: str, columns: Iterable[str], values: Mapping[str,
     conn.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"VALUES ({', '.join(f'%({c})s' for c in columns)})", values)
-
-
-def _params(record: object, names: Iterable[str]) -> dict[str, Any]:
-    """A dataclass's values as SQL parameters: tuples as arrays, dicts as jsonb."""
-    values = {}
-    for name in names:
-        value = getattr(record, name)
-        if name in _ARRAYS:
-            value = list(value or ())
-        elif name in _JSON and value is not None:
-            value = Jsonb(value)
-        values[name] = value
-    return values
 
 
 def _record(cls: type[T], row: Mapping[str, Any], **extra: Any) -> T:
@@ -100,46 +91,41 @@ def insert_record_request(conn: Conn, person_id: str | None, request_key: str,
 
 # -- complaints -------------------------------------------------------------------------
 
-def insert_complaint(conn: Conn, complaint: Complaint) -> None:
-    _insert(conn, "intake.complaints", _COMPLAINT_COLUMNS, _params(complaint, _COMPLAINT_COLUMNS))
-    save_holders(conn, complaint)
-
-
-_IMMUTABLE = {"id", "region", "project_id", "room", "customer_name", "customer_phone",
-              "channel", "demand", "category", "requested_completion_at", "contact_ended_at",
-              "recorded_by", "recorded_at", "resolved_on_spot"}
-_MUTABLE = tuple(c for c in _COMPLAINT_COLUMNS if c not in _IMMUTABLE)
-
-
-def update_complaint(conn: Conn, complaint: Complaint) -> None:
-    """Store the state of a complaint; what the customer signed is never updated."""
-    conn.execute(
-        f"UPDATE intake.complaints SET {', '.join(f'{c} = %({c})s' for c in _MUTABLE)} "
-        "WHERE id = %(id)s", _params(complaint, _MUTABLE + ("id",)))
-    save_holders(conn, complaint)
+_HOLDERS_JSON = """(SELECT json_agg(json_build_array(h.person_id, h.role, h.held_from, h.held_to)
+                          ORDER BY h.seq) FROM intake.order_holders h
+                  WHERE h.complaint_id = c.id AND h.order_round = c.order_round) AS held"""
+_SELECT_WITH_HOLDERS = (f"SELECT {', '.join(f'c.{n}' for n in _COMPLAINT_COLUMNS)}, "
+                        f"{_HOLDERS_JSON} FROM intake.complaints c WHERE c.id = %(id)s")
+_SELECT_HOLDERS = """SELECT order_round, person_id, role, held_from, held_to
+                     FROM intake.order_holders WHERE complaint_id = %(id)s ORDER BY seq"""
 
 
 def get_complaint(conn: Conn, complaint_id: str, for_update: bool = False) -> Complaint | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row = conn.execute(_SELECT_COMPLAINT + " WHERE id = %(id)s" + lock,
-                       {"id": complaint_id}).fetchone()
+    """The complaint with this round's holders.
+
+    Read only: one statement (its holders as JSON beside it, one snapshot).
+    Locked: the holders are read by a second statement, which the server
+    runs after the lock is granted, so it sees what the step we waited for
+    committed (in one statement they would be read in the snapshot taken
+    before the wait); in a pipeline both leave in one round trip."""
+    if not for_update:
+        row = conn.execute(_SELECT_WITH_HOLDERS, {"id": complaint_id}).fetchone()
+        if row is None:
+            return None
+        held = tuple(Holder(person, role, datetime.fromisoformat(since),
+                            datetime.fromisoformat(until) if until else None)
+                     for person, role, since, until in row.pop("held") or ())
+        return _record(Complaint, row, holders=held)
+    locked = conn.execute(_SELECT_COMPLAINT + " WHERE id = %(id)s FOR UPDATE",
+                          {"id": complaint_id})
+    holding = conn.execute(_SELECT_HOLDERS, {"id": complaint_id})
+    row = locked.fetchone()
+    rows = holding.fetchall()
     if row is None:
         return None
-    holders = holders_of(conn, [(row["id"], row["order_round"])])
-    return _record(Complaint, row, holders=holders.get(row["id"], ()))
-
-
-def save_holders(conn: Conn, complaint: Complaint) -> None:
-    """Upsert this round's holdings by position: a holding only ever gains its end."""
-    for seq, h in enumerate(complaint.holders):
-        conn.execute(
-            """INSERT INTO intake.order_holders
-                   (complaint_id, order_round, seq, person_id, role, held_from, held_to)
-               VALUES (%(id)s, %(round)s, %(seq)s, %(person)s, %(role)s, %(from)s, %(to)s)
-               ON CONFLICT (complaint_id, order_round, seq) DO UPDATE SET held_to = EXCLUDED.held_to
-               WHERE intake.order_holders.held_to IS DISTINCT FROM EXCLUDED.held_to""",
-            {"id": complaint.id, "round": complaint.order_round, "seq": seq,
-             "person": h.person_id, "role": h.role, "from": h.held_from, "to": h.held_to})
+    holders = tuple(Holder(h["person_id"], h["role"], h["held_from"], h["held_to"])
+                    for h in rows if h["order_round"] == row["order_round"])
+    return _record(Complaint, row, holders=holders)
 
 
 def holders_of(conn: Conn,
@@ -175,20 +161,6 @@ def list_complaints(conn: Conn, where: Where, order_by: str, limit: int,
 
 
 # -- timeline (append-only: a trigger refuses UPDATE and DELETE) ---------------------------
-
-def add_timeline(conn: Conn, complaint_id: str, entries: Iterable[TimelineEntry]) -> None:
-    rows = [{"complaint_id": complaint_id, "order_round": e.order_round, "at": e.at,
-             "actor_id": e.actor_id, "actor_role": e.actor_role, "action": e.action,
-             "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
-             "details": Jsonb(e.details or {})} for e in entries]
-    if rows:
-        conn.cursor().executemany(
-            """INSERT INTO intake.timeline (complaint_id, order_round, at, actor_id, actor_role,
-                                            action, from_state, to_state, note, details)
-               VALUES (%(complaint_id)s, %(order_round)s, %(at)s, %(actor_id)s, %(actor_role)s,
-                       %(action)s, %(from_state)s, %(to_state)s, %(note)s, %(details)s)""",
-            rows)
-
 
 def timeline(conn: Conn, complaint_id: str) -> list[TimelineEntry]:
     rows = conn.execute(

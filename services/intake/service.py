@@ -92,9 +92,8 @@ class IntakeService:
         require_role(actor, roles.SPECIALIST, "提交督办单")
         steps = self._steps()
         deputy = steps.person_for_role(roles.CENTRE_DEPUTY_GM)
-        steps.step(complaint_id, lambda conn, c, now: order.submit(
+        return steps.step_view(complaint_id, lambda conn, c, now: order.submit(
             c, actor, now, deputy, zone=steps.zone))
-        return steps.view(complaint_id)
 
     @_rpc()
     def review_order(self, actor, complaint_id, decision, reason=None):
@@ -102,9 +101,8 @@ class IntakeService:
         require_role(actor, roles.CENTRE_DEPUTY_GM, "审核督办单")
         form, steps = _decision(decision, reason), self._steps()
         gm = steps.person_for_role(roles.CENTRE_GM) if decision == "approve" else None
-        steps.step(complaint_id, lambda conn, c, now: order.review(
+        return steps.step_view(complaint_id, lambda conn, c, now: order.review(
             c, actor, form["decision"], form["reason"], now, gm_id=gm, zone=steps.zone))
-        return steps.view(complaint_id)
 
     @_rpc()
     def sign_order(self, actor, complaint_id, decision, reason=None, department=None,
@@ -115,10 +113,9 @@ class IntakeService:
             "decision": decision, "reason": reason, "department": department,
             "department_reason": department_reason}), self._steps()
         deputy = steps.person_for_role(roles.CENTRE_DEPUTY_GM) if decision == "reject" else None
-        steps.step(complaint_id, lambda conn, c, now: order.sign(
+        return steps.step_view(complaint_id, lambda conn, c, now: order.sign(
             c, actor, form["decision"], form["reason"], now, department=form["department"],
             department_reason=form["department_reason"], deputy_gm_id=deputy, zone=steps.zone))
-        return steps.view(complaint_id)
 
     # -- reopen and escalate ------------------------------------------------------------------
 
@@ -127,9 +124,8 @@ class IntakeService:
         actor = Actor.from_dict(actor)
         require_role(actor, roles.SPECIALIST, "重新打开投诉")
         form, steps = forms.load(forms.ReopenForm(), {"reason": reason}), self._steps()
-        steps.step(complaint_id, lambda conn, c, now: order.reopen(
+        return steps.step_view(complaint_id, lambda conn, c, now: order.reopen(
             c, actor, form["reason"], now, zone=steps.zone))
-        return steps.view(complaint_id)
 
     @_rpc()
     def escalate(self, actor, complaint_id, level, reason):
@@ -137,9 +133,8 @@ class IntakeService:
         require_role(actor, roles.CENTRE_GM, "升级投诉")
         form = forms.load(forms.EscalateForm(), {"level": level, "reason": reason})
         steps = self._steps()
-        steps.step(complaint_id, lambda conn, c, now: order.escalate(
+        return steps.step_view(complaint_id, lambda conn, c, now: order.escalate(
             c, actor, form["level"], form["reason"], now, zone=steps.zone))
-        return steps.view(complaint_id)
 
     # -- after the order: the departments' news (dispatch's events) ---------------------------
 
@@ -184,10 +179,9 @@ class IntakeService:
         actor = Actor.from_dict(actor)
         require_callback_roles(actor)
         data, steps = forms.load(forms.CallbackForm(), form), self._steps()
-        steps.step(complaint_id, lambda conn, c, now: aftercare.record_callback(
+        return steps.step_view(complaint_id, lambda conn, c, now: aftercare.record_callback(
             c, actor, data, now, zone=steps.zone,
             callback_id=act_repository.next_callback_id(conn, c.id)))
-        return steps.view(complaint_id)
 
     # -- acts of fairness (issue 13; SPEC §4 fairness, §10) ---------------------------------------
 
@@ -225,9 +219,8 @@ class IntakeService:
             "reason": reason}), self._steps()
         deputy = (steps.person_for_role(roles.CENTRE_DEPUTY_GM)
                   if form["decision"] == "approve" else None)
-        steps.closure_step(complaint_id, lambda c, current, now: closure.verify(
+        return steps.closure_step_view(complaint_id, lambda c, current, now: closure.verify(
             c, current, actor, form, now, deputy_gm_id=deputy, zone=steps.zone))
-        return steps.view(complaint_id)
 
     @_rpc()
     def review_closure(self, actor, complaint_id, decision, reason=None):
@@ -235,9 +228,8 @@ class IntakeService:
         require_role(actor, roles.CENTRE_DEPUTY_GM, "审核结案")
         form, steps = _decision(decision, reason), self._steps()
         gm = steps.person_for_role(roles.CENTRE_GM) if form["decision"] == "approve" else None
-        steps.closure_step(complaint_id, lambda c, current, now: closure.review(
+        return steps.closure_step_view(complaint_id, lambda c, current, now: closure.review(
             c, current, actor, form["decision"], form["reason"], now, gm_id=gm, zone=steps.zone))
-        return steps.view(complaint_id)
 
     @_rpc()
     def approve_closure(self, actor, complaint_id, decision, reason=None):
@@ -246,10 +238,9 @@ class IntakeService:
         form, steps = _decision(decision, reason), self._steps()
         deputy = (steps.person_for_role(roles.CENTRE_DEPUTY_GM)
                   if form["decision"] == "reject" else None)
-        steps.closure_step(complaint_id, lambda c, current, now: closure.approve(
+        return steps.closure_step_view(complaint_id, lambda c, current, now: closure.approve(
             c, current, actor, form["decision"], form["reason"], now, deputy_gm_id=deputy,
             zone=steps.zone))
-        return steps.view(complaint_id)
 
     # -- reception rating (Art. 16) ----------------------------------------------------------
 
@@ -260,11 +251,10 @@ class IntakeService:
         require_role(actor, roles.SPECIALIST, "登记接待评价")
         form = forms.load(forms.RatingForm(), {"score": score, "comment": comment})
         steps = self._steps()
-        steps.step(complaint_id, lambda conn, c, now: links.rate(
+        return steps.step_view(complaint_id, lambda conn, c, now: links.rate(
             c, form["score"], form["comment"], now,
             existing=repository.get_rating(conn, c.id, c.order_round), via="terminal",
             actor=actor, zone=steps.zone))
-        return steps.view(complaint_id)
 
     # -- the customer's links (SPEC §8) ---------------------------------------------------------
 

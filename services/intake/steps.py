@@ -19,13 +19,22 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from services.intake import act_repository, acts, links, order, repository, views
+from services.intake import (
+    act_repository,
+    acts,
+    links,
+    order,
+    page,
+    pipelined,
+    repository,
+    storing,
+    views,
+)
 from services.intake.access import Actor, require_desk_specialist, require_may_see
 from services.intake.binding import Attempt, IntakeBindings
 from services.intake.model import (
@@ -53,7 +62,7 @@ from shared.errors import CCRMError, Coded, Conflict, InvalidInput, NotFound
 from shared.events.envelope import load_envelope
 from shared.inbox import consume
 from shared.outbox import outbox_backlog
-from shared.signature_binding import SignatureBinder, lease_until
+from shared.signature_binding import SignatureBinder
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +143,8 @@ class Steps:
                     link_token=None if signature else secrets.token_urlsafe(32),
                     link_ttl=self.hours("signing_link_hours", 24), zone=self.zone)
                 # One pipeline: BEGIN, every INSERT and COMMIT go out together.
-                with conn.pipeline(), conn.transaction():
-                    self.store(conn, outcome, now, insert=True)
+                with pipelined.transaction(conn):
+                    self._store(conn, outcome, now, True)
                     if request_key is not None:
                         repository.insert_record_request(conn, actor.person_id, request_key,
                                                          complaint_id)
@@ -185,16 +194,30 @@ class Steps:
     def step(self, complaint_id: Any, decide: Decide) -> Outcome:
         """Lock the complaint, decide, store: two steps on one complaint queue
         on the row lock, and the second sees the first's result."""
+        return self._step(complaint_id, decide, show=False)[0]
+
+    def step_view(self, complaint_id: Any, decide: Decide) -> dict[str, Any]:
+        """A step and the complaint's page as the step left it: the page's one
+        statement goes out with the step's writes and its COMMIT."""
+        shown = self._step(complaint_id, decide, show=True)[1]
+        assert shown is not None
+        return self.dump(shown)
+
+    def _step(self, complaint_id: Any, decide: Decide,
+              show: bool) -> tuple[Outcome, page.Page | None]:
+        # Round trips: BEGIN with the lock and the holders' read; the decision's
+        # own reads; the writes, the page and COMMIT (pipelined.transaction).
         complaint_id = self.checked_id(complaint_id)
         now = self.clock.now()
-        with self.db.transaction() as conn:
+        with self.db.connection() as conn, pipelined.transaction(conn):
             complaint = repository.get_complaint(conn, complaint_id, for_update=True)
             if complaint is None:
                 raise NotFound(f"投诉不存在 (no complaint {complaint_id})")
             acts.require_not_voided(complaint)
             outcome = decide(conn, complaint, now)
-            self.store(conn, outcome, now)
-        return outcome
+            self._store(conn, outcome, now, False)
+            cursor = page.send(conn, complaint_id) if show else None
+        return outcome, page.load(cursor) if cursor is not None else None
 
     def current_closure(self, conn: Any, complaint: Complaint) -> Closure | None:
         """The application under way, locked (the complaint's row is locked first)."""
@@ -206,12 +229,13 @@ class Steps:
                               f"{complaint.id} is missing")
         return current
 
-    def closure_step(self, complaint_id: Any,
-                     decide: Callable[[Complaint, Closure, datetime], Outcome]) -> Outcome:
+    def closure_step_view(self, complaint_id: Any,
+                          decide: Callable[[Complaint, Closure, datetime], Outcome]
+                          ) -> dict[str, Any]:
         def with_closure(conn: Any, c: Complaint, now: datetime) -> Outcome:
             # No application under way: the loop's state check refuses the step.
             return decide(c, self.current_closure(conn, c), now)  # type: ignore[arg-type]
-        return self.step(complaint_id, with_closure)
+        return self.step_view(complaint_id, with_closure)
 
     def consume(self, payload: Any, handler: str, reader: type[Any],
                 decide: Callable[[Any, Complaint, Any, datetime], Outcome | None]) -> None:
@@ -224,73 +248,45 @@ class Steps:
         now = self.clock.now()
 
         def apply(conn: Any) -> None:
-            complaint = repository.get_complaint(conn, complaint_id, for_update=True) \
-                if ids.is_complaint_id(complaint_id) else None
-            if complaint is None:
+            if not ids.is_complaint_id(complaint_id):
                 raise UnexpectedEvent(f"{envelope['type']} for complaint "
                                       f"{complaint_id!r} that intake does not know")
-            outcome = decide(conn, complaint, data, now)
-            if outcome is None:
-                log.info("%s %s changes nothing on %s (older round or repeat)",
-                         envelope["type"], envelope["event_id"], complaint_id)
-                return
-            self.store(conn, outcome, now)
+            # One pipeline: the lock and the holders in one round trip, the
+            # writes in one more (the inbox's transaction commits them).
+            with conn.pipeline():
+                complaint = repository.get_complaint(conn, complaint_id, for_update=True)
+                if complaint is None:
+                    raise UnexpectedEvent(f"{envelope['type']} for complaint "
+                                          f"{complaint_id!r} that intake does not know")
+                outcome = decide(conn, complaint, data, now)
+                if outcome is None:
+                    log.info("%s %s changes nothing on %s (older round or repeat)",
+                             envelope["type"], envelope["event_id"], complaint_id)
+                    return
+                self._store(conn, outcome, now, False)
         consume(self.db, "intake", handler, envelope, apply)
 
-    def store(self, conn: Any, outcome: Outcome, now: datetime, insert: bool = False) -> None:
-        """Write an outcome in the caller's transaction; the statements are
-        pipelined (no answer is read), so they cost one round trip, not one each."""
-        with conn.pipeline():
-            self._store(conn, outcome, now, insert)
-
     def _store(self, conn: Any, outcome: Outcome, now: datetime, insert: bool) -> None:
-        c = outcome.complaint
-        (repository.insert_complaint if insert else repository.update_complaint)(conn, c)
-        repository.add_timeline(conn, c.id, outcome.entries)
-        if outcome.revoke_links:
-            act_repository.revoke_links(conn, c.id, outcome.revoke_links, now)
-        for made in outcome.new_links:
-            repository.insert_link(conn, made.link)
-        if outcome.used_link is not None:
-            repository.mark_link_used(conn, outcome.used_link)
-        if outcome.binding is not None:
-            # This worker binds right after the commit; the timer takes over
-            # only if that attempt never reports (a crash), once the lease ends.
-            repository.insert_binding(conn, replace(outcome.binding,
-                                                    next_attempt_at=lease_until()))
-        if outcome.rating is not None:
-            repository.insert_rating(conn, outcome.rating)
-        for changed in outcome.closures:
-            repository.save_closure(conn, changed)
-        if outcome.callback is not None:
-            repository.insert_callback(conn, outcome.callback)
-        if outcome.time_acceptance is not None:
-            act_repository.insert_time_acceptance(conn, outcome.time_acceptance)
-        for event_type, data in outcome.events:
-            self.outbox.add(conn, event_type, data, occurred_at=now, complaint_id=c.id)
+        storing.store(conn, self.outbox, outcome, now, insert)
 
     # -- reading -------------------------------------------------------------------------------
 
     def view(self, complaint_id: Any, actor: Actor | None = None) -> dict[str, Any]:
+        """The complaint's page: one statement (services.intake.page)."""
         complaint_id = self.checked_id(complaint_id)
-        with self.db.transaction() as conn:
-            complaint = repository.get_complaint(conn, complaint_id)
-            if complaint is None:
-                raise NotFound(f"投诉不存在 (no complaint {complaint_id})")
-            if actor is not None:
-                require_may_see(actor, complaint)
-            timeline = repository.timeline(conn, complaint_id)
-            rating = repository.get_rating(conn, complaint_id, complaint.order_round)
-            binding = (repository.get_binding(conn, complaint.signature_media_id)
-                       if complaint.signature_media_id else None)
-            closures = repository.closures_of(conn, complaint_id)
-            callbacks = repository.callbacks_of(conn, complaint_id)
-            accepted = act_repository.time_acceptances_of(conn, complaint_id)
-            signing_links = act_repository.links_of(conn, complaint_id, STEP_RECORD_SIGNATURE)
-        return views.dump_complaint(complaint, timeline, rating, binding, self.zone,
-                                    closures=closures, callbacks=callbacks,
-                                    acts=views.Acts(accepted, self.stated_time_grace(),
-                                                    signing_links))
+        with self.db.connection() as conn:
+            shown = page.read(conn, complaint_id)
+        if shown is None:
+            raise NotFound(f"投诉不存在 (no complaint {complaint_id})")
+        if actor is not None:
+            require_may_see(actor, shown.complaint)
+        return self.dump(shown)
+
+    def dump(self, shown: page.Page) -> dict[str, Any]:
+        return views.dump_complaint(
+            shown.complaint, shown.timeline, shown.rating, shown.binding, self.zone,
+            closures=shown.closures, callbacks=shown.callbacks,
+            acts=views.Acts(shown.accepted, self.stated_time_grace(), shown.signing_links))
 
     def verify_record_signature(self, actor: Actor, complaint_id: Any) -> dict[str, Any]:
         complaint = self.load(complaint_id)
@@ -319,15 +315,13 @@ class Steps:
 
     def void(self, actor: Actor, complaint_id: Any, reason: Any) -> dict[str, Any]:
         form = forms.load(forms.ReasonForm(), {"reason": reason})
-        self.step(complaint_id, lambda conn, c, now: acts.void(
+        return self.step_view(complaint_id, lambda conn, c, now: acts.void(
             c, actor, form["reason"], now, zone=self.zone))
-        return self.view(complaint_id)
 
     def resend_signing_link(self, actor: Actor, complaint_id: Any) -> dict[str, Any]:
-        self.step(complaint_id, lambda conn, c, now: acts.resend_signing_link(
+        return self.step_view(complaint_id, lambda conn, c, now: acts.resend_signing_link(
             c, actor, now, token=secrets.token_urlsafe(32),
             ttl=self.hours("signing_link_hours", 24), zone=self.zone))
-        return self.view(complaint_id)
 
     def accept_callback_time(self, actor: Actor, complaint_id: Any, callback_id: Any,
                              reason: Any) -> dict[str, Any]:
