@@ -159,14 +159,18 @@ class MediaLibrary:
             raise
         now = self.clock.now()
         media = domain.confirmed_media(pending, request, facts, self.settings.region, now)
-        with self.database.transaction() as conn:
-            # The row is the lock: a second confirm or the sweep may have taken it.
-            if not repository.take_pending(conn, upload_id):
-                done = repository.get(conn, upload_id)
-                return self._confirmed_before(upload_id, done, form)
+        # The row is the lock (a second confirm or the sweep may have taken it):
+        # nothing is kept unless this transaction takes it. One round trip.
+        def record(conn: Any) -> None:
+            repository.take_pending_or_stop(conn, upload_id)
             repository.insert(conn, media)
             self.outbox.add(conn, "media.stored", views.stored_event(media),
                             occurred_at=now, complaint_id=media.complaint_id)
+
+        with self.database.connection() as conn:
+            if not repository.commit_pipelined(conn, record):
+                done = repository.get(conn, upload_id)
+                return self._confirmed_before(upload_id, done, form)
         return views.media_view(media, self.clock.zone)
 
     def get(self, media_id: object) -> dict[str, Any]:

@@ -3,14 +3,18 @@ so a row and its outbox event commit together."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
 
 from services.media.domain import COLUMNS, PENDING_COLUMNS, Media, PendingUpload
 
 _COLUMNS = ", ".join(COLUMNS)
 _PENDING = ", ".join(PENDING_COLUMNS)
+IDLE = TransactionStatus.IDLE
 
 
 def insert(conn: Any, media: Media) -> None:
@@ -74,6 +78,32 @@ def take_pending(conn: Any, upload_id: str) -> bool:
     row = conn.execute("DELETE FROM media.pending_uploads WHERE id = %(id)s RETURNING id",
                        {"id": upload_id}).fetchone()
     return row is not None
+
+
+def take_pending_or_stop(conn: Any, upload_id: str) -> None:
+    """Delete the upload's row; when it is gone the server raises
+    NoDataFound and the transaction stops there (media.take_pending_upload,
+    migration 005), so nothing queued after it in a pipeline is kept."""
+    conn.execute("SELECT media.take_pending_upload(%(id)s)", {"id": upload_id})
+
+
+def commit_pipelined(conn: Any, writes: Callable[[Any], None]) -> bool:
+    """`writes(conn)` between BEGIN and COMMIT, all sent in one pipeline:
+    one round trip, where a transaction of three statements took five.
+    False, rolled back, when the upload's row was gone (take_pending_or_stop)."""
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            writes(conn)
+            conn.execute("COMMIT")
+        return True
+    except psycopg.errors.NoDataFound:
+        conn.execute("ROLLBACK")
+        return False
+    except BaseException:
+        if not (conn.closed or conn.broken) and conn.info.transaction_status != IDLE:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def stale_uploads(conn: Any, begun_before: datetime, expired_before: datetime,
