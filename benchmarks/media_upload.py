@@ -5,9 +5,10 @@ In one run it measures
       server the media service uses, and
   (b) uploads through the gateway, `POST {gateway}/api/media` multipart
       (file, kind=photo, stage=before) with `Authorization: Bearer TOKEN`,
-      which go gateway -> media `begin_upload` (RPC, no bytes) -> the gateway
-      PUTs the file to the store -> media `confirm_upload` (reads the object
-      back: sniff, size, SHA-256; row + event),
+      which go gateway (a place media reserved, `reserve_uploads`, a few at a
+      time) -> the gateway PUTs the file to the store with its Content-MD5 ->
+      media `confirm_upload` (one RPC: the object's size, ETag and first bytes
+      by one ranged GET, not read back whole; row + event in one round trip),
 with N requests from C concurrent clients each, and prints a markdown table.
 The difference between the two rows is what the service path costs.
 
