@@ -163,15 +163,15 @@ class MediaLibrary:
         now = self.clock.now()
         media = domain.confirmed_media(pending, request, facts, self.settings.region, now)
         # The row is the lock (a second confirm or the sweep may have taken it):
-        # nothing is kept unless this transaction takes it. One round trip.
+        # nothing is kept unless the INSERT takes it. One round trip, one
+        # implicit transaction (repository.in_one_round_trip).
         def record(conn: Any) -> None:
-            repository.take_pending_or_stop(conn, upload_id)
-            repository.insert(conn, media)
+            repository.insert_taking_pending(conn, media)
             self.outbox.add(conn, "media.stored", views.stored_event(media),
                             occurred_at=now, complaint_id=media.complaint_id)
 
         with self.database.connection() as conn:
-            if not repository.commit_pipelined(conn, record):
+            if not repository.in_one_round_trip(conn, record):
                 done = repository.get(conn, upload_id)
                 return self._confirmed_before(upload_id, done, form)
         return views.media_view(media, self.clock.zone)

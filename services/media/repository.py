@@ -80,30 +80,32 @@ def take_pending(conn: Any, upload_id: str) -> bool:
     return row is not None
 
 
-def take_pending_or_stop(conn: Any, upload_id: str) -> None:
-    """Delete the upload's row; when it is gone the server raises
-    NoDataFound and the transaction stops there (media.take_pending_upload,
-    migration 005), so nothing queued after it in a pipeline is kept."""
-    conn.execute("SELECT media.take_pending_upload(%(id)s)", {"id": upload_id})
+def insert_taking_pending(conn: Any, media: Media) -> None:
+    """INSERT the media row of a confirmed upload, taking (deleting) the
+    upload's row in the same statement: media.take_pending_upload (migration
+    005) raises NoDataFound when that row is gone (a second confirm or the
+    sweep took it), which stops the statement and its transaction."""
+    values = ", ".join("media.take_pending_upload(%(id)s)" if name == "id" else f"%({name})s"
+                       for name in COLUMNS)
+    conn.execute(f"INSERT INTO media.objects ({_COLUMNS}) VALUES ({values})",
+                 {name: getattr(media, name) for name in COLUMNS})
 
 
-def commit_pipelined(conn: Any, writes: Callable[[Any], None]) -> bool:
-    """`writes(conn)` between BEGIN and COMMIT, all sent in one pipeline:
-    one round trip, where a transaction of three statements took five.
-    False, rolled back, when the upload's row was gone (take_pending_or_stop)."""
+def in_one_round_trip(conn: Any, writes: Callable[[Any], None]) -> bool:
+    """Run `writes(conn)` in one pipeline on an idle autocommit connection:
+    PostgreSQL runs a pipeline's statements up to its Sync as one implicit
+    transaction (all or nothing; an error skips the rest and rolls back), so
+    no BEGIN and COMMIT are needed: one round trip and one wait per statement,
+    where a transaction of three statements took five of each. False, nothing
+    kept, when the upload's row was gone (insert_taking_pending)."""
+    if not conn.autocommit or conn.info.transaction_status != IDLE:
+        raise RuntimeError("in_one_round_trip needs an idle autocommit connection")
     try:
         with conn.pipeline():
-            conn.execute("BEGIN")
             writes(conn)
-            conn.execute("COMMIT")
-        return True
     except psycopg.errors.NoDataFound:
-        conn.execute("ROLLBACK")
         return False
-    except BaseException:
-        if not (conn.closed or conn.broken) and conn.info.transaction_status != IDLE:
-            conn.execute("ROLLBACK")
-        raise
+    return True
 
 
 def stale_uploads(conn: Any, begun_before: datetime, expired_before: datetime,

@@ -61,8 +61,9 @@ class StoredHead:
     """What a store says of an object without reading it whole (`peek`): its
     size, its first bytes and, when the store keeps one, the MD5 of the whole
     object as the store computed it from the bytes it holds (S3's ETag of a
-    single-part PUT); None when it has none or cannot say (a multipart or
-    SSE-KMS object's ETag is no MD5: such a one is read back whole)."""
+    single-part PUT); None when it has none (a multipart ETag, `<hex>-<parts>`).
+    An SSE-KMS object's ETag looks like an MD5 but is none: it differs from
+    the gateway's, and such an object is read back whole (library.py)."""
     size: int
     head: bytes
     md5: str | None

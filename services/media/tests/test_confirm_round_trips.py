@@ -1,14 +1,16 @@
 """How many times `confirm_upload` waits for PostgreSQL (issue 17: media
 spent 23 % of its busy samples waiting for it). Counted from libpq's own
 trace of the protocol: each `Sync` or simple `Query` the client sends is one
-round trip. The writes (taking the upload's row, the media row, the event)
-go out in one pipeline with their BEGIN and COMMIT: 2 round trips with the
-lookup of the upload, where they were 6 (lookup, BEGIN, three statements,
-COMMIT)."""
+round trip. The writes (the media row, whose INSERT takes the upload's row,
+and its event) go out in one pipeline, one implicit transaction without
+BEGIN and COMMIT: 2 round trips with the lookup of the upload, where they
+were 6 (lookup, BEGIN, three statements, COMMIT)."""
 import os
 import tempfile
 from contextlib import contextmanager
+from datetime import UTC
 
+import psycopg
 import psycopg.pq
 import pytest
 
@@ -18,6 +20,7 @@ from services.media.tests.test_confirm_upload import confirm, pending
 from services.media.tests.test_service_units import NOW, make_service, outbox_rows, rows
 from shared.db import Database
 from shared.errors import NotFound
+from shared.outbox import Outbox
 
 
 class TracedDatabase(Database):
@@ -118,3 +121,28 @@ def test_of_two_confirms_at_once_one_records_and_both_answer_the_same(racing, cl
     answers.append(confirm(service, upload_id, samples.PNG))
     assert answers[0] == answers[1] and answers[0]["id"] == upload_id
     assert len(rows(clean_database)) == 1 and len(outbox_rows(clean_database)) == 1
+
+
+class EventThatFails(Outbox):
+    """The event's INSERT fails in PostgreSQL, after the media row's."""
+
+    def add(self, conn, event_type, data, **kwargs):
+        super().add(conn, event_type, data, **kwargs)
+        conn.execute("INSERT INTO media.no_such_table VALUES (1)")
+
+
+def test_the_row_and_its_event_are_kept_together_or_not_at_all(clean_database):
+    """No BEGIN/COMMIT: the pipeline is one implicit transaction."""
+    store = InMemoryObjectStore(now=lambda: NOW)
+    failing = make_service(clean_database, store, outbox=EventThatFails("media", "media", "SZ",
+                                                                        UTC))
+    [place] = failing.reserve_uploads(1)
+    store.put(f"SZ/2026/11/{place['upload_id']}", samples.PNG, "application/octet-stream")
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        confirm(failing, place["upload_id"], samples.PNG)
+    assert rows(clean_database) == [] and outbox_rows(clean_database) == []
+    assert [p["id"] for p in pending(clean_database)] == [place["upload_id"]]
+    # Nothing was lost either: the upload can be confirmed again.
+    media = confirm(make_service(clean_database, store), place["upload_id"], samples.PNG)
+    assert [r["id"] for r in rows(clean_database)] == [media["id"]]
+    assert len(outbox_rows(clean_database)) == 1 and pending(clean_database) == []
