@@ -90,7 +90,9 @@ class MediaClient(ServiceClient):
             uploaded_by=uploaded_by,
             step=step,
             signature_kind=signature_kind,
-            md5=md5,
+            # Sent only when there is one (a URL target): a call without it is
+            # the one an older media takes, and reads the object back whole.
+            **({"md5": md5} if md5 is not None else {}),
         )
 
     @raises(NotFound)
