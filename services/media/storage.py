@@ -58,20 +58,16 @@ _TOTAL = re.compile(r"bytes \d+-\d+/(\d+)")
 
 @dataclass(frozen=True)
 class StoredHead:
-    """What a store says of an object without reading it whole (`peek`): its
-    size, its first bytes and, when the store keeps one, the MD5 of the whole
-    object as the store computed it from the bytes it holds (S3's ETag of a
-    single-part PUT); None when it has none (a multipart ETag, `<hex>-<parts>`).
-    An SSE-KMS object's ETag looks like an MD5 but is none: it differs from
-    the gateway's, and such an object is read back whole (library.py)."""
+    """An object as `peek` sees it: size, first bytes, and the MD5 the store
+    computed of the bytes it holds (S3's ETag of a single-part PUT; None for a
+    multipart one; an SSE-KMS ETag is no MD5 and differs: read back whole)."""
     size: int
     head: bytes
     md5: str | None
 
 
 def etag_md5(etag: str | None) -> str | None:
-    """The MD5 hex an S3 ETag is, if it looks like one (32 hex digits; a
-    multipart ETag has a `-<parts>` suffix and is not)."""
+    """An S3 ETag's MD5 hex if it looks like one (not `<hex>-<parts>`)."""
     found = _MD5_ETAG.fullmatch((etag or "").strip())
     return found.group(1).lower() if found else None
 
@@ -214,9 +210,8 @@ class ObjectStore(MediaStore):
             response.release_conn()
 
     def peek(self, key, count):
-        """One ranged GET (`Range: bytes=0-<count - 1>`): the first bytes, the
-        size from its `Content-Range` and the ETag, all of one version of the
-        object (a HEAD then a GET could see two)."""
+        """One ranged GET: the first bytes, the size (`Content-Range`) and the
+        ETag of one version of the object (a HEAD then a GET could see two)."""
         try:
             response = self.client.get_object(self.bucket, key, offset=0, length=count)
         except S3Error as exc:
