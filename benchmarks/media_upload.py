@@ -5,9 +5,10 @@ In one run it measures
       server the media service uses, and
   (b) uploads through the gateway, `POST {gateway}/api/media` multipart
       (file, kind=photo, stage=before) with `Authorization: Bearer TOKEN`,
-      which go gateway -> media `begin_upload` (RPC, no bytes) -> the gateway
-      PUTs the file to the store -> media `confirm_upload` (reads the object
-      back: sniff, size, SHA-256; row + event),
+      which go gateway (a place media reserved, `reserve_uploads`, a few at a
+      time) -> the gateway PUTs the file to the store with its Content-MD5 ->
+      media `confirm_upload` (one RPC: the object's size, ETag and first bytes
+      by one ranged GET, not read back whole; row + event in one round trip),
 with N requests from C concurrent clients each, and prints a markdown table.
 The difference between the two rows is what the service path costs.
 
@@ -17,7 +18,8 @@ The difference between the two rows is what the service path costs.
 
 `--suite` starts a private suite first (scripts/suite.py: one instance of
 each service, database `ccrm_upbench`, vhost `ccrm-upbench`, gateway on 8150,
-its S3 server on 9150, DB_POOL_SIZE 2), measures (a) against that suite's S3
+its S3 server on 9150, DB_POOL_SIZE 2; `--suite-database`, `--suite-vhost`,
+`--suite-*-port` change them), measures (a) against that suite's S3
 server and (b) through its gateway as a specialist, then stops it and drops
 its database and vhost.
 
@@ -202,7 +204,8 @@ def parse_args(argv=None):
     parser.add_argument("--s3-secret-key", default=minio.get("secret_key", "ccrm-local-secret"))
     parser.add_argument("--s3-bucket", default=minio.get("bucket", "ccrm-media"))
     parser.add_argument("--s3-region", default=minio.get("region", "us-east-1"))
-    parser.add_argument("--s3-secure", action="store_true", default=as_bool(minio.get("secure", False)))
+    parser.add_argument("--s3-secure", action="store_true",
+                        default=as_bool(minio.get("secure", False)))
     parser.add_argument("--local-s3", action="store_true",
                         help="start a throwaway moto S3 server for (a)")
     parser.add_argument("--count", type=int, default=200)
@@ -214,6 +217,15 @@ def parse_args(argv=None):
     parser.add_argument("--skip-gateway", action="store_true")
     parser.add_argument("--suite", action="store_true",
                         help="start a private suite (one instance each) and measure against it")
+    # The private suite's names and ports: give others when several people
+    # run the benchmark on one machine (the defaults would collide).
+    parser.add_argument("--suite-database", default="ccrm_upbench")
+    parser.add_argument("--suite-vhost", default="ccrm-upbench")
+    parser.add_argument("--suite-gateway-port", type=int, default=8150)
+    parser.add_argument("--suite-s3-port", type=int, default=9150)
+    parser.add_argument("--suite-metrics-port", type=int, default=9350)
+    parser.add_argument("--suite-dir", default=None,
+                        help="its var directory (default var/upbench, or var/<database>)")
     args = parser.parse_args(argv)
     if args.count < 1 or args.concurrency < 1 or args.size < len(JPEG_HEAD):
         parser.error("--count and --concurrency must be >= 1, --size >= 20")
@@ -228,8 +240,11 @@ def start_suite(args):
 
     os.environ.setdefault("DB_POOL_SIZE", "2")
     root = Path(__file__).resolve().parent.parent
-    suite = Suite(root / "var" / "upbench", instances=1, database="ccrm_upbench",
-                  vhost="ccrm-upbench", gateway_port=8150, s3_port=9150, metrics_port=9350,
+    default_dir = "upbench" if args.suite_database == "ccrm_upbench" else args.suite_database
+    suite = Suite(Path(args.suite_dir) if args.suite_dir else root / "var" / default_dir,
+                  instances=1, database=args.suite_database, vhost=args.suite_vhost,
+                  gateway_port=args.suite_gateway_port, s3_port=args.suite_s3_port,
+                  metrics_port=args.suite_metrics_port,
                   out=open(os.devnull, "w", encoding="utf-8"))
     suite.prepare()
     suite.start()
@@ -283,7 +298,8 @@ def main(argv=None):
             results.append(bench_s3(args))
         if not args.skip_gateway:
             if not args.token:
-                print("warning: no --token / $CCRM_TOKEN; the gateway will answer 401", file=sys.stderr)
+                print("warning: no --token / $CCRM_TOKEN; the gateway will answer 401",
+                      file=sys.stderr)
             before = process_cpu(suite) if suite else {}
             results.append(bench_gateway(args))
             if suite:

@@ -4,10 +4,11 @@ A mixin of GatewayService: the one place that reads an upload with its limit
 and stores it, for staff uploads and the customer's signature alike. The
 bytes go straight from the request to the store (no base64 over the broker):
 media hands out places to write to (`reserve_uploads`, a few at a time, kept
-per process while they are valid: `targets_for`), the gateway streams the file
-to one, hashing it on the way (shared.contracts.media.writing), and media
-checks size, type and SHA-256 of the stored object (`confirm_upload`): one
-RPC per upload. A place never confirmed (a failed write, a process that
+per process while they are valid: `targets_for`), the gateway writes the file
+to one with its SHA-256 (and to S3 its Content-MD5, which the store checks:
+shared.contracts.media.writing), and media checks size, type and hash of the
+stored object (`confirm_upload`; on S3 from its ETag and first bytes, not
+read back whole): one RPC per upload. A place never confirmed (a failed write, a process that
 stopped) is swept by media later (MEDIA.unconfirmed_seconds).
 """
 from __future__ import annotations
@@ -122,8 +123,8 @@ class Uploads(Clients):
         lifetime = timedelta(seconds=int(settings.get("upload_url_seconds",
                                                       DEFAULT_UPLOAD_URL_SECONDS)))
         target = targets_for(self.config).take(media, margin=min(VALID_AT_LEAST, lifetime / 4))
-        sha256 = write_to_target(target["target"], stream, size, self.config)
+        written = write_to_target(target["target"], stream, size, self.config)
         return media.confirm_upload(
-            target["upload_id"], sha256, size, (upload.filename or "")[:MAX_FILENAME], kind,
-            stage=stage, complaint_id=complaint_id, uploaded_by=uploaded_by, step=step,
-            signature_kind=signature_kind)
+            target["upload_id"], written.sha256, size, (upload.filename or "")[:MAX_FILENAME],
+            kind, stage=stage, complaint_id=complaint_id, uploaded_by=uploaded_by, step=step,
+            signature_kind=signature_kind, md5=written.md5)

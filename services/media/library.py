@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.media import domain, links, repository, views
+from services.media import domain, links, repository, sniff, views
 from services.media.storage import MediaStore
 from shared.clock import system_now
 from shared.contracts.media import (
@@ -77,6 +77,11 @@ class Settings:
         return region
 
 
+def _never_stored() -> InvalidInput:
+    return InvalidInput({"file": [
+        "文件未写入存储，请重新上传 (the file never reached the store; upload it again)"]})
+
+
 class MediaLibrary:
     def __init__(self, database: Any, store: MediaStore, outbox: Any, clock: Any,
                  settings: Settings) -> None:
@@ -139,9 +144,9 @@ class MediaLibrary:
 
     def confirm_upload(self, upload_id: object, form: Mapping[str, Any]) -> dict[str, Any]:
         """Check what the gateway stored at a reserved target (a ConfirmRequest:
-        the file's description, its size and the SHA-256 it wrote; the type is
-        the bytes') and record it with its `media.stored` event; a refused
-        upload is deleted, object and all."""
+        the file's description, its size, the SHA-256 and for S3 the MD5 it
+        wrote; the type is the bytes': _checked_facts) and record it with its
+        `media.stored` event; a refused upload is deleted, object and all."""
         upload_id = domain.checked_media_id(upload_id)
         with self.database.connection() as conn:
             pending = repository.get_pending(conn, upload_id)
@@ -151,22 +156,24 @@ class MediaLibrary:
         try:
             request = load_input(_CONFIRM, form)
             domain.check_declared_size(request["size"], self.settings.max_bytes)
-            content = self._stored(pending)
-            facts = domain.inspect_content(request["kind"], content, self.settings.max_bytes)
-            domain.check_stored(request["size"], facts, request["sha256"])
+            facts = self._checked_facts(pending, request)
         except CCRMError:
             self._refuse(pending)
             raise
         now = self.clock.now()
         media = domain.confirmed_media(pending, request, facts, self.settings.region, now)
-        with self.database.transaction() as conn:
-            # The row is the lock: a second confirm or the sweep may have taken it.
-            if not repository.take_pending(conn, upload_id):
-                done = repository.get(conn, upload_id)
-                return self._confirmed_before(upload_id, done, form)
-            repository.insert(conn, media)
+        # The row is the lock (a second confirm or the sweep may have taken it):
+        # nothing is kept unless the INSERT takes it. One round trip, one
+        # implicit transaction (repository.in_one_round_trip).
+        def record(conn: Any) -> None:
+            repository.insert_taking_pending(conn, media)
             self.outbox.add(conn, "media.stored", views.stored_event(media),
                             occurred_at=now, complaint_id=media.complaint_id)
+
+        with self.database.connection() as conn:
+            if not repository.in_one_round_trip(conn, record):
+                done = repository.get(conn, upload_id)
+                return self._confirmed_before(upload_id, done, form)
         return views.media_view(media, self.clock.zone)
 
     def get(self, media_id: object) -> dict[str, Any]:
@@ -289,13 +296,32 @@ class MediaLibrary:
             known = repository.known_keys(conn, [key for key, _ in listing])
         return domain.orphan_keys(listing, known, now, older_than)
 
+    def _checked_facts(self, pending: domain.PendingUpload,
+                       request: Mapping[str, Any]) -> domain.FileFacts:
+        """The stored object is the file the gateway wrote, of an allowed
+        type: from its first bytes when the store's MD5 of it is the one the
+        gateway sent (domain.head_facts says why that is enough), else read
+        back whole (the local directory, an old gateway, an ETag that is no
+        MD5) and checked byte for byte."""
+        if request.get("md5"):
+            try:
+                peeked = self.store.peek(pending.key, sniff.HEAD_BYTES)
+            except NotFound:
+                raise _never_stored() from None
+            facts = domain.head_facts(request["kind"], peeked.size, peeked.head, peeked.md5,
+                                      request["size"], request["sha256"], request["md5"])
+            if facts is not None:
+                return facts
+        content = self._stored(pending)
+        facts = domain.inspect_content(request["kind"], content, self.settings.max_bytes)
+        domain.check_stored(request["size"], facts, request["sha256"])
+        return facts
+
     def _stored(self, pending: domain.PendingUpload) -> bytes:
         try:
             return self.store.read(pending.key)
         except NotFound:
-            raise InvalidInput({"file": [
-                "文件未写入存储，请重新上传 (the file never reached the store; upload it again)"]}
-                ) from None
+            raise _never_stored() from None
 
     def _confirmed_before(self, upload_id: str, media: domain.Media | None,
                           form: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from services.media.storage import MediaStore
+from services.media.storage import MediaStore, StoredHead
 from shared.contracts.media.reading import safe_path
 from shared.contracts.media.writing import INCOMING, write_file
 from shared.errors import NotFound, Unavailable
@@ -85,6 +85,19 @@ class LocalDirectoryStore(MediaStore):
     def read(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotFound("文件不存在 (no such file)") from None
+        except OSError as exc:
+            raise _unavailable("reading a file", exc) from exc
+
+    def peek(self, key: str, count: int) -> StoredHead:
+        """The size and first bytes; no MD5 (a file has none), so media reads
+        a local upload back whole: 0.14 ms of CPU for 200 KB read and hashed
+        (issue 17), against a check that no other writer, a full disk or a
+        truncated rename slipped past the gateway's hash."""
+        try:
+            with open(self._path(key), "rb") as handle:
+                return StoredHead(os.fstat(handle.fileno()).st_size, handle.read(count), None)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise NotFound("文件不存在 (no such file)") from None
         except OSError as exc:

@@ -50,12 +50,13 @@ class MediaService:
 
     @rpc
     def confirm_upload(self, upload_id, sha256, size, filename, kind, stage=None,
-                       complaint_id=None, uploaded_by=None, step=None, signature_kind=None):
+                       complaint_id=None, uploaded_by=None, step=None, signature_kind=None,
+                       md5=None):
         """Check and record what the gateway stored at a reserved place."""
         return self._library().confirm_upload(upload_id, {
             "sha256": sha256, "size": size, "filename": filename, "kind": kind, "stage": stage,
             "complaint_id": complaint_id, "uploaded_by": uploaded_by, "step": step,
-            "signature_kind": signature_kind})
+            "signature_kind": signature_kind, "md5": md5})
 
     @rpc
     def get(self, media_id):

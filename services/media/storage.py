@@ -14,11 +14,14 @@ instead of stalling the worker; failures surface as `Unavailable` (503).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +52,25 @@ def _unavailable(action, exc):
 # How long the gateway's read of an S3 object may take to start (`source`).
 INTERNAL_URL_SECONDS = 60
 
+_MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
+_TOTAL = re.compile(r"bytes \d+-\d+/(\d+)")
+
+
+@dataclass(frozen=True)
+class StoredHead:
+    """An object as `peek` sees it: size, first bytes, and the MD5 the store
+    computed of the bytes it holds (S3's ETag of a single-part PUT; None for a
+    multipart one; an SSE-KMS ETag is no MD5 and differs: read back whole)."""
+    size: int
+    head: bytes
+    md5: str | None
+
+
+def etag_md5(etag: str | None) -> str | None:
+    """An S3 ETag's MD5 hex if it looks like one (not `<hex>-<parts>`)."""
+    found = _MD5_ETAG.fullmatch((etag or "").strip())
+    return found.group(1).lower() if found else None
+
 
 class MediaStore(ABC):
     """What media needs of a store. Keys are media's (`domain.object_key`)."""
@@ -64,6 +86,12 @@ class MediaStore(ABC):
     @abstractmethod
     def read(self, key: str) -> bytes:
         """The object's bytes (NotFound when it is not there)."""
+
+    @abstractmethod
+    def peek(self, key: str, count: int) -> StoredHead:
+        """The object's size, its first `count` bytes and the store's MD5 of
+        it if it keeps one, without reading it whole (NotFound when it is not
+        there)."""
 
     @abstractmethod
     def source(self, key: str, signed_at: datetime,
@@ -181,6 +209,31 @@ class ObjectStore(MediaStore):
             response.close()
             response.release_conn()
 
+    def peek(self, key, count):
+        """One ranged GET: the first bytes, the size (`Content-Range`) and the
+        ETag of one version of the object (a HEAD then a GET could see two)."""
+        try:
+            response = self.client.get_object(self.bucket, key, offset=0, length=count)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise NotFound("文件不存在 (no such file)") from None
+            if exc.code == "InvalidRange":          # an empty object has no byte 0
+                return StoredHead(0, b"", None)
+            raise _unavailable("reading a file's first bytes", exc) from exc
+        except _FAILURES as exc:
+            raise _unavailable("reading a file's first bytes", exc) from exc
+        try:
+            head = response.read(count)
+            total = _TOTAL.fullmatch(response.headers.get("Content-Range") or "")
+            # A server that ignores Range answers 200 with the whole object.
+            size = int(total.group(1)) if total else int(response.headers["Content-Length"])
+            return StoredHead(size, head[:count], etag_md5(response.headers.get("ETag")))
+        except (*_FAILURES, KeyError) as exc:
+            raise _unavailable("reading a file's first bytes", exc) from exc
+        finally:
+            response.close()
+            response.release_conn()
+
     def source(self, key, signed_at, content_type=None):
         """With a public endpoint, a URL signed for it (the browser follows the
         gateway's redirect; the object was PUT by the gateway as octet-stream,
@@ -283,6 +336,13 @@ class InMemoryObjectStore(ObjectStore):
         if key not in self.objects:
             raise NotFound("文件不存在 (no such file)")
         return self.objects[key][0]
+
+    def peek(self, key, count):
+        """As S3 answers a ranged GET: the ETag is the MD5 of the object."""
+        if key not in self.objects:
+            raise NotFound("文件不存在 (no such file)")
+        content = self.objects[key][0]
+        return StoredHead(len(content), content[:count], hashlib.md5(content).hexdigest())
 
     def source(self, key, signed_at, content_type=None):
         return {"kind": "url", "url": f"memory://{self.bucket}/{key}"}

@@ -11,6 +11,7 @@ shared.contracts.media.writing), on both stores (the local directory of
   MEDIA.unconfirmed_seconds have passed on the shared clock (and its PUT URL
   has expired), not before, and its late confirm is refused (404).
 """
+import hashlib
 import io
 from datetime import timedelta
 
@@ -26,11 +27,13 @@ from services.gateway.tests.test_files import (
     world_config,
 )
 from services.gateway.uploads import RESERVE_BATCH
+from services.media.local_store import LocalDirectoryStore
 from services.media.service import MediaService
-from services.media.storage import store_from_config
+from services.media.storage import ObjectStore, store_from_config
 from services.media.tests import samples
 from shared.clock import SimulationClock
 from shared.contracts.media import MediaClient
+from shared.contracts.media.reading import uses_minio
 from shared.contracts.media.writing import write_to_target
 from shared.errors import NotFound
 from shared.rpc import rpc
@@ -101,6 +104,30 @@ def test_a_photo_goes_to_the_store_without_crossing_the_broker(world):
                           timeout=30)
     assert served.status_code == 200 and served.content == photo
     assert served.headers["Content-Type"] == "image/jpeg"
+
+
+def test_on_s3_media_confirms_without_reading_the_photo_back(world, monkeypatch):
+    """The gateway sends the PUT with Content-MD5 and the MD5 to media, which
+    reads the object's first bytes, not the whole of it; the local directory
+    is read back whole (0.14 ms for 200 KB: local_store.LocalDirectoryStore.peek)."""
+    reads = []
+    for store_class in (ObjectStore, LocalDirectoryStore):
+        for name in ("read", "peek"):
+            original = getattr(store_class, name)
+
+            def counted(self, key, *args, _original=original, _name=name):
+                reads.append(_name)
+                return _original(self, key, *args)
+            monkeypatch.setattr(store_class, name, counted)
+    photo = samples.JPEG + b"\x00" * 200_000
+    answer = post_file(world, "photo", photo, stage="before")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["sha256"] == hashlib.sha256(photo).hexdigest()
+    s3 = uses_minio(world.config)
+    assert reads == (["peek"] if s3 else ["read"])
+    monkeypatch.undo()
+    [key] = stored_keys(world)
+    assert world.store.read(key) == photo
 
 
 def test_a_file_refused_by_its_content_leaves_nothing(world):

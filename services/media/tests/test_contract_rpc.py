@@ -8,6 +8,7 @@
   the S3 server, validates against the contract's views;
 - a planted wrong field fails on either side.
 """
+import base64
 import hashlib
 import inspect
 import io
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+import urllib3
 from nameko.rpc import Rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from werkzeug.datastructures import FileStorage
@@ -37,9 +39,10 @@ from shared.contracts.media import (
     VerifyRequest,
     content_b64,
     is_media_id,
+    writing,
 )
 from shared.contracts.media.writing import write_to_target
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, Unavailable
 from shared.signature_binding import BindingStore, SignatureBinder
 from shared.signing import record_sha256
 from shared.validation import load_input
@@ -150,6 +153,50 @@ def test_the_gateways_uploads_load_with_medias_form(kind, fields, tmp_path):
     assert confirm[1]["sha256"] == hashlib.sha256(samples.PNG).hexdigest()
     # No bytes over the broker: the file is where the target said.
     assert (tmp_path / key).read_bytes() == samples.PNG
+
+
+class StoreOnTheWire(urllib3.PoolManager):
+    """The S3 server as the gateway's writer meets it: records each PUT and
+    answers `status` (400 with BadDigest: the body is not its Content-MD5)."""
+
+    def __init__(self, status=200):
+        super().__init__()
+        self.status, self.puts = status, []
+
+    def request(self, method, url, body=None, headers=None, **kwargs):
+        self.puts.append((method, url, dict(headers or {}), body.read()))
+        error = b"<Error><Code>BadDigest</Code></Error>" if self.status != 200 else b""
+        return urllib3.HTTPResponse(body=error, status=self.status)
+
+
+def url_place(n=1):
+    return {"upload_id": f"M-GZ-{n:032x}", "expires_at": "2099-01-01T00:00:00+08:00",
+            "target": {"kind": "url", "url": f"http://s3.test/ccrm-media/GZ/2026/11/{n}?X=1"}}
+
+
+def test_the_gateway_puts_to_s3_with_content_md5_and_tells_media_the_md5(tmp_path,
+                                                                          monkeypatch):
+    wire = StoreOnTheWire()
+    monkeypatch.setattr(writing, "_http", wire)
+    proxy = Recording(answer=[url_place()])
+    UploadingGateway(proxy, tmp_path).store_upload(multipart_file(samples.PNG, "a.png"),
+                                                   "material")
+    [(method, url, headers, body)] = wire.puts
+    assert (method, url, body) == ("PUT", url_place()["target"]["url"], samples.PNG)
+    assert headers["Content-MD5"] == base64.b64encode(hashlib.md5(samples.PNG).digest()).decode()
+    [(name, args, kwargs)] = [call for call in proxy.calls if call[0] == "confirm_upload"]
+    confirm = as_service_sees_it(name, args, kwargs)
+    assert confirm["md5"] == hashlib.md5(samples.PNG).hexdigest()
+    assert confirm["sha256"] == hashlib.sha256(samples.PNG).hexdigest()
+
+
+def test_a_put_the_store_refuses_is_unavailable_and_never_confirmed(tmp_path, monkeypatch):
+    monkeypatch.setattr(writing, "_http", StoreOnTheWire(status=400))
+    proxy = Recording(answer=[url_place(2)])
+    with pytest.raises(Unavailable):
+        UploadingGateway(proxy, tmp_path).store_upload(multipart_file(samples.PNG, "a.png"),
+                                                       "material")
+    assert [call[0] for call in proxy.calls] == ["reserve_uploads"]
 
 
 def test_the_gateway_reserves_places_a_few_at_a_time_and_drops_stale_ones(tmp_path):
@@ -312,8 +359,8 @@ def test_medias_answers_validate_against_the_contract_views(media, media_config)
     written = write_to_target(begun["target"], io.BytesIO(samples.PNG), len(samples.PNG),
                               media_config)
     direct = valid(MediaView, media.confirm_upload(
-        begun["upload_id"], written, len(samples.PNG), "现场.png", "photo", stage="after",
-        complaint_id=COMPLAINT))
+        begun["upload_id"], written.sha256, len(samples.PNG), "现场.png", "photo",
+        stage="after", complaint_id=COMPLAINT, md5=written.md5))
     assert direct["id"] == begun["upload_id"] and direct["content_type"] == "image/png"
 
     report = valid(MediaView, media.upload(content_b64(samples.CSV), "r.csv", "report",

@@ -70,11 +70,14 @@ class MediaClient(ServiceClient):
         uploaded_by: str | None = None,
         step: str | None = None,
         signature_kind: str | None = None,
+        md5: str | None = None,
     ) -> Json:
         """Check the object written at a reserved place (size and SHA-256 as
-        written, type by its bytes; form: ConfirmRequest) and record it: its
-        MediaView. A refused one is deleted; NotFound for an unknown (or
-        swept) upload; confirming again answers the same MediaView."""
+        written, type by its bytes; with `md5`, the hex MD5 sent as the PUT's
+        Content-MD5, only its first bytes are read if the store's ETag is that
+        MD5; form: ConfirmRequest) and record it: its MediaView. A refused one
+        is deleted; NotFound for an unknown (or swept) upload; confirming
+        again answers the same MediaView."""
         return self._call(
             "confirm_upload",
             upload_id,
@@ -87,6 +90,9 @@ class MediaClient(ServiceClient):
             uploaded_by=uploaded_by,
             step=step,
             signature_kind=signature_kind,
+            # Sent only when there is one (a URL target): a call without it is
+            # the one an older media takes, and reads the object back whole.
+            **({"md5": md5} if md5 is not None else {}),
         )
 
     @raises(NotFound)

@@ -17,6 +17,8 @@ RECORD_ID_LENGTH = 100
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 SHA256_MESSAGE = "须为 64 位十六进制 SHA-256 (must be a hex SHA-256)"
+_MD5 = re.compile(r"[0-9a-fA-F]{32}")
+MD5_MESSAGE = "须为 32 位十六进制 MD5 (must be a hex MD5)"
 
 
 def _check_sha256(value: str) -> None:
@@ -30,6 +32,11 @@ def sha256_field(**kwargs: Any) -> fields.String:
     # and `\Z` means nothing to the OpenAPI readers; the pattern is for them.
     return fields.String(validate=_check_sha256, error_messages=messages(invalid=NOT_TEXT),
                          metadata={"pattern": "^[0-9a-fA-F]{64}$"}, **kwargs)
+
+
+def _check_md5(value: str) -> None:
+    if not _MD5.fullmatch(value):
+        raise ValidationError(MD5_MESSAGE)
 
 
 class UploadRequest(Form):
@@ -60,12 +67,18 @@ class UploadRequest(Form):
 
 class ConfirmRequest(UploadRequest):
     """`confirm_upload`: an UploadRequest, the size of the file the gateway
-    wrote to its reserved place and the SHA-256 it computed while writing;
-    media compares both with the stored object's."""
+    wrote to its reserved place, the SHA-256 it computed and, for an S3
+    place, the MD5 it sent as the PUT's `Content-MD5`. With an MD5 the store's
+    own (the ETag) matches, media checks size and type from the object's first
+    bytes and records the SHA-256; without one it reads the object back whole
+    and compares size and SHA-256."""
 
     size = fields.Integer(required=True, strict=True,
                           error_messages=messages(invalid="须为整数 (must be an integer)"))
     sha256 = sha256_field(required=True)
+    md5 = fields.String(allow_none=True, load_default=None, validate=_check_md5,
+                        error_messages=messages(invalid=NOT_TEXT),
+                        metadata={"pattern": "^[0-9a-fA-F]{32}$"})
 
 
 class BindRequest(Form):
