@@ -7,7 +7,6 @@ same JSON `{"error": {"code", "message"}}` as every other error. Routes use
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,10 +15,12 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
+from shared import json_text
+
 
 def json_error(status: int, code: str, message: str) -> Response:
     """SPEC §10's error body (api.error_response's shape, without a CCRMError)."""
-    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+    body = json_text.dumps({"error": {"code": code, "message": message}})
     return Response(body, status=status, mimetype="application/json")
 
 
