@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--spy", action="store_true",
                         help="py-spy the gateway during round 1 of each kind (raw stacks kept)")
+    parser.add_argument("--signal-profile", action="store_true",
+                        help="SIGUSR1 / SIGUSR2 the gateway around each kind (a profiler "
+                             "hook of one's own installed in the process starts / dumps)")
     parser.add_argument("--database", default="ccrm_gwcpu")
     parser.add_argument("--vhost", default="ccrm-gwcpu")
     parser.add_argument("--gateway-port", type=int, default=8170)
@@ -118,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                                             "-f", "raw", "-o", str(raw)],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1)
+                if args.signal_profile:
+                    os.kill(pid, signal.SIGUSR1)
                 cpu_ms, wall_ms = measure(pid, args.calls, kind, idle)
+                if args.signal_profile:
+                    os.kill(pid, signal.SIGUSR2)
+                    time.sleep(1)
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     spy.wait(60)
