@@ -1,9 +1,15 @@
 """Idempotency keys on the real database: a replay, a conflicting reuse, and a
 call abandoned by a gateway that died mid-call (kill -9), taken over by the
 retry once its lease has run out."""
+from contextlib import contextmanager
+from types import SimpleNamespace
+
 import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from services.gateway.idempotency import IdempotencyRepository
+from services.gateway.service import GatewayService
 from shared.errors import Conflict
 
 pytestmark = pytest.mark.integration
@@ -44,3 +50,54 @@ def test_a_call_in_progress_is_refused_until_its_lease_runs_out_then_taken_over_
     assert begin(clean_database) is None       # this retry takes the call over...
     with pytest.raises(Conflict):              # ...and holds a fresh lease
         begin(clean_database)
+
+
+class CountingConnection:
+    """A real connection that counts the statements and transaction blocks sent."""
+
+    def __init__(self, conn, counts):
+        self.conn, self.counts = conn, counts
+
+    def execute(self, *args, **kwargs):
+        self.counts["statements"] += 1
+        return self.conn.execute(*args, **kwargs)
+
+    def transaction(self, *args, **kwargs):
+        self.counts["transactions"] += 1
+        return self.conn.transaction(*args, **kwargs)
+
+
+class CountingDatabase:
+    def __init__(self, database):
+        self.database = database
+        self.counts = {"statements": 0, "transactions": 0}
+
+    @contextmanager
+    def connection(self):
+        with self.database.connection() as conn:
+            yield CountingConnection(conn, self.counts)
+
+    @contextmanager
+    def transaction(self):
+        with self.connection() as conn, conn.transaction():
+            yield conn
+
+
+def test_a_posts_idempotency_rows_take_one_statement_each_and_no_transaction_block(
+        clean_database):
+    """Issue 17: begin + finish of a new key were two BEGIN/statement/COMMIT
+    blocks (6 round trips); each is one autocommit statement now."""
+    db = CountingDatabase(clean_database)
+    gateway = SimpleNamespace(db=db, rpc_timeout=lambda: 15.0,
+                              clock=SimpleNamespace(now=lambda: None))
+    request = EnvironBuilder(method="POST", path="/api/complaints", data=b'{"a": 1}',
+                             content_type="application/json").get_request()
+    assert GatewayService.idempotency_begin(gateway, PERSON, KEY, request) is None
+    answer = Response('{"id": "C-1"}', status=201, mimetype="application/json")
+    GatewayService.idempotency_finish(gateway, PERSON, KEY, answer)
+    assert db.counts == {"statements": 2, "transactions": 0}
+    assert GatewayService.idempotency_begin(gateway, PERSON, KEY, request) == (201,
+                                                                               '{"id": "C-1"}')
+    GatewayService.idempotency_release(gateway, PERSON, KEY)
+    assert GatewayService.idempotency_begin(gateway, PERSON, KEY, request) is None
+    assert db.counts["transactions"] == 0
