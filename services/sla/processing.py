@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 
-from services.sla import domain, notification_repository, organisation, repository
+from services.sla import decision_store, domain, notification_repository, organisation, repository
 from services.sla.incoming import INCOMING, ORGANISATION_EVENTS, load_incoming
 from services.sla.model import Event
 from services.sla.sending import NotificationSender
@@ -214,17 +214,14 @@ class SlaEngine(TimerLoop, NotificationSender):
     # -- storing a decision -----------------------------------------------------------
 
     def store(self, conn, outcome, now):
-        if outcome.complaint is not None:
-            repository.save_complaint(conn, outcome.complaint)
-        inserted = repository.insert_timers(conn, outcome.arm)
-        not_inserted = {t.id for t in outcome.arm} - inserted
-        repository.update_timers(conn, outcome.update)
-        self.outbox.add_many(conn, [
+        armed = {t.id for t in outcome.arm}
+        decision_store.write(conn, self.outbox, outcome.complaint, outcome.arm, [
             (emit.type, local_times(emit.data, self.settings.zone), emit.occurred_at,
-             emit.complaint_id)
-            for emit in outcome.events
-            # a deadline armed already (by another path) is not announced again
-            if not (emit.type == "deadline.armed" and emit.data["timer_id"] in not_inserted)])
+             emit.complaint_id,
+             emit.data["timer_id"] if emit.type == "deadline.armed"
+             and emit.data["timer_id"] in armed else None)
+            for emit in outcome.events])
+        repository.update_timers(conn, outcome.update)
         notification_repository.insert_notifications(conn, outcome.messages, now)
         if outcome.directory is not None:
             repository.save_directory(conn, outcome.directory, now)
