@@ -279,9 +279,12 @@ def relay_once(database: Database, schema: str, publisher: EventPublisher, batch
 
 
 def _count(rows: list[Any], published: list[int], service: str) -> None:
+    per_type: dict[str, int] = {}
     for row in rows:
         published.append(row["id"])
-        metrics.events_published.labels(service, row["routing_key"]).inc()
+        per_type[row["routing_key"]] = per_type.get(row["routing_key"], 0) + 1
+    for routing_key, count in per_type.items():     # a label lookup per type, not per row
+        metrics.events_published.labels(service, routing_key).inc(count)
 
 
 def _correlation_id(body: str) -> str | None:
