@@ -9,12 +9,12 @@ fact described by two events is charged once.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from services.penalty import ledger, readmodel, sanctions, views
-from services.penalty.context import Penalty, new_id
+from services.penalty.context import SCHEMA, Penalty, new_id
 from services.penalty.incoming import (
     DeadlineIn,
     MissedIn,
@@ -28,6 +28,7 @@ from services.penalty.repository import cases as case_store
 from services.penalty.repository import lines as line_store
 from services.penalty.rules import BLOCK_RULES
 from services.penalty.sanctions import Case
+from shared import inbox
 
 Envelope = Mapping[str, Any]
 
@@ -71,12 +72,22 @@ def open_cases(ctx: Penalty, conn: Any, cases: Iterable[Case], now: datetime) ->
 
 # -- sla.events ---------------------------------------------------------------------------
 
-def apply_missed(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:
+def consume_deadline(ctx: Penalty, handler: str, envelope: Envelope, now: datetime) -> None:
+    """A deadline's outcome (missed, met, withdrawn) applied once: its upsert
+    in the statement of the inbox row, then what it charges or reverses."""
+    reader, outcome, then = _DEADLINES[handler]
+    data = load_event_data(reader, envelope["data"])
+    sql, params = readmodel.deadline_outcome_effect(data, envelope["complaint_id"], outcome, now,
+                                                    guard=inbox.GUARD)
+    inbox.consume_with(ctx.db, SCHEMA, handler, envelope, "", params,
+                       lambda conn, _: then(ctx, conn, envelope, data, now), effects=[sql])
+
+
+def _missed(ctx: Penalty, conn: Any, envelope: Envelope, data: Mapping[str, Any],
+            now: datetime) -> None:
     """A block-counted step is charged from its final miss only (less what
     the month cuts charged); the others at once."""
-    data = load_event_data(MissedIn, envelope["data"])
     complaint_id = envelope["complaint_id"]
-    readmodel.deadline_outcome(conn, data, complaint_id, "missed", now)
     already = 0
     if data["rule"] in BLOCK_RULES:
         if not data["final"]:
@@ -89,24 +100,29 @@ def apply_missed(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> 
     record(ctx, conn, charges, now, envelope["event_id"])
 
 
-def apply_met(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:
+def _met(ctx: Penalty, conn: Any, envelope: Envelope, data: Mapping[str, Any],
+         now: datetime) -> None:
     """Met after a miss was announced (the step's event arrived after the
     deadline fired): whatever that miss charged is reversed."""
-    data = load_event_data(DeadlineIn, envelope["data"])
-    readmodel.deadline_outcome(conn, data, envelope["complaint_id"], "met", now)
     if data["rule"] in BLOCK_RULES:
         line_store.end_miss(conn, data, envelope["complaint_id"], now, "met")
     reverse_timer(ctx, conn, data["timer_id"], "deadline_met", envelope["occurred_at"], now,
                   envelope["event_id"])
 
 
-def apply_withdrawn(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:
-    data = load_event_data(WithdrawnIn, envelope["data"])
-    readmodel.deadline_outcome(conn, data, envelope["complaint_id"], "withdrawn", now)
+def _withdrawn(ctx: Penalty, conn: Any, envelope: Envelope, data: Mapping[str, Any],
+               now: datetime) -> None:
     if data["rule"] in BLOCK_RULES:
         line_store.end_miss(conn, data, envelope["complaint_id"], now, "withdrawn")
     reverse_timer(ctx, conn, data["timer_id"], "deadline_withdrawn", envelope["occurred_at"],
                   now, envelope["event_id"])
+
+
+_DEADLINES: dict[str, tuple[type, str, Callable[..., None]]] = {
+    "deadline.missed": (MissedIn, "missed", _missed),
+    "deadline.met": (DeadlineIn, "met", _met),
+    "deadline.withdrawn": (WithdrawnIn, "withdrawn", _withdrawn),
+}
 
 
 def apply_overdue(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:

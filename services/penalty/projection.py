@@ -6,12 +6,12 @@ entrypoint's consume(), like charging's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from services.penalty import readmodel
-from services.penalty.context import Penalty
+from services.penalty.context import SCHEMA, Penalty
 from services.penalty.incoming import (
     CancelledIn,
     ClosureAppliedIn,
@@ -24,34 +24,49 @@ from services.penalty.incoming import (
     RoutedIn,
     load_event_data,
 )
+from shared import inbox
 
 log = logging.getLogger(__name__)
 
 Envelope = Mapping[str, Any]
 
 
-def apply_cancelled(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:
-    readmodel.deadline_outcome(conn, load_event_data(CancelledIn, envelope["data"]),
-                               envelope["complaint_id"], "cancelled", now)
+def consume_cancelled(ctx: Penalty, handler: str, envelope: Envelope, now: datetime) -> None:
+    """The outcome's upsert is the whole effect: one statement with the inbox row."""
+    inbox.consume_statement(ctx.db, SCHEMA, handler, envelope, *readmodel.deadline_outcome_effect(
+        load_event_data(CancelledIn, envelope["data"]), envelope["complaint_id"], "cancelled",
+        now, guard=inbox.GUARD))
 
 
 # -- intake.events ------------------------------------------------------------------------
 
-def apply_intake_facts(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:
+def consume_intake_facts(ctx: Penalty, handler: str, envelope: Envelope, now: datetime) -> None:
     """A complaint's snapshot, and what its event type adds (a rating, a
-    reopening, a resolution on the spot)."""
+    reopening, a resolution on the spot), applied once. The snapshot's upsert
+    shares the inbox row's statement; for most events it is the whole effect,
+    and that one statement needs no transaction around it."""
     facts = load_event_data(FactsIn, envelope["data"])
     at = envelope["occurred_at"]
-    readmodel.apply_intake_facts(conn, facts, at)
+    sql, params = readmodel.intake_facts_effect(facts, at, guard=inbox.GUARD)
     kind = envelope["type"]
+    more: Callable[[Any], None] | None = None
     if kind == "complaint.reception_rated" and facts["score"] is not None:
-        readmodel.rating(conn, facts["complaint_id"],
-                         facts["rated_specialist_id"] or facts["specialist_id"],
-                         facts["score"], at)
+        def more(conn: Any) -> None:
+            readmodel.rating(conn, facts["complaint_id"],
+                             facts["rated_specialist_id"] or facts["specialist_id"],
+                             facts["score"], at)
     elif kind == "complaint.reopened":
-        readmodel.reopened(conn, facts["complaint_id"], facts["order_round"], at)
+        def more(conn: Any) -> None:
+            readmodel.reopened(conn, facts["complaint_id"], facts["order_round"], at)
     elif kind == "complaint.resolved_on_spot":
-        readmodel.complaint_closed(conn, facts["complaint_id"], facts["closed_at"] or at)
+        def more(conn: Any) -> None:
+            readmodel.complaint_closed(conn, facts["complaint_id"], facts["closed_at"] or at)
+    if more is None:
+        inbox.consume_statement(ctx.db, SCHEMA, handler, envelope, sql, params)
+        return
+    then = more
+    inbox.consume_with(ctx.db, SCHEMA, handler, envelope, "", params,
+                       lambda conn, _: then(conn), effects=[sql])
 
 
 def apply_closure_verified(ctx: Penalty, conn: Any, envelope: Envelope, now: datetime) -> None:

@@ -121,22 +121,33 @@ def projects(conn: Any) -> dict[str, dict[str, Any]]:
 
 def apply_intake_facts(conn: Any, facts: Mapping[str, Any], occurred_at: datetime) -> None:
     """Every intake event carries the complaint's facts: keep the newest."""
-    conn.execute(
-        """INSERT INTO penalty.complaints AS c (id, project_id, region_company_id,
+    conn.execute(*intake_facts_effect(facts, occurred_at, guard=None))
+
+
+def intake_facts_effect(facts: Mapping[str, Any], occurred_at: datetime,
+                        guard: str | None) -> tuple[str, dict[str, Any]]:
+    """`apply_intake_facts`'s statement and parameters; with `guard` (a
+    condition: the inbox's `EXISTS (SELECT FROM inbox_first)`) it writes only
+    if that holds (shared.inbox.consume_statement)."""
+    values = """%(complaint_id)s, %(project_id)s, %(region_company_id)s,
+               %(property_company_id)s, %(category)s, %(room)s, %(channel)s, %(specialist_id)s,
+               %(recorded_at)s::timestamptz, COALESCE(%(resolved_on_spot)s::boolean, false),
+               %(order_round)s::integer, %(first_submitted_at)s::timestamptz,
+               %(signed_at)s::timestamptz, %(holders)s::jsonb, %(department)s,
+               %(escalation_level)s, %(reopen_count)s::integer, %(at)s::timestamptz"""
+    source = f"VALUES ({values})" if guard is None else f"SELECT {values} WHERE {guard}"
+    return (
+        f"""INSERT INTO penalty.complaints AS c (id, project_id, region_company_id,
                property_company_id, category, room, channel, specialist_id, recorded_at,
                resolved_on_spot, order_round, first_submitted_at, signed_at, holders,
                department, escalation_level, reopen_count, facts_at)
-           VALUES (%(complaint_id)s, %(project_id)s, %(region_company_id)s,
-               %(property_company_id)s, %(category)s, %(room)s, %(channel)s, %(specialist_id)s,
-               %(recorded_at)s, COALESCE(%(resolved_on_spot)s, false), %(order_round)s,
-               %(first_submitted_at)s, %(signed_at)s, %(holders)s, %(department)s,
-               %(escalation_level)s, %(reopen_count)s, %(at)s)
+           {source}
            ON CONFLICT (id) DO UPDATE SET project_id = EXCLUDED.project_id,
                region_company_id = EXCLUDED.region_company_id,
                property_company_id = EXCLUDED.property_company_id,
                category = EXCLUDED.category, room = EXCLUDED.room, channel = EXCLUDED.channel,
                specialist_id = EXCLUDED.specialist_id, recorded_at = EXCLUDED.recorded_at,
-               resolved_on_spot = COALESCE(%(resolved_on_spot)s, c.resolved_on_spot),
+               resolved_on_spot = COALESCE(%(resolved_on_spot)s::boolean, c.resolved_on_spot),
                order_round = EXCLUDED.order_round,
                first_submitted_at = EXCLUDED.first_submitted_at,
                signed_at = EXCLUDED.signed_at, holders = EXCLUDED.holders,
@@ -238,18 +249,28 @@ def reopened(conn: Any, complaint_id: str, order_round: int, reopened_at: dateti
 def deadline_outcome(conn: Any, data: Mapping[str, Any], complaint_id: str | None, outcome: str,
                      now: datetime) -> None:
     """The newest word on a deadline: met, missed, cancelled or withdrawn."""
-    conn.execute(
-        """INSERT INTO penalty.deadline_outcomes (timer_id, rule, complaint_id, person_id,
+    conn.execute(*deadline_outcome_effect(data, complaint_id, outcome, now, guard=None))
+
+
+def deadline_outcome_effect(data: Mapping[str, Any], complaint_id: str | None, outcome: str,
+                            now: datetime, guard: str | None) -> tuple[str, dict[str, Any]]:
+    """`deadline_outcome`'s statement (parameters prefixed `do_`), guarded as
+    `intake_facts_effect` is."""
+    values = """%(do_timer_id)s, %(do_rule)s, %(do_complaint)s, %(do_person)s,
+               %(do_due)s::timestamptz, %(do_outcome)s, %(do_done)s::timestamptz,
+               %(do_now)s::timestamptz"""
+    source = f"VALUES ({values})" if guard is None else f"SELECT {values} WHERE {guard}"
+    return (
+        f"""INSERT INTO penalty.deadline_outcomes (timer_id, rule, complaint_id, person_id,
                due_at, outcome, done_at, updated_at)
-           VALUES (%(timer_id)s, %(rule)s, %(complaint)s, %(person)s, %(due)s, %(outcome)s,
-               %(done)s, %(now)s)
+           {source}
            ON CONFLICT (timer_id) DO UPDATE SET outcome = EXCLUDED.outcome,
                person_id = COALESCE(EXCLUDED.person_id, penalty.deadline_outcomes.person_id),
                done_at = COALESCE(EXCLUDED.done_at, penalty.deadline_outcomes.done_at),
                updated_at = EXCLUDED.updated_at""",
-        {"timer_id": data["timer_id"], "rule": data["rule"], "complaint": complaint_id,
-         "person": data.get("person_id"), "due": data["due_at"], "outcome": outcome,
-         "done": data.get("done_at"), "now": now})
+        {"do_timer_id": data["timer_id"], "do_rule": data["rule"], "do_complaint": complaint_id,
+         "do_person": data.get("person_id"), "do_due": data["due_at"], "do_outcome": outcome,
+         "do_done": data.get("done_at"), "do_now": now})
 
 
 # -- what the rankings read -----------------------------------------------------------------------

@@ -93,23 +93,30 @@ class PenaltyService:
         consume(self.db, SCHEMA, handler, envelope,
                 lambda conn: apply(ctx, conn, envelope, now))
 
+    def _consume_own(self, handler, payload, consume_event):
+        """`consume_event(ctx, handler, envelope, now)` applies the event once
+        itself (shared.inbox.consume_with/consume_statement: its first write
+        shares the statement of the inbox row)."""
+        ctx = self._ctx()
+        consume_event(ctx, handler, load_envelope(payload), ctx.now())
+
     # -- sla.events: what is charged ----------------------------------------------------------
 
     @event_handler("sla", "deadline.missed")
     def on_deadline_missed(self, payload):
-        self._consume("deadline.missed", payload, charging.apply_missed)
+        self._consume_own("deadline.missed", payload, charging.consume_deadline)
 
     @event_handler("sla", "deadline.met")
     def on_deadline_met(self, payload):
-        self._consume("deadline.met", payload, charging.apply_met)
+        self._consume_own("deadline.met", payload, charging.consume_deadline)
 
     @event_handler("sla", "deadline.withdrawn")
     def on_deadline_withdrawn(self, payload):
-        self._consume("deadline.withdrawn", payload, charging.apply_withdrawn)
+        self._consume_own("deadline.withdrawn", payload, charging.consume_deadline)
 
     @event_handler("sla", "deadline.cancelled")
     def on_deadline_cancelled(self, payload):
-        self._consume("deadline.cancelled", payload, projection.apply_cancelled)
+        self._consume_own("deadline.cancelled", payload, projection.consume_cancelled)
 
     @event_handler("sla", "overdue.accrued")
     def on_overdue_accrued(self, payload):
@@ -157,39 +164,39 @@ class PenaltyService:
 
     @event_handler("intake", "complaint.received")
     def on_complaint_received(self, payload):
-        self._consume("complaint.received", payload, projection.apply_intake_facts)
+        self._consume_own("complaint.received", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "complaint.resolved_on_spot")
     def on_resolved_on_spot(self, payload):
-        self._consume("complaint.resolved_on_spot", payload, projection.apply_intake_facts)
+        self._consume_own("complaint.resolved_on_spot", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "complaint.reception_rated")
     def on_reception_rated(self, payload):
-        self._consume("complaint.reception_rated", payload, projection.apply_intake_facts)
+        self._consume_own("complaint.reception_rated", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "order.submitted")
     def on_order_submitted(self, payload):
-        self._consume("order.submitted", payload, projection.apply_intake_facts)
+        self._consume_own("order.submitted", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "order.reviewed")
     def on_order_reviewed(self, payload):
-        self._consume("order.reviewed", payload, projection.apply_intake_facts)
+        self._consume_own("order.reviewed", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "order.rejected")
     def on_order_rejected(self, payload):
-        self._consume("order.rejected", payload, projection.apply_intake_facts)
+        self._consume_own("order.rejected", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "order.signed")
     def on_order_signed(self, payload):
-        self._consume("order.signed", payload, projection.apply_intake_facts)
+        self._consume_own("order.signed", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "complaint.reopened")
     def on_complaint_reopened(self, payload):
-        self._consume("complaint.reopened", payload, projection.apply_intake_facts)
+        self._consume_own("complaint.reopened", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "complaint.escalated")
     def on_complaint_escalated(self, payload):
-        self._consume("complaint.escalated", payload, projection.apply_intake_facts)
+        self._consume_own("complaint.escalated", payload, projection.consume_intake_facts)
 
     @event_handler("intake", "closure.verified")
     def on_closure_verified(self, payload):

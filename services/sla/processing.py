@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 
-from services.sla import domain, notification_repository, organisation, repository
+from services.sla import decision_store, domain, notification_repository, organisation, repository
 from services.sla.incoming import INCOMING, ORGANISATION_EVENTS, load_incoming
 from services.sla.model import Event
 from services.sla.sending import NotificationSender
 from services.sla.timer_loop import TimerLoop
 from shared.events.envelope import load_envelope
-from shared.inbox import consume
+from shared.inbox import consume_with
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 DIRECTORY_CACHE_SECONDS = 5.0
 DIRECTORY_CHECK_SECONDS = 300
 DIRECTORY_RETRY_SECONDS = 30
+_UNREAD = object()
 
 
 class SlaEngine(TimerLoop, NotificationSender):
@@ -50,14 +51,16 @@ class SlaEngine(TimerLoop, NotificationSender):
 
     # -- directory (cached briefly: escalations and messages read it) -----------------
 
-    def directory(self, conn):
+    def directory(self, conn, version=_UNREAD):
         """The directory copy, reread when its version changed: a copy cached
         while a new one was being stored (the firing loop reading as
-        directory.loaded commits) is never kept for stale."""
+        directory.loaded commits) is never kept for stale. `version`: the
+        stored version if the caller read it already."""
         cached = self._directory
         if cached is not None and time.monotonic() - self._directory_read <= \
-                DIRECTORY_CACHE_SECONDS and cached.version == repository.directory_version(
-                    conn, lock=False):
+                DIRECTORY_CACHE_SECONDS and cached.version == (
+                    repository.directory_version(conn, lock=False) if version is _UNREAD
+                    else version):
             return cached
         self._directory = repository.load_directory(conn)
         self._directory_read = time.monotonic()
@@ -80,11 +83,22 @@ class SlaEngine(TimerLoop, NotificationSender):
             return "invalid"
         if envelope["type"] not in INCOMING:
             return "ignored"
-        outcome = consume(self.db, SCHEMA, handler, envelope,
-                          lambda conn: self._apply(conn, envelope, _body(payload), now))
+        # The statement that records the event also takes the complaint's
+        # lock and reads the directory's version: two statements fewer.
+        complaint_id = envelope.get("complaint_id")
+        locks = complaint_id and envelope["type"] not in ORGANISATION_EVENTS
+        columns = repository.DIRECTORY_VERSION_COLUMN + (
+            ", " + repository.COMPLAINT_LOCK_COLUMN if locks else "")
+        outcome = consume_with(
+            self.db, SCHEMA, handler, envelope, columns,
+            {"key": repository.complaint_lock_key(complaint_id)},
+            lambda conn, first: self._apply(conn, envelope, _body(payload), now,
+                                            first=dict(first, locked=bool(locks))))
         return "duplicate" if outcome is None else outcome
 
-    def _apply(self, conn, envelope, body, now, parked_id=None):
+    def _apply(self, conn, envelope, body, now, parked_id=None, first=None):
+        """`first`: what the event's inbox statement read (`locked`: the
+        complaint's advisory lock is held; `directory_version`)."""
         event_type, complaint_id = envelope["type"], envelope.get("complaint_id")
         ref = {"event_id": envelope["event_id"], "event_type": event_type,
                "producer": envelope.get("producer"), "complaint_id": complaint_id}
@@ -101,6 +115,7 @@ class SlaEngine(TimerLoop, NotificationSender):
                         f"事件发生时间 {event.occurred_at.isoformat()} 晚于本服务时钟 "
                         f"{now.isoformat()} (the event is from the future: clock set back?)",
                         ref, None)
+        parked_here = True      # events may be parked that wait for what this one provides
         if event_type in ORGANISATION_EVENTS:
             outcome = self._organisation_event(conn, event, now)
         elif not complaint_id:
@@ -108,10 +123,13 @@ class SlaEngine(TimerLoop, NotificationSender):
                         parked_id)
             return "invalid"
         else:
-            complaint = repository.lock_complaint(conn, complaint_id)
-            timers = repository.timers_of(conn, complaint_id) if complaint else []
+            complaint = repository.lock_complaint(
+                conn, complaint_id, advisory=not (first and first["locked"]))
+            timers, parked_here = repository.timers_and_parked(conn, complaint_id)
+            timers = timers if complaint else []
             outcome = domain.apply_event(event, complaint, timers, now, self.settings,
-                                         self.directory(conn))
+                                         self.directory(conn, *(
+                                             (first["directory_version"],) if first else ())))
         if outcome.park is not None:
             park = outcome.park
             if parked_id is None:
@@ -129,7 +147,11 @@ class SlaEngine(TimerLoop, NotificationSender):
         if parked_id is not None:
             repository.mark_parked(conn, parked_id, now, "applied")
             log.info("applied parked event %s (%s)", envelope["event_id"], event_type)
-        if outcome.provides:
+        # An event is parked under its complaint's lock, which this one holds:
+        # none parked for the complaint (read after the lock) and tokens all
+        # naming it, so no parked event can wait for them: no query.
+        if outcome.provides and (parked_here or not all(
+                complaint_id in token for token in outcome.provides)):
             self._retry_parked(conn, outcome.provides, now)
         return "applied"
 
@@ -192,17 +214,14 @@ class SlaEngine(TimerLoop, NotificationSender):
     # -- storing a decision -----------------------------------------------------------
 
     def store(self, conn, outcome, now):
-        if outcome.complaint is not None:
-            repository.save_complaint(conn, outcome.complaint)
-        inserted = repository.insert_timers(conn, outcome.arm)
-        not_inserted = {t.id for t in outcome.arm} - inserted
-        repository.update_timers(conn, outcome.update)
-        self.outbox.add_many(conn, [
+        armed = {t.id for t in outcome.arm}
+        decision_store.write(conn, self.outbox, outcome.complaint, outcome.arm, [
             (emit.type, local_times(emit.data, self.settings.zone), emit.occurred_at,
-             emit.complaint_id)
-            for emit in outcome.events
-            # a deadline armed already (by another path) is not announced again
-            if not (emit.type == "deadline.armed" and emit.data["timer_id"] in not_inserted)])
+             emit.complaint_id,
+             emit.data["timer_id"] if emit.type == "deadline.armed"
+             and emit.data["timer_id"] in armed else None)
+            for emit in outcome.events])
+        repository.update_timers(conn, outcome.update)
         notification_repository.insert_notifications(conn, outcome.messages, now)
         if outcome.directory is not None:
             repository.save_directory(conn, outcome.directory, now)

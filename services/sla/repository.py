@@ -57,12 +57,24 @@ _COMPLAINT_UPDATES = ", ".join(f"{name} = EXCLUDED.{name}" for name in COMPLAINT
                                if name != "id")
 
 
-def lock_complaint(conn, complaint_id):
+def complaint_lock_key(complaint_id):
+    return f"sla:complaint:{complaint_id}"
+
+
+# Columns an event's inbox statement reads (shared.inbox.consume_with): the
+# complaint's advisory lock (parameter `key`), the directory's version.
+COMPLAINT_LOCK_COLUMN = "pg_advisory_xact_lock(hashtext(%(key)s)) AS complaint_locked"
+DIRECTORY_VERSION_COLUMN = "(SELECT version FROM sla.directory WHERE id = 1) AS directory_version"
+
+
+def lock_complaint(conn, complaint_id, advisory=True):
     """The complaint's copy, locked for this transaction (None if unknown).
-    An advisory lock first, so two events of a complaint not yet stored
-    wait for each other instead of both inserting it."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
-                 {"key": f"sla:complaint:{complaint_id}"})
+    An advisory lock first (unless the caller holds it: `advisory=False`),
+    so two events of a complaint not yet stored wait for each other instead
+    of both inserting it."""
+    if advisory:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
+                     {"key": complaint_lock_key(complaint_id)})
     row = conn.execute(f"SELECT {_COMPLAINT_COLUMNS} FROM sla.complaints WHERE id = %(id)s "
                        "FOR UPDATE", {"id": complaint_id}).fetchone()
     return complaint_from_row(row) if row else None
@@ -137,6 +149,19 @@ def timers_of(conn, complaint_id):
                         "WHERE complaint_id = %(id)s ORDER BY due_at, key",
                         {"id": complaint_id}).fetchall()
     return [timer_from_row(row) for row in rows]
+
+
+def timers_and_parked(conn, complaint_id):
+    """`timers_of`, and whether any event of the complaint is parked, in one
+    statement (read after the complaint's lock: an event is parked under it)."""
+    rows = conn.execute(
+        f"""SELECT p.parked, t.* FROM (SELECT EXISTS (
+                   SELECT FROM sla.event_errors WHERE state = 'parked'
+                      AND complaint_id = %(id)s) AS parked) p
+              LEFT JOIN LATERAL (SELECT {_TIMER_COLUMNS} FROM sla.timers
+                                  WHERE complaint_id = %(id)s) t ON true
+             ORDER BY t.due_at, t.key""", {"id": complaint_id}).fetchall()
+    return [timer_from_row(row) for row in rows if row["id"] is not None], rows[0]["parked"]
 
 
 def open_timers_of_rule(conn, rule):

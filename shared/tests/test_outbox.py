@@ -8,6 +8,7 @@ import pytest
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from shared import metrics
 from shared.consumer import dead_letter_queue, event_handler
 from shared.db import DatabaseProvider
 from shared.events.envelope import InvalidEvent
@@ -257,3 +258,25 @@ def test_only_the_confirmed_prefix_is_marked(clean_database, rabbit_config, outb
     finally:
         with kombu.Connection(rabbit_config["AMQP_URI"]) as conn:
             conn.default_channel.queue_delete("outbox-test-full")
+
+
+def test_a_batch_goes_to_the_socket_in_one_write(clean_database, outbox, publisher,
+                                                 subscriber_factory):
+    """One `sendall` for the whole window, not one per message (a socket write
+    was most of a relay's CPU); every message still arrives, in order."""
+    subscriber = subscriber_factory("media.events")
+    publisher.publish_many([("media.events", "media.stored", "{}", "warm-up", {})])
+    transport = publisher._connection.connection.transport
+    writes = []
+    send = transport._write
+    transport._write = lambda data: (writes.append(len(data)), send(data))[1]
+    counted = metrics.events_published.labels("media", "media.stored")
+    before = counted._value.get()
+    with clean_database.transaction() as conn:
+        for n in range(7):
+            outbox.add(conn, "media.stored", dict(STORED, media_id=f"m-{n}"), occurred_at=NOW)
+    assert relay_once(clean_database, "media", publisher) == 7
+    assert len(writes) == 1
+    assert counted._value.get() == before + 7       # counted per type, once per window
+    got = subscriber.wait_for(lambda got: len(got) == 8, timeout=10)
+    assert [e["data"]["media_id"] for e in got[1:]] == [f"m-{n}" for n in range(7)]
