@@ -101,6 +101,20 @@ def checked_media_id(value: object) -> str:
     return value
 
 
+MAX_IDS_AT_ONCE = 100
+
+
+def checked_media_ids(value: object) -> list[Any]:
+    """A list of ids to look up at once (get_many): a list, at most
+    MAX_IDS_AT_ONCE; its items are looked up as they are (a malformed one
+    names nothing)."""
+    if not isinstance(value, list) or len(value) > MAX_IDS_AT_ONCE:
+        raise InvalidInput({"media_ids": [
+            f"须为不超过 {MAX_IDS_AT_ONCE} 个文件编号的列表 (a list of at most "
+            f"{MAX_IDS_AT_ONCE} media ids)"]})
+    return [i if isinstance(i, str) else repr(i) for i in value]
+
+
 def clean_filename(name: object) -> str | None:
     """The client's file name, kept as plain text for people only: control
     characters dropped, path parts removed, length bounded."""

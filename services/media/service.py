@@ -63,6 +63,11 @@ class MediaService:
         return self._library().get(media_id)
 
     @rpc
+    def get_many(self, media_ids):
+        """`get` of several files at once, None for an id that names nothing."""
+        return self._library().get_many(media_ids)
+
+    @rpc
     def open_link(self, token):
         """The file a signed link names and where to read it (the gateway's
         GET /files/<token>); Forbidden when altered or expired."""

@@ -102,6 +102,13 @@ class MediaClient(ServiceClient):
         malformed id."""
         return self._call("get", media_id)
 
+    @raises(InvalidInput)
+    def get_many(self, media_ids: list[str]) -> Json:
+        """[MediaView | None]: `get` of each id in its order, one call (a
+        complaint page's files); None where the id names nothing. InvalidInput
+        unless a list of at most 100 ids."""
+        return self._call("get_many", media_ids)
+
     @raises(Forbidden, NotFound)
     def open_link(self, token: str) -> Json:
         """The file a link's token names (FileLinkView): type, size, hash and
