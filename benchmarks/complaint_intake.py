@@ -33,7 +33,7 @@ from pathlib import Path
 import kombu
 import requests
 
-from benchmarks.load_cpu import cpu_between
+from benchmarks.load_cpu import cpu_between, describe_per_unit
 from benchmarks.load_driver import suite_cpu_probe
 from benchmarks.raw_limits import pgbench_insert_rate
 
@@ -110,16 +110,6 @@ def start_suite(args):
     return suite
 
 
-def stop_suite(suite):
-    import psycopg
-
-    from shared.db import admin_dsn
-    suite.stop()
-    suite.drop()
-    with psycopg.connect(admin_dsn(suite.owner_dsn), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{suite.database}" WITH (FORCE)')
-
-
 def main(argv=None):
     args = parse_args(argv)
     args.gateways = [args.gateway]
@@ -128,7 +118,7 @@ def main(argv=None):
         return measure(args, suite)
     finally:
         if suite is not None:
-            stop_suite(suite)
+            suite.discard()
 
 
 def measure(args, suite):
@@ -191,10 +181,7 @@ def measure(args, suite):
           f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())})")
     if cpu:
         print("CPU ms per recording (benchmarks.load_cpu; RabbitMQ is the whole broker): "
-              + ", ".join(
-            f"{group} {figures['ms_per_life']:.1f}"
-            for group, figures in sorted(cpu["groups"].items(), key=lambda kv: -kv[1]["ms"])
-            if figures["ms"] > 0) + f" (total {cpu['total']['ms_per_life']:.1f})")
+              + describe_per_unit(cpu))
     return 0 if ok == args.count and len(subscriber.seen) == args.count else 1
 
 

@@ -136,3 +136,10 @@ def cpu_between(before: Mapping[str, Any], after: Mapping[str, Any], lives: int,
     groups = {group: figures(ticks) for group, ticks in sorted(used.items())}
     return {"seconds": seconds, "lives": lives, "groups": groups,
             "total": figures(sum(used.values()))}
+
+
+def describe_per_unit(cpu: Mapping[str, Any]) -> str:
+    """"group ms, ..." per unit (cpu_between's `lives`), largest first, with the total."""
+    groups = sorted(cpu["groups"].items(), key=lambda kv: -kv[1]["ms"])
+    return ", ".join(f"{group} {figures['ms_per_life']:.1f}" for group, figures in groups
+                     if figures["ms"] > 0) + f" (total {cpu['total']['ms_per_life']:.1f})"

@@ -46,6 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 import urllib3  # noqa: E402
 
+from benchmarks.load_cpu import cpu_between, describe_per_unit  # noqa: E402
+from benchmarks.load_driver import suite_cpu_probe  # noqa: E402
+
 # A real JPEG start (SOI + JFIF APP0): the media service sniffs the content.
 JPEG_HEAD = bytes.fromhex("ffd8ffe000104a46494600010100000100010000")
 
@@ -255,34 +258,6 @@ def start_suite(args):
     return suite
 
 
-def process_cpu(suite):
-    """{process name: CPU seconds so far} of the suite's processes, each with
-    everything in its process group (the supervisor starts each as a group
-    leader; the work may run in a child)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    groups = {process.pid: process.name for process in suite.supervisor.processes}
-    found = dict.fromkeys(groups.values(), 0.0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        name = groups.get(int(fields[2]))         # pgrp
-        if name is not None:
-            found[name] += (int(fields[11]) + int(fields[12])) / ticks
-    return found
-
-
-def stop_suite(suite):
-    suite.stop()
-    suite.drop()
-    import psycopg
-
-    from shared.db import admin_dsn
-    with psycopg.connect(admin_dsn(suite.owner_dsn), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{suite.database}" WITH (FORCE)')
-
-
 def main(argv=None):
     args = parse_args(argv)
     local = suite = None
@@ -300,21 +275,18 @@ def main(argv=None):
             if not args.token:
                 print("warning: no --token / $CCRM_TOKEN; the gateway will answer 401",
                       file=sys.stderr)
-            before = process_cpu(suite) if suite else {}
+            probe = suite_cpu_probe(suite) if suite else None
+            before = probe.snapshot() if probe else None
             results.append(bench_gateway(args))
-            if suite:
-                after = process_cpu(suite)
-                spent = {name: after[name] - before.get(name, 0.0) for name in after}
-                ok = max(results[-1].ok, 1)
-                print("CPU ms per upload during (b): " + ", ".join(
-                    f"{name} {seconds * 1000 / ok:.1f}"
-                    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])
-                    if seconds > 0))
+            if probe:
+                cpu = cpu_between(before, probe.snapshot(), lives=max(results[-1].ok, 1))
+                print("CPU ms per upload during (b) (benchmarks.load_cpu; RabbitMQ is the "
+                      "whole broker): " + describe_per_unit(cpu))
     finally:
         if local is not None:
             local.stop()
         if suite is not None:
-            stop_suite(suite)
+            suite.discard()
     print(f"S3 endpoint: {args.s3_endpoint} (bucket {args.s3_bucket}); gateway: {args.gateway}\n")
     print(table(results))
     if len(results) == 2 and results[0].wall and results[1].wall:

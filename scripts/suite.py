@@ -210,3 +210,11 @@ class Suite:
     def drop(self):
         self.management("DELETE", f"/api/vhosts/{urllib.parse.quote(self.vhost, safe='')}")
 
+    def discard(self):
+        """Stop every process, then remove the vhost and the database: a
+        benchmark's private suite leaves nothing behind."""
+        self.stop()
+        self.drop()
+        with psycopg.connect(admin_dsn(self.owner_dsn), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
