@@ -107,6 +107,16 @@ class ComplaintPageParts:
         _names[:] = [time.monotonic(), names]
         return names
 
+    def _media_answers(self, media, ids):
+        """get_many of `ids`; one get per file from a media without get_many."""
+        try:
+            return media.get_many(ids)
+        except RemoteError as exc:
+            if exc.exc_type != "MethodNotFound":
+                raise
+        pool = eventlet.GreenPool(min(len(ids), 20))
+        return list(pool.imap(lambda media_id: self._part(media.get, media_id), ids))
+
     def _page_media(self, ids, timeout):
         """The files the page names, asked of media in one call (get_many);
         one call per file only from a media that does not know get_many yet
@@ -114,16 +124,10 @@ class ComplaintPageParts:
         if not ids:
             return {"items": [], "missing": []}
         shown = ids[:PAGE_MAX_MEDIA]
-        media = MediaClient(self.media, timeout)
-        try:
-            answers = media.get_many(shown)
-        except RemoteError as exc:
-            if exc.exc_type != "MethodNotFound":
-                return self._part(_raise, exc)
-            pool = eventlet.GreenPool(min(len(shown), 20))
-            answers = list(pool.imap(lambda media_id: self._part(media.get, media_id), shown))
-        except Exception as exc:  # noqa: BLE001 - worded by _part, as every part of the page
-            return self._part(_raise, exc)
+        answers = self._part(self._media_answers, MediaClient(self.media, timeout), shown,
+                             missing=[None] * len(shown))
+        if isinstance(answers, dict):               # media unavailable: the part says why
+            return answers
         items = [a for a in answers if isinstance(a, dict) and not a.get("unavailable")]
         pairs = list(zip(shown, answers, strict=True))
         failed = [i for i, a in pairs if isinstance(a, dict) and a.get("unavailable")]
@@ -135,8 +139,3 @@ class ComplaintPageParts:
         if len(ids) > len(shown):
             page["more"] = len(ids) - len(shown)
         return page
-
-
-def _raise(exc):
-    """`_part`'s question that fails as the real one did (its wording of the error)."""
-    raise exc
