@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from benchmarks.load_cpu import CpuProbe, cpu_between
+from benchmarks.load_hops import server_hops
 from benchmarks.load_probes import Counters, dead_services, queues, service_rss
 from benchmarks.load_report import progress_line
 from benchmarks.load_stats import LifeResult, arrivals, queue_summary, rates_between, summarise
@@ -95,6 +96,7 @@ class OpenLoop:
             result.error = f"{type(exc).__name__}: {exc}"[:500]
         result.steps = {step: sum(v) for step, v in timings.by_step.items() if v}
         result.calls, result.hops = list(life.calls), dict(life.hops)
+        result.complaint_id = life.complaint_id
         result.ended = time.monotonic()
 
     def settle(self, phase: Phase, timeout: float) -> None:
@@ -189,6 +191,9 @@ def measure(phase: Phase, load: OpenLoop, counters: Counters, sampler: Sampler,
     summary["http_calls_per_life"] = ((after["http_calls"] - before["http_calls"])
                                       / summary["started"] if summary["started"] else None)
     summary["samples"] = phase.samples
+    # the hops as the services' own rows timed them, over the lives that got that far
+    summary["server_hops"] = server_hops(counters.suite.owner_dsn,
+                                         [life.complaint_id for life in phase.lives])
     if cpu_before is not None and cpu_after is not None:
         ok = sum(1 for life in phase.lives if life.ended is not None and life.error is None)
         summary["cpu"] = cpu_between(cpu_before, cpu_after, lives=ok)

@@ -26,6 +26,7 @@ class LifeResult:
     steps: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
     hops: dict = field(default_factory=dict)
+    complaint_id: str = None
 
     def completed_by(self, cutoff):
         return self.ended is not None and self.error is None and self.ended <= cutoff

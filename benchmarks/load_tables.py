@@ -4,6 +4,7 @@ person makes, the asynchronous hops, CPU per life by process group. One
 column per phase (each rate of the knee search, the steady run). Pure."""
 from typing import Any
 
+from benchmarks.load_hops import FIGURES
 from scripts.life import BOOKKEEPING_CALLS, CALLS, HOPS
 
 DASH = "–"
@@ -84,6 +85,27 @@ def hops_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def server_hops_table(report: dict[str, Any]) -> list[str]:
+    phases = [(n, s) for n, s in phases_of(report) if s.get("server_hops")]
+    if not phases:
+        return []
+    lines = ["The same hops timed by the services' own rows (benchmarks/load_hops.py): from "
+             "the outbox row of the call's transaction to the inbox row of the transaction "
+             "that shows the effect, both PostgreSQL's now() on one server; each hop's legs "
+             "below it. p50 / p99 ms, and the slowest.", ""]
+    lines += _header("hop", phases)
+    for legs in FIGURES.values():
+        for name, _, _ in legs:
+            cells = []
+            for _, s in phases:
+                figure = s["server_hops"].get(name)
+                cells.append("" if figure is None else
+                             f"{ms_pair([figure['p50'], figure['p99']])} "
+                             f"(max {figure['max'] * 1000:,.0f}, n {figure['n']})")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _group_order(groups: set[str]) -> list[str]:
     def rank(name: str) -> tuple[int, str]:
         if name.startswith("postgres"):
@@ -130,9 +152,10 @@ def cpu_table(report: dict[str, Any]) -> list[str]:
 
 
 def person_tables(report: dict[str, Any]) -> list[str]:
-    """The three tables, each after a blank line; [] when the run has none."""
+    """The four tables, each after a blank line; [] when the run has none."""
     lines: list[str] = []
-    for table in (calls_table(report), hops_table(report), cpu_table(report)):
+    for table in (calls_table(report), hops_table(report), server_hops_table(report),
+                  cpu_table(report)):
         if table:
             lines += [""] + table
     return lines
