@@ -29,7 +29,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import shared  # noqa: F401
+import shared  # noqa: F401  (psycopg wait function first)
+
+# isort: split
 import psycopg
 
 from shared.db import Database, admin_dsn

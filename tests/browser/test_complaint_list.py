@@ -11,10 +11,9 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser_steps import eventually, no_sideways_scroll, photo_png
 from openpyxl import load_workbook
 from playwright.sync_api import expect
-
-from browser_steps import eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 

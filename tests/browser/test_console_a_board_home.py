@@ -7,10 +7,9 @@ count."""
 from datetime import timedelta
 
 import pytest
+from browser_steps import eventually, no_sideways_scroll, photo_png
 from playwright.sync_api import expect
 from test_board_and_reports import record_and_sign
-
-from browser_steps import eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 

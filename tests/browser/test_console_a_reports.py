@@ -10,10 +10,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from browser_steps import SCREENSHOTS, eventually, no_sideways_scroll
 from playwright.sync_api import expect
 from test_board_and_reports import apply_closure_on_time, record_and_sign
-
-from browser_steps import SCREENSHOTS, eventually, no_sideways_scroll
 
 pytestmark = pytest.mark.integration
 

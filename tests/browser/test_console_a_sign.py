@@ -10,9 +10,8 @@ are shown whole."""
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_steps import eventually, field_error, no_sideways_scroll, photo_png, state_badge
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 

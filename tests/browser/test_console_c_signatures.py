@@ -8,9 +8,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_steps import draw_signature, eventually, photo_png, submit
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
+from browser_steps import ARTEFACTS, SCREENSHOTS, eventually, no_sideways_scroll, photo_png
 from playwright.sync_api import expect
 from test_board_and_reports import apply_closure_on_time, record_and_sign
 from test_console_a_sign import reviewed_order
 from test_console_b_pages import CJK, CODE_WORD, ENGLISH_GLOSS, page_words
 from test_console_c_routing import DEMO_FILE
 from test_console_c_signatures import LINK
-
-from browser_steps import ARTEFACTS, SCREENSHOTS, eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 

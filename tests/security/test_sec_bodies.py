@@ -6,9 +6,9 @@ answer is the error body, never a stack trace, and nothing changes."""
 import json
 
 import pytest
-
-from security_support import UPLOAD_LIMIT, error
 from security_samples import bodies, caller, fill, json_routes, multipart_routes
+from security_support import UPLOAD_LIMIT, error
+
 from services.gateway.bodies import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from services.media.tests import samples
 

@@ -3,9 +3,8 @@ whose room, customer name and demand are markup is drawn in Debian's
 Chromium on the staff's complaint page, the work list and the customer's
 link page; the text shows verbatim and no element is made from it."""
 import pytest
-
-from security_support import eventually
 from security_samples import IMG, SCRIPT
+from security_support import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,15 @@ import pytest
 
 from services.dispatch import assignment
 from services.dispatch.case import merge_facts
-from services.dispatch.tests.casework import (NOW, REQUESTED, SIGNED_AT, TABLE, facts, routed,
-                                              routed_case)
+from services.dispatch.tests.casework import (
+    NOW,
+    REQUESTED,
+    SIGNED_AT,
+    TABLE,
+    facts,
+    routed,
+    routed_case,
+)
 from services.dispatch.tests.conftest import project
 
 LATER = NOW + timedelta(hours=1)

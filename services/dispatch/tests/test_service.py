@@ -1,5 +1,5 @@
 """The dispatch service's RPC methods on real PostgreSQL and RabbitMQ."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nameko.exceptions import RemoteError
@@ -14,7 +14,7 @@ from shared.outbox import Outbox
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_people_and_projects(dispatch, clean_database):
                                       "mobile": "15902010001", "assigned_on": "2026-06-01",
                                       "rotation_due_on": "2026-12-01"}
     assert dispatch.get_project("GZ-P03")["desk"]["open"] is False  # closed 2026-06-28
-    SimulationClock(clean_database, cache_seconds=0).set(datetime(2026, 12, 31, tzinfo=timezone.utc))
+    SimulationClock(clean_database, cache_seconds=0).set(datetime(2026, 12, 31, tzinfo=UTC))
     assert dispatch.get_project("GZ-P01")["desk"]["open"] is False  # six months after 2026-06-30
     assert dispatch.get_project("GZ-P04")["project_gm"]["id"] == "p04-gm"
     assert [p["id"] for p in dispatch.list_projects()] == ["GZ-P01", "GZ-P02", "GZ-P03", "GZ-P04"]

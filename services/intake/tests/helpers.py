@@ -1,10 +1,10 @@
 """Shared test data of the intake tests: people and projects of the demo
 organisation (data/organisation/demo.yaml) and a valid recording form."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from shared import roles
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)   # 10:00 in Shanghai
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)   # 10:00 in Shanghai
 PROJECT = "GZ-P01"
 OTHER_PROJECT = "GZ-P03"
 

@@ -7,12 +7,19 @@ from datetime import timedelta
 import pytest
 
 from services.intake import aftercare, closure, model, order
-from shared.contracts.intake import vocabulary
 from services.intake.access import Actor
-from services.intake.tests.helpers import DEPUTY, GM, NOW, OTHER_SPECIALIST, SPECIALIST, \
-    SPECIALIST_2, STAFF
+from services.intake.tests.helpers import (
+    DEPUTY,
+    GM,
+    NOW,
+    OTHER_SPECIALIST,
+    SPECIALIST,
+    SPECIALIST_2,
+    STAFF,
+)
 from services.intake.tests.test_domain import ZONE, assert_events_match_schemas, signed
 from shared import roles
+from shared.contracts.intake import vocabulary
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 CB1 = "C-GZ-2026-000001-CB1"

@@ -6,17 +6,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared import ids
 from services.intake import access, links, model, order, signature
-from shared.contracts.intake import forms
-from shared import signature_binding
-from shared import validation
-from shared.contracts.intake import vocabulary
 from services.intake.access import Actor
-from services.intake.tests.helpers import (DEPUTY, GM, NOW, OTHER_SPECIALIST, PROJECT_RECORD,
-                                           SPECIALIST, SPECIALIST_2, STAFF, form,
-                                           signature_media)
-from shared import roles
+from services.intake.tests.helpers import (
+    DEPUTY,
+    GM,
+    NOW,
+    OTHER_SPECIALIST,
+    PROJECT_RECORD,
+    SPECIALIST,
+    SPECIALIST_2,
+    STAFF,
+    form,
+    signature_media,
+)
+from shared import ids, roles, signature_binding, validation
+from shared.contracts.intake import forms, vocabulary
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events.envelope import build_envelope
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from services.intake import links, model
-from shared.contracts.intake import vocabulary
 from services.intake.tests.test_domain import MIN, NOW, recorded
+from shared.contracts.intake import vocabulary
 from shared.errors import Conflict, NotFound
 
 

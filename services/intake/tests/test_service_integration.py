@@ -9,8 +9,17 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from services.intake.tests.helpers import (DEPUTY, GM, HR, NOW, OTHER_SPECIALIST, SPECIALIST,
-                                           SPECIALIST_2, STAFF, form)
+from services.intake.tests.helpers import (
+    DEPUTY,
+    GM,
+    HR,
+    NOW,
+    OTHER_SPECIALIST,
+    SPECIALIST,
+    SPECIALIST_2,
+    STAFF,
+    form,
+)
 from shared.clock import SimulationClock
 from shared.errors import from_remote
 

@@ -7,8 +7,19 @@ import time
 import uuid
 from datetime import timedelta
 
-from services.sla.tests.helpers import (CHAIRMAN, CID, DEPUTY, GM, HANDLER, LEADERS, SPECIALIST,
-                                        at, facts, holder, iso)
+from services.sla.tests.helpers import (
+    CHAIRMAN,
+    CID,
+    DEPUTY,
+    GM,
+    HANDLER,
+    LEADERS,
+    SPECIALIST,
+    at,
+    facts,
+    holder,
+    iso,
+)
 from shared import roles
 from shared.events.envelope import ENVELOPE
 from shared.events.registry import UnknownEvent, schema_for

@@ -2,8 +2,18 @@
 pure domain, worked examples on a timeline that fires timers at their due time."""
 from datetime import timedelta
 
-from services.sla.tests.helpers import (CID, DEPUTY, GM, HANDLER, SPECIALIST, Timeline, at, facts,
-                                        holder, routed)
+from services.sla.tests.helpers import (
+    CID,
+    DEPUTY,
+    GM,
+    HANDLER,
+    SPECIALIST,
+    Timeline,
+    at,
+    facts,
+    holder,
+    routed,
+)
 from shared import roles
 
 
