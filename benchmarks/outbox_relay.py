@@ -22,7 +22,8 @@ from shared.migrate import migrate
 from shared.outbox import EventPublisher, Outbox, relay_once
 
 DATA = {"media_id": "m-bench", "kind": "photo", "stage": "before", "content_type": "image/jpeg",
-        "size": 204800, "sha256": "ab" * 32, "uploaded_by": "bench", "complaint_id": "C-GZ-2026-000001"}
+        "size": 204800, "sha256": "ab" * 32, "uploaded_by": "bench",
+        "complaint_id": "C-GZ-2026-000001"}
 
 
 def fresh_database(dsn):
@@ -67,7 +68,8 @@ def main():
     purge_queue(args.amqp, "bench-outbox")
     publisher.close()
 
-    print("| events | raw kombu publish + confirm (events/s) | outbox relay (events/s) | relay / raw |")
+    print("| events | raw kombu publish + confirm (events/s) | outbox relay (events/s)"
+          " | relay / raw |")
     print("|---|---|---|---|")
     print(f"| {args.events} | {raw:,.0f} | {relay:,.0f} | {relay / raw:.0%} |")
     delete_scratch(args.amqp, "bench_media.events", "bench-outbox")

@@ -245,7 +245,8 @@ class SlaService:
         problems = []
         if counts["directory_version"] is None:
             status = "degraded"
-            problems.append("组织架构尚未收到，升级与提醒无法送达中心人员 (no directory.loaded yet)")
+            problems.append(
+                "组织架构尚未收到，升级与提醒无法送达中心人员 (no directory.loaded yet)")
         if counts["due_not_fired"] > 10 * self._batch():
             status = "degraded"
             problems.append("到期计时器积压 (due timers are piling up)")

@@ -77,7 +77,8 @@ def test_every_save_is_confirmed_in_sight_and_shows_what_was_saved(
     expect(page.locator(".ca-toast")).to_contain_text("进展已登记")
     assert in_viewport(page, ".ca-toast")
     expect(page.locator("section", has_text="本轮已登记")).to_contain_text("防水层已更换，待干燥")
-    expect(page.locator("section", has_text="今日处理进展").locator("[name=note]")).to_have_value("")
+    note = page.locator("section", has_text="今日处理进展").locator("[name=note]")
+    expect(note).to_have_value("")
     head.shot(f"console-a-progress-saved-{name}")
 
     # the closure application: what was done is asked for, then shown as saved

@@ -27,7 +27,8 @@ def dispatch(clean_database, container_factory, ccrm_config):
 
 
 def load_demo(database):
-    return load_organisation(database, DEMO_FILE, now=NOW, outbox=Outbox("dispatch", "dispatch", "GZ"))
+    return load_organisation(database, DEMO_FILE, now=NOW,
+                             outbox=Outbox("dispatch", "dispatch", "GZ"))
 
 
 def test_without_a_directory(dispatch):
@@ -51,7 +52,8 @@ def test_people_and_projects(dispatch, clean_database):
     gm = dispatch.get_person("p02-gm")
     assert gm["project_ids"] == ["GZ-P02"] and gm["unit_name"] == "恒大地产集团广州公司"
     head = dispatch.get_person("rcgz-eng-head")
-    assert head["positions"] == [{"unit_id": "rc-gz.engineering", "unit_name": "恒大地产集团广州公司工程部",
+    assert head["positions"] == [{"unit_id": "rc-gz.engineering",
+                                  "unit_name": "恒大地产集团广州公司工程部",
                                   "position": "head", "areas": [], "title": None}]
     assert dispatch.get_person("group-vp")["bonus"] is None
 
@@ -105,7 +107,8 @@ def test_resolve_responsibility(dispatch, clean_database):
     assert (r["department"], r["department_name"], r["major"]) == ("marketing", "营销部", False)
 
     r = dispatch.resolve_responsibility("GZ-P04", "property", major=True)
-    assert r["handler"]["id"] == "pcgx-chairman" and [p["id"] for p in r["leaders"]] == ["pcgx-chairman"]
+    assert r["handler"]["id"] == "pcgx-chairman"
+    assert [p["id"] for p in r["leaders"]] == ["pcgx-chairman"]
     assert r["company"]["id"] == "pc-gx" and r["major"] is True
 
     r = dispatch.resolve_responsibility(project_id="GZ-P02", department="engineering")

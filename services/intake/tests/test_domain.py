@@ -80,7 +80,8 @@ def test_a_visit_is_recorded_with_its_order_drafted_and_held_by_the_specialist()
     assert c.region_company_id == "rc-gz" and c.property_company_id == "pc-gz"
     assert c.round_started_at == c.contact_ended_at
     assert [(e.action, e.from_state, e.to_state) for e in outcome.entries] == [
-        ("recorded", None, vocabulary.RECEIVED), ("order_drafted", vocabulary.RECEIVED, vocabulary.ORDER_DRAFTED)]
+        ("recorded", None, vocabulary.RECEIVED),
+        ("order_drafted", vocabulary.RECEIVED, vocabulary.ORDER_DRAFTED)]
     assert [t for t, _ in outcome.events] == ["complaint.received"]
     assert outcome.binding.record_sha256 == model.record_hash(c)
     assert outcome.binding.state == "pending" and outcome.new_links == []
@@ -388,8 +389,8 @@ def test_rating_through_a_link_uses_it_up():
 
 def test_a_refused_bind_marks_the_signature_refused():
     outcome = recorded("visit")
-    c, binding, entry = signature.signature_refused(outcome.complaint, outcome.binding, "bound to V-1",
-                                                 NOW + MIN)
+    c, binding, entry = signature.signature_refused(outcome.complaint, outcome.binding,
+                                                 "bound to V-1", NOW + MIN)
     assert c.signature_status == vocabulary.SIG_REFUSED and binding.state == "refused"
     assert entry.action == "signature_refused" and entry.note == "bound to V-1"
     c, binding, entry = signature.signature_bound(outcome.complaint, outcome.binding, NOW + MIN)
@@ -397,7 +398,8 @@ def test_a_refused_bind_marks_the_signature_refused():
 
 
 def test_bind_retries_back_off():
-    assert [signature_binding.retry_delay(n).total_seconds() for n in (1, 2, 3, 10)] == [5, 10, 20, 300]
+    assert [signature_binding.retry_delay(n).total_seconds()
+            for n in (1, 2, 3, 10)] == [5, 10, 20, 300]
 
 
 # -- who sees what -----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from shared.errors import Conflict, NotFound
 
 
 def rating_link(complaint):
-    return model.new_link("r" * 43, complaint, vocabulary.STEP_RATING, NOW, timedelta(hours=72)).link
+    return model.new_link("r" * 43, complaint, vocabulary.STEP_RATING, NOW,
+                          timedelta(hours=72)).link
 
 
 def test_a_rating_link_of_an_earlier_round_rates_nothing():
