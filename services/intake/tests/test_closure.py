@@ -16,8 +16,10 @@ from services.intake.tests.helpers import (
     SPECIALIST,
     SPECIALIST_2,
     STAFF,
+    ZONE,
+    assert_events_match_schemas,
+    signed,
 )
-from services.intake.tests.test_domain import ZONE, assert_events_match_schemas, signed
 from shared import roles
 from shared.contracts.intake import vocabulary
 from shared.errors import Conflict, Forbidden, InvalidInput

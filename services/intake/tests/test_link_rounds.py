@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from services.intake import links, model
-from services.intake.tests.test_domain import MIN, NOW, recorded
+from services.intake.tests.helpers import MIN, NOW, recorded
 from shared.contracts.intake import vocabulary
 from shared.errors import Conflict, NotFound
 
