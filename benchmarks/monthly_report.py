@@ -29,7 +29,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import shared  # noqa: F401
+import shared  # noqa: F401  (psycopg wait function first)
+
+# isort: split
 import psycopg
 
 from shared.db import Database, admin_dsn
@@ -164,7 +166,7 @@ def report_phase(dsn):
     print(json.dumps(out))
 
 
-# -- 3. insertion rates ------------------------------------------------------------------------------
+# -- 3. insertion rates ----------------------------------------------------------------------------
 
 def insertion(db, events, batch):
     from nameko.testing.services import worker_factory
@@ -184,7 +186,8 @@ def insertion(db, events, batch):
     for n in range(events):
         data = {"timer_id": f"bench-{n}", "rule": "order_submit", "article": "14, 18",
                 "person_id": f"person-{n % 500:05d}", "role": "specialist",
-                "due_at": START + timedelta(minutes=n), "done_at": START + timedelta(minutes=n, seconds=700),
+                "due_at": START + timedelta(minutes=n),
+                "done_at": START + timedelta(minutes=n, seconds=700),
                 "late_seconds": 700, "final": True, "holder_intervals": None}
         envelopes.append(json.loads(build_envelope("deadline.missed", data, producer="sla",
                                                    region="GZ", occurred_at=clock.now(),

@@ -9,9 +9,11 @@ PostgreSQL. Runs in a scratch database and a throwaway vhost-free exchange.
 import argparse
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-import shared  # noqa: F401
+import shared  # noqa: F401  (psycopg wait function first)
+
+# isort: split
 import psycopg
 
 from benchmarks.raw_limits import declare_scratch_queue, delete_scratch, publish_rate, purge_queue
@@ -20,7 +22,8 @@ from shared.migrate import migrate
 from shared.outbox import EventPublisher, Outbox, relay_once
 
 DATA = {"media_id": "m-bench", "kind": "photo", "stage": "before", "content_type": "image/jpeg",
-        "size": 204800, "sha256": "ab" * 32, "uploaded_by": "bench", "complaint_id": "C-GZ-2026-000001"}
+        "size": 204800, "sha256": "ab" * 32, "uploaded_by": "bench",
+        "complaint_id": "C-GZ-2026-000001"}
 
 
 def fresh_database(dsn):
@@ -33,7 +36,7 @@ def fresh_database(dsn):
 
 def fill_outbox(db, count):
     outbox = Outbox("media", "bench_media", "GZ")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.transaction() as conn:
         for _ in range(count):
             outbox.add(conn, "media.stored", DATA, occurred_at=now)
@@ -65,8 +68,9 @@ def main():
     purge_queue(args.amqp, "bench-outbox")
     publisher.close()
 
-    print(f"| events | raw kombu publish + confirm (events/s) | outbox relay (events/s) | relay / raw |")
-    print(f"|---|---|---|---|")
+    print("| events | raw kombu publish + confirm (events/s) | outbox relay (events/s)"
+          " | relay / raw |")
+    print("|---|---|---|---|")
     print(f"| {args.events} | {raw:,.0f} | {relay:,.0f} | {relay / raw:.0%} |")
     delete_scratch(args.amqp, "bench_media.events", "bench-outbox")
 

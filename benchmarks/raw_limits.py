@@ -13,9 +13,9 @@ import tempfile
 import time
 import uuid
 
-import shared  # noqa: F401  (psycopg wait function, as every service)
 import kombu
 
+import shared  # noqa: F401  (psycopg wait function, as every service)
 from shared.outbox import EventPublisher
 
 PG_ARGS = ("-h", "127.0.0.1", "-U", "postgres")

@@ -34,21 +34,23 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
-import shared  # noqa: E402,F401
+import shared  # noqa: E402,F401  (psycopg wait function first)
+
+# isort: split
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 
+from services.sla.outbox import BatchOutbox  # noqa: E402
 from services.sla.processing import SlaEngine  # noqa: E402
 from services.sla.rules import Settings  # noqa: E402
 from services.sla.service import SlaService  # noqa: E402
 from shared.config import REPO_ROOT, load_config  # noqa: E402
 from shared.db import Database, admin_dsn  # noqa: E402
 from shared.migrate import migrate  # noqa: E402
-from services.sla.outbox import BatchOutbox  # noqa: E402
 
 HANDLER = {"person_id": "pcgz-head", "name": "物业公司一把手", "mobile": "13800000011"}
 
@@ -66,7 +68,7 @@ def fresh_database(dsn):
 def copy_timers(dsn, rows):
     """COPY rows (key, rule, article, complaint_id, due_at) into sla.timers; rows/s."""
     buffer = io.StringIO()
-    armed = datetime.now(timezone.utc).isoformat()
+    armed = datetime.now(UTC).isoformat()
     for key, rule, article, complaint_id, due_at in rows:
         buffer.write(f"{uuid.uuid4()}\t{key}\t{rule}\t{article}\t{complaint_id or chr(92) + 'N'}"
                      f"\t{due_at.isoformat()}\tarmed\t{armed}\t1\n")
@@ -143,7 +145,7 @@ def arming_rate(dsn, complaints, concurrency=1):
     (the consumer runs up to max_workers events at once)."""
     db = Database(dsn, size=max(2, concurrency))
     engine = SlaEngine(db, BatchOutbox("sla", "sla", "GZ"), Settings())
-    t0 = datetime.now(timezone.utc) + timedelta(days=60)   # nothing falls due meanwhile
+    t0 = datetime.now(UTC) + timedelta(days=60)   # nothing falls due meanwhile
     batches = [complaint_events(f"C-ARM{concurrency}-{n:06d}", t0) for n in range(complaints)]
     with psycopg.connect(dsn) as conn:
         before = conn.execute("SELECT count(*) FROM sla.timers").fetchone()[0]
@@ -211,7 +213,7 @@ def run_service(dsn, amqp_uri, seconds, start):
                    "SMS": {"provider": "record"}, "max_workers": 10})
     container = ServiceContainer(SlaService, config)
     container.start()
-    time.sleep(max(0.0, (start - datetime.now(timezone.utc)).total_seconds()) + seconds + 3)
+    time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()) + seconds + 3)
     container.stop()
 
 
@@ -256,7 +258,7 @@ def main():
         return
 
     fresh_database(args.dsn)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     filler = [(f"filler-{n}", "systemic_measures", "42", None,
                now + timedelta(days=7, seconds=n % (30 * 86400))) for n in range(args.armed)]
     copy_rate = copy_timers(args.dsn, filler)
@@ -267,7 +269,7 @@ def main():
     arming = [(n, *arming_rate(args.dsn, args.arm_complaints, n))
               for n in sorted({1, args.arm_concurrency})]
 
-    start = datetime.now(timezone.utc) + timedelta(seconds=15)
+    start = datetime.now(UTC) + timedelta(seconds=15)
     seed_due_stream(args.dsn, args.rate, args.seconds, start)
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         conn.execute("ANALYZE sla.timers")

@@ -7,7 +7,6 @@ Redeliveries (the broker's `redelivered` flag, or an event id seen before)
 are counted, not hidden.
 """
 import json
-import socket
 import threading
 import time
 
@@ -57,7 +56,7 @@ class EventLog(threading.Thread):
                         while not self._halt.is_set():
                             try:
                                 conn.drain_events(timeout=1.0)
-                            except socket.timeout:
+                            except TimeoutError:
                                 conn.heartbeat_check()
             except Exception as exc:  # noqa: BLE001 - the broker went away: come back
                 if self._halt.is_set():

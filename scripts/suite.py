@@ -47,7 +47,7 @@ def management(method, path, body=None, timeout=10.0, base=MANAGEMENT):
         base + path, method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"content-type": "application/json"})
-    credentials = "%s:%s" % MANAGEMENT_AUTH
+    credentials = "{}:{}".format(*MANAGEMENT_AUTH)
     request.add_header("Authorization",
                        "Basic " + base64.b64encode(credentials.encode()).decode())
     try:

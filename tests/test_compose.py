@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.run_local import (CONFIG_FILE, REPO_ROOT, SERVICE_ENV_VARS, SERVICES_DIR,
-                               config_defaults, discover_services)
+from scripts.run_local import (
+    CONFIG_FILE,
+    REPO_ROOT,
+    SERVICE_ENV_VARS,
+    SERVICES_DIR,
+    config_defaults,
+    discover_services,
+)
 from shared.db_roles import PASSWORD_PREFIX, password_variable, role_name
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"

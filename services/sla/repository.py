@@ -6,8 +6,7 @@ from datetime import datetime
 
 from psycopg.types.json import Jsonb
 
-from services.sla.model import (COMPLAINT_FIELDS, TIMER_FIELDS, Complaint, Directory, Person,
-                                Timer)
+from services.sla.model import COMPLAINT_FIELDS, TIMER_FIELDS, Complaint, Directory, Person, Timer
 
 _JSON_COMPLAINT = {"holders", "handler", "leaders", "chairman"}
 

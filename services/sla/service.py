@@ -5,20 +5,17 @@ analysis) are applied once each (inbox) by the engine; a short timer loop
 fires the timers that fell due and runs the daily jobs' slots; another sends
 the SMS queued in `sla.notifications`. All time is the shared clock's.
 """
-import shared  # noqa: F401  (psycopg wait function first)
-
 import logging
 from zoneinfo import ZoneInfo
 
 import eventlet
-
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from shared.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.sla import metrics as sla_metrics, notification_repository, repository, views
-from services.sla import sign_in, sms_receipts
+import shared  # noqa: F401  (psycopg wait function first)
+from services.sla import metrics as sla_metrics
+from services.sla import notification_repository, repository, sign_in, sms_receipts, views
 from services.sla.organisation import directory_from_dispatch
 from services.sla.outbox import BatchOutbox
 from services.sla.processing import SlaEngine
@@ -41,6 +38,7 @@ from shared.db import Database, database_url
 from shared.errors import CCRMError, Forbidden
 from shared.observability import Observability
 from shared.outbox import OutboxRelay, outbox_backlog
+from shared.rpc import RpcProxy, rpc
 from shared.validation import load_input
 
 log = logging.getLogger(__name__)
@@ -247,7 +245,8 @@ class SlaService:
         problems = []
         if counts["directory_version"] is None:
             status = "degraded"
-            problems.append("组织架构尚未收到，升级与提醒无法送达中心人员 (no directory.loaded yet)")
+            problems.append(
+                "组织架构尚未收到，升级与提醒无法送达中心人员 (no directory.loaded yet)")
         if counts["due_not_fired"] > 10 * self._batch():
             status = "degraded"
             problems.append("到期计时器积压 (due timers are piling up)")

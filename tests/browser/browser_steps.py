@@ -3,17 +3,17 @@ tests' vocabulary): fill a form, draw a signature, pick a photo, open an
 action on the complaint page."""
 import struct
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.config import REPO_ROOT
-from shared.testing.polling import eventually
+from shared.testing.polling import eventually as eventually  # the browser tests import it from here
 
 # bytes of script one page may load, gzip-compressed as the gateway serves them
 # (issue 7; services/gateway/tests/test_web.py counts the same on the files)
 SCRIPT_BUDGET = 200 * 1024
 ARTEFACTS = REPO_ROOT / "var" / "artefacts"
 SCREENSHOTS = ARTEFACTS / "screenshots"
-NOW = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)     # 10:00 in Shanghai
+NOW = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)     # 10:00 in Shanghai
 
 
 def photo_png(width=240, height=160):

@@ -6,10 +6,9 @@ driven by Playwright (the session's `browser`, shared/testing/chromium.py).
 
 import pytest
 import requests
+from browser_steps import NOW, SCREENSHOTS, eventually
 from nameko.constants import WEB_SERVER_CONFIG_KEY
 from nameko.rpc import RpcProxy
-
-from browser_steps import NOW, SCREENSHOTS, eventually
 
 from services.dispatch.load_directory import load_organisation
 from services.dispatch.service import DispatchService

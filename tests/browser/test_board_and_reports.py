@@ -9,9 +9,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_steps import ARTEFACTS, SCRIPT_BUDGET, eventually, no_sideways_scroll, photo_png
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 

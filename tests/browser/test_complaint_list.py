@@ -11,10 +11,9 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser_steps import eventually, no_sideways_scroll, photo_png
 from openpyxl import load_workbook
 from playwright.sync_api import expect
-
-from browser_steps import eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +92,8 @@ def test_the_gm_finds_filters_and_exports_complaints(suite, open_browser):
     expect(rows_of(page).first.get_by_role("link", name=drafted)).to_be_visible()
     expect(page.get_by_label("类别")).to_have_value("leasing")
     page = gm.goto("/complaints?from=2026-12-01&to=2026-11-01")
-    expect(page.locator('.field[data-name="to"] .field-error')).to_contain_text("结束日期不能早于开始日期")
+    expect(page.locator('.field[data-name="to"] .field-error')).to_contain_text(
+        "结束日期不能早于开始日期")
 
     # export what the filter shows: every in-work complaint (two), as CSV and XLSX
     page = gm.goto("/complaints?status=order_signed&limit=20")

@@ -7,10 +7,9 @@ count."""
 from datetime import timedelta
 
 import pytest
+from browser_steps import eventually, no_sideways_scroll, photo_png
 from playwright.sync_api import expect
 from test_board_and_reports import record_and_sign
-
-from browser_steps import eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +22,8 @@ def test_the_board_names_the_late_step_and_filters_in_the_url(suite, open_browse
                timeout=30)
     gm = open_browser(suite.base, suite.tokens["gm"], width=1366, height=900)
     page = gm.goto("/board")
-    rows = page.locator("main section", has=page.get_by_role("heading", name="超期投诉", exact=True)) \
-        .locator("tbody tr")
+    heading = page.get_by_role("heading", name="超期投诉", exact=True)
+    rows = page.locator("main section", has=heading).locator("tbody tr")
     expect(rows).to_have_count(2)
     row = rows.filter(has=page.get_by_role("link", name=marketing))
     step = row.locator('td[data-label="超期环节"]')

@@ -10,10 +10,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from browser_steps import SCREENSHOTS, eventually, no_sideways_scroll
 from playwright.sync_api import expect
 from test_board_and_reports import apply_closure_on_time, record_and_sign
-
-from browser_steps import SCREENSHOTS, eventually, no_sideways_scroll
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +82,8 @@ def test_after_the_month_figures_are_labelled_and_drill_down_to_lines(suite, ope
     page.locator(".chart canvas").first.wait_for()
     companies = page.get_by_role("region", name="公司按时完成率", exact=True)
     times = companies.locator('td[data-label="处理时效（中位数）"]').all_inner_texts()
-    assert times and all(re.fullmatch(r"–|\d+ 分钟|\d+\.\d 小时|\d+\.\d 天", x) for x in times), times
+    assert times, times
+    assert all(re.fullmatch(r"–|\d+ 分钟|\d+\.\d 小时|\d+\.\d 天", x) for x in times), times
     labels = page.evaluate("""() => [...document.querySelectorAll('.chart')]
         .filter((el) => el._chart).map((el) => el._chart.getOption().xAxis[0].axisLabel)""")
     assert labels and all(a.get("overflow") != "truncate" for a in labels), labels

@@ -10,9 +10,8 @@ are shown whole."""
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_steps import eventually, field_error, no_sideways_scroll, photo_png, state_badge
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +28,8 @@ def reviewed_order(suite, typed=False):
     cid = api["spec"].post("/api/complaints", {
         "project_id": "GZ-P01", "room": "6-1-0601", "customer_name": "孙女士",
         "customer_phone": "13700006666", "channel": "visit", "demand": "合同约定的车位未交付",
-        "category": "sales_contract", "requested_completion_at": (now + timedelta(days=5)).isoformat(),
+        "category": "sales_contract",
+        "requested_completion_at": (now + timedelta(days=5)).isoformat(),
         "contact_ended_at": (now - timedelta(minutes=3)).isoformat(),
         "customer_signature_media_id": signature})["id"]
     api["spec"].post(f"/api/complaints/{cid}/order/submit")

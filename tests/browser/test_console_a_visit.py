@@ -9,10 +9,9 @@ is a tel: link."""
 from datetime import datetime, timedelta
 
 import pytest
+from browser_steps import draw_signature, eventually, field_error, no_sideways_scroll, photo_png
 from playwright.sync_api import expect
 from test_board_and_reports import record_and_sign
-
-from browser_steps import draw_signature, eventually, field_error, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +43,7 @@ def test_every_save_is_confirmed_in_sight_and_shows_what_was_saved(
     head = open_browser(suite.base, suite.tokens["head"], width=width, height=height, mobile=mobile)
     page = head.goto(f"/visit/{cid}")
     assert no_sideways_scroll(page)
-    expect(page.locator(f'main a[href="tel:13700002222"]')).to_have_text("13700002222")
+    expect(page.locator('main a[href="tel:13700002222"]')).to_have_text("13700002222")
 
     visit = page.locator("section", has_text="登记上门回访").locator("form")
     for required in ("plan", "agreed_completion_at"):           # marked, not only refused
@@ -78,7 +77,8 @@ def test_every_save_is_confirmed_in_sight_and_shows_what_was_saved(
     expect(page.locator(".ca-toast")).to_contain_text("进展已登记")
     assert in_viewport(page, ".ca-toast")
     expect(page.locator("section", has_text="本轮已登记")).to_contain_text("防水层已更换，待干燥")
-    expect(page.locator("section", has_text="今日处理进展").locator("[name=note]")).to_have_value("")
+    note = page.locator("section", has_text="今日处理进展").locator("[name=note]")
+    expect(note).to_have_value("")
     head.shot(f"console-a-progress-saved-{name}")
 
     # the closure application: what was done is asked for, then shown as saved

@@ -242,7 +242,9 @@ def page_words(page, data):
     text = page.evaluate("""() => [document.querySelector('#top'), document.querySelector('main')]
         .map((el) => {
           const marked = [...el.querySelectorAll('[lang]')];
-          marked.forEach((m) => { m.dataset.hidden = m.style.visibility; m.style.visibility = 'hidden'; });
+          marked.forEach((m) => {
+            m.dataset.hidden = m.style.visibility; m.style.visibility = 'hidden';
+          });
           const text = el.innerText;
           marked.forEach((m) => { m.style.visibility = m.dataset.hidden; });
           return text;

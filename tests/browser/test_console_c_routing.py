@@ -6,10 +6,9 @@ does), and the preview says, in zh-CN, that the order cannot go to 营销部
 because nobody holds the post of 部门一把手, and what signing would do."""
 import pytest
 import yaml
+from browser_steps import eventually, no_sideways_scroll
 from playwright.sync_api import expect
 from test_console_a_sign import reviewed_order
-
-from browser_steps import eventually, no_sideways_scroll
 
 from services.dispatch.load_directory import load_organisation
 from shared.config import REPO_ROOT

@@ -8,9 +8,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_steps import draw_signature, eventually, photo_png, submit
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,8 @@ def record_at_the_desk(page, room, sign):
     page.locator("[name=category]").select_option("maintenance_repair")
     page.fill("[name=demand]", "厨房下水管渗水。")
     later = page.evaluate("""() => { const d = new Date(Date.now() + 3 * 864e5);
-        d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 16); }""")
+        d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+        return d.toISOString().slice(0, 16); }""")
     page.fill("[name=requested_completion_at]", later)
     sign(page)
     submit(page.locator("main form").first)
@@ -48,7 +48,8 @@ def signature_of(suite, cid):
 
 
 def signature_cell(page):
-    return page.locator(".card.head dt", has_text="客户签名").locator("xpath=following-sibling::dd[1]")
+    return page.locator(".card.head dt", has_text="客户签名").locator(
+        "xpath=following-sibling::dd[1]")
 
 
 def test_a_typed_name_reads_typed_and_a_drawn_one_signed_whatever_the_file_name(

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
+from browser_steps import ARTEFACTS, SCREENSHOTS, eventually, no_sideways_scroll, photo_png
 from playwright.sync_api import expect
 from test_board_and_reports import apply_closure_on_time, record_and_sign
 from test_console_a_sign import reviewed_order
 from test_console_b_pages import CJK, CODE_WORD, ENGLISH_GLOSS, page_words
 from test_console_c_routing import DEMO_FILE
 from test_console_c_signatures import LINK
-
-from browser_steps import ARTEFACTS, SCREENSHOTS, eventually, no_sideways_scroll, photo_png
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +106,8 @@ def test_every_page_speaks_one_language(suite, open_browser, month_issued, width
     size = "375" if mobile else "1366"
     walks = {
         "gm": [("home", "/"), ("reports", "/reports?month=2026-11"), ("board", "/board"),
-               ("complaints", "/complaints"), ("sign-form", f"/complaints/{month_issued['reviewed']}"),
+               ("complaints", "/complaints"),
+               ("sign-form", f"/complaints/{month_issued['reviewed']}"),
                ("complaint-late", f"/complaints/{month_issued['late']}")],
         "head": [("home-head", "/"), ("my-deductions", "/my/deductions"),
                  ("visit", f"/visit/{month_issued['on_time']}")],
@@ -128,7 +128,8 @@ def test_every_page_speaks_one_language(suite, open_browser, month_issued, width
                     page.locator("#report-people tbody button").first.click()
                     page.locator("tr.ca-lines a").first.wait_for()
                     # a person's lines use the card's width: nothing cut at the right edge
-                    assert page.evaluate("""() => [...document.querySelectorAll('tr.ca-lines td td')]
+                    assert page.evaluate("""() =>
+                        [...document.querySelectorAll('tr.ca-lines td td')]
                         .every((td) => td.scrollWidth <= td.clientWidth + 1)"""), (lang, name)
                 if name == "complaint-late":
                     # weeks of daily deadlines: the latest in sight, the earlier folded
@@ -216,7 +217,8 @@ def test_a_deadline_two_people_missed_is_split_in_either_language(suite, open_br
         return signed if signed and len(signed[0]["charges"]) == 2 else None
 
     eventually(split, timeout=30)
-    for lang, said in (("zh", ["分摊：", "售后服务中心副总经理 林静怡", "售后服务中心总经理 周明华"]),
+    for lang, said in (("zh", ["分摊：", "售后服务中心副总经理 林静怡",
+                               "售后服务中心总经理 周明华"]),
                        ("en", ["split: ", "Centre deputy GM 林静怡", "Centre GM 周明华"])):
         gm = open_browser(suite.base, suite.tokens["gm"], width=1366, height=900)
         if lang == "en":

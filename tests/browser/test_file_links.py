@@ -7,7 +7,6 @@ page's own host, never from the store's address; at desk width and on a
 from datetime import timedelta
 
 import pytest
-
 from browser_steps import SCREENSHOTS, eventually, photo_png
 
 pytestmark = pytest.mark.integration

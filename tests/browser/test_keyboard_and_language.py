@@ -5,7 +5,6 @@ mouse; the skip link comes first."""
 from datetime import timedelta
 
 import pytest
-
 from browser_steps import NOW, no_sideways_scroll
 
 pytestmark = pytest.mark.integration

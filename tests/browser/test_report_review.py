@@ -5,9 +5,9 @@ the month's end, flags the handler's ¥5,200 (26 missed progress days at
 revisions are listed; a closed month's rankings say they are frozen
 (Art. 38). At desk size and at 375 px."""
 import pytest
+from browser_steps import eventually, no_sideways_scroll
 from playwright.sync_api import expect
 
-from browser_steps import eventually, no_sideways_scroll
 from services.penalty.tests.helpers import at, missed
 from shared.outbox import EventPublisher, Outbox, relay_once
 

@@ -10,9 +10,16 @@ gateway is pointed there before the suite starts."""
 from datetime import timedelta, timezone
 
 import pytest
+from browser_steps import (
+    NOW,
+    SCRIPT_BUDGET,
+    draw_signature,
+    eventually,
+    field_error,
+    no_sideways_scroll,
+    submit,
+)
 
-from browser_steps import (NOW, SCRIPT_BUDGET, draw_signature, eventually, field_error,
-                           no_sideways_scroll, submit)
 from services.gateway.tests.sms_inbox import SmsInbox
 from services.sla import sms
 

@@ -11,10 +11,19 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-
-from browser_steps import (ARTEFACTS, NOW, SCRIPT_BUDGET, draw_signature, eventually,
-                           field_error, no_sideways_scroll, open_action, photo_png, state_badge,
-                           submit)
+from browser_steps import (
+    ARTEFACTS,
+    NOW,
+    SCRIPT_BUDGET,
+    draw_signature,
+    eventually,
+    field_error,
+    no_sideways_scroll,
+    open_action,
+    photo_png,
+    state_badge,
+    submit,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ organisation loaded, the simulation clock set, and tokens for the people the
 tests act as (security_support.PEOPLE)."""
 import pytest
 from nameko.constants import WEB_SERVER_CONFIG_KEY
-
 from security_support import DEMO_FILE, PEOPLE, UPLOAD_LIMIT, Suite, eventually
+
 from services.dispatch.load_directory import load_organisation
 from services.dispatch.service import DispatchService
 from services.gateway.service import GatewayService

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-
 from security_samples import fill
 from security_support import error
+
 from services.gateway.api import ROUTES
 from services.gateway.auth import TOKEN_TTL, TokenRepository, new_token
 from services.intake.tests.helpers import NOW

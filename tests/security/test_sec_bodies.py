@@ -6,9 +6,9 @@ answer is the error body, never a stack trace, and nothing changes."""
 import json
 
 import pytest
-
-from security_support import UPLOAD_LIMIT, error
 from security_samples import bodies, caller, fill, json_routes, multipart_routes
+from security_support import UPLOAD_LIMIT, error
+
 from services.gateway.bodies import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from services.media.tests import samples
 
@@ -102,7 +102,7 @@ def test_uploads_over_the_limit_or_not_multipart_are_refused(suite):
         error(spec.upload("signature", content=b"\0" * (UPLOAD_LIMIT + 512 * 1024)), 413)
         error(suite.public.upload(path=f"/api/sign/{'t' * 43}/media",
                                   content=b"\0" * (UPLOAD_LIMIT + 512 * 1024)), 413)
-        for route, api, path in sweep(suite, routes):
+        for _route, api, path in sweep(suite, routes):
             error(api.call("POST", path, json={"kind": "signature"}), 415)
             error(api.call("POST", path, data=samples.PNG,
                            headers={"Content-Type": "image/png"}), 415)

@@ -7,10 +7,21 @@ import re
 from pathlib import Path
 
 import pytest
-
+from security_samples import (
+    HOSTILE,
+    INJECTIONS,
+    LONG,
+    NUL_TEXT,
+    SCRIPT,
+    SQL_DROP,
+    bodies,
+    caller,
+    fill,
+    json_routes,
+    text_fields,
+)
 from security_support import error
-from security_samples import (HOSTILE, INJECTIONS, LONG, NUL_TEXT, SCRIPT, SQL_DROP, bodies,
-                              caller, fill, json_routes, text_fields)
+
 from services.gateway.api import ROUTES
 from services.gateway.routes.web import CSP
 from services.intake.tests.helpers import form

@@ -3,7 +3,6 @@ complaint, one step and one round of the complaint; replayed for another
 complaint, another step or a later round it is refused, it works once, and
 not after it expired. Each refusal changes nothing."""
 import pytest
-
 from security_support import error, eventually
 
 pytestmark = pytest.mark.integration

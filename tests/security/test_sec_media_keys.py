@@ -6,7 +6,6 @@ and the bucket holds nothing but keys of media rows, under the prefix."""
 import re
 
 import pytest
-
 from security_support import error
 
 pytestmark = pytest.mark.integration

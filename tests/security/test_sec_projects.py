@@ -3,9 +3,9 @@ complaint of GZ-P01: every route of a complaint, its files and its signed
 records refuse them (403, or 404 where the id is not theirs to know), and
 nothing changes. The same reads answer the complaint's own desk."""
 import pytest
-
-from security_support import error, eventually
 from security_samples import bodies, fill
+from security_support import error, eventually
+
 from services.gateway.api import ROUTES
 from services.media.tests import samples
 

@@ -3,9 +3,8 @@ whose room, customer name and demand are markup is drawn in Debian's
 Chromium on the staff's complaint page, the work list and the customer's
 link page; the text shows verbatim and no element is made from it."""
 import pytest
-
-from security_support import eventually
 from security_samples import IMG, SCRIPT
+from security_support import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +13,8 @@ ROOM = "<i>3-2</i>"
 NAME = "<u>王</u>"
 
 # elements the hostile text would make if it were parsed as markup
-MADE = "document.querySelectorAll('main script, main img[src=\"x\"], main b, main i, main u').length"
+MADE = ("document.querySelectorAll('main script, main img[src=\"x\"], main b, main i, main u')"
+        ".length")
 
 
 def open_page(browser, base, path, token=None):
@@ -45,7 +45,7 @@ def test_hostile_text_is_drawn_as_text(suite, browser, subscriber_factory):
     for path, token, texts in checks:
         context, page, errors = open_page(browser, suite.base, path, token)
         try:
-            eventually(lambda: shows_verbatim(page, *texts))
+            eventually(lambda page=page, texts=texts: shows_verbatim(page, *texts))
             assert page.evaluate(MADE) == 0, path
             assert page.evaluate("document.title") != "xss" and not errors, (path, errors)
         finally:

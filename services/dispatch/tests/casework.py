@@ -1,6 +1,6 @@
 """Builders for the casework tests: intake facts, routed cases and staff of
 the demo organisation, and media descriptions as the media service gives them."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.dispatch import assignment
 from services.dispatch.case import merge_facts
@@ -9,7 +9,7 @@ from services.dispatch.routing import read_routing_table
 from shared.events.envelope import build_envelope
 from shared.events.registry import schema_for
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 SIGNED_AT = NOW - timedelta(minutes=20)
 REQUESTED = NOW + timedelta(days=7)
 TABLE = read_routing_table()

@@ -8,8 +8,15 @@ import pytest
 
 from services.dispatch import assignment
 from services.dispatch.case import merge_facts
-from services.dispatch.tests.casework import (NOW, REQUESTED, SIGNED_AT, TABLE, facts, routed,
-                                              routed_case)
+from services.dispatch.tests.casework import (
+    NOW,
+    REQUESTED,
+    SIGNED_AT,
+    TABLE,
+    facts,
+    routed,
+    routed_case,
+)
 from services.dispatch.tests.conftest import project
 
 LATER = NOW + timedelta(hours=1)
@@ -65,8 +72,10 @@ def test_tier3_project_adds_its_project_gm(demo_directory):
 
 
 def test_property_category_goes_to_the_property_company(demo_directory):
-    routing = routed_case(demo_directory, project_id="GZ-P03", category="maintenance_repair").routing
-    assert (routing.department, routing.company_id, routing.unit_id) == ("property", "pc-gx", "pc-gx")
+    routing = routed_case(demo_directory, project_id="GZ-P03",
+                          category="maintenance_repair").routing
+    assert (routing.department, routing.company_id, routing.unit_id) == (
+        "property", "pc-gx", "pc-gx")
     assert routing.handler.person_id == "pcgx-head"
     assert people(routing.leaders) == [("pcgx-vp-service", "supervising_leader"),
                                        ("pcgx-vp-eng", "company_leader")]
@@ -157,14 +166,16 @@ def test_a_vacant_head_fails_the_routing_naming_the_role(demo_raw, directory_of)
 
 def test_a_tier3_project_without_its_gm_fails_naming_the_project_gm(demo_raw, directory_of):
     project(demo_raw, "GZ-P02")["project_gm"] = None
-    outcome = routed(directory_of(without(demo_raw, "p02-gm")), project_id="GZ-P02", category="sales_contract")
+    outcome = routed(directory_of(without(demo_raw, "p02-gm")), project_id="GZ-P02",
+                     category="sales_contract")
     assert outcome.case.state == "routing_failed"
     assert outcome.records[0].role == "project_gm"
 
 
 def test_a_company_without_a_chairman_fails(demo_raw, directory_of):
     demo_raw["property_companies"][1]["chairman"] = None
-    outcome = routed(directory_of(without(demo_raw, "pcgx-chairman")), project_id="GZ-P03", category="property_service")
+    outcome = routed(directory_of(without(demo_raw, "pcgx-chairman")), project_id="GZ-P03",
+                     category="property_service")
     assert (outcome.records[0].role, outcome.records[0].unit_id) == ("chairman", "pc-gx")
 
 

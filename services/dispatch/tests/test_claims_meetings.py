@@ -117,7 +117,8 @@ def test_the_supervising_leader_or_the_chairman_decides_an_ordinary_claim(case, 
     assert outcome.events[0][1]["decision"] == "approve"
 
 
-@pytest.mark.parametrize("person_id", ["rcgz-mkt-head", "rcgz-vp-eng", "centre-gm", "pcgz-chairman"])
+@pytest.mark.parametrize("person_id",
+                         ["rcgz-mkt-head", "rcgz-vp-eng", "centre-gm", "pcgz-chairman"])
 def test_nobody_else_decides(case, who, person_id):
     with pytest.raises(Forbidden):
         claims.decide_claim(case, reported(case, who), who(person_id), decision(), NOW)
@@ -183,7 +184,8 @@ def test_the_chairman_records_a_major_complaints_meeting_with_its_minutes(demo_d
     assert meeting.minutes_media_id == MINUTES and meeting.minutes_filed_at == NOW
     assert [t for t, _ in outcome.events] == ["meeting.held", "meeting.minutes_filed"]
     held, filed = (data for _, data in outcome.events)
-    assert (held["chairman_person_id"], held["responsible"]) == ("rcgz-chairman", "冯晓东（营销部）")
+    assert (held["chairman_person_id"], held["responsible"]) == (
+        "rcgz-chairman", "冯晓东（营销部）")
     assert held["minutes_due_at"] == meeting.held_at + timedelta(hours=24)
     assert (filed["minutes_media_id"], filed["late"]) == (MINUTES, False)
 

@@ -2,8 +2,8 @@
 from datetime import date
 from decimal import Decimal
 
-from shared import organisation as org
 from services.dispatch.directory import add_months
+from shared import organisation as org
 
 
 def test_demo_has_every_role_department_and_project_kind(demo_directory):

@@ -2,7 +2,7 @@
 one `directory.loaded` event per load, nothing loaded from a bad file."""
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -17,7 +17,7 @@ from shared.outbox import Outbox
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -79,7 +79,8 @@ categories:
     with pytest.raises(InvalidInput) as caught:
         read_routing_table(path)
     fields = caught.value.fields
-    assert "第一责任部门不能同时是配合部门" in fields["categories.sales_contract.value.cooperating"][0]
+    assert "第一责任部门不能同时是配合部门" in \
+        fields["categories.sales_contract.value.cooperating"][0]
     assert "(one of marketing, " in fields["categories.leasing.value.first"][0]
     assert "lower-case code" in fields["categories.Bad-Code.key"][0]
     assert fields["categories.nameless.value.name"] == ["必填 (required)"]

@@ -1,5 +1,5 @@
 """The dispatch service's RPC methods on real PostgreSQL and RabbitMQ."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nameko.exceptions import RemoteError
@@ -14,7 +14,7 @@ from shared.outbox import Outbox
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -27,7 +27,8 @@ def dispatch(clean_database, container_factory, ccrm_config):
 
 
 def load_demo(database):
-    return load_organisation(database, DEMO_FILE, now=NOW, outbox=Outbox("dispatch", "dispatch", "GZ"))
+    return load_organisation(database, DEMO_FILE, now=NOW,
+                             outbox=Outbox("dispatch", "dispatch", "GZ"))
 
 
 def test_without_a_directory(dispatch):
@@ -51,7 +52,8 @@ def test_people_and_projects(dispatch, clean_database):
     gm = dispatch.get_person("p02-gm")
     assert gm["project_ids"] == ["GZ-P02"] and gm["unit_name"] == "恒大地产集团广州公司"
     head = dispatch.get_person("rcgz-eng-head")
-    assert head["positions"] == [{"unit_id": "rc-gz.engineering", "unit_name": "恒大地产集团广州公司工程部",
+    assert head["positions"] == [{"unit_id": "rc-gz.engineering",
+                                  "unit_name": "恒大地产集团广州公司工程部",
                                   "position": "head", "areas": [], "title": None}]
     assert dispatch.get_person("group-vp")["bonus"] is None
 
@@ -85,7 +87,7 @@ def test_people_and_projects(dispatch, clean_database):
                                       "mobile": "15902010001", "assigned_on": "2026-06-01",
                                       "rotation_due_on": "2026-12-01"}
     assert dispatch.get_project("GZ-P03")["desk"]["open"] is False  # closed 2026-06-28
-    SimulationClock(clean_database, cache_seconds=0).set(datetime(2026, 12, 31, tzinfo=timezone.utc))
+    SimulationClock(clean_database, cache_seconds=0).set(datetime(2026, 12, 31, tzinfo=UTC))
     assert dispatch.get_project("GZ-P01")["desk"]["open"] is False  # six months after 2026-06-30
     assert dispatch.get_project("GZ-P04")["project_gm"]["id"] == "p04-gm"
     assert [p["id"] for p in dispatch.list_projects()] == ["GZ-P01", "GZ-P02", "GZ-P03", "GZ-P04"]
@@ -105,7 +107,8 @@ def test_resolve_responsibility(dispatch, clean_database):
     assert (r["department"], r["department_name"], r["major"]) == ("marketing", "营销部", False)
 
     r = dispatch.resolve_responsibility("GZ-P04", "property", major=True)
-    assert r["handler"]["id"] == "pcgx-chairman" and [p["id"] for p in r["leaders"]] == ["pcgx-chairman"]
+    assert r["handler"]["id"] == "pcgx-chairman"
+    assert [p["id"] for p in r["leaders"]] == ["pcgx-chairman"]
     assert r["company"]["id"] == "pc-gx" and r["major"] is True
 
     r = dispatch.resolve_responsibility(project_id="GZ-P02", department="engineering")

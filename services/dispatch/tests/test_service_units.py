@@ -8,7 +8,7 @@ from nameko.testing.services import worker_factory
 
 from services.dispatch.load_directory import load_organisation
 from services.dispatch.service import DispatchService
-from services.dispatch.tests.casework import (NOW, TABLE, envelope_body, facts_data)
+from services.dispatch.tests.casework import NOW, TABLE, envelope_body, facts_data
 from services.dispatch.tests.conftest import DEMO_FILE
 from shared.clock import FixedClock
 from shared.errors import Conflict, InvalidInput, NotFound, Unavailable

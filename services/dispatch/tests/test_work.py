@@ -29,7 +29,8 @@ CID = "C-GZ-2026-000001"
 
 def visit_form(**changes):
     form = {"outcome": "done", "visited_at": (NOW - timedelta(minutes=5)).isoformat(),
-            "plan": "更换防水层，三天内完成", "agreed_completion_at": (NOW + timedelta(days=3)).isoformat(),
+            "plan": "更换防水层，三天内完成",
+            "agreed_completion_at": (NOW + timedelta(days=3)).isoformat(),
             "customer_signature_media_id": SIG, "photo_media_ids": [PHOTO]}
     form.update(changes)
     return load(VisitForm(), {k: v for k, v in form.items() if v is not ...})
@@ -86,7 +87,8 @@ def test_anyone_of_the_department_may_record_but_no_one_else(demo_raw, directory
                                "roles": ["finance"], "unit": "rc-gz.marketing"})
     directory = directory_of(demo_raw)
     member = staff_of(directory, {"person_id": "rcgz-mkt-1"})
-    assert work.record_visit(case, member, visit_form(), NOW, "V1", MEDIA).case.state == "in_progress"
+    recorded = work.record_visit(case, member, visit_form(), NOW, "V1", MEDIA)
+    assert recorded.case.state == "in_progress"
     for outsider in ("rcgz-eng-head", "rcgz-vp-mkt", "p01-spec-1", "centre-gm"):
         with pytest.raises(Forbidden):
             work.record_visit(case, staff(directory, outsider), visit_form(), NOW, "V1", MEDIA)

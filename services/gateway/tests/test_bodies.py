@@ -1,6 +1,6 @@
 """The gateway's checks of a request's input before any schema (issue 8):
 a JSON object of bounded depth, no NUL anywhere; and token expiry."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from services.gateway import bodies
 from services.gateway.auth import check_token
 from shared.errors import InvalidInput, Unauthenticated
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 def refused(raw):

@@ -10,10 +10,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from services.gateway.tests.test_dispatch_api import (  # noqa: F401  (the `api` fixture)
-    api,
+from services.gateway.tests.test_dispatch_api import (
     error,
     ok,
+    running_suite,  # noqa: F401 - the `api` fixture
     signed_order,
 )
 from services.intake.tests.helpers import form
@@ -87,7 +87,8 @@ def test_pages_are_limit_and_offset_with_the_total(api, complaints):
     ({"from": "11/27/2026"}, "from"), ({"status": "lost"}, "status"), ({"sort": "name"}, "sort"),
     ({"channel": "fax"}, "channel"), ({"department_id": "it"}, "department_id"),
     ({"category": "x"}, "category"), ({"overdue": "false"}, "overdue"),
-    ({"overdue": "maybe"}, "overdue"), ({"due": "tomorrow"}, "due"), ({"q": " "}, "q"), ({"ids": "C-1"}, "ids"),
+    ({"overdue": "maybe"}, "overdue"), ({"due": "tomorrow"}, "due"), ({"q": " "}, "q"),
+    ({"ids": "C-1"}, "ids"),
     ({"bogus": 1}, "bogus"),
 ])
 def test_each_filter_is_checked_on_its_own(api, params, field):

@@ -5,13 +5,13 @@ import uuid
 
 import pytest
 
-from services.gateway.tests.test_complaints_api import api  # noqa: F401 - the running suite
+from services.gateway.tests.complaints_suite import running_suite  # noqa: F401 - `api`
 from services.intake.tests.helpers import form
 
 pytestmark = pytest.mark.integration
 
 
-def test_the_request_correlation_id_is_echoed_and_carried_by_its_events(api,  # noqa: F811
+def test_the_request_correlation_id_is_echoed_and_carried_by_its_events(api,
                                                                          subscriber_factory):
     events = subscriber_factory("intake.events")
     given = str(uuid.uuid4())

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.integration
 
 DEMO_FILE = REPO_ROOT / "data" / "organisation" / "demo.yaml"
 PEOPLE = {
-    "spec": "p01-spec-1", "deputy": "centre-deputy-gm", "gm": "centre-gm", "staff": "centre-staff-1",
+    "spec": "p01-spec-1", "deputy": "centre-deputy-gm", "gm": "centre-gm",
+    "staff": "centre-staff-1",
     "admin": "admin-1", "head": "pcgz-head", "eng": "rcgz-eng-head", "mkt": "rcgz-mkt-head",
     "leader": "pcgz-vp-service", "chairman": "pcgz-chairman", "outsider": "rcgx-mkt-head",
 }
@@ -71,8 +72,10 @@ class Api:
         return response.json()["id"]
 
 
-@pytest.fixture
-def api(runner_factory, ccrm_config, s3_config, web_config, clean_database):
+@pytest.fixture(name="api")
+def running_suite(runner_factory, ccrm_config, s3_config, web_config, clean_database):
+    """Gateway, intake, dispatch and media running; `api[key]` acts as PEOPLE[key]
+    (`api` in the tests: other modules import `running_suite` to have it)."""
     clear_caches()
     SimulationClock(clean_database, cache_seconds=0).set(NOW)
     load_organisation(clean_database, DEMO_FILE, now=NOW,
@@ -194,7 +197,8 @@ def test_record_to_closure_applied_through_the_gateway(api, subscriber_factory):
     assert ok(api["staff"].get(f"/api/dispatch/records/{applied['id']}/signature/verify"))[
         "intact"] is True
     error(api["head"].post(f"/api/complaints/{cid}/closure/apply", {
-        "material_media_ids": [], "customer_signature_media_id": api["head"].upload("signature", cid)}),
+        "material_media_ids": [],
+        "customer_signature_media_id": api["head"].upload("signature", cid)}),
         409, "wrong_state")
 
     page = ok(api["staff"].get(f"/api/complaints/{cid}/dispatch"))
@@ -279,8 +283,9 @@ def test_blocked_visit_rejected_application_and_a_new_one(api, intake_events,
     assert second["id"].endswith("-A2")
     events.wait_for(lambda got: count(got, "closure.applied") == 2)
     events.drain(timeout=0.3)
-    assert [count(events.received, t) for t in ("complaint.routed", "visit.blocked",
-                                                "visit.recorded", "closure.applied")] == [1, 1, 1, 2]
+    assert [count(events.received, t)
+            for t in ("complaint.routed", "visit.blocked", "visit.recorded",
+                      "closure.applied")] == [1, 1, 1, 2]
 
 
 def until_state(api, cid, state, timeout=10.0):
@@ -344,7 +349,8 @@ def test_the_contract_lists_the_dispatch_routes(api):
                  "/api/complaints/{complaint_id}/closure/apply",
                  "/api/complaints/{complaint_id}/claims", "/api/claims/{claim_id}/report",
                  "/api/claims/{claim_id}/decision", "/api/claims/{claim_id}/file",
-                 "/api/complaints/{complaint_id}/meetings", "/api/complaints/{complaint_id}/dispatch",
+                 "/api/complaints/{complaint_id}/meetings",
+                 "/api/complaints/{complaint_id}/dispatch",
                  "/api/complaints/{complaint_id}/routing-preview"):
         assert path in spec["paths"], path
     error(api["public"].get("/api/complaints/C-GZ-2026-000001/dispatch"), 401)

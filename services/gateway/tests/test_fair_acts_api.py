@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.gateway.tests.test_dispatch_api import (  # noqa: F401  (the `api` fixture)
+from services.gateway.tests.test_dispatch_api import (
     advance,
-    api,
     error,
     ok,
+    running_suite,  # noqa: F401 - the `api` fixture
     signed_order,
 )
 from services.intake.tests.helpers import form

@@ -74,8 +74,10 @@ def test_a_services_own_error_class_keeps_its_code_and_status():
     class DirectoryIncomplete(Conflict):
         code = "directory_incomplete"
 
-    error = translate(RemoteError("DirectoryIncomplete", str(DirectoryIncomplete("缺少部门一把手"))))
-    assert (error.status, error.code, error.message) == (409, "directory_incomplete", "缺少部门一把手")
+    error = translate(RemoteError("DirectoryIncomplete",
+                                  str(DirectoryIncomplete("缺少部门一把手"))))
+    assert (error.status, error.code, error.message) == (
+        409, "directory_incomplete", "缺少部门一把手")
 
 
 def test_a_call_while_the_broker_is_down_is_503_not_500():

@@ -15,8 +15,14 @@ from openapi_spec_validator import validate
 
 from services.gateway.openapi import build_spec
 from services.gateway.routes import web
-from services.gateway.routes.web import (PAGES_DIR, STATIC, STATIC_DIR, StaticFiles, WebRoutes,
-                                         _board_item)
+from services.gateway.routes.web import (
+    PAGES_DIR,
+    STATIC,
+    STATIC_DIR,
+    StaticFiles,
+    WebRoutes,
+    _board_item,
+)
 from shared.contracts.dispatch.views import RoutingOverview
 from shared.contracts.sla import OverdueComplaintView, overdue_tier
 

@@ -1,10 +1,17 @@
 """Shared test data of the intake tests: people and projects of the demo
-organisation (data/organisation/demo.yaml) and a valid recording form."""
-from datetime import datetime, timedelta, timezone
+organisation (data/organisation/demo.yaml), a valid recording form, and a
+complaint taken through the order's steps by the pure rules (recorded,
+drafted, submitted, reviewed, signed)."""
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from services.intake import order
+from services.intake.access import Actor
 from shared import roles
+from shared.contracts.intake import forms, vocabulary
+from shared.events.envelope import build_envelope
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)   # 10:00 in Shanghai
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)   # 10:00 in Shanghai
 PROJECT = "GZ-P01"
 OTHER_PROJECT = "GZ-P03"
 
@@ -41,3 +48,48 @@ def signature_media(media_id="M-GZ-" + "a" * 32, **changes):
              "sha256": "b" * 64, "content_type": "image/png"}
     media.update(changes)
     return media
+
+
+# -- the order's steps, pure -----------------------------------------------------------------------
+
+ZONE = ZoneInfo("Asia/Shanghai")
+SPEC, SPEC2 = Actor.from_dict(SPECIALIST), Actor.from_dict(SPECIALIST_2)
+OTHER = Actor.from_dict(OTHER_SPECIALIST)
+DEP, BOSS, STAFFER = Actor.from_dict(DEPUTY), Actor.from_dict(GM), Actor.from_dict(STAFF)
+MIN = timedelta(minutes=1)
+CID = "C-GZ-2026-000001"
+
+
+def loaded(now=NOW, **changes):
+    return forms.load(forms.RecordForm(now=now), form(now, **changes))
+
+
+def recorded(channel="visit", now=NOW, on_spot=False, actor=SPEC, token="t" * 43, **changes):
+    media = signature_media() if channel in vocabulary.SIGNED_AT_DESK else None
+    data = loaded(now, channel=channel, resolved_on_spot=on_spot,
+                  customer_signature_media_id=media["id"] if media else None, **changes)
+    return order.record(CID, "GZ", data, actor, PROJECT_RECORD, now, signature_media=media,
+                         link_token=None if media else token, zone=ZONE)
+
+
+def drafted(now=NOW):
+    return recorded(now=now).complaint
+
+
+def submitted(now=NOW):
+    return order.submit(drafted(now), SPEC, now + MIN, "centre-deputy-gm").complaint
+
+
+def reviewed(now=NOW):
+    return order.review(submitted(now), DEP, "approve", None, now + 2 * MIN,
+                         gm_id="centre-gm").complaint
+
+
+def signed(now=NOW):
+    return order.sign(reviewed(now), BOSS, "approve", None, now + 3 * MIN).complaint
+
+
+def assert_events_match_schemas(outcome):
+    for event_type, data in outcome.events:
+        build_envelope(event_type, data, producer="intake", region="GZ", occurred_at=NOW,
+                       complaint_id=outcome.complaint.id)

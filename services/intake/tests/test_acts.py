@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 
 from services.intake import acts, aftercare, links, model
-from services.intake.tests.test_closure import blocked_data, routed
-from services.intake.tests.test_domain import (
+from services.intake.tests.helpers import (
     BOSS,
     DEP,
     MIN,
@@ -25,6 +24,7 @@ from services.intake.tests.test_domain import (
     signed,
     submitted,
 )
+from services.intake.tests.test_closure import blocked_data, routed
 from shared import roles
 from shared.contracts.intake import vocabulary
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound

@@ -7,12 +7,21 @@ from datetime import timedelta
 import pytest
 
 from services.intake import aftercare, closure, model, order
-from shared.contracts.intake import vocabulary
 from services.intake.access import Actor
-from services.intake.tests.helpers import DEPUTY, GM, NOW, OTHER_SPECIALIST, SPECIALIST, \
-    SPECIALIST_2, STAFF
-from services.intake.tests.test_domain import ZONE, assert_events_match_schemas, signed
+from services.intake.tests.helpers import (
+    DEPUTY,
+    GM,
+    NOW,
+    OTHER_SPECIALIST,
+    SPECIALIST,
+    SPECIALIST_2,
+    STAFF,
+    ZONE,
+    assert_events_match_schemas,
+    signed,
+)
 from shared import roles
+from shared.contracts.intake import vocabulary
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 CB1 = "C-GZ-2026-000001-CB1"
@@ -289,7 +298,8 @@ def test_a_rejection_at_verification_sends_the_work_back_to_the_department():
     assert (rejected.rejected_stage, rejected.rejection_reason) == ("verify", "客户说仍在漏水")
     # the department applies again: a new application starts the loop afresh
     again = closure.on_closure_applied(outcome.complaint, None, applied_data("A2"), LATER)
-    assert again.complaint.state == vocabulary.CLOSURE_APPLIED and again.closures[0].status == "applied"
+    assert again.complaint.state == vocabulary.CLOSURE_APPLIED
+    assert again.closures[0].status == "applied"
 
 
 def test_review_and_approval_rejections_go_back_one_centre_step_only():

@@ -10,8 +10,15 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from services.intake.tests.helpers import DEPUTY, GM, OTHER_SPECIALIST, SPECIALIST, \
-    SPECIALIST_2, STAFF, form
+from services.intake.tests.helpers import (
+    DEPUTY,
+    GM,
+    OTHER_SPECIALIST,
+    SPECIALIST,
+    SPECIALIST_2,
+    STAFF,
+    form,
+)
 from services.media.tests import samples
 from shared import roles
 from shared.clock import SimulationClock

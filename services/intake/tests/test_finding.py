@@ -2,13 +2,12 @@
 the customer's name and phone and the room; filters; sort; limit / offset
 with the total; names beside the ids; the export's bound; and the access
 rules (a desk finds only its projects' complaints, whatever it types)."""
+from datetime import timedelta
+
 import pytest
 
 from services.intake import finding
-from datetime import timedelta
-
-from services.intake.tests.helpers import DEPUTY, GM, NOW, OTHER_SPECIALIST, SPECIALIST, STAFF, \
-    form
+from services.intake.tests.helpers import DEPUTY, GM, NOW, OTHER_SPECIALIST, SPECIALIST, STAFF, form
 from services.intake.tests.test_service_integration import error_of
 
 pytestmark = pytest.mark.integration

@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 
 from services.intake import links, model
+from services.intake.tests.helpers import MIN, NOW, recorded
 from shared.contracts.intake import vocabulary
-from services.intake.tests.test_domain import MIN, NOW, recorded
 from shared.errors import Conflict, NotFound
 
 
 def rating_link(complaint):
-    return model.new_link("r" * 43, complaint, vocabulary.STEP_RATING, NOW, timedelta(hours=72)).link
+    return model.new_link("r" * 43, complaint, vocabulary.STEP_RATING, NOW,
+                          timedelta(hours=72)).link
 
 
 def test_a_rating_link_of_an_earlier_round_rates_nothing():

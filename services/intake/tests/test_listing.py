@@ -1,7 +1,7 @@
 """The list's pure parts (services/intake/listing.py): free text as a LIKE
 pattern with its wildcards taken literally, phone digits, the day range in
 the group's zone, the sort whitelist, and every typed value as a parameter."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -72,7 +72,7 @@ def test_the_names_default_to_none():
 
 def test_due_today_is_in_work_and_asked_for_on_the_shared_clocks_date_in_the_zone():
     # 23:30 on Nov 27 in UTC is already Nov 28 in the group's zone (UTC+8)
-    now = datetime(2026, 11, 27, 23, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
     where = listing.conditions(query(due="today"), ZONE, now=now)
     assert where.params["due_from"] == datetime(2026, 11, 28, tzinfo=ZONE)
     assert where.params["due_before"] == datetime(2026, 11, 29, tzinfo=ZONE)

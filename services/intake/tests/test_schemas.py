@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from shared.contracts.intake import forms
 from services.intake.tests.helpers import NOW, form
+from shared.contracts.intake import forms
 from shared.errors import InvalidInput
 
 

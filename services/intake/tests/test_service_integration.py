@@ -9,8 +9,17 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from services.intake.tests.helpers import (DEPUTY, GM, HR, NOW, OTHER_SPECIALIST, SPECIALIST,
-                                           SPECIALIST_2, STAFF, form)
+from services.intake.tests.helpers import (
+    DEPUTY,
+    GM,
+    HR,
+    NOW,
+    OTHER_SPECIALIST,
+    SPECIALIST,
+    SPECIALIST_2,
+    STAFF,
+    form,
+)
 from shared.clock import SimulationClock
 from shared.errors import from_remote
 
@@ -126,7 +135,8 @@ def test_the_order_runs_to_the_gms_signature_with_every_event_in_order(
     assert [e["type"] for e in got] == expected
     assert len({e["event_id"] for e in got}) == len(expected)
     last = got[-1]["data"]
-    assert last["first_submitted_at"] < last["submitted_at"] < last["reviewed_at"] < last["signed_at"]
+    assert last["first_submitted_at"] < last["submitted_at"] < last["reviewed_at"] \
+        < last["signed_at"]
     assert [h["person_id"] for h in last["holders"]] == [
         "p01-spec-1", "centre-deputy-gm", "p01-spec-1", "centre-deputy-gm", "centre-gm"]
     assert got[3]["data"]["step"] == "review" and got[3]["data"]["reason"] == "诉求描述不清"
@@ -210,7 +220,8 @@ def test_lists_filter_paginate_and_show_each_person_their_own(intake, demo_direc
     assert [c["id"] for c in intake.list_complaints(OTHER_SPECIALIST, {})["items"]] == [other_desk]
     assert intake.list_complaints(HR, {})["total"] == 0
     assert error_of(intake.get_complaint, OTHER_SPECIALIST, first).status == 403
-    assert error_of(intake.list_complaints, OTHER_SPECIALIST, {"project_id": "GZ-P01"}).status == 403
+    assert error_of(intake.list_complaints, OTHER_SPECIALIST,
+                    {"project_id": "GZ-P01"}).status == 403
     assert [c["id"] for c in intake.list_complaints(
         DEPUTY, {"assigned_to_me": True})["items"]] == [first]
     assert intake.list_complaints(STAFF, {"state": "order_submitted"})["total"] == 1

@@ -126,8 +126,8 @@ def test_a_bind_media_refuses_marks_the_signature_refused(clean_database):
 def test_a_failed_commit_stores_nothing_binds_nothing_and_leaves_a_gap(clean_database):
     media = FakeMedia()
     with pytest.raises(RuntimeError):
-        make_service(clean_database, media, BrokenOutbox("intake", "intake", "GZ")).record_complaint(
-            SPECIALIST, visit())
+        service = make_service(clean_database, media, BrokenOutbox("intake", "intake", "GZ"))
+        service.record_complaint(SPECIALIST, visit())
     assert media.bound == {}
     for table in ("complaints", "timeline", "signature_bindings", "outbox", "order_holders"):
         assert one(clean_database, f"SELECT count(*) AS n FROM intake.{table}")["n"] == 0, table

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from services.penalty.rules import load_rulebook
 
 ZONE = ZoneInfo("Asia/Shanghai")
+CID = "C-GZ-2026-000001"          # the complaint the service tests charge for
 BOOK = load_rulebook()
 
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from services.sla import domain
 from services.sla.firing import fire
+from services.sla.incoming import load_incoming
 from services.sla.jobs import run_job
 from services.sla.model import ARMED, Directory, Event, Person
 from services.sla.rules import Settings
-from services.sla.incoming import load_incoming
 from shared import roles
 
 ZONE = ZoneInfo("Asia/Shanghai")

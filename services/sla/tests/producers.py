@@ -7,8 +7,19 @@ import time
 import uuid
 from datetime import timedelta
 
-from services.sla.tests.helpers import (CHAIRMAN, CID, DEPUTY, GM, HANDLER, LEADERS, SPECIALIST,
-                                        at, facts, holder, iso)
+from services.sla.tests.helpers import (
+    CHAIRMAN,
+    CID,
+    DEPUTY,
+    GM,
+    HANDLER,
+    LEADERS,
+    SPECIALIST,
+    at,
+    facts,
+    holder,
+    iso,
+)
 from shared import roles
 from shared.events.envelope import ENVELOPE
 from shared.events.registry import UnknownEvent, schema_for
@@ -99,7 +110,8 @@ def routed_data(signed_at, requested, *, routed_at=None, complaint_id=CID, order
 def visit_data(recorded_at, requested, agreed, *, complaint_id=CID):
     return dict(case_facts(complaint_id=complaint_id), visit_id=str(uuid.uuid4()),
                 visited_at=iso(recorded_at), recorded_at=iso(recorded_at),
-                recorded_by=HANDLER["person_id"], plan="更换防水层", agreed_completion_at=iso(agreed),
+                recorded_by=HANDLER["person_id"], plan="更换防水层",
+                agreed_completion_at=iso(agreed),
                 requested_completion_at=iso(requested),
                 completion_due_at=iso(min(requested, agreed)), photo_media_ids=[],
                 signature_media_id="M-GZ-" + "a" * 32)

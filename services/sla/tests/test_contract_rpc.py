@@ -19,11 +19,26 @@ from services.gateway.routes.notifications import NotificationQuery
 from services.gateway.routes.web import _board_item
 from services.sla.service import SlaService
 from services.sla.tests.helpers import CID, HANDLER, at
-from services.sla.tests.producers import (REQUESTED, publish_signed_order, routed_data, scalar,
-                                          visit_data, wait_until)
-from shared.contracts.sla import (DeadlinesView, ErrorView, NotificationFilters,
-                                  NotificationPage, OverdueComplaintView, OverduePage,
-                                  OverdueQuery, OverdueTiers, SlaClient, overdue_tier)
+from services.sla.tests.producers import (
+    REQUESTED,
+    publish_signed_order,
+    routed_data,
+    scalar,
+    visit_data,
+    wait_until,
+)
+from shared.contracts.sla import (
+    DeadlinesView,
+    ErrorView,
+    NotificationFilters,
+    NotificationPage,
+    OverdueComplaintView,
+    OverduePage,
+    OverdueQuery,
+    OverdueTiers,
+    SlaClient,
+    overdue_tier,
+)
 from shared.errors import InvalidInput
 from shared.paging import PAGING_KEYS
 from shared.validation import load_input

@@ -8,11 +8,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.sla.calendar import latest_slot, next_slot_day
-from services.sla.organisation import (on_analysis_issued, on_directory_loaded,
-                                       on_notification_requested)
+from services.sla.organisation import (
+    on_analysis_issued,
+    on_directory_loaded,
+    on_notification_requested,
+)
 from services.sla.rules import Settings
-from services.sla.tests.helpers import (CHAIRMAN, CID, DEPUTY, GM, HANDLER, LEADERS, SPECIALIST,
-                                        Timeline, at, event)
+from services.sla.tests.helpers import (
+    CHAIRMAN,
+    CID,
+    DEPUTY,
+    GM,
+    HANDLER,
+    LEADERS,
+    SPECIALIST,
+    Timeline,
+    at,
+    event,
+)
 from shared import roles
 
 H = HANDLER["person_id"]

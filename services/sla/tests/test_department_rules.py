@@ -3,8 +3,18 @@ completion, progress, closure_verify, overdue (Art. 22-29, 35, 36): pure
 domain, worked examples."""
 from datetime import timedelta
 
-from services.sla.tests.helpers import (CID, DEPUTY, HANDLER, LEADERS, SPECIALIST, STAFF, Timeline,
-                                        at, facts, routed)
+from services.sla.tests.helpers import (
+    CID,
+    DEPUTY,
+    HANDLER,
+    LEADERS,
+    SPECIALIST,
+    STAFF,
+    Timeline,
+    at,
+    facts,
+    routed,
+)
 from shared import roles
 
 H = HANDLER["person_id"]

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from services.sla.outbox import BatchOutbox
 from services.sla.processing import SlaEngine
 from services.sla.rules import Settings
 from services.sla.tests.helpers import CID, at, facts
-from services.sla.outbox import BatchOutbox
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,13 @@ from services.gateway.auth import Principal, bearer_token
 from services.gateway.openapi import build_spec
 from services.gateway.routes.notifications import NotificationRoutes
 from services.sla.tests.helpers import CID, HANDLER, at
-from services.sla.tests.producers import (REQUESTED, publish_signed_order, routed_data, scalar,
-                                          wait_until)
+from services.sla.tests.producers import (
+    REQUESTED,
+    publish_signed_order,
+    routed_data,
+    scalar,
+    wait_until,
+)
 from shared.errors import Unauthenticated
 
 pytestmark = pytest.mark.integration

@@ -11,13 +11,19 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from services.sla.model import Message, Outcome
-from services.sla.processing import SlaEngine
-from services.sla.sending import notify_backoff
-from services.sla.rules import Settings
-from services.sla.sms import (HttpSmsGateway, RecordingSmsGateway, SendResult, SmsGateway,
-                              SmsMessage, gateway_from_config)
-from services.sla.tests.helpers import at
 from services.sla.outbox import BatchOutbox
+from services.sla.processing import SlaEngine
+from services.sla.rules import Settings
+from services.sla.sending import notify_backoff
+from services.sla.sms import (
+    HttpSmsGateway,
+    RecordingSmsGateway,
+    SendResult,
+    SmsGateway,
+    SmsMessage,
+    gateway_from_config,
+)
+from services.sla.tests.helpers import at
 
 MESSAGE = SmsMessage("n-1", "13800000011", "order_dispatched", {"complaint_id": "C-1"},
                      "【恒大售后】您有一张客户投诉督办令 C-1 已签发，请于1小时内上门回访。")

@@ -2,8 +2,18 @@
 pure domain, worked examples on a timeline that fires timers at their due time."""
 from datetime import timedelta
 
-from services.sla.tests.helpers import (CID, DEPUTY, GM, HANDLER, SPECIALIST, Timeline, at, facts,
-                                        holder, routed)
+from services.sla.tests.helpers import (
+    CID,
+    DEPUTY,
+    GM,
+    HANDLER,
+    SPECIALIST,
+    Timeline,
+    at,
+    facts,
+    holder,
+    routed,
+)
 from shared import roles
 
 
@@ -118,7 +128,8 @@ def test_handler_notified_at_once_when_routed():
     [sms] = [m for m in t.messages if m.template == "order_dispatched"]
     assert sms.recipient_person_id == HANDLER["person_id"] and sms.mobile == HANDLER["mobile"]
     assert sms.text.startswith("【恒大售后】")
-    assert f"客户投诉督办令 {CID}（恒大御景半岛，房号3-2-1801）已签发，请于1小时内上门回访" in sms.text
+    assert (f"客户投诉督办令 {CID}（恒大御景半岛，房号3-2-1801）已签发，"
+            "请于1小时内上门回访") in sms.text
     notified = t.timer("handler_notified")
     assert notified.state == "met" and notified.person_id == HANDLER["person_id"]
     # A duplicated routing sends nothing more.

@@ -10,8 +10,14 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.sla.rules import DAILY_JOBS
 from services.sla.tests.helpers import CID, GM, HANDLER, SPECIALIST, at, facts
-from services.sla.tests.producers import (REQUESTED, publish_signed_order, routed_data, scalar,
-                                          visit_data, wait_until)
+from services.sla.tests.producers import (
+    REQUESTED,
+    publish_signed_order,
+    routed_data,
+    scalar,
+    visit_data,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 

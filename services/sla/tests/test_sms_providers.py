@@ -21,11 +21,19 @@ from services.sla.outbox import BatchOutbox
 from services.sla.processing import SlaEngine
 from services.sla.rules import Settings
 from services.sla.sms import SmsMessage, gateway_from_config
-from services.sla.sms_providers import (AliyunSmsGateway, Template, TencentSmsGateway,
-                                        templates_from_config)
-from services.sla.sms_providers.signing import (aliyun_signature, percent_encode,
-                                                tc3_authorization, tc3_signature,
-                                                tc3_string_to_sign)
+from services.sla.sms_providers import (
+    AliyunSmsGateway,
+    Template,
+    TencentSmsGateway,
+    templates_from_config,
+)
+from services.sla.sms_providers.signing import (
+    aliyun_signature,
+    percent_encode,
+    tc3_authorization,
+    tc3_signature,
+    tc3_string_to_sign,
+)
 from services.sla.sms_providers.tencent import e164
 from services.sla.tests.helpers import at
 

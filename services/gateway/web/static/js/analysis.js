@@ -5,7 +5,8 @@
 import { ApiError, get, post, upload } from "./api.js";
 import { joinList, lang, t } from "./i18n.js";
 import { humanTimes } from "./report.js";
-import { announce, badge, errorText, fmtTime, form, h, hasRole, notice, replace, table } from "./ui.js";
+import { announce, badge, errorText, fmtTime, h, hasRole, notice, replace, table } from "./ui.js";
+import { form } from "./forms.js";
 
 const WORDS = {
   zh: {

@@ -6,7 +6,8 @@
 import { ApiError, get, post } from "../api.js";
 import { codesOf, joinList, label, lang, say, t } from "../i18n.js";
 import { mediaUploader } from "../media.js";
-import { CENTRE, clock, definitions, errorText, form, h, hasRole, notice, replace, section } from "../ui.js";
+import { CENTRE, clock, definitions, errorText, h, hasRole, notice, replace, section } from "../ui.js";
+import { form } from "../forms.js";
 
 const complaintId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/api/complaints/${encodeURIComponent(complaintId)}`;

@@ -7,9 +7,10 @@
 import { download, get } from "../api.js";
 import { codesOf, label, lang, t } from "../i18n.js";
 import {
-  announce, badge, clearErrors, complaintLink, errorText, failPage, fill, fmtTime, form, h, notice,
-  progress, replace, section, showErrors, start, stateBadge, table,
+  announce, badge, complaintLink, errorText, failPage, fill, fmtTime, h, notice, progress, replace,
+  section, start, stateBadge, table,
 } from "../ui.js";
+import { clearErrors, form, showErrors } from "../forms.js";
 
 // This page's own words (the shared word lists are kept by the console's core).
 const WORDS = {

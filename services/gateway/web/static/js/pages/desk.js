@@ -6,9 +6,8 @@ import { post, projectNames } from "../api.js";
 import { codesOf, label, t } from "../i18n.js";
 import { uploadSignature } from "../media.js";
 import { signaturePad } from "../signature.js";
-import {
-  clock, complaintLink, failPage, fill, form, h, hasRole, missing, notice, progress, section, start,
-} from "../ui.js";
+import { clock, complaintLink, failPage, fill, h, hasRole, notice, progress, section, start } from "../ui.js";
+import { form, missing } from "../forms.js";
 
 const SIGNED_AT_DESK = ["visit", "mobile"];
 const DAY = 86400000;

@@ -6,9 +6,10 @@ import { ApiError, call, get, post, session } from "../api.js";
 import { label, t, translate } from "../i18n.js";
 import { previousMonth, reportCard } from "../report.js";
 import {
-  CENTRE, clock, complaintLink, countdown, errorText, fill, fmtTime, form, h, hasRole, header,
-  notice, section, stateBadge, table,
+  CENTRE, clock, complaintLink, countdown, errorText, fill, fmtTime, h, hasRole, header, notice,
+  section, stateBadge, table,
 } from "../ui.js";
+import { form } from "../forms.js";
 
 const QUEUE_ORDER = ["order_drafted", "order_submitted", "order_reviewed", "closure_applied",
   "closure_verified", "closure_reviewed", "order_signed", "received", "closed"];

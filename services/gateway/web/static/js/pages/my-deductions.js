@@ -5,9 +5,9 @@
 import { get, post } from "../api.js";
 import { hasWord, label, t } from "../i18n.js";
 import {
-  badge, complaintLink, definitions, failPage, fill, fmtDuration, fmtTime, form, h, missing, notice,
-  section, start,
+  badge, complaintLink, definitions, failPage, fill, fmtDuration, fmtTime, h, notice, section, start,
 } from "../ui.js";
+import { form, missing } from "../forms.js";
 
 // "1234567.5" -> "1,234,567.50": the exact decimal the API gives, grouped, never a float.
 export function money(text) {

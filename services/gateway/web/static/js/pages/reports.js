@@ -13,9 +13,10 @@ import { lang, t } from "../i18n.js";
 import { barChart, legend, lineChart } from "../charts.js";
 import { money, previousMonth, reportCard } from "../report.js";
 import {
-  CENTRE, announce, badge, clock, errorText, failPage, fill, fmtTime, form, h, hasRole, notice, progress, replace,
-  section, start, table,
+  CENTRE, announce, badge, clock, errorText, failPage, fill, fmtTime, h, hasRole, notice, progress,
+  replace, section, start, table,
 } from "../ui.js";
+import { form } from "../forms.js";
 
 // This page's own words (the shared word lists are kept by the console's core).
 const WORDS = {

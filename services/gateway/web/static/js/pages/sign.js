@@ -5,7 +5,8 @@
 import { ApiError, call, upload } from "../api.js";
 import { label, t, translate } from "../i18n.js";
 import { signaturePad } from "../signature.js";
-import { definitions, errorText, fill, fmtTime, form, h, header, notice, progress, section } from "../ui.js";
+import { definitions, errorText, fill, fmtTime, h, header, notice, progress, section } from "../ui.js";
+import { form } from "../forms.js";
 
 const token = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/api/sign/${encodeURIComponent(token)}`;

@@ -10,10 +10,8 @@
 // The session's token goes to sessionStorage (api.js), then on to `next`.
 import { ApiError, call, session } from "../api.js";
 import { joinList, label, lang, say, t, translate } from "../i18n.js";
-import {
-  announce, clearErrors, errorText, field, fill, fmtTime, form, h, header, notice, section,
-  showErrors, values,
-} from "../ui.js";
+import { announce, errorText, fill, fmtTime, h, header, notice, section } from "../ui.js";
+import { clearErrors, field, form, showErrors, values } from "../forms.js";
 
 // This page's own words for the group-account sign-in (the shared lists are the core's).
 const OIDC_WORDS = {

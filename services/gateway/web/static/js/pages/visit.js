@@ -7,8 +7,9 @@ import { label, t } from "../i18n.js";
 import { mediaUploader, uploadSignature } from "../media.js";
 import { signaturePad } from "../signature.js";
 import {
-  clock, definitions, failPage, fill, fmtTime, form, h, notice, progress, section, start, stateBadge,
+  clock, definitions, failPage, fill, fmtTime, h, notice, progress, section, start, stateBadge,
 } from "../ui.js";
+import { form } from "../forms.js";
 
 const complaintId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/api/complaints/${encodeURIComponent(complaintId)}`;
