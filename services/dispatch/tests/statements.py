@@ -24,20 +24,32 @@ from shared.db import Database
 class Log:
     def __init__(self) -> None:
         self.statements: list[str] = []
-        self.traces: list[tuple[Any, int]] = []    # (trace file, offset at the last clear)
+        # (trace file, offset at the last clear, the traced connection)
+        self.traces: list[tuple[Any, int, Any]] = []
 
     def sent(self, sql: str) -> None:
         self.statements.append(" ".join(sql.split()))
 
     def clear(self) -> None:
         self.statements.clear()
-        self.traces = [(f, os.fstat(f.fileno()).st_size) for f, _ in self.traces]
+        self.flush()
+        self.traces = [(f, os.fstat(f.fileno()).st_size, c) for f, _, c in self.traces]
+
+    def flush(self) -> None:
+        """Write out what libpq's trace still buffers (its stdio stream):
+        PQuntrace flushes it; the trace goes on in the same file."""
+        for trace, _, conn in self.traces:
+            if conn.closed:
+                continue
+            conn.pgconn.untrace()
+            start_trace(conn, trace)
 
     @property
     def round_trips(self) -> int:
         """Client-to-server turns in the traces since the last clear."""
+        self.flush()
         turns = 0
-        for trace, offset in self.traces:
+        for trace, offset, _ in self.traces:
             with open(trace.name, "rb") as text:
                 text.seek(offset)
                 previous = "B"
@@ -88,7 +100,11 @@ class CountingDatabase(Database):
                                           connect_timeout=self.connect_timeout, **self.options)
         conn.log = self.log
         trace = tempfile.NamedTemporaryFile(prefix="pgtrace-")  # noqa: SIM115 (kept open)
-        conn.pgconn.trace(trace.fileno())
-        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        self.log.traces.append((trace, 0))
+        start_trace(conn, trace)
+        self.log.traces.append((trace, 0, conn))
         return conn
+
+
+def start_trace(conn: Any, trace: Any) -> None:
+    conn.pgconn.trace(trace.fileno())
+    conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)

@@ -41,13 +41,14 @@ def signed(worker, complaint_id=CID):
                                               department_overridden=False), complaint_id)
 
 
-def test_an_order_signed_event_costs_five_round_trips(counted):
+def test_an_order_signed_event_costs_six_round_trips(counted):
     worker, _, db = counted
     db.log.clear()
     worker.on_order_signed(signed(worker))
     # The load id; BEGIN; the inbox mark; the locks, case and next routing id
-    # together; the writes and the COMMIT (was 20).
-    assert db.log.round_trips <= 5, db.log.statements
+    # together; the writes; the COMMIT (was 20 when the trace's last round trip,
+    # still in libpq's buffer, went uncounted: 21).
+    assert db.log.round_trips <= 6, db.log.statements
     assert len(db.log.matching("pg_advisory_xact_lock")) == 1
     assert len(db.log.matching("FROM dispatch.complaints WHERE id = %(id)s FOR UPDATE")) == 1
     assert len(db.log.matching("INSERT INTO dispatch.inbox")) == 1
@@ -76,7 +77,7 @@ def test_a_signed_visit_answers_its_binding_without_reading_it_again(counted):
     assert visit["signature_status"] == "bound" and media.binds == [visit["id"]]
     assert db.log.matching("WHERE complaint_id = %(id)s") == [
         "SELECT count(*) AS n FROM dispatch.visits WHERE complaint_id = %(id)s"]
-    assert db.log.round_trips <= 6, db.log.statements     # was 27
+    assert db.log.round_trips <= 7, db.log.statements     # was 27 (28, counted as now)
     # The attempt's outcome is one UPDATE of a still pending binding.
     assert db.log.matching("FROM dispatch.signature_bindings") == []
     assert len(db.log.matching("UPDATE dispatch.signature_bindings")) == 1
@@ -112,8 +113,10 @@ def test_the_complaint_page_is_read_in_one_round_trip(counted):
     worker.record_progress(HEAD, CID, "已订购材料")
     db.log.clear()
     page = worker.get_complaint_view(CID, HEAD)
-    # The load id (for the actor's staff), BEGIN, every read, COMMIT (was 25).
-    assert db.log.round_trips <= 4, db.log.statements
+    # The load id (for the actor's staff), BEGIN, its isolation level, every
+    # read, COMMIT (was 25, 26 counted as now: the trace's last round trip
+    # stayed in libpq's buffer before the count flushed it).
+    assert db.log.round_trips <= 5, db.log.statements
     assert page["state"] == "routed" and page["routing"]["id"] == f"{CID}-R1"
     assert [r["id"] for r in page["routings"]] == [f"{CID}-R1"]
     assert [p["id"] for p in page["progress"]] == [f"{CID}-P1"]
