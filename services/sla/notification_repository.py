@@ -1,37 +1,12 @@
-"""SQL of sla's SMS queue (`sla.notifications`): messages queued by a
-decision, claimed and marked by the sending loop, listed for the gateway.
-Every function runs in the caller's connection."""
+"""SQL of sla's SMS queue (`sla.notifications`): messages claimed and marked
+by the sending loop, listed for the gateway (a decision queues them:
+decision_store). Every function runs in the caller's connection."""
 import uuid
-
-from services.sla.repository import jsonb
 
 _NOTIFICATION_COLUMNS = ("id, created_at, recipient_person_id, recipient_name, mobile, template, "
                          "params, text, complaint_id, source, status, attempts, next_attempt_at, "
                          "last_attempt_at, sent_at, provider, provider_id, error, "
                          "delivery_status, delivered_at, delivery_error, delivery_reported_at")
-
-
-def insert_notifications(conn, messages, now):
-    if not messages:
-        return []
-    rows = [{"id": str(uuid.uuid4()), "created_at": now,
-             "recipient_person_id": m.recipient_person_id, "recipient_name": m.recipient_name,
-             "mobile": m.mobile, "template": m.template, "params": jsonb(m.params),
-             "text": m.text, "complaint_id": m.complaint_id, "source": m.source,
-             "next_attempt_at": now, "request_key": m.params.get("request_key")}
-            for m in messages]
-    with conn.cursor() as cur:
-        # A message penalty asked for twice (same key) is queued once per person.
-        cur.executemany(
-            """INSERT INTO sla.notifications (id, created_at, recipient_person_id, recipient_name,
-                   mobile, template, params, text, complaint_id, source, status, attempts,
-                   next_attempt_at, request_key)
-               VALUES (%(id)s, %(created_at)s, %(recipient_person_id)s, %(recipient_name)s,
-                   %(mobile)s, %(template)s, %(params)s, %(text)s, %(complaint_id)s,
-                   %(source)s, 'pending', 0, %(next_attempt_at)s, %(request_key)s)
-               ON CONFLICT (request_key, recipient_person_id) WHERE request_key IS NOT NULL
-               DO NOTHING""", rows)
-    return [r["id"] for r in rows]
 
 
 def claim_notifications(conn, now, limit):
@@ -43,23 +18,38 @@ def claim_notifications(conn, now, limit):
         {"now": now, "limit": limit}).fetchall()
 
 
-def notification_sent(conn, notification_id, now, provider, provider_id):
+def record_attempts(conn, outbox, now, provider, attempts, events):
+    """A sending round's results and their events in one statement (issue 17:
+    two statements per message before). `attempts`: [(id, provider_id,
+    error, next_attempt_at)], sent when `error` is None (status 'sent', no
+    next attempt), else failed (retried at `next_attempt_at` unless None);
+    `events`: notification.sent / .failed as `outbox.envelopes` takes them,
+    written in their order."""
+    if not attempts:
+        return
+    envelopes = outbox.envelopes(events)
     conn.execute(
-        """UPDATE sla.notifications SET status = 'sent', attempts = attempts + 1,
-               last_attempt_at = %(now)s, sent_at = %(now)s, next_attempt_at = NULL,
-               provider = %(provider)s, provider_id = %(provider_id)s, error = NULL
-           WHERE id = %(id)s""",
-        {"id": notification_id, "now": now, "provider": provider, "provider_id": provider_id})
-
-
-def notification_failed(conn, notification_id, now, provider, error, next_attempt_at):
-    conn.execute(
-        """UPDATE sla.notifications SET status = 'failed', attempts = attempts + 1,
-               last_attempt_at = %(now)s, next_attempt_at = %(next)s,
-               provider = %(provider)s, error = %(error)s
-           WHERE id = %(id)s""",
-        {"id": notification_id, "now": now, "provider": provider, "error": error[:1000],
-         "next": next_attempt_at})
+        f"""WITH marked AS (
+                UPDATE sla.notifications n
+                   SET status = CASE WHEN v.sent THEN 'sent' ELSE 'failed' END,
+                       attempts = n.attempts + 1, last_attempt_at = %(now)s,
+                       sent_at = CASE WHEN v.sent THEN %(now)s ELSE n.sent_at END,
+                       next_attempt_at = v.next_at, provider = %(provider)s,
+                       provider_id = CASE WHEN v.sent THEN v.provider_id
+                                          ELSE n.provider_id END,
+                       error = v.error
+                  FROM unnest(%(n_ids)b::uuid[], %(n_sent)b::boolean[],
+                              %(n_provider_ids)b::text[], %(n_errors)b::text[],
+                              %(n_next)b::timestamptz[])
+                       AS v(id, sent, provider_id, error, next_at)
+                 WHERE n.id = v.id),
+            events AS ({outbox.insert_sql()})
+            SELECT 1""",
+        dict(outbox.params(envelopes), now=now, provider=provider,
+             n_ids=[a[0] for a in attempts], n_sent=[a[1] for a in attempts],
+             n_provider_ids=[a[2] for a in attempts],
+             n_errors=[None if a[3] is None else a[3][:1000] for a in attempts],
+             n_next=[a[4] for a in attempts]))
 
 
 def list_notifications(conn, filters, recipient=None):

@@ -16,8 +16,12 @@ class BatchOutbox(shared.outbox.Outbox):
                                correlation_id=correlation_id, zone=self.zone)
                 for event_type, data, occurred_at, complaint_id in events]
 
-    def insert_sql(self, source="%(ids)s::uuid[], %(exchanges)s::text[], %(keys)s::text[], "
-                                "%(bodies)s::text[]", columns="a, b, c, d", where=""):
+    # The four arrays of `params`, in binary: as text, psycopg would quote
+    # each JSON body and escape its every `"` by a regex substitution (90 us
+    # a body, 7 in binary, measured; issue 17).
+    SOURCE = "%(ids)b::uuid[], %(exchanges)b::text[], %(keys)b::text[], %(bodies)b::text[]"
+
+    def insert_sql(self, source=SOURCE, columns="a, b, c, d", where=""):
         """The INSERT of `params(envelopes)`, in order (the relay publishes by
         id), with the NOTIFY that wakes the relays on commit in its FROM (as
         `add` does): one statement, not two. `source`, `columns`, `where`:

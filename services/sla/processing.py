@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 
-from services.sla import decision_store, domain, notification_repository, organisation, repository
+from services.sla import decision_store, domain, organisation, repository
 from services.sla.incoming import INCOMING, ORGANISATION_EVENTS, load_incoming
 from services.sla.model import Event
 from services.sla.sending import NotificationSender
@@ -220,9 +220,7 @@ class SlaEngine(TimerLoop, NotificationSender):
              emit.complaint_id,
              emit.data["timer_id"] if emit.type == "deadline.armed"
              and emit.data["timer_id"] in armed else None)
-            for emit in outcome.events])
-        repository.update_timers(conn, outcome.update)
-        notification_repository.insert_notifications(conn, outcome.messages, now)
+            for emit in outcome.events], outcome.update, outcome.messages, now)
         if outcome.directory is not None:
             repository.save_directory(conn, outcome.directory, now)
 

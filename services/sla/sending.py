@@ -35,8 +35,10 @@ class NotificationSender:
                 return total
 
     def send_notifications(self, gateway, now, limit=20):
-        """Send due notifications; returns (sent, failed)."""
-        sent = failed = 0
+        """Send due notifications; returns (sent, failed). The results and
+        their events are written together once the round's messages are sent
+        (same transaction as before: nothing of it commits without the rest)."""
+        attempts, events = [], []
         with self.db.transaction() as conn:
             for row in sms_queue.claim_notifications(conn, now, limit):
                 notification_id = str(row["id"])
@@ -46,31 +48,26 @@ class NotificationSender:
                           "provider": gateway.name, "attempts": row["attempts"] + 1}
                 if not row["mobile"]:
                     error = "收件人无手机号 (no mobile number for the recipient)"
-                    sms_queue.notification_failed(conn, notification_id, now, gateway.name,
-                                            error, None)
-                    self.outbox.add(conn, "notification.failed", dict(
-                        common, error=error, next_attempt_at=None), occurred_at=now,
-                        complaint_id=row["complaint_id"])
-                    failed += 1
+                    attempts.append((notification_id, False, None, error, None))
+                    events.append(("notification.failed", dict(
+                        common, error=error, next_attempt_at=None), now, row["complaint_id"]))
                     continue
                 result = gateway.send(SmsMessage(notification_id, row["mobile"],
                                                  row["template"], row["params"], row["text"]))
                 if result.ok:
-                    sms_queue.notification_sent(conn, notification_id, now, gateway.name,
-                                          result.provider_id)
-                    self.outbox.add(conn, "notification.sent", dict(
-                        common, provider_id=result.provider_id, sent_at=now),
-                        occurred_at=now, complaint_id=row["complaint_id"])
-                    sent += 1
+                    attempts.append((notification_id, True, result.provider_id, None, None))
+                    events.append(("notification.sent", dict(
+                        common, provider_id=result.provider_id, sent_at=now), now,
+                        row["complaint_id"]))
                 else:
                     retry_at = None if result.permanent else \
                         now + notify_backoff(row["attempts"] + 1)
-                    sms_queue.notification_failed(conn, notification_id, now, gateway.name,
-                                            result.error, retry_at)
-                    self.outbox.add(conn, "notification.failed", dict(
-                        common, error=result.error, next_attempt_at=retry_at),
-                        occurred_at=now, complaint_id=row["complaint_id"])
+                    attempts.append((notification_id, False, None, result.error, retry_at))
+                    events.append(("notification.failed", dict(
+                        common, error=result.error, next_attempt_at=retry_at), now,
+                        row["complaint_id"]))
                     log.warning("SMS %s failed (attempt %s): %s", notification_id,
                                 row["attempts"] + 1, result.error)
-                    failed += 1
-        return sent, failed
+            sms_queue.record_attempts(conn, self.outbox, now, gateway.name, attempts, events)
+        sent = sum(1 for attempt in attempts if attempt[1])
+        return sent, len(attempts) - sent
