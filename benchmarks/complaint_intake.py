@@ -12,7 +12,12 @@ every service, database `ccrm_recbench`, vhost `ccrm-recbench`, gateways on
 8160+, S3 on 9160, metrics on 9360+; never `make run`'s ports), spreads the
 clients over its gateways and prints the CPU each process group spent per
 recording (benchmarks.load_cpu: the suite's processes from /proc, PostgreSQL,
-RabbitMQ): the figure that stays comparable on a shared machine.
+RabbitMQ): the figure that stays comparable on a shared machine. With
+`--drain` both CPU readings wait until the suite has done all the work of the
+recordings before them (every queue of its vhost empty, every outbox
+published): a consumer that lags behind (sla on 2 busy cores) is then charged
+all its work, not what it got through by the time the last
+`complaint.received` was seen.
 
 Records `phone`-channel complaints (no desk signature, so each also creates a
 signing link) as a specialist of the demo organisation, through
@@ -92,6 +97,8 @@ def parse_args(argv=None):
     parser.add_argument("--suite", action="store_true",
                         help="start a private suite and measure against it (module doc)")
     parser.add_argument("--instances", type=int, default=1, help="with --suite: of every service")
+    parser.add_argument("--drain", action="store_true",
+                        help="with --suite: CPU read once the suite is idle (module doc)")
     return parser.parse_args(argv)
 
 
@@ -156,12 +163,16 @@ def measure(args, suite):
             print(f"warm-up: {sum(1 for status, _ in warm if status != 201)} of {args.warmup} "
                   "recordings refused")
         subscriber.seen.clear()
+        if suite and args.drain:
+            drain(suite)
         probe = suite_cpu_probe(suite) if suite else None
         cpu_before = probe.snapshot() if probe else None
         started = time.perf_counter()
         results = list(pool.map(record, range(args.count)))
     http_done = time.perf_counter()
     wait_for_events(subscriber, args.count)
+    if suite and args.drain:
+        drain(suite)
     cpu = cpu_between(cpu_before, probe.snapshot(), lives=len(subscriber.seen)) if probe else None
     subscriber.stop = True
     last_event = max(subscriber.seen.values()) if subscriber.seen else http_done
@@ -183,6 +194,28 @@ def measure(args, suite):
         print("CPU ms per recording (benchmarks.load_cpu; RabbitMQ is the whole broker): "
               + describe_per_unit(cpu))
     return 0 if ok == args.count and len(subscriber.seen) == args.count else 1
+
+
+def drain(suite, seconds=300.0, pause=6.0):
+    """Until the suite is idle: every queue of its vhost empty in two reads of
+    RabbitMQ's management API `pause` s apart (it refreshes them every 5 s)
+    and no outbox row unpublished."""
+    import psycopg
+
+    limit, quiet = time.monotonic() + seconds, 0
+    with psycopg.connect(suite.owner_dsn, autocommit=True) as conn:
+        schemas = [row[0] for row in conn.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox'")]
+        while quiet < 2 and time.monotonic() < limit:
+            status, queues = suite.management(
+                "GET", f"/api/queues/{suite.vhost}?columns=name,messages")
+            waiting = sum(q.get("messages") or 0 for q in queues) if status == 200 else 1
+            waiting += sum(conn.execute(f"SELECT count(*) FROM {schema}.outbox "
+                                        "WHERE published_at IS NULL").fetchone()[0]
+                           for schema in schemas)
+            quiet = quiet + 1 if waiting == 0 else 0
+            if quiet < 2:
+                time.sleep(pause if quiet else 0.5)
 
 
 def wait_for_events(subscriber, count, seconds=60):
