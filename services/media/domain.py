@@ -26,10 +26,12 @@ from shared.contracts.media.files import (
     kind_stage_errors,
 )
 from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMediaType
+from shared.ids import is_complaint_id
 
-__all__ = ["KINDS", "MAX_RESERVED", "STAGES", "FileFacts", "Media", "PendingUpload",
-           "allowed_types", "bind_signature", "check_declared_size", "check_stored",
-           "checked_media_id", "clean_filename", "confirmed_media", "decode_content",
+__all__ = ["KINDS", "MAX_COMPLAINT_FILES", "MAX_RESERVED", "STAGES", "FileFacts", "Media",
+           "PendingUpload", "allowed_types", "bind_signature", "check_declared_size",
+           "check_stored", "checked_complaint_files", "checked_media_id", "clean_filename",
+           "confirmed_media", "decode_content",
            "detect_type", "head_facts", "human_size", "inspect_content", "kind_stage_errors",
            "media_id", "object_key", "orphan_keys", "reservation_count", "sweep_age", "too_large",
            "verify_signature"]
@@ -195,6 +197,23 @@ class PendingUpload:
 
 PENDING_COLUMNS = tuple(field.name for field in fields(PendingUpload))
 MAX_RESERVED = 32
+
+
+MAX_COMPLAINT_FILES = 200
+
+
+def checked_complaint_files(complaint_id: object, limit: object) -> tuple[str, int]:
+    """files_of_complaint's question: a complaint's id and how many of its
+    newest files (1 to MAX_COMPLAINT_FILES)."""
+    if not is_complaint_id(complaint_id):
+        raise InvalidInput({"complaint_id": [
+            "须为投诉编号，如 C-GZ-2026-000001 (must be a complaint id like C-GZ-2026-000001)"]})
+    if isinstance(limit, bool) or not isinstance(limit, int) or \
+            not 1 <= limit <= MAX_COMPLAINT_FILES:
+        raise InvalidInput({"limit": [
+            f"须为 1 到 {MAX_COMPLAINT_FILES} 的整数 (must be an integer from 1 to "
+            f"{MAX_COMPLAINT_FILES})"]})
+    return str(complaint_id), limit
 
 
 def reservation_count(count: object) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -199,12 +199,20 @@ class MediaLibrary:
         with self.database.connection() as conn:
             found = repository.get_many(conn, wellformed) if wellformed else {}
             secret = repository.link_key(conn) if found else b""
-        expires_at = system_now().replace(microsecond=0) + self.settings.signed_url_for
-        return [views.media_view(media, self.clock.zone,
-                                 url=links.link_path(links.sign(secret, media.id, expires_at)),
-                                 url_expires_at=expires_at)
-                if (media := found.get(i)) is not None else None
-                for i in ids]
+        linked = self._linked(found.values(), secret)
+        return [linked.get(i) for i in ids]
+
+    def files_of_complaint(self, complaint_id: object, limit: object) -> list[dict[str, Any]]:
+        """The complaint's newest `limit` files (at most MAX_COMPLAINT_FILES),
+        newest first, each as `get` answers it: a complaint page asks this
+        beside its other parts, before it knows which files it names. Only
+        the files that carry the complaint's id (uploaded for it, or a
+        signature bound with it); an unknown complaint has none."""
+        complaint_id, limit = domain.checked_complaint_files(complaint_id, limit)
+        with self.database.connection() as conn:
+            found = repository.files_of_complaint(conn, complaint_id, limit)
+            secret = repository.link_key(conn) if found else b""
+        return list(self._linked(found, secret).values())
 
     def open_link(self, token: object) -> dict[str, Any]:
         """What the gateway needs to answer `GET /files/<token>`: the file's
@@ -282,6 +290,14 @@ class MediaLibrary:
                 "outbox_backlog": backlog}
 
     # -- helpers --------------------------------------------------------------
+
+    def _linked(self, found: Iterable[domain.Media], secret: bytes) -> dict[str, dict[str, Any]]:
+        """Each file's view with a signed link (`get`'s), by id, in order."""
+        expires_at = system_now().replace(microsecond=0) + self.settings.signed_url_for
+        return {media.id: views.media_view(
+                    media, self.clock.zone, url_expires_at=expires_at,
+                    url=links.link_path(links.sign(secret, media.id, expires_at)))
+                for media in found}
 
     def _new_media(self, request: Mapping[str, Any], facts: domain.FileFacts,
                    now: datetime) -> domain.Media:

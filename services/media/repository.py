@@ -39,6 +39,16 @@ def get_many(conn: Any, media_ids: list[str]) -> dict[str, Media]:
     return {row["id"]: Media.from_row(row) for row in rows}
 
 
+def files_of_complaint(conn: Any, complaint_id: str, limit: int) -> list[Media]:
+    """The complaint's newest `limit` files, newest first: one statement
+    (objects_complaint, migration 001, finds them)."""
+    rows = conn.execute(
+        f"""SELECT {_COLUMNS} FROM media.objects WHERE complaint_id = %(complaint_id)s
+             ORDER BY created_at DESC, id DESC LIMIT %(limit)s""",
+        {"complaint_id": complaint_id, "limit": limit}).fetchall()
+    return [Media.from_row(row) for row in rows]
+
+
 def save_binding(conn: Any, media: Media) -> None:
     conn.execute(
         """UPDATE media.objects

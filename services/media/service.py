@@ -9,6 +9,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 import shared  # noqa: F401  (psycopg wait function first)
+from services.media.domain import MAX_COMPLAINT_FILES
 from services.media.keys import LinkKeyProvider
 from services.media.library import MediaLibrary, Settings
 from services.media.storage import ObjectStoreProvider
@@ -66,6 +67,12 @@ class MediaService:
     def get_many(self, media_ids):
         """`get` of several files at once, None for an id that names nothing."""
         return self._library().get_many(media_ids)
+
+    @rpc
+    def files_of_complaint(self, complaint_id, limit=MAX_COMPLAINT_FILES):
+        """The complaint's newest files (at most 200), newest first, as `get`
+        answers them: a complaint page asks this beside intake and dispatch."""
+        return self._library().files_of_complaint(complaint_id, limit)
 
     @rpc
     def open_link(self, token):

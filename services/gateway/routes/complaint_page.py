@@ -3,7 +3,10 @@ intake's record, dispatch's view of the work, sla's deadlines and the media the
 record names, each asked with a bounded wait (COMPLAINT_PAGE_TIMEOUT, 3 s by
 default). A part whose service does not answer is `{"unavailable": true,
 "reason": ...}` and the rest still shows; the people it names get their names
-from dispatch's directory, kept briefly. A mixin of ComplaintRoutes."""
+from dispatch's directory, kept briefly. Media is asked for the complaint's
+files beside the others (files_of_complaint), so the files the record names
+need no second round unless one does not carry the complaint's id (get_many).
+A mixin of ComplaintRoutes."""
 import logging
 import time
 
@@ -18,6 +21,7 @@ log = logging.getLogger(__name__)
 
 PAGE_PART_SECONDS = 3.0      # the page's bounded wait for each service (COMPLAINT_PAGE_TIMEOUT)
 PAGE_MAX_MEDIA = 100
+PAGE_COMPLAINT_FILES = 200   # the newest files of the complaint asked beside the other parts
 
 
 def unavailable(reason):
@@ -107,6 +111,20 @@ class ComplaintPageParts:
         _names[:] = [time.monotonic(), names]
         return names
 
+    def _complaint_files(self, media, complaint_id):
+        """media's newest files of the complaint (files_of_complaint), asked
+        beside intake and dispatch so that the page's files need no second
+        round; None when media cannot say (one older than the method, or an
+        error of its own): the page then asks for its files as before."""
+        try:
+            return media.files_of_complaint(complaint_id, PAGE_COMPLAINT_FILES)
+        except Unavailable:         # no answer in time: the part is unavailable, as before
+            raise
+        except (CCRMError, RemoteError) as exc:
+            if getattr(exc, "exc_type", None) != "MethodNotFound":
+                log.warning("media.files_of_complaint failed for the complaint page: %s", exc)
+            return None
+
     def _media_answers(self, media, ids):
         """get_many of `ids`; one get per file from a media without get_many."""
         try:
@@ -117,17 +135,25 @@ class ComplaintPageParts:
         pool = eventlet.GreenPool(min(len(ids), 20))
         return list(pool.imap(lambda media_id: self._part(media.get, media_id), ids))
 
-    def _page_media(self, ids, timeout):
-        """The files the page names, asked of media in one call (get_many);
-        one call per file only from a media that does not know get_many yet
-        (deployed before this gateway)."""
+    def _page_media(self, ids, timeout, files=None):
+        """The files the page names, in its order: from `files` (what
+        _complaint_files answered beside the other parts), the others (named
+        but not carrying the complaint's id, or with no `files`) asked of
+        media in one call (get_many); one call per file only from a media
+        that does not know get_many yet (deployed before this gateway)."""
         if not ids:
             return {"items": [], "missing": []}
+        if isinstance(files, dict):                 # media unavailable: the part says why
+            return files
         shown = ids[:PAGE_MAX_MEDIA]
-        answers = self._part(self._media_answers, MediaClient(self.media, timeout), shown,
-                             missing=[None] * len(shown))
-        if isinstance(answers, dict):               # media unavailable: the part says why
-            return answers
+        known = {f["id"]: f for f in files or () if isinstance(f, dict) and f.get("id")}
+        ask = [i for i in shown if i not in known]
+        asked = self._part(self._media_answers, MediaClient(self.media, timeout), ask,
+                           missing=[None] * len(ask)) if ask else []
+        if isinstance(asked, dict):                 # media unavailable: the part says why
+            return asked
+        asked = dict(zip(ask, asked, strict=True))
+        answers = [known[i] if i in known else asked[i] for i in shown]
         items = [a for a in answers if isinstance(a, dict) and not a.get("unavailable")]
         pairs = list(zip(shown, answers, strict=True))
         failed = [i for i, a in pairs if isinstance(a, dict) and a.get("unavailable")]

@@ -55,6 +55,7 @@ from shared.contracts.intake import IntakeClient
 from shared.contracts.intake import forms as intake_forms
 from shared.contracts.intake import views as intake_views
 from shared.contracts.intake.vocabulary import CALLBACK_ROLES, STEP_RECORD_SIGNATURE
+from shared.contracts.media import MediaClient
 from shared.contracts.media.files import SIGNATURE_KINDS
 from shared.contracts.sla import SlaClient
 from shared.validation import Form
@@ -231,10 +232,13 @@ class ComplaintRoutes(ComplaintActs, ComplaintPageParts):
         deadlines = (pool.spawn(self._part, SlaClient(sla, timeout).list_timers, complaint_id,
                                 missing={"complaint_id": complaint_id, "timers": []})
                      if sla is not None else None)
+        # the complaint's files, before intake and dispatch say which the page names
+        files = pool.spawn(self._part, self._complaint_files, MediaClient(self.media, timeout),
+                           complaint_id)
         try:
             complaint = record.wait()
         except BaseException:
-            for thread in (work, deadlines):
+            for thread in (work, deadlines, files):
                 if thread is not None:
                     thread.kill()
             raise
@@ -242,7 +246,10 @@ class ComplaintRoutes(ComplaintActs, ComplaintPageParts):
         complaint["dispatch"] = work
         complaint["deadlines"] = (deadlines.wait() if deadlines is not None else unavailable(
             "时限服务未部署 (sla is not deployed)"))
-        complaint["media"] = self._page_media(media_ids_of(complaint, work), timeout)
+        ids = media_ids_of(complaint, work)
+        if not ids:                     # nothing to show: no need to wait for media
+            files.kill()
+        complaint["media"] = self._page_media(ids, timeout, files.wait() if ids else None)
         complaint["people"] = people_named(complaint, self._directory_names(timeout))
         if "items" in complaint["media"]:      # the files' links on this request's host
             complaint["media"]["items"] = absolute_link(request, complaint["media"]["items"])

@@ -362,6 +362,9 @@ def test_medias_answers_validate_against_the_contract_views(media, media_config)
         begun["upload_id"], written.sha256, len(samples.PNG), "现场.png", "photo",
         stage="after", complaint_id=COMPLAINT, md5=written.md5))
     assert direct["id"] == begun["upload_id"] and direct["content_type"] == "image/png"
+    files = [valid(MediaView, one) for one in media.files_of_complaint(COMPLAINT)]
+    assert {one["id"] for one in files} == {photo["id"], signature["id"], direct["id"]}
+    assert all(one["url"] and one["url_expires_at"] for one in files)
 
     report = valid(MediaView, media.upload(content_b64(samples.CSV), "r.csv", "report",
                                            uploaded_by="admin-1", step="monthly_report"))

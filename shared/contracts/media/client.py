@@ -109,6 +109,16 @@ class MediaClient(ServiceClient):
         unless a list of at most 100 ids."""
         return self._call("get_many", media_ids)
 
+    @raises(InvalidInput)
+    def files_of_complaint(self, complaint_id: str, limit: int = 200) -> Json:
+        """[MediaView]: the complaint's newest `limit` (1-200) files, newest
+        first, each as `get` answers it (signed link, `url_expires_at`); one
+        call, asked by a complaint page beside its other parts. Only files
+        that carry the complaint's id (uploaded for it, or a signature bound
+        with it); an unknown complaint has none. InvalidInput unless a
+        complaint id and a limit of 1-200."""
+        return self._call("files_of_complaint", complaint_id, limit)
+
     @raises(Forbidden, NotFound)
     def open_link(self, token: str) -> Json:
         """The file a link's token names (FileLinkView): type, size, hash and
