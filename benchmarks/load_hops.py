@@ -28,26 +28,21 @@ import psycopg
 
 from benchmarks.load_stats import percentile
 
-# hop -> its legs, in order: (name, from column, to column) of the query below
-HOPS_SQL = """
-WITH signed AS (
+
+def _first_event(name: str, schema: str, routing_key: str) -> str:
+    """A CTE: each named complaint's first `routing_key` row in `schema`'s outbox."""
+    return f"""{name} AS (
     SELECT DISTINCT ON (body::jsonb->>'complaint_id') body::jsonb->>'complaint_id' AS cid,
            event_id, created_at, published_at
-    FROM intake.outbox
-    WHERE routing_key = 'order.signed' AND body::jsonb->>'complaint_id' = ANY(%(ids)s)
-    ORDER BY body::jsonb->>'complaint_id', id),
-routed AS (
-    SELECT DISTINCT ON (body::jsonb->>'complaint_id') body::jsonb->>'complaint_id' AS cid,
-           event_id, created_at, published_at
-    FROM dispatch.outbox
-    WHERE routing_key = 'complaint.routed' AND body::jsonb->>'complaint_id' = ANY(%(ids)s)
-    ORDER BY body::jsonb->>'complaint_id', id),
-applied AS (
-    SELECT DISTINCT ON (body::jsonb->>'complaint_id') body::jsonb->>'complaint_id' AS cid,
-           event_id, created_at, published_at
-    FROM dispatch.outbox
-    WHERE routing_key = 'closure.applied' AND body::jsonb->>'complaint_id' = ANY(%(ids)s)
-    ORDER BY body::jsonb->>'complaint_id', id)
+    FROM {schema}.outbox
+    WHERE routing_key = '{routing_key}' AND body::jsonb->>'complaint_id' = ANY(%(ids)s)
+    ORDER BY body::jsonb->>'complaint_id', id)"""
+
+
+HOPS_SQL = "WITH " + ",\n".join([
+    _first_event("signed", "intake", "order.signed"),
+    _first_event("routed", "dispatch", "complaint.routed"),
+    _first_event("applied", "dispatch", "closure.applied")]) + """
 SELECT s.cid,
        s.created_at AS signed_created, s.published_at AS signed_relayed,
        (SELECT min(received_at) FROM dispatch.inbox WHERE event_id = s.event_id)
