@@ -7,10 +7,8 @@ from typing import Any
 
 from nameko.exceptions import RemoteError
 
-from shared.contracts.media import MediaClient
+from shared.contracts.media import MAX_IDS_AT_ONCE, MediaClient
 from shared.errors import NotFound
-
-GET_MANY_LIMIT = 100        # ids media's get_many takes in one call
 
 
 def describe(media: MediaClient, media_ids: Iterable[str | None]) -> dict[str, Any]:
@@ -21,8 +19,8 @@ def describe(media: MediaClient, media_ids: Iterable[str | None]) -> dict[str, A
     (a rolling deployment)."""
     ids = [media_id for media_id in dict.fromkeys(media_ids) if media_id]
     described: dict[str, Any] = {}
-    for start in range(0, len(ids), GET_MANY_LIMIT):
-        chunk = ids[start:start + GET_MANY_LIMIT]
+    for start in range(0, len(ids), MAX_IDS_AT_ONCE):
+        chunk = ids[start:start + MAX_IDS_AT_ONCE]
         try:
             described.update(zip(chunk, media.get_many(chunk), strict=True))
         except RemoteError as exc:

@@ -18,6 +18,8 @@ from services.media import sniff
 from shared.contracts.media.files import (
     ALLOWED_NAMES,
     KINDS,
+    MAX_COMPLAINT_FILES,
+    MAX_IDS_AT_ONCE,
     REPORT_NAMES,
     STAGES,
     allowed_types,
@@ -102,8 +104,6 @@ def checked_media_id(value: object) -> str:
         raise NotFound(f"媒体文件不存在 (no media {value!r})")
     return value
 
-
-MAX_IDS_AT_ONCE = 100
 
 
 def checked_media_ids(value: object) -> list[Any]:
@@ -198,8 +198,6 @@ class PendingUpload:
 PENDING_COLUMNS = tuple(field.name for field in fields(PendingUpload))
 MAX_RESERVED = 32
 
-
-MAX_COMPLAINT_FILES = 200
 
 
 def checked_complaint_files(complaint_id: object, limit: object) -> tuple[str, int]:

@@ -185,10 +185,7 @@ class MediaLibrary:
             if media is None:
                 raise NotFound(f"媒体文件不存在 (no media {media_id})")
             secret = repository.link_key(conn)
-        # A browser's link: it expires in real time, not on the simulation clock.
-        expires_at = system_now().replace(microsecond=0) + self.settings.signed_url_for
-        url = links.link_path(links.sign(secret, media.id, expires_at))
-        return views.media_view(media, self.clock.zone, url=url, url_expires_at=expires_at)
+        return self._linked([media], secret)[media.id]
 
     def get_many(self, media_ids: object) -> list[dict[str, Any] | None]:
         """`get` of each id, in their order, in one call: None where the id
@@ -292,7 +289,8 @@ class MediaLibrary:
     # -- helpers --------------------------------------------------------------
 
     def _linked(self, found: Iterable[domain.Media], secret: bytes) -> dict[str, dict[str, Any]]:
-        """Each file's view with a signed link (`get`'s), by id, in order."""
+        """Each file's view with a signed link (`get`'s), by id, in order. A
+        browser's link: it expires in real time, not on the simulation clock."""
         expires_at = system_now().replace(microsecond=0) + self.settings.signed_url_for
         return {media.id: views.media_view(
                     media, self.clock.zone, url_expires_at=expires_at,

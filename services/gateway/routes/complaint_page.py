@@ -14,14 +14,13 @@ import eventlet
 from nameko.exceptions import RemoteError
 
 from shared.contracts.dispatch import DispatchClient
-from shared.contracts.media import MediaClient
+from shared.contracts.media import MAX_COMPLAINT_FILES, MAX_IDS_AT_ONCE, MediaClient
 from shared.errors import CCRMError, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
 PAGE_PART_SECONDS = 3.0      # the page's bounded wait for each service (COMPLAINT_PAGE_TIMEOUT)
-PAGE_MAX_MEDIA = 100
-PAGE_COMPLAINT_FILES = 200   # the newest files of the complaint asked beside the other parts
+PAGE_MAX_MEDIA = MAX_IDS_AT_ONCE          # the files a page shows: one get_many
 
 
 def unavailable(reason):
@@ -117,7 +116,7 @@ class ComplaintPageParts:
         round; None when media cannot say (one older than the method, or an
         error of its own): the page then asks for its files as before."""
         try:
-            return media.files_of_complaint(complaint_id, PAGE_COMPLAINT_FILES)
+            return media.files_of_complaint(complaint_id, MAX_COMPLAINT_FILES)
         except Unavailable:         # no answer in time: the part is unavailable, as before
             raise
         except (CCRMError, RemoteError) as exc:

@@ -6,6 +6,8 @@ from shared.contracts.media.files import (
     ALLOWED_TYPES,
     DEFAULT_MAX_BYTES,
     KINDS,
+    MAX_COMPLAINT_FILES,
+    MAX_IDS_AT_ONCE,
     REPORT_ONLY_TYPES,
     STAGES,
     allowed_types,
@@ -30,7 +32,8 @@ from shared.contracts.media.views import (
 )
 
 __all__ = [
-    "ALLOWED_TYPES", "DEFAULT_MAX_BYTES", "KINDS", "REPORT_ONLY_TYPES", "STAGES",
+    "ALLOWED_TYPES", "DEFAULT_MAX_BYTES", "KINDS", "MAX_COMPLAINT_FILES", "MAX_IDS_AT_ONCE",
+    "REPORT_ONLY_TYPES", "STAGES",
     "BindRequest", "BindingView", "ConfirmRequest", "FileLinkView", "FileSourceView",
     "HealthView", "MediaClient", "MediaView", "UploadRequest", "UploadTargetView",
     "VerificationView", "VerifyRequest", "allowed_types", "content_b64", "human_size",

@@ -7,6 +7,7 @@ them together); what it takes is files/forms, what it answers is views.
 from __future__ import annotations
 
 from shared.contracts.base import ServiceClient, raises
+from shared.contracts.media.files import MAX_COMPLAINT_FILES
 from shared.contracts.types import Json
 from shared.errors import (
     Conflict,
@@ -110,7 +111,7 @@ class MediaClient(ServiceClient):
         return self._call("get_many", media_ids)
 
     @raises(InvalidInput)
-    def files_of_complaint(self, complaint_id: str, limit: int = 200) -> Json:
+    def files_of_complaint(self, complaint_id: str, limit: int = MAX_COMPLAINT_FILES) -> Json:
         """[MediaView]: the complaint's newest `limit` (1-200) files, newest
         first, each as `get` answers it (signed link, `url_expires_at`); one
         call, asked by a complaint page beside its other parts. Only files

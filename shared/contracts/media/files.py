@@ -9,6 +9,9 @@ import re
 
 KINDS = ("signature", "photo", "material", "minutes", "report")
 STAGES = ("before", "during", "after")
+# How much one call answers: ids per get_many, newest files per files_of_complaint.
+MAX_IDS_AT_ONCE = 100
+MAX_COMPLAINT_FILES = 200
 # How a signature was made: drawn on the pad, or a name typed and written
 # into the image for someone who cannot draw (the console labels it 键入签名).
 SIGNATURE_KINDS = ("drawn", "typed")
