@@ -84,7 +84,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--broker", action="store_true")
-    parser.add_argument("--old-ref", default="main")
+    parser.add_argument("--old-ref", default="4ebccbc",
+                        help="the commit whose shared/outbox.py holds the old relay "
+                             "(default: main before the two-round-trip batch)")
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/ccrm_bench_relay")
     parser.add_argument("--amqp", default="pyamqp://guest:guest@127.0.0.1:5672/")
     args = parser.parse_args()
