@@ -199,23 +199,27 @@ def measure(args, suite):
 def drain(suite, seconds=300.0, pause=6.0):
     """Until the suite is idle: every queue of its vhost empty in two reads of
     RabbitMQ's management API `pause` s apart (it refreshes them every 5 s)
-    and no outbox row unpublished."""
-    import psycopg
+    and no outbox row unpublished (shared.outbox.outbox_backlog)."""
+    from benchmarks.load_probes import queues
+    from shared.db import Database
+    from shared.outbox import outbox_backlog
 
-    limit, quiet = time.monotonic() + seconds, 0
-    with psycopg.connect(suite.owner_dsn, autocommit=True) as conn:
-        schemas = [row[0] for row in conn.execute(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox'")]
+    database = Database(suite.owner_dsn, size=1)
+    try:
+        with database.connection() as conn:
+            schemas = [row["table_schema"] for row in conn.execute(
+                "SELECT table_schema FROM information_schema.tables "
+                "WHERE table_name = 'outbox'")]
+        limit, quiet = time.monotonic() + seconds, 0
         while quiet < 2 and time.monotonic() < limit:
-            status, queues = suite.management(
-                "GET", f"/api/queues/{suite.vhost}?columns=name,messages")
-            waiting = sum(q.get("messages") or 0 for q in queues) if status == 200 else 1
-            waiting += sum(conn.execute(f"SELECT count(*) FROM {schema}.outbox "
-                                        "WHERE published_at IS NULL").fetchone()[0]
-                           for schema in schemas)
-            quiet = quiet + 1 if waiting == 0 else 0
+            depths = queues(suite.vhost)        # {} when the API did not answer: not idle
+            idle = bool(depths) and not any(depths.values()) and not any(
+                outbox_backlog(database, schema) for schema in schemas)
+            quiet = quiet + 1 if idle else 0
             if quiet < 2:
                 time.sleep(pause if quiet else 0.5)
+    finally:
+        database.close()
 
 
 def wait_for_events(subscriber, count, seconds=60):
